@@ -1,0 +1,1 @@
+"""The operator: validation, rendering a ScheduledRun into a CronJob, kopf handlers, metrics."""

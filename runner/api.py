@@ -1,0 +1,52 @@
+"""Names shared by the runner, the operator and the chart: the ScheduledRun API, labels, env, exit codes.
+
+One place for every string that two components must agree on, so a rename cannot split them.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+GROUP: Final = "kagent.dev"
+VERSION: Final = "v1alpha2"
+API_VERSION: Final = f"{GROUP}/{VERSION}"
+KIND: Final = "ScheduledRun"
+PLURAL: Final = "scheduledruns"
+
+# Label on every CronJob (and through its template, every Job and Pod) naming its ScheduledRun.
+LABEL_SCHEDULEDRUN: Final = "kagent.dev/scheduledrun"
+# Label that selects runner pods (the kubelet stand-in in tests runs exactly these).
+LABEL_COMPONENT: Final = "app.kubernetes.io/component"
+COMPONENT_RUNNER: Final = "scheduledrun-runner"
+RUNNER_CONTAINER: Final = "runner"
+
+# Annotations Kubernetes itself puts on Jobs.
+ANNOTATION_SCHEDULED_TIME: Final = "batch.kubernetes.io/cronjob-scheduled-timestamp"
+ANNOTATION_INSTANTIATE: Final = "cronjob.kubernetes.io/instantiate"  # "manual" from kubectl create job --from
+
+# Environment of the runner container (set by the rendered CronJob, downward API for the Job ids).
+ENV_JOB_NAME: Final = "SCHEDULEDRUN_JOB_NAME"
+ENV_JOB_UID: Final = "SCHEDULEDRUN_JOB_UID"
+ENV_POD_NAME: Final = "SCHEDULEDRUN_POD_NAME"
+ENV_A2A_BASE_URL: Final = "SCHEDULEDRUN_A2A_BASE_URL"
+ENV_A2A_PROTOCOL: Final = "SCHEDULEDRUN_A2A_PROTOCOL"  # "auto", "0.3" or "1.0"
+# Folder holding token, ca.crt and namespace; defaults to the in-cluster path.
+ENV_SERVICEACCOUNT_DIR: Final = "SCHEDULEDRUN_SERVICEACCOUNT_DIR"
+DEFAULT_SERVICEACCOUNT_DIR: Final = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+DEFAULT_A2A_BASE_URL: Final = "http://kagent-controller.kagent.svc:8083"
+
+RunStatus = Literal["Pending", "Succeeded", "Failed", "Timeout", "DispatchFailed"]
+Trigger = Literal["Scheduled", "Manual"]
+TERMINAL_STATUSES: Final = frozenset({"Succeeded", "Failed", "Timeout", "DispatchFailed"})
+
+# Exit codes of `scheduledrun run`. The Job's podFailurePolicy fails the Job at once on
+# EXIT_FINAL_FAILURE (a definite outcome: retrying would send the prompt again); any other
+# non-zero code is a crash or an unfinished run, which the Job retries within its backoffLimit.
+EXIT_SUCCEEDED: Final = 0
+EXIT_FINAL_FAILURE: Final = 3
+EXIT_RETRY: Final = 1
+
+DEFAULT_TIMEOUT: Final = "15m"
+DEFAULT_MAX_RUN_HISTORY: Final = 10
+MESSAGE_MAX_CHARS: Final = 1024

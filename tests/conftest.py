@@ -1,0 +1,3 @@
+"""Shared pytest set-up: the control-plane fixtures live in tests/controlplane/fixtures.py."""
+
+pytest_plugins = ["tests.controlplane.fixtures"]
