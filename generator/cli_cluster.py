@@ -1,0 +1,207 @@
+"""`scheduledrun trigger` and `scheduledrun history`: what a kubectl user wants on a live cluster.
+
+Thin I/O around two pure pieces: `manual_job` builds the Job that `kubectl create job --from`
+would build, and `history_table` formats a run history. The Kubernetes client is the official
+one (kubeconfig contexts and exec plugins work as they do for kubectl).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+
+from runner import api
+
+
+def manual_job(cronjob: Mapping[str, Any], job_name: str) -> dict[str, Any]:
+    """The Job `kubectl create job --from=cronjob/X` creates: the CronJob's job template, the
+    `manual` instantiate annotation (the runner records the run as Manual), owned by the CronJob
+    so its history limits and deletion cover it."""
+    template = cronjob["spec"]["jobTemplate"]
+    meta = template.get("metadata") or {}
+    annotations = {**(meta.get("annotations") or {}), api.ANNOTATION_INSTANTIATE: "manual"}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": job_name,
+            "namespace": cronjob["metadata"]["namespace"],
+            "labels": dict(meta.get("labels") or {}),
+            "annotations": annotations,
+            "ownerReferences": [
+                {
+                    "apiVersion": "batch/v1",
+                    "kind": "CronJob",
+                    "name": cronjob["metadata"]["name"],
+                    "uid": cronjob["metadata"]["uid"],
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": template["spec"],
+    }
+
+
+def manual_job_name(cronjob_name: str, suffix: str) -> str:
+    """`<cronjob>-manual-<suffix>`, cut so the whole stays a valid 63-character label value."""
+    tail = f"-manual-{suffix}"
+    return cronjob_name[: 63 - len(tail)].rstrip("-") + tail
+
+
+HISTORY_COLUMNS = ("ID", "TRIGGER", "STATUS", "SCHEDULED", "STARTED", "ENDED", "MESSAGE")
+_HISTORY_KEYS = ("id", "trigger", "status", "scheduledTime", "startTime", "endTime", "message")
+
+
+def history_table(entries: Sequence[Mapping[str, Any]], message_width: int = 60) -> str:
+    """A kubectl-style table of run-history entries, newest first, messages cut to one line."""
+    rows = [list(HISTORY_COLUMNS)]
+    for entry in entries:
+        row = [str(entry.get(key) or "-") for key in _HISTORY_KEYS]
+        message = " ".join(row[-1].split())
+        row[-1] = message if len(message) <= message_width else message[: message_width - 1] + "…"
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HISTORY_COLUMNS))]
+    lines = ["   ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _clients(kubeconfig: str | None, context: str | None) -> tuple[Any, Any]:
+    from kubernetes import client, config
+
+    try:
+        config.load_kube_config(config_file=kubeconfig, context=context)
+    except Exception as exc:
+        try:
+            config.load_incluster_config()
+        except Exception:
+            raise click.ClickException(f"no cluster to talk to: {exc}") from exc
+    return client.CustomObjectsApi(), client.BatchV1Api()
+
+
+def _get_scheduledrun(custom: Any, namespace: str, name: str) -> dict[str, Any]:
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    try:
+        obj: dict[str, Any] = custom.get_namespaced_custom_object(
+            api.GROUP, api.VERSION, namespace, api.PLURAL, name
+        )
+    except ApiException as exc:
+        if exc.status == 404:
+            raise click.ClickException(
+                f'scheduledrun "{name}" not found in namespace "{namespace}"'
+            ) from exc
+        raise click.ClickException(
+            f"reading scheduledrun {namespace}/{name}: {exc.reason}"
+        ) from exc
+    except HTTPError as exc:
+        raise click.ClickException(f"cannot reach the cluster: {exc}") from exc
+    return obj
+
+
+def _namespace(namespace: str | None, context: str | None) -> str:
+    if namespace:
+        return namespace
+    from kubernetes import config
+
+    try:
+        _, active = config.list_kube_config_contexts()
+        return str(((active or {}).get("context") or {}).get("namespace") or "default")
+    except Exception:
+        return "default"
+
+
+_cluster_options = [
+    click.option("-n", "--namespace", default=None, help="Namespace (default: the context's)."),
+    click.option("--kubeconfig", default=None, envvar="KUBECONFIG", help="Kubeconfig file."),
+    click.option("--context", default=None, help="Kubeconfig context."),
+]
+
+
+def cluster_options(func: Any) -> Any:
+    for option in reversed(_cluster_options):
+        func = option(func)
+    return func
+
+
+@click.command("trigger")
+@click.argument("name")
+@cluster_options
+@click.option("--no-wait", is_flag=True, help="Create the Job and return at once.")
+@click.option("--timeout", default=1800.0, show_default=True, help="Seconds to wait for the end.")
+def trigger_command(
+    name: str,
+    namespace: str | None,
+    kubeconfig: str | None,
+    context: str | None,
+    no_wait: bool,
+    timeout: float,
+) -> None:
+    """Run a ScheduledRun now (a Manual Job from its CronJob), wait, print the outcome."""
+    from kubernetes.client.exceptions import ApiException
+
+    custom, batch = _clients(kubeconfig, context)
+    ns = _namespace(namespace, context)
+    sr = _get_scheduledrun(custom, ns, name)
+    cronjob_name = (sr.get("status") or {}).get("cronJobName")
+    if not cronjob_name:
+        raise click.ClickException(
+            f'scheduledrun "{name}" has no CronJob yet (is it Accepted? kubectl describe sr {name})'
+        )
+    try:
+        cronjob = batch.api_client.sanitize_for_serialization(
+            batch.read_namespaced_cron_job(cronjob_name, ns)
+        )
+        job = manual_job(cronjob, manual_job_name(cronjob_name, secrets.token_hex(3)))
+        batch.create_namespaced_job(ns, job)
+    except ApiException as exc:
+        raise click.ClickException(f"creating the run's Job: {exc.status} {exc.reason}") from exc
+    job_name = job["metadata"]["name"]
+    click.echo(f"job.batch/{job_name} created")
+    if no_wait:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        history = (_get_scheduledrun(custom, ns, name).get("status") or {}).get("runHistory") or []
+        entry = next((e for e in history if e.get("id") == job_name), None)
+        if entry and entry.get("status") in api.TERMINAL_STATUSES:
+            click.echo(history_table([entry]))
+            sys.exit(0 if entry["status"] == "Succeeded" else 1)
+        time.sleep(1.0)
+    raise click.ClickException(f"run {job_name} did not finish within {timeout:g}s")
+
+
+@click.command("history")
+@click.argument("name")
+@cluster_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["table", "json", "yaml"]),
+    default="table",
+    show_default=True,
+)
+def history_command(
+    name: str, namespace: str | None, kubeconfig: str | None, context: str | None, output: str
+) -> None:
+    """Show a ScheduledRun's run history, newest first."""
+    custom, _ = _clients(kubeconfig, context)
+    sr = _get_scheduledrun(custom, _namespace(namespace, context), name)
+    entries = (sr.get("status") or {}).get("runHistory") or []
+    if output == "json":
+        click.echo(json.dumps(entries, indent=2))
+    elif output == "yaml":
+        import yaml
+
+        click.echo(yaml.safe_dump(entries, sort_keys=False).rstrip())
+    elif entries:
+        click.echo(history_table(entries))
+    else:
+        click.echo(f'scheduledrun "{name}" has no runs yet')

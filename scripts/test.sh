@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every check and test from a fresh machine: installs uv and the locked environment, builds
+# (or reuses) the local Kubernetes control plane binaries, then lint, types and pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+
+if ! command -v uv >/dev/null 2>&1; then
+    python3 -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
+fi
+uv sync --frozen --extra operator
+
+echo "== ruff"
+uv run --frozen ruff check .
+uv run --frozen ruff format --check .
+echo "== mypy --strict"
+uv run --frozen mypy
+
+echo "== control plane binaries"
+bash tests/controlplane/build.sh
+
+echo "== pytest"
+uv run --frozen pytest -q -p no:cacheprovider "$@"
