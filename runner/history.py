@@ -1,0 +1,125 @@
+"""The ScheduledRun's `status.runHistory`: pure functions over the list, newest first.
+
+Shared by the runner (its own entry) and the operator (orphaned `Pending` entries). Every
+function returns new lists and dicts and never mutates its input, so a status write that hits a
+conflict can re-read, re-apply the same function and retry.
+
+Order: "newest" means latest `scheduledTime` (when the run was due), then latest `startTime`,
+then the greater `id`. Ordering by when the run was due, not by when a runner got to write, is
+what lets any number of concurrent runners agree: whatever order their writes land in, the list
+ends as exactly the `maxRunHistory` newest runs. A manual run's `scheduledTime` is the time it
+was created, so it sorts among the scheduled ones by when it was asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from runner import api
+
+Entry = dict[str, Any]
+
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+_ELLIPSIS = "…"
+
+
+def format_time(when: datetime) -> str:
+    """RFC 3339 in UTC with a `Z`, to the second, as Kubernetes writes times."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: object) -> datetime | None:
+    """An RFC 3339 time from the API, or None when absent or unreadable."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def truncate_message(text: str, limit: int = api.MESSAGE_MAX_CHARS) -> str:
+    """The start of `text`, at most `limit` characters, ending in `…` when it was cut."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(_ELLIPSIS)].rstrip() + _ELLIPSIS
+
+
+def new_pending(
+    job_name: str, trigger: api.Trigger, scheduled_time: datetime, start_time: datetime
+) -> Entry:
+    """The entry a runner writes before it sends anything."""
+    return {
+        "id": job_name,
+        "trigger": trigger,
+        "scheduledTime": format_time(scheduled_time),
+        "startTime": format_time(start_time),
+        "status": "Pending",
+        "message": "dispatching",
+    }
+
+
+def finished(entry: Mapping[str, Any], status: api.RunStatus, message: str, end: datetime) -> Entry:
+    """`entry` ended with `status` at `end`."""
+    return {
+        **entry,
+        "status": status,
+        "message": truncate_message(message),
+        "endTime": format_time(end),
+    }
+
+
+def is_terminal(entry: Mapping[str, Any]) -> bool:
+    return entry.get("status") in api.TERMINAL_STATUSES
+
+
+def sort_key(entry: Mapping[str, Any]) -> tuple[datetime, datetime, str]:
+    """Ascending key of "how new" an entry is (see the module docstring)."""
+    start = parse_time(entry.get("startTime")) or _OLDEST
+    scheduled = parse_time(entry.get("scheduledTime")) or start
+    return (scheduled, start, str(entry.get("id", "")))
+
+
+def newest_first(history: Sequence[Mapping[str, Any]]) -> list[Entry]:
+    return [dict(e) for e in sorted(history, key=sort_key, reverse=True)]
+
+
+def find(history: Sequence[Mapping[str, Any]], entry_id: str) -> Entry | None:
+    """The entry with this id (a Job name), or None."""
+    for entry in history:
+        if entry.get("id") == entry_id:
+            return dict(entry)
+    return None
+
+
+def upsert(history: Sequence[Mapping[str, Any]], entry: Mapping[str, Any]) -> list[Entry]:
+    """`history` with `entry` replacing the one with its id (or added), newest first."""
+    others = [e for e in history if e.get("id") != entry.get("id")]
+    return newest_first([*others, entry])
+
+
+def trim(history: Sequence[Mapping[str, Any]], max_run_history: int) -> list[Entry]:
+    """The `max_run_history` newest entries, newest first."""
+    return newest_first(history)[: max(max_run_history, 0)]
+
+
+def last_run(history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """`lastRunTime` (the newest entry's start) and `lastRunStatus`, None when there is no run."""
+    ordered = newest_first(history)
+    if not ordered:
+        return {"lastRunTime": None, "lastRunStatus": None}
+    newest = ordered[0]
+    return {"lastRunTime": newest.get("startTime"), "lastRunStatus": newest.get("status")}
+
+
+def record(
+    status: Mapping[str, Any], entry: Mapping[str, Any], max_run_history: int
+) -> dict[str, Any]:
+    """The status fields to write so that `entry` is recorded: the new `runHistory`
+    (upserted, trimmed) and the `lastRun*` fields derived from it."""
+    history = trim(upsert(status.get("runHistory") or [], entry), max_run_history)
+    return {"runHistory": history, **last_run(history)}
