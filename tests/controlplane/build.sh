@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the real control-plane binaries the cluster tests run (etcd, kube-apiserver,
+# kube-controller-manager, kubectl, helm) from the Go modules pinned under go/, into a cache
+# folder outside git keyed by the hash of those go.mod/go.sum files. Reuses a complete folder.
+# Prints the folder holding the binaries as its last line of output.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cache_root="${SCHEDULEDRUN_BIN_CACHE:-$HOME/.cache/kagent-scheduledrun}/bin"
+# Bump when the build recipe below changes in a way the go.mod/go.sum files do not show.
+recipe="recipe-2"
+key="$(cd "$here/go" && { echo "$recipe"; cat kube/go.mod kube/go.sum etcd/go.mod etcd/go.sum helm/go.mod helm/go.sum; } | sha256sum | cut -c1-16)"
+out="$cache_root/$key"
+
+if [[ -f "$out/.complete" ]]; then
+    echo "$out"
+    exit 0
+fi
+
+export GOFLAGS="-mod=mod -buildvcs=false"
+export CGO_ENABLED=0
+kube_version="$(cd "$here/go/kube" && go list -m -f '{{.Version}}' k8s.io/kubernetes)"
+kube_minor="$(echo "$kube_version" | cut -d. -f2)"
+version_flags="-X k8s.io/component-base/version.gitVersion=$kube_version \
+ -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$kube_minor \
+ -X k8s.io/component-base/version.gitTreeState=clean \
+ -X k8s.io/client-go/pkg/version.gitVersion=$kube_version \
+ -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$kube_minor"
+
+mkdir -p "$cache_root"
+work="$(mktemp -d "$cache_root/.building-$key-XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+build() { # build <module dir> <ldflags> <package>...
+    local dir="$1" flags="$2"
+    shift 2
+    echo "building $* ($(date -u +%H:%M:%S))" >&2
+    (cd "$here/go/$dir" && go build -trimpath -ldflags "-s -w $flags" -o "$work/" "$@") >&2
+}
+
+start=$(date +%s)
+# The etcd server's main package is go.etcd.io/etcd/server/v3; go names that binary "server".
+build etcd "" go.etcd.io/etcd/server/v3
+mv "$work/server" "$work/etcd"
+build kube "$version_flags" k8s.io/kubernetes/cmd/kube-apiserver \
+    k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
+build helm "" helm.sh/helm/v3/cmd/helm
+echo "built in $(( $(date +%s) - start ))s" >&2
+
+touch "$work/.complete"
+rm -rf "$out"
+mv "$work" "$out"
+trap - EXIT
+echo "$out"
