@@ -7,8 +7,8 @@ conflict can re-read, re-apply the same function and retry.
 Order: "newest" means latest `scheduledTime` (when the run was due), then latest `startTime`,
 then the greater `id`. Ordering by when the run was due, not by when a runner got to write, is
 what lets any number of concurrent runners agree: whatever order their writes land in, the list
-ends as exactly the `maxRunHistory` newest runs. A manual run's `scheduledTime` is the time it
-was created, so it sorts among the scheduled ones by when it was asked for.
+ends as exactly the `maxRunHistory` newest runs. A manual run has no `scheduledTime` (the CRD
+keeps it for scheduled runs), so it sorts by its `startTime`.
 """
 
 from __future__ import annotations
@@ -50,17 +50,14 @@ def truncate_message(text: str, limit: int = api.MESSAGE_MAX_CHARS) -> str:
 
 
 def new_pending(
-    job_name: str, trigger: api.Trigger, scheduled_time: datetime, start_time: datetime
+    job_name: str, trigger: api.Trigger, scheduled_time: datetime | None, start_time: datetime
 ) -> Entry:
-    """The entry a runner writes before it sends anything."""
-    return {
-        "id": job_name,
-        "trigger": trigger,
-        "scheduledTime": format_time(scheduled_time),
-        "startTime": format_time(start_time),
-        "status": "Pending",
-        "message": "dispatching",
-    }
+    """The entry a runner writes before it sends anything (`scheduledTime` for scheduled runs)."""
+    entry: Entry = {"id": job_name, "trigger": trigger}
+    if scheduled_time is not None:
+        entry["scheduledTime"] = format_time(scheduled_time)
+    entry |= {"startTime": format_time(start_time), "status": "Pending", "message": "dispatching"}
+    return entry
 
 
 def finished(entry: Mapping[str, Any], status: api.RunStatus, message: str, end: datetime) -> Entry:

@@ -21,6 +21,7 @@ The agent's behaviour is chosen by the first dash-separated word of its name:
 | http500  | HTTP 500 for every request (a plain route: the SDK would not do this) |
 | badjson  | HTTP 200 with an HTML body |
 | rpcerror | HTTP 200 with JSON-RPC error -32603 "agent backend unavailable" |
+| silent   | serves its card, but never answers a JSON-RPC request |
 
 A name containing `-nostream` advertises `capabilities.streaming: false`; `-v03` advertises only
 a 0.3 interface on its card (the endpoint still answers both). Every message an agent receives is
@@ -273,6 +274,8 @@ def build_app(shared: _Shared, base_url: Callable[[], str]) -> ASGIApp:
 
     async def rpc(request: Request) -> Response:
         path, name = agent_path(request)
+        if behaviour_of(name) == "silent":
+            await asyncio.Event().wait()  # until the client gives up
         broken = _broken_reply(behaviour_of(name))
         if broken is not None:
             return broken
@@ -306,7 +309,13 @@ class AgentServer:
         self.port: int = self._sock.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
         app = build_app(self._shared, lambda: self.base_url)
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_keep_alive=30)
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="off",
+            timeout_keep_alive=30,
+            timeout_graceful_shutdown=1,
+        )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 

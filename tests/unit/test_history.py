@@ -170,16 +170,22 @@ def test_finished_sets_status_message_and_end() -> None:
     )
 
 
-def test_new_pending_entry_shape() -> None:
-    pending = history.new_pending("job-1", "Manual", T0, T0 + timedelta(seconds=3))
+def test_new_pending_entry_of_a_scheduled_run() -> None:
+    pending = history.new_pending("job-1", "Scheduled", T0, T0 + timedelta(seconds=3))
     assert pending == {
         "id": "job-1",
-        "trigger": "Manual",
+        "trigger": "Scheduled",
         "scheduledTime": "2026-03-01T12:00:00Z",
         "startTime": "2026-03-01T12:00:03Z",
         "status": "Pending",
         "message": "dispatching",
     }
+
+
+def test_new_pending_entry_of_a_manual_run_has_no_scheduled_time() -> None:
+    pending = history.new_pending("job-1", "Manual", None, T0)
+    assert "scheduledTime" not in pending
+    assert pending["trigger"] == "Manual"
 
 
 @pytest.mark.parametrize(

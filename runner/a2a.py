@@ -1,0 +1,357 @@
+"""A thin A2A JSON-RPC client over httpx, for protocol 0.3 (kagent's default) and 1.0.
+
+Only what one scheduled run needs: read the agent card, send one non-blocking message, read,
+cancel, list (1.0) and subscribe to a task. Method names and shapes follow the official a2a-sdk
+1.3.0 server (`a2a/server/routes/jsonrpc_dispatcher.py` for 1.0, `a2a/compat/v0_3` for 0.3):
+
+| need        | 0.3                         | 1.0 (header `A2A-Version: 1.0`)      |
+|-------------|-----------------------------|--------------------------------------|
+| send        | `message/send`, blocking false | `SendMessage`, returnImmediately true |
+| read        | `tasks/get`                 | `GetTask`                            |
+| cancel      | `tasks/cancel`              | `CancelTask`                         |
+| list        | (none)                      | `ListTasks` with `contextId`         |
+| subscribe   | `tasks/resubscribe` (SSE)   | `SubscribeToTask` (SSE)              |
+| send result | a Task or Message (`kind`)  | `{"task": …}` or `{"message": …}`    |
+| states      | `working`, `input-required` | `TASK_STATE_WORKING`, …              |
+
+Everything the agent says is reduced to a `TaskView` with 0.3-style state names, so the
+lifecycle decides on one vocabulary. Errors are split by what they mean for a retry:
+`Unreachable` (nothing reached the agent: safe to send again), `BadAnswer` (HTTP error status or
+a body that is not JSON-RPC: the agent may or may not have it), `RpcError` (the agent answered
+with a JSON-RPC error, always HTTP 200), `NoAnswer` (the request went out, no reply in time).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+Protocol = Literal["0.3", "1.0"]
+VERSION_HEADER = "A2A-Version"
+CARD_PATH = ".well-known/agent-card.json"
+
+TERMINAL_STATES = frozenset({"completed", "failed", "canceled", "rejected"})
+INTERRUPTED_STATES = frozenset({"input-required", "auth-required"})
+
+
+class A2AError(Exception):
+    """A call to the agent did not give a usable answer; str() says what happened."""
+
+
+class Unreachable(A2AError):
+    """The request never reached the agent (connect error, DNS, refused)."""
+
+
+class BadAnswer(A2AError):
+    """An HTTP error status, or a body that is not a JSON-RPC response."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class NoAnswer(A2AError):
+    """The request was sent and no reply came in time."""
+
+
+class RpcError(A2AError):
+    """The agent answered with a JSON-RPC error."""
+
+    def __init__(self, code: object, message: object) -> None:
+        super().__init__(f"JSON-RPC error {code}: {message}")
+        self.code = code
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """What the runner needs of a task (or of a plain message reply)."""
+
+    task_id: str
+    context_id: str
+    state: str  # 0.3 names: submitted, working, completed, input-required, ...
+    text: str  # the status message's text, or the answer (artifacts) when completed
+    is_message: bool = False  # a plain message reply: the run is finished
+
+    @property
+    def terminal(self) -> bool:
+        return self.is_message or self.state in TERMINAL_STATES
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more will happen without someone: terminal or waiting for a person."""
+        return self.terminal or self.state in INTERRUPTED_STATES
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """What the agent card says about talking to it."""
+
+    protocol: Protocol
+    streaming: bool
+
+
+def normalize_state(raw: object) -> str:
+    """`TASK_STATE_INPUT_REQUIRED` and `input-required` both become `input-required`."""
+    if not isinstance(raw, str) or not raw:
+        return "unknown"
+    name = raw.removeprefix("TASK_STATE_").lower().replace("_", "-")
+    return "unknown" if name == "unspecified" else name
+
+
+def parts_text(parts: object) -> str:
+    """The text parts of a message or artifact, joined (0.3 parts have `kind`, 1.0 parts not)."""
+    if not isinstance(parts, list):
+        return ""
+    texts = [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)]
+    return "\n".join(t for t in texts if t)
+
+
+def _message_text(message: object) -> str:
+    return parts_text(message.get("parts")) if isinstance(message, dict) else ""
+
+
+def task_view(task: Mapping[str, Any]) -> TaskView:
+    """A task object (either protocol) as a TaskView."""
+    status = task.get("status") if isinstance(task.get("status"), dict) else {}
+    assert isinstance(status, dict)
+    state = normalize_state(status.get("state"))
+    text = _message_text(status.get("message"))
+    if state == "completed":
+        artifacts = task.get("artifacts") if isinstance(task.get("artifacts"), list) else []
+        assert isinstance(artifacts, list)
+        answer = "\n".join(
+            t for a in artifacts if isinstance(a, dict) and (t := parts_text(a.get("parts")))
+        )
+        text = answer or text
+    return TaskView(str(task.get("id", "")), str(task.get("contextId", "")), state, text)
+
+
+def message_view(message: Mapping[str, Any]) -> TaskView:
+    """A plain message reply as a finished TaskView."""
+    return TaskView(
+        str(message.get("taskId", "")),
+        str(message.get("contextId", "")),
+        "completed",
+        _message_text(message),
+        is_message=True,
+    )
+
+
+def result_view(result: object, protocol: Protocol) -> TaskView | None:
+    """A send result or a stream event as a TaskView (None: an event without a state)."""
+    if not isinstance(result, dict):
+        raise BadAnswer(f"JSON-RPC result is not an object: {str(result)[:200]}")
+    if protocol == "1.0":
+        if isinstance(result.get("task"), dict):
+            return task_view(result["task"])
+        if isinstance(result.get("message"), dict):
+            return message_view(result["message"])
+        update = result.get("statusUpdate")
+        if isinstance(update, dict):
+            return task_view({"id": update.get("taskId"), **update})
+        if "artifactUpdate" in result:
+            return None
+        if "status" in result:  # GetTask / CancelTask answer with the task itself
+            return task_view(result)
+        raise BadAnswer(f"unexpected A2A 1.0 result: {str(result)[:200]}")
+    kind = result.get("kind")
+    if kind == "message":
+        return message_view(result)
+    if kind == "status-update":
+        return task_view({"id": result.get("taskId"), **result})
+    if kind == "artifact-update":
+        return None
+    if kind == "task" or "status" in result:
+        return task_view(result)
+    raise BadAnswer(f"unexpected A2A 0.3 result: {str(result)[:200]}")
+
+
+def read_card(card: object) -> AgentInfo:
+    """Protocol 1.0 when the card offers a 1.x JSON-RPC interface, otherwise 0.3."""
+    if not isinstance(card, dict):
+        raise BadAnswer("agent card is not a JSON object")
+    protocol: Protocol = "0.3"
+    for iface in card.get("supportedInterfaces") or []:
+        if not isinstance(iface, dict):
+            continue
+        version = str(iface.get("protocolVersion", ""))
+        if iface.get("protocolBinding", "JSONRPC") == "JSONRPC" and version.startswith("1."):
+            protocol = "1.0"
+    capabilities = card.get("capabilities")
+    streaming = isinstance(capabilities, dict) and capabilities.get("streaming") is True
+    return AgentInfo(protocol, streaming)
+
+
+def _decode(response: httpx.Response) -> Any:
+    """The JSON-RPC result of a response, or the right A2AError."""
+    if response.status_code >= 400:
+        raise BadAnswer(
+            f"HTTP {response.status_code} from the agent: {response.text[:200].strip()}",
+            response.status_code,
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        kind = response.headers.get("content-type", "no content type")
+        raise BadAnswer(f"agent answered with a body that is not JSON ({kind})") from None
+    return _rpc_result(body)
+
+
+def _rpc_result(body: object) -> Any:
+    if not isinstance(body, dict) or ("result" not in body and "error" not in body):
+        raise BadAnswer(f"agent answered with JSON that is not JSON-RPC: {str(body)[:200]}")
+    error = body.get("error")
+    if error is not None:
+        if isinstance(error, dict):
+            raise RpcError(error.get("code"), error.get("message"))
+        raise RpcError("?", error)
+    return body["result"]
+
+
+class A2AClient:
+    """One agent endpoint (`…/api/a2a/{ns}/{name}/`) in one protocol, over one httpx client."""
+
+    def __init__(self, http: httpx.Client, url: str, protocol: Protocol) -> None:
+        self.http = http
+        self.url = url if url.endswith("/") else url + "/"
+        self.protocol = protocol
+        self._next_id = 0
+
+    # --- transport --------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        return {VERSION_HEADER: "1.0"} if self.protocol == "1.0" else {}
+
+    def _body(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        self._next_id += 1
+        return {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}
+
+    def call(self, method: str, params: Mapping[str, Any], timeout: float) -> Any:
+        """One JSON-RPC call; returns its result or raises an A2AError."""
+        try:
+            response = self.http.post(
+                self.url,
+                json=self._body(method, params),
+                headers=self._headers(),
+                timeout=timeout,
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise Unreachable(
+                f"agent unreachable at {self.url}: {exc or type(exc).__name__}"
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise NoAnswer(f"no answer from the agent within {timeout:.0f}s") from exc
+        except httpx.HTTPError as exc:
+            raise BadAnswer(
+                f"HTTP exchange with the agent failed: {exc or type(exc).__name__}"
+            ) from exc
+        return _decode(response)
+
+    def _stream(self, method: str, params: Mapping[str, Any], timeout: float) -> Iterator[TaskView]:
+        """The TaskViews of an SSE stream until the server closes it."""
+        headers = {**self._headers(), "Accept": "text/event-stream"}
+        request = self._body(method, params)
+        try:
+            with self.http.stream(
+                "POST", self.url, json=request, headers=headers, timeout=timeout
+            ) as response:
+                if response.status_code >= 400 or "text/event-stream" not in response.headers.get(
+                    "content-type", ""
+                ):
+                    response.read()
+                    _decode(response)  # raises the error it carries
+                    raise BadAnswer("agent did not open an event stream")
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    try:
+                        event = json.loads(line[5:])
+                    except ValueError:
+                        raise BadAnswer("event stream carried data that is not JSON") from None
+                    view = result_view(_rpc_result(event), self.protocol)
+                    if view is not None:
+                        yield view
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise Unreachable(f"agent unreachable at {self.url}: {exc}") from exc
+        except httpx.TimeoutException as exc:
+            raise NoAnswer(f"no event from the agent within {timeout:.0f}s") from exc
+        except httpx.HTTPError as exc:
+            raise BadAnswer(f"event stream from the agent broke: {exc}") from exc
+
+    # --- the A2A calls ----------------------------------------------------------------------
+
+    def send(self, prompt: str, message_id: str, context_id: str, timeout: float) -> TaskView:
+        """Send the one message, not waiting for the task to end."""
+        if self.protocol == "1.0":
+            message = {
+                "messageId": message_id,
+                "contextId": context_id,
+                "role": "ROLE_USER",
+                "parts": [{"text": prompt}],
+            }
+            params = {"message": message, "configuration": {"returnImmediately": True}}
+            result = self.call("SendMessage", params, timeout)
+        else:
+            message = {
+                "kind": "message",
+                "messageId": message_id,
+                "contextId": context_id,
+                "role": "user",
+                "parts": [{"kind": "text", "text": prompt}],
+            }
+            params = {"message": message, "configuration": {"blocking": False}}
+            result = self.call("message/send", params, timeout)
+        view = result_view(result, self.protocol)
+        if view is None:
+            raise BadAnswer("agent answered the send with neither a task nor a message")
+        return view
+
+    def get(self, task_id: str, timeout: float) -> TaskView:
+        method = "GetTask" if self.protocol == "1.0" else "tasks/get"
+        view = result_view(self.call(method, {"id": task_id}, timeout), self.protocol)
+        if view is None:
+            raise BadAnswer("agent answered a task read without a task")
+        return view
+
+    def cancel(self, task_id: str, timeout: float) -> TaskView:
+        method = "CancelTask" if self.protocol == "1.0" else "tasks/cancel"
+        view = result_view(self.call(method, {"id": task_id}, timeout), self.protocol)
+        if view is None:
+            raise BadAnswer("agent answered a cancel without a task")
+        return view
+
+    def list_by_context(self, context_id: str, timeout: float) -> list[TaskView] | None:
+        """The tasks of a context (1.0 `ListTasks`); None when the protocol has no such call."""
+        if self.protocol != "1.0":
+            return None
+        result = self.call("ListTasks", {"contextId": context_id}, timeout)
+        tasks = result.get("tasks") if isinstance(result, dict) else None
+        return [task_view(t) for t in tasks or [] if isinstance(t, dict)]
+
+    def subscribe(self, task_id: str, timeout: float) -> Iterator[TaskView]:
+        """Stream the task's updates (the current task first); ends when the server closes."""
+        method = "SubscribeToTask" if self.protocol == "1.0" else "tasks/resubscribe"
+        return self._stream(method, {"id": task_id}, timeout)
+
+
+def fetch_card(http: httpx.Client, url: str, timeout: float) -> object:
+    """The agent card JSON under the agent's path."""
+    card_url = (url if url.endswith("/") else url + "/") + CARD_PATH
+    try:
+        response = http.get(card_url, timeout=timeout)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise Unreachable(f"agent unreachable at {url}: {exc}") from exc
+    except httpx.TimeoutException as exc:
+        raise NoAnswer(f"no agent card from {card_url} within {timeout:.0f}s") from exc
+    except httpx.HTTPError as exc:
+        raise BadAnswer(f"reading the agent card failed: {exc}") from exc
+    if response.status_code >= 400:
+        raise BadAnswer(f"HTTP {response.status_code} for the agent card", response.status_code)
+    try:
+        return response.json()
+    except ValueError:
+        raise BadAnswer("agent card is not JSON") from None

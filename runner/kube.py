@@ -1,0 +1,254 @@
+"""The few Kubernetes API calls the runner makes, over httpx.
+
+The runner starts in a fresh pod on every tick, so it cannot afford the `kubernetes` client's
+import time and memory for three calls: read the ScheduledRun, read its Job, patch the status.
+
+Credentials: in a pod, the service-account folder (token, ca.crt; overridable with
+SCHEDULEDRUN_SERVICEACCOUNT_DIR) and KUBERNETES_SERVICE_HOST/PORT; otherwise the kubeconfig in
+KUBECONFIG or ~/.kube/config (client certificate, token, CA; files or inline data).
+
+Status writes use optimistic concurrency: a JSON merge patch that carries
+`metadata.resourceVersion`, so the API server answers 409 Conflict when someone wrote in
+between; the writer then re-reads, recomputes with its pure `mutate(status)` and tries again
+after a jittered backoff. Concurrent runners on one ScheduledRun therefore lose no write.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import random
+import ssl
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from runner import api
+
+Mutate = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]
+
+
+class KubeError(Exception):
+    """A Kubernetes API call failed; str() says which and why."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class ConfigError(KubeError):
+    """No usable credentials for the Kubernetes API."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    server: str
+    ssl_context: ssl.SSLContext
+    token: str | None = None
+
+
+def _ssl_context(ca_file: str | None, ca_data: bytes | None, insecure: bool) -> ssl.SSLContext:
+    if insecure:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if ca_file or ca_data:
+        return ssl.create_default_context(
+            cafile=ca_file, cadata=ca_data.decode() if ca_data else None
+        )
+    return ssl.create_default_context()
+
+
+def in_cluster_credentials(env: Mapping[str, str]) -> Credentials | None:
+    """The pod's service-account credentials, or None when not in a pod."""
+    host, port = env.get("KUBERNETES_SERVICE_HOST"), env.get("KUBERNETES_SERVICE_PORT")
+    folder = Path(env.get(api.ENV_SERVICEACCOUNT_DIR) or api.DEFAULT_SERVICEACCOUNT_DIR)
+    token_file = folder / "token"
+    if not host or not port or not token_file.is_file():
+        return None
+    ca_file = folder / "ca.crt"
+    host = f"[{host}]" if ":" in host else host
+    return Credentials(
+        server=f"https://{host}:{port}",
+        ssl_context=_ssl_context(str(ca_file) if ca_file.is_file() else None, None, False),
+        token=token_file.read_text().strip(),
+    )
+
+
+def _load_kubeconfig(path: Path) -> dict[str, Any]:
+    text = path.read_text()
+    if text.lstrip().startswith("{"):
+        loaded = json.loads(text)
+    else:
+        try:
+            import yaml  # only for local runs: a pod uses its service account
+        except ImportError as exc:
+            raise ConfigError(
+                f"reading the YAML kubeconfig {path} needs PyYAML (pip install pyyaml)"
+            ) from exc
+        loaded = yaml.safe_load(text)
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"kubeconfig {path} is not a mapping")
+    return loaded
+
+
+def _named(items: object, name: object, key: str) -> dict[str, Any]:
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("name") == name and isinstance(item.get(key), dict):
+            return dict(item[key])
+    raise ConfigError(f"kubeconfig has no {key} named {name!r}")
+
+
+def _material(section: Mapping[str, Any], key: str, base: Path) -> tuple[str | None, bytes | None]:
+    """(file path, inline bytes) of a kubeconfig item such as `certificate-authority`."""
+    data = section.get(f"{key}-data")
+    if data:
+        return None, base64.b64decode(data)
+    file = section.get(key)
+    if file:
+        return str((base / str(file)).resolve()), None
+    return None, None
+
+
+def _as_file(path: str | None, data: bytes | None, folder: Path) -> str | None:
+    if data is None:
+        return path
+    with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
+        handle.write(data)
+    return handle.name
+
+
+def kubeconfig_credentials(path: Path) -> Credentials:
+    """Credentials of the kubeconfig's current context."""
+    config = _load_kubeconfig(path)
+    context = _named(config.get("contexts"), config.get("current-context"), "context")
+    cluster = _named(config.get("clusters"), context.get("cluster"), "cluster")
+    user = _named(config.get("users"), context.get("user"), "user")
+    base = path.parent
+    ca_file, ca_data = _material(cluster, "certificate-authority", base)
+    ssl_context = _ssl_context(ca_file, ca_data, bool(cluster.get("insecure-skip-tls-verify")))
+    cert_file, cert_data = _material(user, "client-certificate", base)
+    key_file, key_data = _material(user, "client-key", base)
+    if cert_file or cert_data:
+        with tempfile.TemporaryDirectory() as scratch:
+            ssl_context.load_cert_chain(
+                _as_file(cert_file, cert_data, Path(scratch)) or "",
+                _as_file(key_file, key_data, Path(scratch)),
+            )
+    token = user.get("token")
+    if not token and user.get("tokenFile"):
+        token = Path(str(user["tokenFile"])).read_text().strip()
+    server = cluster.get("server")
+    if not isinstance(server, str) or not server:
+        raise ConfigError(f"kubeconfig {path}: cluster has no server")
+    return Credentials(server=server.rstrip("/"), ssl_context=ssl_context, token=token or None)
+
+
+def load_credentials(env: Mapping[str, str] | None = None) -> Credentials:
+    """In-cluster credentials when running in a pod, else the kubeconfig."""
+    env = os.environ if env is None else env
+    found = in_cluster_credentials(env)
+    if found is not None:
+        return found
+    candidates = [Path(p) for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
+    candidates.append(Path.home() / ".kube" / "config")
+    for candidate in candidates:
+        if candidate.is_file():
+            return kubeconfig_credentials(candidate)
+    raise ConfigError(
+        "no Kubernetes credentials: not in a pod (no service-account token and"
+        " KUBERNETES_SERVICE_HOST) and no kubeconfig (KUBECONFIG or ~/.kube/config)"
+    )
+
+
+class KubeClient:
+    """ScheduledRun and Job reads and conflict-safe status patches."""
+
+    def __init__(self, credentials: Credentials, timeout: float = 15.0) -> None:
+        headers = {"Accept": "application/json", "User-Agent": "kagent-scheduledrun-runner"}
+        if credentials.token:
+            headers["Authorization"] = f"Bearer {credentials.token}"
+        self.http = httpx.Client(
+            base_url=credentials.server,
+            verify=credentials.ssl_context,
+            headers=headers,
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise KubeError(f"{method} {path}: {exc or type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            reason = response.text[:300]
+            with contextlib.suppress(ValueError):
+                reason = str(response.json().get("message", reason))
+            raise KubeError(
+                f"{method} {path}: HTTP {response.status_code}: {reason}", response.status_code
+            )
+        body = response.json()
+        if not isinstance(body, dict):
+            raise KubeError(f"{method} {path}: answer is not an object")
+        return body
+
+    @staticmethod
+    def scheduledrun_path(namespace: str, name: str) -> str:
+        return f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{namespace}/{api.PLURAL}/{name}"
+
+    def get_scheduledrun(self, namespace: str, name: str) -> dict[str, Any]:
+        return self._request("GET", self.scheduledrun_path(namespace, name))
+
+    def get_job(self, namespace: str, name: str) -> dict[str, Any]:
+        return self._request("GET", f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}")
+
+    def update_status(
+        self,
+        namespace: str,
+        name: str,
+        mutate: Mutate,
+        current: Mapping[str, Any] | None = None,
+        budget: float = 120.0,
+    ) -> dict[str, Any]:
+        """Apply `mutate(status)` (the status fields to set; None: nothing to write) until it
+        lands without a conflict; returns the object as the API server stored it.
+
+        `current` is a fresh read to start from (saves a GET). Conflicts are retried with full
+        jitter backoff (50 ms doubling to 1 s) for up to `budget` seconds.
+        """
+        path = self.scheduledrun_path(namespace, name)
+        deadline = time.monotonic() + budget
+        attempt = 0
+        obj = dict(current) if current is not None else self.get_scheduledrun(namespace, name)
+        while True:
+            changes = mutate(obj.get("status") or {})
+            if changes is None:
+                return obj
+            patch = {
+                "metadata": {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                "status": dict(changes),
+            }
+            try:
+                return self._request(
+                    "PATCH",
+                    f"{path}/status",
+                    content=json.dumps(patch),
+                    headers={"Content-Type": "application/merge-patch+json"},
+                )
+            except KubeError as exc:
+                if exc.status_code != 409 or time.monotonic() > deadline:
+                    raise
+            attempt += 1
+            time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
+            obj = self.get_scheduledrun(namespace, name)
