@@ -1,0 +1,150 @@
+"""`scheduledrun operator`: run the kopf operator in this process.
+
+Flags carry environment fallbacks so the chart can set them either way. Credentials are whatever
+kopf and the official client find: in-cluster, or the kubeconfig (KUBECONFIG or ~/.kube/config).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import click
+
+from runner import api
+
+PROTOCOLS = ("auto", "0.3", "1.0")
+PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+
+
+def _settings(options: dict[str, Any]) -> Any:
+    from generator.settings import OperatorSettings
+
+    return OperatorSettings(
+        runner_image=options["runner_image"],
+        image_pull_policy=options["runner_image_pull_policy"],
+        a2a_base_url=options["a2a_base_url"],
+        a2a_protocol=options["a2a_protocol"],
+        runner_service_account=options["runner_service_account"],
+    )
+
+
+def _configure_logging(log_format: str, log_level: str) -> None:
+    import kopf
+
+    form = kopf.LogFormat.JSON if log_format == "json" else kopf.LogFormat.FULL
+    level = getattr(logging, log_level.upper())
+    kopf.configure(verbose=level <= logging.DEBUG, quiet=level >= logging.WARNING, log_format=form)
+    logging.getLogger().setLevel(level)
+
+
+@click.command("operator")
+@click.option(
+    "--a2a-base-url",
+    envvar=api.ENV_A2A_BASE_URL,
+    default=api.DEFAULT_A2A_BASE_URL,
+    show_default=True,
+    help="Where kagent serves A2A (passed to every runner).",
+)
+@click.option(
+    "--a2a-protocol",
+    envvar=api.ENV_A2A_PROTOCOL,
+    default="auto",
+    show_default=True,
+    type=click.Choice(PROTOCOLS),
+    help="A2A protocol the runners speak.",
+)
+@click.option(
+    "--runner-image",
+    envvar="SCHEDULEDRUN_RUNNER_IMAGE",
+    default=None,
+    help="Image of the runner container (default: this release's image).",
+)
+@click.option(
+    "--runner-image-pull-policy",
+    envvar="SCHEDULEDRUN_RUNNER_IMAGE_PULL_POLICY",
+    default="IfNotPresent",
+    show_default=True,
+    type=click.Choice(PULL_POLICIES),
+)
+@click.option(
+    "--runner-service-account",
+    envvar="SCHEDULEDRUN_RUNNER_SERVICE_ACCOUNT",
+    default="kagent-scheduledrun-runner",
+    show_default=True,
+    help="ServiceAccount the operator creates per namespace for runner pods.",
+)
+@click.option(
+    "--runner-cluster-role",
+    envvar="SCHEDULEDRUN_RUNNER_CLUSTER_ROLE",
+    default="kagent-scheduledrun-runner",
+    show_default=True,
+    help="ClusterRole bound to the runner ServiceAccount in each namespace.",
+)
+@click.option(
+    "--namespace",
+    "namespaces",
+    multiple=True,
+    envvar="SCHEDULEDRUN_NAMESPACES",
+    help="Watch only this namespace (repeatable); default: all namespaces.",
+)
+@click.option(
+    "--all-namespaces",
+    is_flag=True,
+    default=False,
+    help="Watch all namespaces (the default when no --namespace is given).",
+)
+@click.option(
+    "--metrics-port",
+    envvar="SCHEDULEDRUN_METRICS_PORT",
+    default=8080,
+    type=int,
+    show_default=True,
+    help="Port of /metrics (0: no metrics server).",
+)
+@click.option(
+    "--health-port",
+    envvar="SCHEDULEDRUN_HEALTH_PORT",
+    default=8081,
+    type=int,
+    show_default=True,
+    help="Port of the liveness endpoint /healthz (0: none).",
+)
+@click.option(
+    "--log-format",
+    envvar="SCHEDULEDRUN_LOG_FORMAT",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "json"]),
+)
+@click.option(
+    "--log-level",
+    envvar="SCHEDULEDRUN_LOG_LEVEL",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+)
+def operator_command(**options: Any) -> None:
+    """Run the operator: keep every ScheduledRun's CronJob and status true."""
+    if options["namespaces"] and options["all_namespaces"]:
+        raise click.UsageError("give --namespace or --all-namespaces, not both")
+    import kopf
+
+    from generator import handlers  # noqa: F401  (registers the handlers)
+    from generator.runtime import Options
+    from generator.settings import DEFAULT_RUNNER_IMAGE
+
+    options["runner_image"] = options["runner_image"] or DEFAULT_RUNNER_IMAGE
+    _configure_logging(options["log_format"], options["log_level"])
+    memo = kopf.Memo(
+        options=Options(_settings(options), options["runner_cluster_role"]),
+        metrics_port=options["metrics_port"],
+    )
+    health = options["health_port"]
+    kopf.run(
+        standalone=True,
+        clusterwide=not options["namespaces"],
+        namespaces=list(options["namespaces"]),
+        liveness_endpoint=f"http://0.0.0.0:{health}/healthz" if health else None,
+        memo=memo,
+    )

@@ -1,0 +1,245 @@
+"""Every Kubernetes API call the operator makes itself, in one small async client.
+
+kopf watches; this module writes. Keeping each call here (server-side apply of the CronJob, status
+merge patches, the runner's ServiceAccount and RoleBinding, events, the few reads) means the
+handlers stay thin and the unit tests replace exactly this class. It speaks JSON over aiohttp (the
+library kopf itself runs on) with credentials from the official client's loaders, so kubeconfig
+contexts, exec plugins and in-cluster tokens work as they do for kubectl. Every request is
+counted by verb and code in `kagent_scheduledrun_api_requests_total`, which is how the benchmark
+proves that an idle operator writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import aiohttp
+from prometheus_client import Counter
+
+from runner import api
+
+FIELD_MANAGER: Final = "kagent-scheduledrun"
+COMPONENT: Final = "kagent-scheduledrun"
+APPLY: Final = "application/apply-patch+yaml"  # JSON is YAML
+MERGE: Final = "application/merge-patch+json"
+# Concurrent requests to the API server: enough to keep a burst of creations flowing, few enough
+# that the operator cannot starve kube-controller-manager of the apiserver's attention.
+MAX_CONNECTIONS: Final = 16
+REQUEST_TIMEOUT: Final = 30.0
+
+logger = logging.getLogger(__name__)
+
+
+class KubeError(Exception):
+    """An API request failed; `status` is the HTTP code (0 when no response arrived)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+class Conflict(KubeError):
+    """409: the object changed since it was read (optimistic concurrency) or a field conflict."""
+
+
+def _scheduledrun_path(namespace: str, name: str) -> str:
+    return f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{namespace}/{api.PLURAL}/{name}"
+
+
+def _cronjob_path(namespace: str, name: str) -> str:
+    return f"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}"
+
+
+def _load_configuration() -> Any:
+    """The official client's Configuration: in-cluster when running in a pod, else kubeconfig."""
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    try:
+        config.load_incluster_config(client_configuration=configuration)
+    except config.ConfigException:
+        config.load_kube_config(client_configuration=configuration)
+    return configuration
+
+
+def _ssl_context(configuration: Any) -> ssl.SSLContext | bool:
+    if not configuration.verify_ssl:
+        return False
+    context = ssl.create_default_context(cafile=configuration.ssl_ca_cert or None)
+    if configuration.cert_file:
+        context.load_cert_chain(configuration.cert_file, configuration.key_file)
+    return context
+
+
+class Kube:
+    """The operator's API client: `await Kube.connect(counter)`, then `close()`."""
+
+    def __init__(
+        self, server: str, session: aiohttp.ClientSession, configuration: Any, counter: Counter
+    ) -> None:
+        self.server = server.rstrip("/")
+        self.session = session
+        self.configuration = configuration
+        self.counter = counter
+
+    @classmethod
+    async def connect(cls, counter: Counter) -> Kube:
+        configuration = _load_configuration()
+        connector = aiohttp.TCPConnector(ssl=_ssl_context(configuration), limit=MAX_CONNECTIONS)
+        session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+        )
+        return cls(configuration.host, session, configuration, counter)
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    def _headers(self, content_type: str | None) -> dict[str, str]:
+        hook = getattr(self.configuration, "refresh_api_key_hook", None)
+        if hook is not None:
+            hook(self.configuration)  # re-reads a rotated in-cluster token when it is due
+        headers = {"Accept": "application/json"}
+        auth = self.configuration.get_api_key_with_prefix("authorization") or (
+            self.configuration.get_api_key_with_prefix("BearerToken")
+        )
+        if auth:
+            headers["Authorization"] = auth
+        if content_type:
+            headers["Content-Type"] = content_type
+        return headers
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        content_type: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        """The decoded response, None on 404; KubeError (Conflict on 409) otherwise."""
+        data = None if body is None else json.dumps(body)
+        try:
+            async with self.session.request(
+                method,
+                self.server + path,
+                data=data,
+                params=dict(params or {}),
+                headers=self._headers(content_type if body is not None else None),
+            ) as response:
+                self.counter.labels(method, str(response.status)).inc()
+                text = await response.text()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self.counter.labels(method, "0").inc()
+            raise KubeError(0, f"{method} {path}: {exc!r}") from exc
+        if response.status == 404:
+            return None
+        if response.status >= 400:
+            error = Conflict if response.status == 409 else KubeError
+            raise error(response.status, f"{method} {path}: {text[:500]}")
+        decoded: dict[str, Any] = json.loads(text) if text else {}
+        return decoded
+
+    async def apply(self, path: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        params = {"fieldManager": FIELD_MANAGER, "force": "true"}
+        return await self.request("PATCH", path, body=body, content_type=APPLY, params=params)
+
+    # ScheduledRuns
+
+    async def get_scheduledrun(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return await self.request("GET", _scheduledrun_path(namespace, name))
+
+    async def patch_status(
+        self, namespace: str, name: str, patch: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """Merge-patch /status. A patch carrying metadata.resourceVersion fails with Conflict when
+        the object changed since that version (how the sweep avoids clobbering a runner)."""
+        path = _scheduledrun_path(namespace, name) + "/status"
+        return await self.request("PATCH", path, body=patch, content_type=MERGE)
+
+    # CronJobs and Jobs
+
+    async def apply_cronjob(self, body: Mapping[str, Any]) -> None:
+        meta = body["metadata"]
+        await self.apply(_cronjob_path(meta["namespace"], meta["name"]), body)
+
+    async def suspend_cronjob(self, namespace: str, name: str) -> None:
+        """Suspend an existing CronJob without applying a whole spec (its spec is invalid)."""
+        patch = {"spec": {"suspend": True}}
+        await self.request("PATCH", _cronjob_path(namespace, name), body=patch, content_type=MERGE)
+
+    async def job_exists(self, namespace: str, name: str) -> bool:
+        path = f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}"
+        return await self.request("GET", path) is not None
+
+    # Runner RBAC
+
+    async def ensure_runner_rbac(self, namespace: str, account: str, cluster_role: str) -> None:
+        """The runner's ServiceAccount and its RoleBinding to the runner ClusterRole."""
+        labels = {
+            "app.kubernetes.io/managed-by": COMPONENT,
+            api.LABEL_COMPONENT: api.COMPONENT_RUNNER,
+        }
+        service_account = {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": account, "namespace": namespace, "labels": labels},
+        }
+        binding = {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": account, "namespace": namespace, "labels": labels},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": cluster_role,
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}],
+        }
+        await self.apply(
+            f"/api/v1/namespaces/{namespace}/serviceaccounts/{account}", service_account
+        )
+        path = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{account}"
+        await self.apply(path, binding)
+
+    # Events
+
+    async def post_event(
+        self, obj: Mapping[str, Any], type_: str, reason: str, message: str
+    ) -> None:
+        meta = obj.get("metadata") or {}
+        namespace = str(meta.get("namespace"))
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"generateName": f"{meta.get('name')}.", "namespace": namespace},
+            "involvedObject": {
+                "apiVersion": api.API_VERSION,
+                "kind": api.KIND,
+                "name": meta.get("name"),
+                "namespace": namespace,
+                "uid": meta.get("uid"),
+                "resourceVersion": meta.get("resourceVersion"),
+            },
+            "type": type_,
+            "reason": reason,
+            "message": message,
+            "source": {"component": COMPONENT},
+            "reportingComponent": COMPONENT,
+            "reportingInstance": COMPONENT,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
+        await self.request(
+            "POST",
+            f"/api/v1/namespaces/{namespace}/events",
+            body=event,
+            content_type="application/json",
+        )

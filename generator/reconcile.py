@@ -1,0 +1,352 @@
+"""What the operator wants to be true for one ScheduledRun, as pure functions of what exists now.
+
+The handlers read the world (the ScheduledRun, whether its target exists, the CronJob and Jobs
+the operator's indexes hold, the clock) and pass it here; this module answers with a `Plan`: the
+CronJob to apply (or to suspend), the status fields to write (or nothing, when they already hold
+the desired values: writes are the cost an idle operator must not pay), the event to post, and
+when to look again. Orphan sweeping is the same: given the history and the Jobs, which `Pending`
+entries must be resolved, and to what. No I/O and no clock of its own, so every decision is a
+table test with fixed instants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from generator import cron, render, validate
+from generator.settings import OperatorSettings
+from runner import api, history
+
+CONDITION_ACCEPTED: Final = "Accepted"
+REASON_ACCEPTED: Final = "Accepted"
+REASON_TARGET_NOT_FOUND: Final = "TargetNotFound"
+# Reasons the spec itself is wrong: there is nothing sensible to render into a CronJob.
+SPEC_REASONS: Final = frozenset(
+    {"InvalidSchedule", "InvalidTimeZone", "InvalidTargetRef", "InvalidSpec"}
+)
+DEFAULT_TARGET_GROUP: Final = api.GROUP
+TARGET_KINDS: Final = ("Agent", "SandboxAgent")
+
+# Hash of the desired CronJob, written on it: the operator's CronJob index compares it with the
+# desired one and skips the apply when they match, so a restart or a status-only event costs no
+# request at all.
+ANNOTATION_SPEC_HASH: Final = "kagent.dev/spec-hash"
+
+# The CronJob controller creates a tick's Job at the tick (it polls every 10 s or less); a second
+# after the tick the status can move `nextRunTime` on without racing the tick itself.
+AFTER_TICK: Final = timedelta(seconds=1)
+# A level-based safety net: even with nothing due, look at each ScheduledRun again this often, so
+# a lost watch event heals without a restart. Long, because every look costs a GET.
+RESYNC: Final = timedelta(hours=1)
+MESSAGE_MAX: Final = 512
+
+JOB_GONE_MESSAGE: Final = "job deleted before the runner finished"
+
+
+@dataclass(frozen=True)
+class CronJobState:
+    """The operator's CronJob as its index last saw it."""
+
+    name: str
+    spec_hash: str | None
+    suspended: bool
+    created: str | None = None  # creationTimestamp: where an `@every` schedule counts from
+
+
+@dataclass(frozen=True)
+class JobState:
+    """A runner Job as the index last saw it: `failed` is the reason of its Failed condition
+    (DeadlineExceeded, BackoffLimitExceeded, PodFailurePolicy, ...) or "" while it has none."""
+
+    name: str
+    failed: str = ""
+    message: str = ""
+    complete: bool = False
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What exists now, besides the ScheduledRun itself."""
+
+    now: datetime
+    target_exists: bool
+    cronjob: CronJobState | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    accepted: bool
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str  # Normal or Warning
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    verdict: Verdict
+    apply_cronjob: dict[str, Any] | None  # server-side apply this body
+    suspend_cronjob: str | None  # merge-patch suspend: true into this existing CronJob
+    status_patch: dict[str, Any] | None  # merge patch for /status; None: nothing to write
+    event: Event | None
+    look_again_at: datetime | None
+    active: bool  # accepted and not suspended: the schedule fires
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A `Pending` entry to end: its Job failed (`job_gone` False) or is gone (`job_gone` True,
+    to be confirmed with a read before writing, since the Job index may lag a fresh Job)."""
+
+    entry_id: str
+    status: api.RunStatus
+    message: str
+    job_gone: bool
+
+
+def _bounded(text: str) -> str:
+    return history.truncate_message(text, MESSAGE_MAX)
+
+
+def target_key(sr: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(namespace, kind, name) of the target in the Agent indexes, None when unusable."""
+    meta = sr.get("metadata") or {}
+    ref = (sr.get("spec") or {}).get("targetRef")
+    if not isinstance(ref, Mapping):
+        return None
+    group, kind, name = (
+        ref.get("apiGroup") or DEFAULT_TARGET_GROUP,
+        ref.get("kind"),
+        ref.get("name"),
+    )
+    if group != DEFAULT_TARGET_GROUP or kind not in TARGET_KINDS or not isinstance(name, str):
+        return None
+    return (str(meta.get("namespace", "")), str(kind), name)
+
+
+def judge(sr: Mapping[str, Any], target_exists: bool) -> Verdict:
+    """The Accepted condition: the first problem of the spec, else whether the target exists."""
+    problems = validate.validate_scheduledrun(sr)
+    if problems:
+        text = "; ".join(f"{p.field}: {p.message}" for p in problems)
+        return Verdict(False, problems[0].reason, _bounded(text))
+    key = target_key(sr)
+    if key is None:  # validation covers this; kept so a validator gap cannot fire a schedule
+        return Verdict(False, "InvalidTargetRef", "spec.targetRef: unsupported target")
+    if not target_exists:
+        _, kind, name = key
+        return Verdict(False, REASON_TARGET_NOT_FOUND, f"{kind} {name!r} not found in namespace")
+    name = render.cronjob_name(str(sr["metadata"]["name"]))
+    return Verdict(True, REASON_ACCEPTED, f"CronJob {name} carries the schedule")
+
+
+def spec_hash(body: Mapping[str, Any]) -> str:
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def desired_cronjob(
+    sr: Mapping[str, Any], settings: OperatorSettings, verdict: Verdict
+) -> dict[str, Any] | None:
+    """The CronJob to apply: rendered, suspended unless accepted, stamped with its hash. None when
+    the spec itself is invalid (nothing sensible to render; an existing CronJob is suspended)."""
+    if verdict.reason in SPEC_REASONS:
+        return None
+    try:
+        body = render.render_cronjob(sr, settings)
+    except render.RenderError:
+        return None
+    if not verdict.accepted:
+        body["spec"]["suspend"] = True
+    annotations = body["metadata"].setdefault("annotations", {})
+    annotations[ANNOTATION_SPEC_HASH] = spec_hash(body)
+    return body
+
+
+def next_run_time(
+    sr: Mapping[str, Any], now: datetime, cronjob: CronJobState | None = None
+) -> datetime | None:
+    """When the CronJob fires next, None when it never will (or the schedule is unreadable).
+
+    An `@every` schedule counts from the CronJob's creation (the CronJob controller starts its
+    chain of ticks there), not from `now`, or the answer would move with every look."""
+    spec = sr.get("spec") or {}
+    try:
+        schedule = str(spec["schedule"])
+        parsed = cron.parse_schedule(schedule)
+        if isinstance(parsed, cron.EverySchedule):
+            created = cronjob.created if cronjob else None
+            anchor = history.parse_time(
+                created or (sr.get("metadata") or {}).get("creationTimestamp")
+            )
+            if anchor is not None and parsed.seconds > 0:
+                step = timedelta(seconds=parsed.seconds)
+                return anchor + step * ((now - anchor) // step + 1)
+        times = cron.next_fire_times(schedule, spec.get("timeZone") or "UTC", now, 1)
+    except (cron.CronError, KeyError):
+        return None
+    return times[0] if times else None
+
+
+def accepted_condition(
+    verdict: Verdict, generation: int | None, current: Mapping[str, Any] | None, now: datetime
+) -> dict[str, Any]:
+    """The `Accepted` metav1.Condition; the transition time moves only when the status does."""
+    status = "True" if verdict.accepted else "False"
+    same = current is not None and current.get("status") == status
+    since = current.get("lastTransitionTime") if same and current else None
+    condition: dict[str, Any] = {
+        "type": CONDITION_ACCEPTED,
+        "status": status,
+        "reason": verdict.reason,
+        "message": verdict.message,
+        "lastTransitionTime": since or history.format_time(now),
+    }
+    if generation is not None:
+        condition["observedGeneration"] = generation
+    return condition
+
+
+def find_condition(status: Mapping[str, Any], type_: str) -> dict[str, Any] | None:
+    for condition in status.get("conditions") or []:
+        if isinstance(condition, Mapping) and condition.get("type") == type_:
+            return dict(condition)
+    return None
+
+
+def status_patch(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A merge patch turning the fields of `desired` in `current` into their desired values
+    (None deletes), or None when they already hold them."""
+    changes = {k: v for k, v in desired.items() if current.get(k) != v}
+    return {"status": changes} if changes else None
+
+
+def transition_event(verdict: Verdict, current: Mapping[str, Any] | None) -> Event | None:
+    """An event when Accepted changes status or reason. A first acceptance posts none (the status
+    says it, and an event per new object would double the writes of a bulk apply); a first
+    rejection does, since someone must notice it."""
+    if current is not None and (current.get("status"), current.get("reason")) == (
+        "True" if verdict.accepted else "False",
+        verdict.reason,
+    ):
+        return None
+    if verdict.accepted:
+        return None if current is None else Event("Normal", REASON_ACCEPTED, verdict.message)
+    return Event("Warning", verdict.reason, verdict.message)
+
+
+def plan(sr: Mapping[str, Any], settings: OperatorSettings, observed: Observed) -> Plan:
+    """Everything the operator should do for `sr` now."""
+    meta, spec = sr.get("metadata") or {}, sr.get("spec") or {}
+    status = sr.get("status") or {}
+    verdict = judge(sr, observed.target_exists)
+    desired = desired_cronjob(sr, settings, verdict)
+    have = observed.cronjob
+
+    apply = None
+    if desired is not None and (
+        have is None
+        or have.spec_hash != desired["metadata"]["annotations"][ANNOTATION_SPEC_HASH]
+        or have.suspended != desired["spec"]["suspend"]  # someone edited the CronJob
+    ):
+        apply = desired
+    suspend = have.name if desired is None and have is not None and not have.suspended else None
+
+    active = verdict.accepted and not bool(spec.get("suspend", False))
+    next_run = next_run_time(sr, observed.now, have) if active else None
+    current_condition = find_condition(status, CONDITION_ACCEPTED)
+    generation = meta.get("generation")
+    condition = accepted_condition(verdict, generation, current_condition, observed.now)
+    others = [c for c in status.get("conditions") or [] if c.get("type") != CONDITION_ACCEPTED]
+    desired_status = {
+        "observedGeneration": generation,
+        "conditions": [*others, condition],
+        "cronJobName": desired["metadata"]["name"] if desired else (have.name if have else None),
+        "nextRunTime": history.format_time(next_run) if next_run else None,
+    }
+    look_again = observed.now + RESYNC
+    if next_run is not None:
+        look_again = min(look_again, next_run + AFTER_TICK)
+    return Plan(
+        verdict=verdict,
+        apply_cronjob=apply,
+        suspend_cronjob=suspend,
+        status_patch=status_patch(status, desired_status),
+        event=transition_event(verdict, current_condition),
+        look_again_at=look_again,
+        active=active,
+    )
+
+
+def job_state(job: Mapping[str, Any]) -> JobState:
+    """The index's view of a Job: its name and how (if) it finished."""
+    failed, message, complete = "", "", False
+    for condition in (job.get("status") or {}).get("conditions") or []:
+        if condition.get("status") != "True":
+            continue
+        if condition.get("type") == "Failed":
+            failed = str(condition.get("reason") or "Failed")
+            message = str(condition.get("message") or "")
+        elif condition.get("type") == "Complete":
+            complete = True
+    return JobState(str((job.get("metadata") or {}).get("name", "")), failed, message, complete)
+
+
+def resolution_for(entry_id: str, job: JobState | None) -> Resolution | None:
+    """How a `Pending` entry ends given its Job, or None while the Job may still finish it."""
+    if job is None:
+        return Resolution(entry_id, "Failed", JOB_GONE_MESSAGE, job_gone=True)
+    if job.failed == "DeadlineExceeded":
+        text = f"DeadlineExceeded: {job.message}" if job.message else "DeadlineExceeded"
+        return Resolution(entry_id, "Timeout", _bounded(text), job_gone=False)
+    if job.failed:
+        text = f"{job.failed}: {job.message}" if job.message else job.failed
+        return Resolution(entry_id, "Failed", _bounded(text), job_gone=False)
+    if job.complete:  # exit 0 means the runner wrote its outcome; a Pending left is a lost write
+        text = "job completed but the runner recorded no outcome"
+        return Resolution(entry_id, "Failed", text, job_gone=False)
+    return None
+
+
+def sweep(
+    run_history: Sequence[Mapping[str, Any]], jobs: Mapping[str, JobState]
+) -> list[Resolution]:
+    """The `Pending` entries whose Job failed, completed or is gone."""
+    found = []
+    for entry in run_history:
+        if entry.get("status") != "Pending":
+            continue
+        entry_id = str(entry.get("id", ""))
+        resolution = resolution_for(entry_id, jobs.get(entry_id))
+        if resolution is not None:
+            found.append(resolution)
+    return found
+
+
+def resolve(
+    status: Mapping[str, Any], resolutions: Sequence[Resolution], now: datetime
+) -> dict[str, Any] | None:
+    """The status fields (`runHistory`, `lastRun*`) with these entries ended at `now`, or None when
+    none of them is still `Pending` in `status` (the runner got there first)."""
+    run_history: list[dict[str, Any]] = [dict(e) for e in status.get("runHistory") or []]
+    changed = False
+    for resolution in resolutions:
+        entry = history.find(run_history, resolution.entry_id)
+        if entry is None or entry.get("status") != "Pending":
+            continue
+        ended = history.finished(entry, resolution.status, resolution.message, now)
+        run_history = history.upsert(run_history, ended)
+        changed = True
+    if not changed:
+        return None
+    return {"runHistory": run_history, **history.last_run(run_history)}

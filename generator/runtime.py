@@ -1,0 +1,224 @@
+"""The operator's running state and the steps that carry out a reconcile plan.
+
+`decisions.plan` decides; `Runtime.reconcile` reads what the decision needs from kopf's indexes,
+makes the calls the plan names through `kube.Kube`, sweeps orphaned `Pending` entries, counts
+finished runs, and books the next look. Every path that can touch a ScheduledRun (its own watch
+events, its target's, its Jobs', the clock) ends here, one at a time per object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Protocol
+
+from generator import reconcile as decisions
+from generator import render
+from generator.kube import Conflict, Kube, KubeError
+from generator.metrics import RunCounter
+from generator.rechecks import Key, Rechecks
+from generator.settings import OperatorSettings
+
+logger = logging.getLogger(__name__)
+
+# After a failed API call, look again this soon (doubling per failure of the same object, capped):
+# quick enough to heal a blip within seconds, slow enough not to hammer a struggling apiserver.
+RETRY_FIRST: Final = timedelta(seconds=2)
+RETRY_MAX: Final = timedelta(minutes=5)
+SWEEP_ATTEMPTS: Final = 5
+
+
+class IndexView(Protocol):
+    """What the runtime needs of a kopf index: the values stored under a key."""
+
+    def get(self, key: Any, default: Any = ..., /) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Options:
+    """What `scheduledrun operator` was started with, besides kopf's own flags."""
+
+    settings: OperatorSettings
+    runner_cluster_role: str
+
+
+@dataclass
+class Indexes:
+    scheduledruns: IndexView
+    agents: IndexView
+    sandboxagents: IndexView
+    cronjobs: IndexView
+    jobs: IndexView
+
+    def target_exists(self, key: tuple[str, str, str] | None) -> bool:
+        if key is None:
+            return False
+        index = self.agents if key[1] == "Agent" else self.sandboxagents
+        return bool(index.get(key, None))
+
+    def cronjob(self, namespace: str, name: str) -> decisions.CronJobState | None:
+        state: decisions.CronJobState | None = _first(self.cronjobs.get((namespace, name), ()))
+        return state
+
+    def jobs_of(self, namespace: str, scheduledrun: str) -> dict[str, decisions.JobState]:
+        states = self.jobs.get((namespace, render.label_value(scheduledrun)), ())
+        return {state.name: state for state in states}
+
+    def scheduledruns_by(self, key: tuple[Any, ...]) -> list[str]:
+        return sorted(set(self.scheduledruns.get(key, ())))
+
+
+def _first(values: Iterable[Any]) -> Any:
+    return next(iter(values), None)
+
+
+@dataclass
+class Runtime:
+    kube: Kube
+    options: Options
+    indexes: Indexes
+    counter: RunCounter
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    rechecks: Rechecks = field(init=False)
+    applied: dict[Key, decisions.CronJobState] = field(default_factory=dict)
+    rbac_ready: set[str] = field(default_factory=set)
+    failures: dict[Key, int] = field(default_factory=dict)
+    locks: dict[Key, tuple[asyncio.Lock, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rechecks = Rechecks(self.reconcile_named, self.clock)
+
+    @contextlib.asynccontextmanager
+    async def locked(self, key: Key) -> AsyncIterator[None]:
+        """One reconcile per object at a time; the lock lives only while someone holds or waits."""
+        lock, users = self.locks.get(key, (asyncio.Lock(), 0))
+        self.locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self.locks[key]
+            if users <= 1:
+                del self.locks[key]
+            else:
+                self.locks[key] = (lock, users - 1)
+
+    def forget(self, key: Key) -> None:
+        """The ScheduledRun is gone (its CronJob goes with it through the owner reference)."""
+        self.applied.pop(key, None)
+        self.failures.pop(key, None)
+        self.rechecks.forget(key)
+        self.counter.forget(key)
+
+    async def reconcile_named(self, key: Key) -> None:
+        """Reconcile a ScheduledRun known only by name (a target, Job or clock woke it)."""
+        async with self.locked(key):
+            try:
+                body = await self.kube.get_scheduledrun(*key)
+            except KubeError as exc:
+                self._retry_later(key, exc)
+                return
+            if body is None:
+                self.forget(key)
+                return
+            await self._reconcile(key, body)
+
+    async def reconcile(self, body: Mapping[str, Any]) -> None:
+        meta = body["metadata"]
+        key = (str(meta["namespace"]), str(meta["name"]))
+        async with self.locked(key):
+            await self._reconcile(key, body)
+
+    def _known_cronjob(self, key: Key) -> decisions.CronJobState | None:
+        name = render.cronjob_name(key[1])
+        return self.indexes.cronjob(key[0], name) or self.applied.get(key)
+
+    async def _reconcile(self, key: Key, body: Mapping[str, Any]) -> None:
+        namespace, name = key
+        now = self.clock()
+        observed = decisions.Observed(
+            now=now,
+            target_exists=self.indexes.target_exists(decisions.target_key(body)),
+            cronjob=self._known_cronjob(key),
+        )
+        plan = decisions.plan(body, self.options.settings, observed)
+        try:
+            await self._ensure_rbac(namespace)
+            if plan.apply_cronjob is not None:
+                await self.kube.apply_cronjob(plan.apply_cronjob)
+                meta = plan.apply_cronjob["metadata"]
+                self.applied[key] = decisions.CronJobState(
+                    meta["name"],
+                    meta["annotations"][decisions.ANNOTATION_SPEC_HASH],
+                    bool(plan.apply_cronjob["spec"]["suspend"]),
+                )
+            if plan.suspend_cronjob is not None:
+                await self.kube.suspend_cronjob(namespace, plan.suspend_cronjob)
+            if plan.status_patch is not None:
+                await self.kube.patch_status(namespace, name, plan.status_patch)
+            if plan.event is not None:
+                await self._post_event(body, plan.event)
+            await self._sweep(key, body)
+        except KubeError as exc:
+            self._retry_later(key, exc)
+            return
+        self.failures.pop(key, None)
+        status = body.get("status") or {}
+        self.counter.observe(key, status.get("runHistory") or [])
+        self.counter.set_active(key, plan.active)
+        self.rechecks.at(key, plan.look_again_at)
+
+    def _retry_later(self, key: Key, exc: Exception) -> None:
+        count = self.failures.get(key, 0) + 1
+        self.failures[key] = count
+        delay = min(RETRY_FIRST * 2 ** (count - 1), RETRY_MAX)
+        logger.warning("reconcile of %s/%s failed (%s); again in %s", *key, exc, delay)
+        self.rechecks.at(key, self.clock() + delay)
+
+    async def _ensure_rbac(self, namespace: str) -> None:
+        if namespace in self.rbac_ready:
+            return
+        await self.kube.ensure_runner_rbac(
+            namespace,
+            self.options.settings.runner_service_account,
+            self.options.runner_cluster_role,
+        )
+        self.rbac_ready.add(namespace)
+
+    async def _post_event(self, body: Mapping[str, Any], event: decisions.Event) -> None:
+        try:
+            await self.kube.post_event(body, event.type, event.reason, event.message)
+        except KubeError as exc:  # an event is a courtesy; the condition holds the truth
+            logger.warning("could not post event %s: %s", event.reason, exc)
+
+    async def _sweep(self, key: Key, body: Mapping[str, Any]) -> None:
+        """Resolve `Pending` entries whose Job failed or vanished; never clobber a runner: the
+        write carries the resourceVersion it was computed from, and a conflict re-reads."""
+        namespace, name = key
+        status = body.get("status") or {}
+        resolutions = decisions.sweep(status.get("runHistory") or [], self.indexes.jobs_of(*key))
+        confirmed = []
+        for resolution in resolutions:
+            if resolution.job_gone and await self.kube.job_exists(namespace, resolution.entry_id):
+                continue  # a Job younger than the index: not gone
+            confirmed.append(resolution)
+        current: Mapping[str, Any] | None = body
+        for _ in range(SWEEP_ATTEMPTS):
+            if current is None:
+                return
+            fields = decisions.resolve(current.get("status") or {}, confirmed, self.clock())
+            if fields is None:
+                return
+            version = current["metadata"].get("resourceVersion")
+            patch = {"metadata": {"resourceVersion": version}, "status": fields}
+            try:
+                await self.kube.patch_status(namespace, name, patch)
+                logger.info("resolved %d orphaned run(s) of %s/%s", len(confirmed), *key)
+                return
+            except Conflict:
+                current = await self.kube.get_scheduledrun(namespace, name)
+        raise KubeError(409, f"sweep of {namespace}/{name} kept conflicting")

@@ -1,0 +1,53 @@
+"""kopf settings for this operator, each with the reason it is what it is.
+
+The operator is level-based: it has only event, index and activity handlers, and keeps its own
+clock (generator/rechecks.py). Most settings below exist to make sure kopf itself writes nothing
+to the cluster: an idle operator must make no API writes at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import kopf
+
+PREFIX: Final = "scheduledrun.kagent.dev"
+
+
+def configure(settings: Any) -> None:
+    """Tune a `kopf.OperatorSettings` in place (called from the startup handler)."""
+    # No handler is a create/update/delete/resume/timer/daemon handler, so kopf has no progress
+    # to store and no diff base to keep; these only name our prefix should one ever be added,
+    # instead of kopf's default zalando.org annotations. Annotations, not status: the runner owns
+    # much of the status and must never race a framework for it.
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=PREFIX)
+
+    # Events are posted by generator/kube.py on Accepted transitions only. kopf's own posting
+    # (kopf.event and, if enabled, log lines) would add a write per handler call.
+    settings.posting.enabled = False
+
+    # One replica (the chart runs one, with a Recreate strategy): peering would renew a
+    # KopfPeering object every minute, an API write while idle, and needs a CRD of its own.
+    settings.peering.standalone = True
+
+    # Long watches: each reconnect is a request and, if the resourceVersion expired, a full
+    # re-list. The apiserver closes watches after its own --min-request-timeout (randomised up to
+    # 2x, 30-60 min by default); asking for 10 min keeps streams fresh behind load balancers that
+    # drop idle connections, and the client timeout gives the server a minute to close first.
+    settings.watching.server_timeout = 600
+    settings.watching.client_timeout = 660
+    settings.watching.connect_timeout = 10
+    # List large collections in pages: a cluster with thousands of runner Jobs would otherwise
+    # arrive as one huge response at start-up, a memory spike on both sides.
+    settings.watching.chunk_size = 500
+
+    # Per-object workers exit after 1 s idle instead of 5 s: after a burst of 1000 creations the
+    # workers (and their memory) are gone sooner; a later event simply starts a new one.
+    settings.queueing.idle_timeout = 1.0
+
+    # kopf's own API calls (listing, watching) give up after 60 s instead of 5 minutes, and retry
+    # transient errors with short back-offs: a restarting apiserver is survived quickly.
+    settings.networking.request_timeout = 60
+    settings.networking.connect_timeout = 10
+    settings.networking.error_backoffs = (1, 1, 2, 3, 5, 8, 13, 21)

@@ -1,0 +1,379 @@
+"""generator.reconcile: the desired CronJob, status, event and next look for one ScheduledRun, and
+the orphan-sweep decisions, with a fixed clock.
+
+Pure functions only. That kopf delivers the events and the apiserver accepts the writes is
+tests/integration/test_operator.py's job; the I/O around a plan is test_reconcile_runtime.py's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from generator import reconcile
+from generator.reconcile import CronJobState, JobState, Observed, Resolution
+from generator.settings import OperatorSettings
+from runner import api
+
+NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
+SETTINGS = OperatorSettings(runner_image="example.com/runner:1")
+UID = "0b6c6a4e-1111-4c3e-9a55-6a7d2b1c0e9f"
+
+
+def scheduledrun(status: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": api.API_VERSION,
+        "kind": api.KIND,
+        "metadata": {
+            "name": "nightly",
+            "namespace": "team-a",
+            "uid": UID,
+            "generation": 4,
+            "creationTimestamp": "2026-03-01T11:00:00Z",
+        },
+        "spec": {
+            "schedule": "*/15 * * * *",
+            "targetRef": {"apiGroup": "kagent.dev", "kind": "Agent", "name": "k8s-agent"},
+            "prompt": "Report.",
+            **spec,
+        },
+        "status": status or {},
+    }
+
+
+def desired_hash(sr: dict[str, Any], accepted: bool = True) -> str:
+    verdict = reconcile.Verdict(accepted, "Accepted" if accepted else "TargetNotFound", "")
+    body = reconcile.desired_cronjob(sr, SETTINGS, verdict)
+    assert body is not None
+    return str(body["metadata"]["annotations"][reconcile.ANNOTATION_SPEC_HASH])
+
+
+def converged(sr: dict[str, Any], suspended: bool = False) -> dict[str, Any]:
+    """`sr` with the status and CronJob that a previous reconcile at NOW left."""
+    first = reconcile.plan(sr, SETTINGS, Observed(NOW, True, None))
+    assert first.status_patch is not None
+    return {**sr, "status": {**sr["status"], **first.status_patch["status"]}}
+
+
+def test_new_scheduledrun_gets_its_cronjob_and_accepted_status() -> None:
+    plan = reconcile.plan(scheduledrun(), SETTINGS, Observed(NOW, True, None))
+
+    assert plan.apply_cronjob is not None
+    assert (plan.apply_cronjob["metadata"]["name"], plan.apply_cronjob["spec"]["suspend"]) == (
+        "nightly",
+        False,
+    )
+    assert plan.status_patch is not None
+    status = plan.status_patch["status"]
+    assert status["conditions"] == [
+        {
+            "type": "Accepted",
+            "status": "True",
+            "reason": "Accepted",
+            "message": "CronJob nightly carries the schedule",
+            "lastTransitionTime": "2026-03-01T12:00:30Z",
+            "observedGeneration": 4,
+        }
+    ]
+    assert (status["observedGeneration"], status["cronJobName"], status["nextRunTime"]) == (
+        4,
+        "nightly",
+        "2026-03-01T12:15:00Z",
+    )
+    assert plan.event is None  # a first acceptance is told by the status alone
+    assert plan.look_again_at == datetime(2026, 3, 1, 12, 15, 1, tzinfo=UTC)
+    assert plan.active
+
+
+def test_nothing_changed_means_no_writes() -> None:
+    sr = converged(scheduledrun())
+    cronjob = CronJobState("nightly", desired_hash(sr), suspended=False)
+
+    plan = reconcile.plan(sr, SETTINGS, Observed(NOW + timedelta(minutes=5), True, cronjob))
+
+    assert (plan.apply_cronjob, plan.suspend_cronjob, plan.status_patch, plan.event) == (
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+def test_after_a_tick_only_next_run_time_moves() -> None:
+    sr = converged(scheduledrun())
+    cronjob = CronJobState("nightly", desired_hash(sr), suspended=False)
+
+    plan = reconcile.plan(sr, SETTINGS, Observed(NOW + timedelta(minutes=15), True, cronjob))
+
+    assert plan.status_patch == {"status": {"nextRunTime": "2026-03-01T12:30:00Z"}}
+    assert plan.apply_cronjob is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "target_exists", "cronjob", "expected"),
+    [
+        pytest.param(
+            {"suspend": True}, True, None, ("Accepted", True, None, False), id="suspended"
+        ),
+        pytest.param(
+            {}, False, None, ("TargetNotFound", True, None, False), id="target-missing-suspends"
+        ),
+        pytest.param(
+            {"schedule": "61 * * * *"},
+            True,
+            CronJobState("nightly", "old", suspended=False),
+            ("InvalidSchedule", None, "nightly", False),
+            id="invalid-schedule-suspends-existing-cronjob",
+        ),
+        pytest.param(
+            {"schedule": "61 * * * *"},
+            True,
+            CronJobState("nightly", "old", suspended=True),
+            ("InvalidSchedule", None, None, False),
+            id="invalid-schedule-already-suspended",
+        ),
+        pytest.param(
+            {"timeZone": "Mars/Olympus"},
+            True,
+            None,
+            ("InvalidTimeZone", None, None, False),
+            id="unknown-time-zone-creates-nothing",
+        ),
+        pytest.param(
+            {"targetRef": {"apiGroup": "kagent.dev", "kind": "Pod", "name": "x"}},
+            True,
+            None,
+            ("InvalidTargetRef", None, None, False),
+            id="wrong-target-kind",
+        ),
+        pytest.param({}, True, None, ("Accepted", False, None, True), id="accepted-fires"),
+    ],
+)
+def test_what_fires_and_what_is_suspended(
+    spec: dict[str, Any],
+    target_exists: bool,
+    cronjob: CronJobState | None,
+    expected: tuple[str, bool | None, str | None, bool],
+) -> None:
+    plan = reconcile.plan(scheduledrun(**spec), SETTINGS, Observed(NOW, target_exists, cronjob))
+
+    applied_suspend = None if plan.apply_cronjob is None else plan.apply_cronjob["spec"]["suspend"]
+    assert (plan.verdict.reason, applied_suspend, plan.suspend_cronjob, plan.active) == expected
+    assert plan.status_patch is not None
+    next_run = plan.status_patch["status"].get("nextRunTime")
+    assert (next_run is not None) == plan.active
+
+
+@pytest.mark.parametrize(
+    ("previous", "target_exists", "expected"),
+    [
+        pytest.param(None, False, ("Warning", "TargetNotFound"), id="first-rejection-is-told"),
+        pytest.param(("True", "Accepted"), False, ("Warning", "TargetNotFound"), id="target-gone"),
+        pytest.param(("False", "TargetNotFound"), True, ("Normal", "Accepted"), id="target-back"),
+        pytest.param(("False", "TargetNotFound"), False, None, id="still-missing-is-quiet"),
+        pytest.param(("True", "Accepted"), True, None, id="still-accepted-is-quiet"),
+    ],
+)
+def test_events_on_transitions_only(
+    previous: tuple[str, str] | None, target_exists: bool, expected: tuple[str, str] | None
+) -> None:
+    status = {}
+    if previous is not None:
+        condition = {"type": "Accepted", "status": previous[0], "reason": previous[1]}
+        status = {"conditions": [condition]}
+    plan = reconcile.plan(scheduledrun(status), SETTINGS, Observed(NOW, target_exists, None))
+
+    got = None if plan.event is None else (plan.event.type, plan.event.reason)
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("previous", "reason", "expected_time"),
+    [
+        pytest.param("False", "InvalidTimeZone", "2026-01-01T00:00:00Z", id="same-status-keeps"),
+        pytest.param("True", "InvalidTimeZone", "2026-03-01T12:00:30Z", id="flip-moves"),
+    ],
+)
+def test_transition_time_moves_only_with_the_status(
+    previous: str, reason: str, expected_time: str
+) -> None:
+    old = {
+        "type": "Accepted",
+        "status": previous,
+        "reason": "TargetNotFound",
+        "lastTransitionTime": "2026-01-01T00:00:00Z",
+    }
+    sr = scheduledrun({"conditions": [old]}, timeZone="Mars/Olympus")
+
+    plan = reconcile.plan(sr, SETTINGS, Observed(NOW, True, None))
+
+    assert plan.status_patch is not None
+    (condition,) = plan.status_patch["status"]["conditions"]
+    assert (condition["reason"], condition["lastTransitionTime"]) == (reason, expected_time)
+
+
+def test_suspending_keeps_the_cronjob_and_drops_next_run_time() -> None:
+    sr = converged(scheduledrun())
+    sr["spec"]["suspend"] = True
+    cronjob = CronJobState("nightly", "hash-of-unsuspended", suspended=False)
+
+    plan = reconcile.plan(sr, SETTINGS, Observed(NOW, True, cronjob))
+
+    assert plan.apply_cronjob is not None
+    assert plan.apply_cronjob["spec"]["suspend"] is True
+    assert plan.status_patch == {"status": {"nextRunTime": None}}
+
+
+def test_a_cronjob_edited_by_hand_is_put_back() -> None:
+    sr = converged(scheduledrun())
+    cronjob = CronJobState("nightly", desired_hash(sr), suspended=True)
+
+    plan = reconcile.plan(sr, SETTINGS, Observed(NOW, True, cronjob))
+
+    assert plan.apply_cronjob is not None
+    assert plan.apply_cronjob["spec"]["suspend"] is False
+
+
+def test_other_conditions_are_kept() -> None:
+    other = {"type": "Ready", "status": "True", "reason": "X", "message": ""}
+    plan = reconcile.plan(
+        scheduledrun({"conditions": [other]}), SETTINGS, Observed(NOW, True, None)
+    )
+
+    assert plan.status_patch is not None
+    assert [c["type"] for c in plan.status_patch["status"]["conditions"]] == ["Ready", "Accepted"]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "cronjob", "expected"),
+    [
+        pytest.param("0 0 31 2 *", None, None, id="never-fires"),
+        pytest.param("@hourly", None, datetime(2026, 3, 1, 13, tzinfo=UTC), id="macro"),
+        pytest.param(
+            "@every 7m",
+            CronJobState("nightly", None, False, "2026-03-01T11:58:00Z"),
+            datetime(2026, 3, 1, 12, 5, tzinfo=UTC),
+            id="every-counts-from-cronjob-creation",
+        ),
+        pytest.param(
+            "@every 1h",
+            None,
+            datetime(2026, 3, 1, 13, tzinfo=UTC),
+            id="every-without-cronjob-counts-from-scheduledrun",
+        ),
+    ],
+)
+def test_next_run_time(
+    schedule: str, cronjob: CronJobState | None, expected: datetime | None
+) -> None:
+    assert reconcile.next_run_time(scheduledrun(schedule=schedule), NOW, cronjob) == expected
+
+
+def test_a_schedule_that_never_fires_is_looked_at_again_after_the_resync() -> None:
+    plan = reconcile.plan(scheduledrun(schedule="0 0 31 2 *"), SETTINGS, Observed(NOW, True, None))
+
+    assert plan.look_again_at == NOW + reconcile.RESYNC
+
+
+def job(name: str, **conditions: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name},
+        "status": {
+            "conditions": [
+                {"type": t, "status": "True", "reason": r, "message": m}
+                for t, (r, m) in conditions.items()
+            ]
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(job("j1"), JobState("j1"), id="running"),
+        pytest.param(
+            job("j1", Failed=("DeadlineExceeded", "Job was active longer than specified")),
+            JobState("j1", "DeadlineExceeded", "Job was active longer than specified"),
+            id="deadline",
+        ),
+        pytest.param(job("j1", Complete=("", "")), JobState("j1", complete=True), id="complete"),
+    ],
+)
+def test_job_state(body: dict[str, Any], expected: JobState) -> None:
+    assert reconcile.job_state(body) == expected
+
+
+HISTORY = [
+    {"id": "run-3", "status": "Pending", "startTime": "2026-03-01T11:45:00Z"},
+    {"id": "run-2", "status": "Succeeded", "startTime": "2026-03-01T11:30:00Z"},
+    {"id": "run-1", "status": "Pending", "startTime": "2026-03-01T11:15:00Z"},
+]
+
+
+@pytest.mark.parametrize(
+    ("jobs", "expected"),
+    [
+        pytest.param(
+            {"run-3": JobState("run-3"), "run-1": JobState("run-1")}, [], id="all-running"
+        ),
+        pytest.param(
+            {
+                "run-3": JobState("run-3"),
+                "run-1": JobState("run-1", "DeadlineExceeded", "Job was active longer"),
+            },
+            [Resolution("run-1", "Timeout", "DeadlineExceeded: Job was active longer", False)],
+            id="deadline-is-timeout",
+        ),
+        pytest.param(
+            {"run-3": JobState("run-3", "BackoffLimitExceeded", "Job has reached the limit")},
+            [
+                Resolution(
+                    "run-3", "Failed", "BackoffLimitExceeded: Job has reached the limit", False
+                ),
+                Resolution("run-1", "Failed", reconcile.JOB_GONE_MESSAGE, True),
+            ],
+            id="backoff-fails-and-missing-job-is-gone",
+        ),
+        pytest.param(
+            {"run-3": JobState("run-3", "PodFailurePolicy", ""), "run-1": JobState("run-1")},
+            [Resolution("run-3", "Failed", "PodFailurePolicy", False)],
+            id="pod-failure-policy",
+        ),
+        pytest.param(
+            {"run-3": JobState("run-3", complete=True), "run-1": JobState("run-1")},
+            [
+                Resolution(
+                    "run-3", "Failed", "job completed but the runner recorded no outcome", False
+                )
+            ],
+            id="complete-but-pending",
+        ),
+    ],
+)
+def test_sweep(jobs: dict[str, JobState], expected: list[Resolution]) -> None:
+    assert reconcile.sweep(HISTORY, jobs) == expected
+
+
+def test_resolve_ends_the_entry_and_updates_last_run() -> None:
+    status = {"runHistory": HISTORY[:2], "lastRunStatus": "Pending"}
+    resolution = Resolution("run-3", "Timeout", "DeadlineExceeded", False)
+
+    fields = reconcile.resolve(status, [resolution], NOW)
+
+    assert fields is not None
+    newest = fields["runHistory"][0]
+    assert (newest["id"], newest["status"], newest["endTime"], fields["lastRunStatus"]) == (
+        "run-3",
+        "Timeout",
+        "2026-03-01T12:00:30Z",
+        "Timeout",
+    )
+    assert [e["id"] for e in fields["runHistory"]] == ["run-3", "run-2"]
+
+
+def test_resolve_leaves_an_entry_the_runner_already_finished() -> None:
+    status = {"runHistory": [{"id": "run-3", "status": "Succeeded"}]}
+
+    assert reconcile.resolve(status, [Resolution("run-3", "Failed", "x", True)], NOW) is None
