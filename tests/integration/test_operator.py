@@ -1,0 +1,522 @@
+"""The operator as it runs in its pod (`scheduledrun operator`, a separate process with the admin
+kubeconfig) against the real control plane: CronJobs and status from ScheduledRuns, edits,
+invalid specs, targets appearing and vanishing, orphan sweeping across a restart, a SIGKILL during
+a burst of creations, and /metrics as Prometheus parses it.
+
+Runner pods are not run here (no kubelet stand-in): history entries are written directly, as a
+runner would, and Jobs are created from the CronJob's template. The full tick-to-history path is
+the end-to-end tests'.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from generator.cli_cluster import manual_job
+from runner import api, history
+from tests.controlplane.cluster import ControlPlane, free_port
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(600)]
+
+REPO = Path(__file__).resolve().parents[2]
+SR_PATH = f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{{ns}}/{api.PLURAL}"
+WAIT = 60.0  # a busy 2-core machine: most waits end in well under a second
+
+
+class OperatorProcess:
+    """`scheduledrun operator` in a subprocess, its log in a temp file."""
+
+    def __init__(self, plane: ControlPlane, *extra: str) -> None:
+        self.plane = plane
+        self.extra = extra
+        self.metrics_port = free_port()
+        self.health_port = free_port()
+        self.log = Path(tempfile.mkstemp(prefix="operator-", suffix=".log")[1])
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> OperatorProcess:
+        argv = [
+            str(Path(sys.executable).with_name("scheduledrun")),
+            "operator",
+            "--a2a-base-url", "http://127.0.0.1:9",
+            "--runner-image", "example.com/kagent-scheduledrun:test",
+            "--runner-cluster-role", "kagent-scheduledrun-runner",
+            "--metrics-port", str(self.metrics_port),
+            "--health-port", str(self.health_port),
+            *self.extra,
+        ]  # fmt: skip
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, env=self.plane.env, cwd=REPO
+            )
+        self.wait_healthy()
+        return self
+
+    def wait_healthy(self) -> None:
+        def healthy() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"operator exited:\n{self.tail()}")
+            try:
+                url = f"http://127.0.0.1:{self.health_port}/healthz"
+                return httpx.get(url, timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        self.plane.wait_for("operator liveness", healthy, timeout=WAIT)
+
+    def metrics(self) -> str:
+        return httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).text
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture
+def operator(control_plane: ControlPlane) -> Iterator[OperatorProcess]:
+    process = OperatorProcess(control_plane).start()
+    yield process
+    process.stop()
+    if os.environ.get("SCHEDULEDRUN_KEEP_LOGS"):
+        print(process.tail())
+    process.log.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def kube(control_plane: ControlPlane) -> Iterator[httpx.Client]:
+    with control_plane.client() as client:
+        yield client
+
+
+def scheduledrun(
+    name: str, target: str = "helper", kind: str = "Agent", **spec: Any
+) -> dict[str, Any]:
+    return {
+        "apiVersion": api.API_VERSION,
+        "kind": api.KIND,
+        "metadata": {"name": name},
+        "spec": {
+            "schedule": "*/5 * * * *",
+            "targetRef": {"kind": kind, "name": target},
+            "prompt": "Summarise the cluster's health.",
+            **spec,
+        },
+    }
+
+
+def create(kube: httpx.Client, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = kube.post(SR_PATH.format(ns=namespace), json=body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def create_agent(kube: httpx.Client, namespace: str, name: str, kind: str = "Agent") -> None:
+    plural = "agents" if kind == "Agent" else "sandboxagents"
+    body = {"apiVersion": "kagent.dev/v1alpha2", "kind": kind, "metadata": {"name": name}}
+    path = f"/apis/kagent.dev/v1alpha2/namespaces/{namespace}/{plural}"
+    assert kube.post(path, json=body).status_code == 201
+
+
+def get_sr(kube: httpx.Client, namespace: str, name: str) -> dict[str, Any]:
+    response = kube.get(f"{SR_PATH.format(ns=namespace)}/{name}")
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def get_cronjob(kube: httpx.Client, namespace: str, name: str) -> dict[str, Any] | None:
+    response = kube.get(f"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}")
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def patch_spec(kube: httpx.Client, namespace: str, name: str, spec: dict[str, Any]) -> None:
+    response = kube.patch(
+        f"{SR_PATH.format(ns=namespace)}/{name}",
+        json={"spec": spec},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def accepted(sr: dict[str, Any]) -> dict[str, Any] | None:
+    for condition in (sr.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Accepted":
+            return dict(condition)
+    return None
+
+
+def eventually(
+    plane: ControlPlane, what: str, probe: Callable[[], Any], timeout: float = WAIT
+) -> Any:
+    """Poll `probe` until it returns something truthy; return that."""
+    found: list[Any] = []
+
+    def check() -> bool:
+        value = probe()
+        if value:
+            found.append(value)
+        return bool(value)
+
+    plane.wait_for(what, check, timeout=timeout)
+    return found[-1]
+
+
+def wait_condition(
+    plane: ControlPlane,
+    kube: httpx.Client,
+    namespace: str,
+    name: str,
+    status: str,
+    reason: str,
+) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        sr = get_sr(kube, namespace, name)
+        condition = accepted(sr)
+        generation = sr["metadata"]["generation"]
+        observed = (sr.get("status") or {}).get("observedGeneration")
+        if condition and (condition["status"], condition["reason"]) == (status, reason):
+            return sr if observed == generation else None
+        return None
+
+    result: dict[str, Any] = eventually(plane, f"{name} Accepted={status}/{reason}", probe)
+    return result
+
+
+def test_apply_gives_the_rendered_cronjob_and_accepted_status(
+    control_plane: ControlPlane, kube: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    create_agent(kube, namespace, "helper")
+    create(
+        kube, namespace, scheduledrun("nightly", schedule="30 2 * * *", timeZone="Europe/Berlin")
+    )
+
+    sr = wait_condition(control_plane, kube, namespace, "nightly", "True", "Accepted")
+    cronjob = get_cronjob(kube, namespace, "nightly")
+
+    assert cronjob is not None
+    spec = cronjob["spec"]
+    container = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    owner = cronjob["metadata"]["ownerReferences"][0]
+    assert (spec["schedule"], spec["timeZone"], spec["suspend"], spec["concurrencyPolicy"]) == (
+        "30 2 * * *",
+        "Europe/Berlin",
+        False,
+        "Forbid",
+    )
+    assert container["args"] == ["--namespace", namespace, "--name", "nightly"]
+    assert (owner["kind"], owner["uid"]) == ("ScheduledRun", sr["metadata"]["uid"])
+    status = sr["status"]
+    assert status["cronJobName"] == "nightly"
+    next_run = datetime.fromisoformat(status["nextRunTime"].replace("Z", "+00:00"))
+    assert timedelta(0) < next_run - datetime.now(UTC) <= timedelta(days=1)
+    # The runner's account and binding exist in the namespace.
+    sa = kube.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/kagent-scheduledrun-runner")
+    assert sa.status_code == 200
+    binding = kube.get(
+        f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/"
+        "kagent-scheduledrun-runner"
+    ).json()
+    assert binding["roleRef"]["name"] == "kagent-scheduledrun-runner"
+
+
+def test_edits_are_followed_by_the_cronjob(
+    control_plane: ControlPlane, kube: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    create_agent(kube, namespace, "helper")
+    create(kube, namespace, scheduledrun("edited"))
+    wait_condition(control_plane, kube, namespace, "edited", "True", "Accepted")
+
+    def cronjob_field(path: Callable[[dict[str, Any]], Any], value: Any) -> Callable[[], bool]:
+        def probe() -> bool:
+            cronjob = get_cronjob(kube, namespace, "edited")
+            return cronjob is not None and path(cronjob) == value
+
+        return probe
+
+    patch_spec(kube, namespace, "edited", {"schedule": "15 4 * * 1"})
+    eventually(
+        control_plane, "schedule", cronjob_field(lambda c: c["spec"]["schedule"], "15 4 * * 1")
+    )
+
+    patch_spec(kube, namespace, "edited", {"suspend": True})
+    eventually(control_plane, "suspend", cronjob_field(lambda c: c["spec"]["suspend"], True))
+    sr = wait_condition(control_plane, kube, namespace, "edited", "True", "Accepted")
+    assert "nextRunTime" not in sr["status"]
+
+    patch_spec(kube, namespace, "edited", {"suspend": False, "prompt": "Something else."})
+    generation = str(get_sr(kube, namespace, "edited")["metadata"]["generation"])
+    eventually(
+        control_plane,
+        "generation annotation",
+        cronjob_field(
+            lambda c: c["metadata"]["annotations"]["kagent.dev/scheduledrun-generation"], generation
+        ),
+    )
+    sr = wait_condition(control_plane, kube, namespace, "edited", "True", "Accepted")
+    assert get_cronjob(kube, namespace, "edited")["spec"]["suspend"] is False  # type: ignore[index]
+    assert "nextRunTime" in sr["status"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        pytest.param({"schedule": "5-1 * * * *"}, "InvalidSchedule", id="backwards-range"),
+        pytest.param({"timeZone": "Mars/Olympus"}, "InvalidTimeZone", id="unknown-zone"),
+        pytest.param(
+            {"targetRef": {"kind": "Agent", "name": "absent"}}, "TargetNotFound", id="no-target"
+        ),
+    ],
+)
+def test_invalid_specs_are_not_accepted_and_do_not_fire(
+    control_plane: ControlPlane,
+    kube: httpx.Client,
+    namespace: str,
+    operator: OperatorProcess,
+    spec: dict[str, Any],
+    reason: str,
+) -> None:
+    create_agent(kube, namespace, "helper")
+    create(kube, namespace, scheduledrun("fresh", **spec))
+    create(kube, namespace, scheduledrun("edited"))
+    wait_condition(control_plane, kube, namespace, "edited", "True", "Accepted")
+    patch_spec(kube, namespace, "edited", spec)
+
+    for name in ("fresh", "edited"):
+        sr = wait_condition(control_plane, kube, namespace, name, "False", reason)
+        assert "nextRunTime" not in sr["status"]
+        cronjob = get_cronjob(kube, namespace, name)
+        # Created invalid: no CronJob, unless it only lacks its target (then a suspended one).
+        # Edited into invalid: the CronJob stays, suspended, so its Jobs and their runs live on.
+        assert cronjob is None or cronjob["spec"]["suspend"] is True, name
+    assert get_cronjob(kube, namespace, "edited") is not None
+    events = kube.get(f"/api/v1/namespaces/{namespace}/events").json()["items"]
+    assert {(e["involvedObject"]["name"], e["reason"]) for e in events} >= {
+        ("fresh", reason),
+        ("edited", reason),
+    }
+
+
+def test_target_appearing_and_vanishing(
+    control_plane: ControlPlane, kube: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    create(kube, namespace, scheduledrun("waits", target="late", kind="SandboxAgent"))
+    wait_condition(control_plane, kube, namespace, "waits", "False", "TargetNotFound")
+
+    began = time.monotonic()
+    create_agent(kube, namespace, "late", kind="SandboxAgent")
+    wait_condition(control_plane, kube, namespace, "waits", "True", "Accepted")
+    assert time.monotonic() - began < 10
+    assert get_cronjob(kube, namespace, "waits")["spec"]["suspend"] is False  # type: ignore[index]
+
+    kube.delete(f"/apis/kagent.dev/v1alpha2/namespaces/{namespace}/sandboxagents/late")
+    sr = wait_condition(control_plane, kube, namespace, "waits", "False", "TargetNotFound")
+    assert get_cronjob(kube, namespace, "waits")["spec"]["suspend"] is True  # type: ignore[index]
+    assert "nextRunTime" not in sr["status"]
+
+
+def write_history(
+    kube: httpx.Client, namespace: str, name: str, entries: list[dict[str, Any]]
+) -> None:
+    """Write runHistory the way the runner does: a status patch."""
+    response = kube.patch(
+        f"{SR_PATH.format(ns=namespace)}/{name}/status",
+        json={"status": {"runHistory": entries, "lastRunStatus": entries[0]["status"]}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_orphaned_pending_entries_are_resolved_across_a_restart(
+    control_plane: ControlPlane, kube: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    create_agent(kube, namespace, "helper")
+    create(kube, namespace, scheduledrun("orphans"))
+    wait_condition(control_plane, kube, namespace, "orphans", "True", "Accepted")
+    cronjob = get_cronjob(kube, namespace, "orphans")
+    assert cronjob is not None
+    jobs_path = f"/apis/batch/v1/namespaces/{namespace}/jobs"
+    operator.stop()
+
+    # While the operator is down: a Job that hits its deadline, and one that is deleted.
+    for job_name, deadline in (("orphans-deadline", 1), ("orphans-deleted", 600)):
+        job = manual_job(cronjob, job_name)
+        job["spec"]["activeDeadlineSeconds"] = deadline
+        assert kube.post(jobs_path, json=job).status_code == 201
+    now = datetime.now(UTC)
+    pending = [
+        history.new_pending(
+            job_id, "Manual", now - timedelta(seconds=i), now - timedelta(seconds=i)
+        )
+        for i, job_id in enumerate(("orphans-deadline", "orphans-deleted"))
+    ]
+    write_history(kube, namespace, "orphans", pending)
+    kube.delete(f"{jobs_path}/orphans-deleted", params={"propagationPolicy": "Background"})
+
+    def failed() -> bool:
+        conditions = (
+            kube.get(f"{jobs_path}/orphans-deadline").json()["status"].get("conditions", [])
+        )
+        return any(c["type"] == "Failed" and c["status"] == "True" for c in conditions)
+
+    eventually(control_plane, "the Job controller fails the Job", failed)
+    operator.start()
+
+    def resolved() -> dict[str, str] | None:
+        history = get_sr(kube, namespace, "orphans")["status"]["runHistory"]
+        outcome = {e["id"]: e["status"] for e in history}
+        return None if "Pending" in outcome.values() else outcome
+
+    outcome = eventually(control_plane, "entries resolved after the restart", resolved)
+    assert outcome == {"orphans-deadline": "Timeout", "orphans-deleted": "Failed"}
+    ended = {e["id"]: e for e in get_sr(kube, namespace, "orphans")["status"]["runHistory"]}
+    assert ended["orphans-deleted"]["message"] == "job deleted before the runner finished"
+    assert ended["orphans-deadline"]["message"].startswith("DeadlineExceeded")
+
+    # And while it runs: a Job deleted under a fresh Pending entry.
+    job = manual_job(cronjob, "orphans-live")
+    assert kube.post(jobs_path, json=job).status_code == 201
+    live = {**pending[0], "id": "orphans-live", "scheduledTime": stamp(datetime.now(UTC)),
+            "startTime": stamp(datetime.now(UTC))}  # fmt: skip
+    write_history(kube, namespace, "orphans", [live, *ended.values()])
+    time.sleep(2)  # the Job still runs: the entry must stay Pending
+    assert get_sr(kube, namespace, "orphans")["status"]["runHistory"][0]["status"] == "Pending"
+    kube.delete(f"{jobs_path}/orphans-live", params={"propagationPolicy": "Background"})
+    eventually(control_plane, "live entry resolved", resolved)
+
+
+def test_sigkill_during_a_burst_of_200_creations(
+    control_plane: ControlPlane, kube: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    create_agent(kube, namespace, "helper")
+    names = [f"burst-{i:03d}" for i in range(200)]
+
+    def make(name: str) -> None:
+        with control_plane.client() as client:
+            create(client, namespace, scheduledrun(name, schedule="0 3 * * *"))
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(make, name) for name in names]
+        for i, future in enumerate(futures):
+            future.result()
+            if i == 60:
+                operator.stop(signal.SIGKILL)
+                operator.start()
+
+    def all_accepted() -> bool:
+        items = kube.get(SR_PATH.format(ns=namespace)).json()["items"]
+        ok = [sr for sr in items if (accepted(sr) or {}).get("status") == "True"]
+        return len(ok) == len(names)
+
+    eventually(control_plane, "all 200 accepted", all_accepted, timeout=180)
+    cronjobs = kube.get(
+        f"/apis/batch/v1/namespaces/{namespace}/cronjobs",
+        params={"labelSelector": api.LABEL_SCHEDULEDRUN},
+    ).json()["items"]
+    owners = sorted(c["metadata"]["ownerReferences"][0]["name"] for c in cronjobs)
+    assert owners == names  # exactly one CronJob per ScheduledRun
+
+
+def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_metrics_count_finished_runs_once(
+    control_plane: ControlPlane, kube: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    create_agent(kube, namespace, "helper")
+    create(kube, namespace, scheduledrun("counted"))
+    create(kube, namespace, scheduledrun("paused", suspend=True))
+    wait_condition(control_plane, kube, namespace, "counted", "True", "Accepted")
+    wait_condition(control_plane, kube, namespace, "paused", "True", "Accepted")
+    now = datetime.now(UTC)
+
+    def entry(job_id: str, status: str, ago: int, seconds: int) -> dict[str, Any]:
+        start = now - timedelta(seconds=ago)
+        due = start - timedelta(seconds=2)
+        end = start + timedelta(seconds=seconds)
+        return {"id": job_id, "trigger": "Scheduled", "scheduledTime": stamp(due),
+                "startTime": stamp(start), "endTime": stamp(end), "status": status,
+                "message": "x"}  # fmt: skip
+
+    old = {**entry("counted-old", "Succeeded", 7200, 10)}  # ended before the operator started
+    # Runs that end now, after the operator started (it has been up since the test began).
+    runs = [entry("counted-3", "DispatchFailed", 0, 1), entry("counted-2", "Timeout", 5, 5),
+            entry("counted-1", "Succeeded", 6, 6), old]  # fmt: skip
+    pending = {**runs[0], "status": "Pending"}
+    pending.pop("endTime")
+    write_history(kube, namespace, "counted", [pending, *runs[1:]])
+    write_history(kube, namespace, "counted", runs)
+
+    def outcome(name: str) -> float:
+        labels = {("namespace", namespace), ("name", "counted"), ("outcome", name)}
+        key = ("kagent_scheduledrun_outcome_total", frozenset(labels))
+        return samples(operator.metrics()).get(key, 0.0)
+
+    eventually(control_plane, "DispatchFailed counted", lambda: outcome("DispatchFailed") == 1)
+    got = samples(operator.metrics())
+    labels = {("namespace", namespace), ("name", "counted")}
+    assert [outcome(o) for o in ("Succeeded", "Timeout", "DispatchFailed")] == [1, 1, 1]
+    assert (
+        got[("kagent_scheduledrun_dispatch_total", frozenset(labels | {("status", "success")}))]
+        == 2
+    )
+    assert (
+        got[("kagent_scheduledrun_dispatch_total", frozenset(labels | {("status", "failure")}))]
+        == 1
+    )
+    run_count = ("kagent_scheduledrun_run_duration_seconds_count",
+                 frozenset(labels | {("outcome", "Timeout")}))  # fmt: skip
+    assert got[run_count] == 1
+    assert got[("kagent_scheduledrun_dispatch_duration_seconds_count", frozenset(labels))] == 2
+    assert got[("kagent_scheduledrun_active_schedules", frozenset())] >= 1
+
+    operator.stop()
+    operator.start()
+    eventually(
+        control_plane,
+        "active schedules after restart",
+        lambda: (
+            samples(operator.metrics()).get(
+                ("kagent_scheduledrun_active_schedules", frozenset()), 0
+            )
+            >= 1
+        ),
+    )
+    assert [outcome(o) for o in ("Succeeded", "Timeout", "DispatchFailed")] == [0, 0, 0]

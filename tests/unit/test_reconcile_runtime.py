@@ -1,0 +1,213 @@
+"""generator.runtime: carrying out a plan through the API client, with `generator.kube.Kube`
+replaced by a recording fake (the one module that makes API calls) and plain dicts for kopf's
+indexes. Covers: the calls a new object costs, none when nothing changed, retries after an API
+error, and the orphan sweep's optimistic concurrency. Real kopf and a real apiserver are
+tests/integration/test_operator.py's.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from generator import reconcile
+from generator.kube import Conflict, KubeError
+from generator.metrics import Metrics, RunCounter
+from generator.runtime import Indexes, Options, Runtime
+from generator.settings import OperatorSettings
+from runner import api
+
+NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
+
+
+class FakeKube:
+    """Records every call; `objects` holds ScheduledRuns by (namespace, name)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.objects: dict[tuple[str, str], dict[str, Any]] = {}
+        self.fail_next: list[KubeError] = []
+        self.jobs: set[str] = set()
+
+    def _maybe_fail(self) -> None:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+
+    async def get_scheduledrun(self, namespace: str, name: str) -> dict[str, Any] | None:
+        self.calls.append(("get", name))
+        found = self.objects.get((namespace, name))
+        return copy.deepcopy(found) if found else None
+
+    async def patch_status(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
+        self._maybe_fail()
+        self.calls.append(("patch_status", patch))
+        current = self.objects.get((namespace, name))
+        if current is None:
+            return
+        wanted = (patch.get("metadata") or {}).get("resourceVersion")
+        if wanted is not None and wanted != current["metadata"]["resourceVersion"]:
+            raise Conflict(409, "changed")
+        current.setdefault("status", {}).update(patch["status"])
+        current["metadata"]["resourceVersion"] = str(
+            int(current["metadata"]["resourceVersion"]) + 1
+        )
+
+    async def apply_cronjob(self, body: dict[str, Any]) -> None:
+        self._maybe_fail()
+        self.calls.append(("apply_cronjob", body["spec"]["suspend"]))
+
+    async def suspend_cronjob(self, namespace: str, name: str) -> None:
+        self.calls.append(("suspend_cronjob", name))
+
+    async def job_exists(self, namespace: str, name: str) -> bool:
+        self.calls.append(("job_exists", name))
+        return name in self.jobs
+
+    async def ensure_runner_rbac(self, namespace: str, account: str, cluster_role: str) -> None:
+        self.calls.append(("ensure_runner_rbac", (namespace, account, cluster_role)))
+
+    async def post_event(self, obj: Any, type_: str, reason: str, message: str) -> None:
+        self.calls.append(("post_event", reason))
+
+
+def scheduledrun(**status: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": api.API_VERSION,
+        "kind": api.KIND,
+        "metadata": {
+            "name": "nightly",
+            "namespace": "team-a",
+            "uid": "u-1",
+            "generation": 1,
+            "resourceVersion": "10",
+        },
+        "spec": {
+            "schedule": "0 * * * *",
+            "targetRef": {"kind": "Agent", "name": "k8s-agent"},
+            "prompt": "Report.",
+        },
+        "status": status,
+    }
+
+
+@pytest.fixture
+def kube() -> FakeKube:
+    return FakeKube()
+
+
+def make_runtime(
+    kube: FakeKube, agents: dict[Any, Any] | None = None, jobs: dict[Any, Any] | None = None
+) -> Runtime:
+    indexes = Indexes(
+        scheduledruns={},
+        agents=agents if agents is not None else {("team-a", "Agent", "k8s-agent"): [True]},
+        sandboxagents={},
+        cronjobs={},
+        jobs=jobs or {},
+    )
+    return Runtime(
+        kube=kube,  # type: ignore[arg-type]
+        options=Options(OperatorSettings(), "runner-role"),
+        indexes=indexes,
+        counter=RunCounter(Metrics(), started=NOW - timedelta(hours=1)),
+        clock=lambda: NOW,
+    )
+
+
+def names(calls: list[tuple[str, Any]]) -> list[str]:
+    return [c[0] for c in calls]
+
+
+async def test_a_new_scheduledrun_costs_rbac_apply_and_one_status_write(kube: FakeKube) -> None:
+    sr = scheduledrun()
+    kube.objects[("team-a", "nightly")] = sr
+    runtime = make_runtime(kube)
+
+    await runtime.reconcile(copy.deepcopy(sr))
+
+    assert names(kube.calls) == ["ensure_runner_rbac", "apply_cronjob", "patch_status"]
+    assert runtime.rechecks.due[("team-a", "nightly")] == datetime(2026, 3, 1, 13, 0, 1, tzinfo=UTC)
+
+
+async def test_the_event_of_our_own_status_write_costs_nothing(kube: FakeKube) -> None:
+    sr = scheduledrun()
+    kube.objects[("team-a", "nightly")] = sr
+    runtime = make_runtime(kube)
+    await runtime.reconcile(copy.deepcopy(sr))
+    kube.calls.clear()
+
+    await runtime.reconcile(copy.deepcopy(kube.objects[("team-a", "nightly")]))
+    await runtime.reconcile_named(("team-a", "nightly"))
+
+    assert names(kube.calls) == ["get"]  # the named look reads; nothing writes
+
+
+async def test_an_api_error_books_a_retry_with_backoff(kube: FakeKube) -> None:
+    runtime = make_runtime(kube)
+    kube.fail_next = [KubeError(500, "boom"), KubeError(500, "boom")]
+
+    await runtime.reconcile(scheduledrun())
+    first = runtime.rechecks.due[("team-a", "nightly")]
+    await runtime.reconcile(scheduledrun())
+    second = runtime.rechecks.due[("team-a", "nightly")]
+
+    assert (first - NOW, second - NOW) == (timedelta(seconds=2), timedelta(seconds=4))
+
+
+async def test_a_missing_target_suspends_and_warns(kube: FakeKube) -> None:
+    runtime = make_runtime(kube, agents={})
+
+    await runtime.reconcile(scheduledrun())
+
+    assert [c for c in kube.calls if c[0] in ("apply_cronjob", "post_event")] == [
+        ("apply_cronjob", True),
+        ("post_event", "TargetNotFound"),
+    ]
+    assert ("team-a", "nightly") not in runtime.counter.active_keys
+
+
+PENDING = {"id": "nightly-29000000", "status": "Pending", "startTime": "2026-03-01T11:00:05Z"}
+
+
+@pytest.mark.parametrize(
+    ("jobs", "existing_jobs", "expected_status"),
+    [
+        pytest.param(
+            {("team-a", "nightly"): [reconcile.JobState("nightly-29000000", "DeadlineExceeded")]},
+            set(),
+            "Timeout",
+            id="deadline-exceeded",
+        ),
+        pytest.param({}, set(), "Failed", id="job-gone"),
+        pytest.param({}, {"nightly-29000000"}, "Pending", id="job-younger-than-index"),
+    ],
+)
+async def test_sweep(
+    kube: FakeKube, jobs: dict[Any, Any], existing_jobs: set[str], expected_status: str
+) -> None:
+    sr = scheduledrun(runHistory=[PENDING])
+    kube.objects[("team-a", "nightly")] = sr
+    kube.jobs = existing_jobs
+    runtime = make_runtime(kube, jobs=jobs)
+
+    await runtime.reconcile(copy.deepcopy(sr))
+
+    (entry,) = kube.objects[("team-a", "nightly")]["status"]["runHistory"]
+    assert entry["status"] == expected_status
+
+
+async def test_sweep_rereads_on_conflict_and_spares_the_runners_outcome(kube: FakeKube) -> None:
+    stale = scheduledrun(runHistory=[PENDING])
+    fresh = scheduledrun(runHistory=[{**PENDING, "status": "Succeeded"}])
+    fresh["metadata"]["resourceVersion"] = "11"  # the runner wrote after our read
+    kube.objects[("team-a", "nightly")] = fresh
+    runtime = make_runtime(kube)
+
+    await runtime.reconcile(stale)
+
+    (entry,) = kube.objects[("team-a", "nightly")]["status"]["runHistory"]
+    assert entry["status"] == "Succeeded"
+    assert "get" in names(kube.calls)
