@@ -172,7 +172,12 @@ def load_credentials(env: Mapping[str, str] | None = None) -> Credentials:
 class KubeClient:
     """ScheduledRun and Job reads and conflict-safe status patches."""
 
-    def __init__(self, credentials: Credentials, timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        credentials: Credentials,
+        timeout: float = 15.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         headers = {"Accept": "application/json", "User-Agent": "kagent-scheduledrun-runner"}
         if credentials.token:
             headers["Authorization"] = f"Bearer {credentials.token}"
@@ -181,6 +186,7 @@ class KubeClient:
             verify=credentials.ssl_context,
             headers=headers,
             timeout=timeout,
+            transport=transport,  # tests give an in-memory API server here
         )
 
     def close(self) -> None:

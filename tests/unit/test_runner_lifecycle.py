@@ -1,0 +1,205 @@
+"""runner.lifecycle: the pure decisions of one run (ids, trigger, resume step, outcome of a task
+state, retry verdicts, exit codes, deadlines, polling). No I/O; the run itself is in
+test_runner_run.py."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import Any
+
+import pytest
+
+from runner import api, lifecycle
+from runner.a2a import BadAnswer, NoAnswer, RpcError, TaskView, Unreachable
+from runner.lifecycle import Outcome
+
+
+def test_ids_are_stable_per_job_uid_and_distinct() -> None:
+    first = lifecycle.derive_ids("0b6a5b8e-1111-4a4a-9e9e-000000000001")
+    again = lifecycle.derive_ids("0b6a5b8e-1111-4a4a-9e9e-000000000001")
+    other = lifecycle.derive_ids("0b6a5b8e-1111-4a4a-9e9e-000000000002")
+    assert first == again
+    assert first[0] != first[1]
+    assert set(first).isdisjoint(other)
+    assert all(uuid.UUID(i).version == 5 for i in first)
+
+
+@pytest.mark.parametrize(
+    ("annotations", "trigger", "scheduled"),
+    [
+        pytest.param(
+            {api.ANNOTATION_SCHEDULED_TIME: "2026-03-01T12:00:00Z"},
+            "Scheduled",
+            datetime(2026, 3, 1, 12, tzinfo=UTC),
+            id="cronjob-tick",
+        ),
+        pytest.param(
+            {
+                api.ANNOTATION_INSTANTIATE: "manual",
+                api.ANNOTATION_SCHEDULED_TIME: "2026-03-01T12:00:00Z",
+            },
+            "Manual",
+            None,
+            id="kubectl-create-job-from",
+        ),
+        pytest.param({}, "Scheduled", None, id="no-annotations"),
+        pytest.param(
+            {api.ANNOTATION_SCHEDULED_TIME: "garbage"}, "Scheduled", None, id="unreadable-time"
+        ),
+    ],
+)
+def test_trigger_and_scheduled_time(
+    annotations: dict[str, str], trigger: str, scheduled: datetime | None
+) -> None:
+    got = lifecycle.trigger_of(annotations)
+    assert got == trigger
+    assert lifecycle.scheduled_time_of(annotations, got) == scheduled
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        pytest.param("Agent", "http://k:8083/api/a2a/ns/bot/", id="agent"),
+        pytest.param("SandboxAgent", "http://k:8083/api/a2a-sandboxes/ns/bot/", id="sandbox-agent"),
+    ],
+)
+def test_agent_url(kind: str, expected: str) -> None:
+    assert lifecycle.agent_url("http://k:8083/", kind, "ns", "bot") == expected
+
+
+def test_agent_url_rejects_other_kinds() -> None:
+    with pytest.raises(ValueError, match="not Agent or SandboxAgent"):
+        lifecycle.agent_url("http://k", "Deployment", "ns", "bot")
+
+
+@pytest.mark.parametrize(
+    ("entry", "step"),
+    [
+        pytest.param(None, "start", id="no-entry-start"),
+        pytest.param({"status": "Succeeded"}, "done", id="terminal-done"),
+        pytest.param({"status": "DispatchFailed"}, "done", id="dispatch-failed-done"),
+        pytest.param(
+            {"status": "Pending", "taskID": "t1"}, "follow", id="pending-with-task-follow"
+        ),
+        pytest.param({"status": "Pending"}, "resolve", id="pending-without-task-resolve"),
+        pytest.param({"status": "Pending", "taskID": ""}, "resolve", id="empty-task-id-resolve"),
+    ],
+)
+def test_step_for(entry: dict[str, Any] | None, step: str) -> None:
+    assert lifecycle.step_for(entry) == step
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        pytest.param("Succeeded", api.EXIT_SUCCEEDED, id="succeeded"),
+        pytest.param("Failed", api.EXIT_FINAL_FAILURE, id="failed"),
+        pytest.param("Timeout", api.EXIT_FINAL_FAILURE, id="timeout"),
+        pytest.param("DispatchFailed", api.EXIT_FINAL_FAILURE, id="dispatch-failed"),
+        pytest.param("Pending", api.EXIT_RETRY, id="unfinished"),
+    ],
+)
+def test_exit_code(status: str, code: int) -> None:
+    assert lifecycle.exit_code(status) == code
+
+
+def test_deadline_counts_from_the_entry_start_not_from_now() -> None:
+    entry = {"startTime": "2026-03-01T12:00:00Z"}
+    now = datetime(2026, 3, 1, 12, 10, tzinfo=UTC)
+    assert lifecycle.deadline_of(entry, timedelta(minutes=15), now) == datetime(
+        2026, 3, 1, 12, 15, tzinfo=UTC
+    )
+
+
+def view(state: str, text: str = "", is_message: bool = False) -> TaskView:
+    return TaskView("t", "c", state, text, is_message)
+
+
+@pytest.mark.parametrize(
+    ("task", "expected"),
+    [
+        pytest.param(
+            view("completed", "the report"), Outcome("Succeeded", "the report"), id="completed"
+        ),
+        pytest.param(
+            view("completed"), Outcome("Succeeded", "task completed"), id="completed-silent"
+        ),
+        pytest.param(view("completed", "hi", True), Outcome("Succeeded", "hi"), id="plain-message"),
+        pytest.param(view("failed", "boom"), Outcome("Failed", "task failed: boom"), id="failed"),
+        pytest.param(view("rejected", "no"), Outcome("Failed", "task rejected: no"), id="rejected"),
+        pytest.param(
+            view("canceled"), Outcome("Failed", "task canceled"), id="canceled-by-someone"
+        ),
+        pytest.param(
+            view("input-required", "approve?"),
+            Outcome(
+                "Failed",
+                "agent needs input (input-required), and a scheduled run has no one to ask:"
+                " approve?",
+            ),
+            id="input-required",
+        ),
+        pytest.param(
+            view("auth-required"),
+            Outcome(
+                "Failed",
+                "agent needs authentication (auth-required), and a scheduled run has no one to ask",
+            ),
+            id="auth-required",
+        ),
+        pytest.param(view("working"), None, id="working"),
+        pytest.param(view("submitted"), None, id="submitted"),
+        pytest.param(view("unknown"), None, id="unknown"),
+    ],
+)
+def test_outcome_of(task: TaskView, expected: Outcome | None) -> None:
+    assert lifecycle.outcome_of(task) == expected
+
+
+def test_timeout_outcome_names_the_timeout_and_the_cancel() -> None:
+    got = lifecycle.timeout_outcome(timedelta(hours=1, minutes=30), "the task was cancelled")
+    assert got == Outcome("Timeout", "no result within 1h30m; the task was cancelled")
+
+
+@pytest.mark.parametrize(
+    ("error", "attempt", "retry", "check_first", "status"),
+    [
+        pytest.param(Unreachable("refused"), 1, True, False, None, id="unreachable-retries"),
+        pytest.param(
+            Unreachable("refused"), 4, False, False, "DispatchFailed", id="unreachable-last-attempt"
+        ),
+        pytest.param(
+            BadAnswer("HTTP 502", 502), 1, True, True, None, id="5xx-retries-after-a-look"
+        ),
+        pytest.param(
+            BadAnswer("not JSON"), 2, True, True, None, id="non-json-retries-after-a-look"
+        ),
+        pytest.param(BadAnswer("HTTP 429", 429), 1, True, True, None, id="429-retries"),
+        pytest.param(
+            BadAnswer("HTTP 404", 404), 1, False, False, "DispatchFailed", id="404-is-final"
+        ),
+        pytest.param(
+            RpcError(-32603, "x"), 1, False, False, "DispatchFailed", id="rpc-error-is-final"
+        ),
+        pytest.param(
+            NoAnswer("slow"), 1, False, False, "DispatchFailed", id="no-answer-never-resent"
+        ),
+    ],
+)
+def test_judge_dispatch_error(
+    error: Exception, attempt: int, retry: bool, check_first: bool, status: str | None
+) -> None:
+    verdict = lifecycle.judge_dispatch_error(error, attempt, 4)  # type: ignore[arg-type]
+    assert (verdict.retry, verdict.check_first) == (retry, check_first)
+    assert (verdict.outcome.status if verdict.outcome else None) == status
+    if verdict.outcome:
+        assert str(error) in verdict.outcome.message
+
+
+def test_polling_ramps_up_to_one_second() -> None:
+    delays = list(islice(lifecycle.poll_delays(), 6))
+    assert delays[0] <= 0.25
+    assert delays == sorted(delays)
+    assert delays[-1] == 1.0
