@@ -1,0 +1,336 @@
+"""Every rule a ScheduledRun must meet, checked at once, as data: the operator's `Accepted` verdict.
+
+The CRD's schema and CEL rules reject most bad objects at admission; this module holds the same
+rules (and the ones a schema cannot say: the cron syntax and the time-zone database) so that the
+operator never renders a CronJob that Kubernetes would refuse, and so that `scheduledrun validate`
+can say all of it offline. It is pure: the object in, the list of problems out, empty when valid.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from generator.cron import CronError, parse_schedule, validate_time_zone
+from runner import api
+from runner.duration import parse_duration
+
+__all__ = [
+    "CONCURRENCY_POLICIES",
+    "PROMPT_MAX_CHARS",
+    "TARGET_KINDS",
+    "Problem",
+    "validate_scheduledrun",
+    "validate_spec",
+]
+
+# Reasons of the `Accepted` condition (DESIGN.md, status table).
+INVALID_SCHEDULE: Final = "InvalidSchedule"
+INVALID_TIME_ZONE: Final = "InvalidTimeZone"
+INVALID_TARGET_REF: Final = "InvalidTargetRef"
+INVALID_SPEC: Final = "InvalidSpec"
+
+TARGET_KINDS: Final = ("Agent", "SandboxAgent")
+CONCURRENCY_POLICIES: Final = ("Allow", "Forbid", "Replace")
+PROMPT_MAX_CHARS: Final = 32768
+MIN_STARTING_DEADLINE_SECONDS: Final = 10  # the CronJob controller syncs about every 10 s
+MAX_RUN_HISTORY: Final = 100
+# The CRD's maxLength bounds (admission rejects longer values before robfig ever sees them).
+SCHEDULE_MAX_CHARS: Final = 256
+TIME_ZONE_MAX_CHARS: Final = 128
+# Keep in step with the CRD's properties of spec and spec.targetRef.
+SPEC_FIELDS: Final = frozenset(
+    {
+        "schedule",
+        "timeZone",
+        "targetRef",
+        "prompt",
+        "suspend",
+        "concurrencyPolicy",
+        "startingDeadlineSeconds",
+        "timeout",
+        "maxRunHistory",
+    }
+)
+TARGET_REF_FIELDS: Final = frozenset({"apiGroup", "kind", "name"})
+
+_DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS1123_SUBDOMAIN: Final = re.compile(rf"{_DNS1123_LABEL}(\.{_DNS1123_LABEL})*")
+_DNS1123_SUBDOMAIN_MAX: Final = 253
+# Go's unicode.IsSpace: what the CRD's CEL `trim()` strips, so both agree on "only whitespace".
+_GO_SPACE: Final = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # noqa: E501
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule: the `Accepted` reason it maps to, the field path, and what to fix."""
+
+    reason: str
+    field: str
+    message: str
+
+
+def validate_scheduledrun(obj: Mapping[str, Any]) -> list[Problem]:
+    """All problems of a whole ScheduledRun object (apiVersion, kind, metadata.name, spec)."""
+    if not isinstance(obj, Mapping):
+        return [Problem(INVALID_SPEC, "", "a ScheduledRun must be a mapping (an object)")]
+    problems: list[Problem] = []
+    if obj.get("apiVersion") != api.API_VERSION:
+        problems.append(
+            Problem(
+                INVALID_SPEC,
+                "apiVersion",
+                f"must be {api.API_VERSION}, not {obj.get('apiVersion')!r}",
+            )
+        )
+    if obj.get("kind") != api.KIND:
+        problems.append(
+            Problem(INVALID_SPEC, "kind", f"must be {api.KIND}, not {obj.get('kind')!r}")
+        )
+    problems.extend(_metadata_problems(obj.get("metadata")))
+    spec = obj.get("spec")
+    if not isinstance(spec, Mapping):
+        problems.append(
+            Problem(INVALID_SPEC, "spec", "required: an object with schedule, targetRef and prompt")
+        )
+        return problems
+    problems.extend(validate_spec(spec))
+    return problems
+
+
+def validate_spec(spec: Mapping[str, Any]) -> list[Problem]:
+    """All problems of a ScheduledRun's spec alone."""
+    problems: list[Problem] = []
+    for name in sorted(set(spec) - SPEC_FIELDS, key=str):
+        problems.append(Problem(INVALID_SPEC, f"spec.{name}", _unknown_field(name, SPEC_FIELDS)))
+    problems.extend(_schedule_problems(spec))
+    problems.extend(_target_ref_problems(spec.get("targetRef")))
+    problems.extend(_prompt_problems(spec))
+    for check in _OPTIONAL_FIELD_CHECKS:
+        problems.extend(check(spec))
+    return problems
+
+
+def _unknown_field(name: object, known: frozenset[str]) -> str:
+    return f"unknown field {name!r}; known fields are {', '.join(sorted(known))}"
+
+
+def _metadata_problems(metadata: object) -> list[Problem]:
+    if not isinstance(metadata, Mapping) or "name" not in metadata:
+        return [Problem(INVALID_SPEC, "metadata.name", "required")]
+    name = metadata["name"]
+    if not isinstance(name, str) or not name:
+        return [Problem(INVALID_SPEC, "metadata.name", "must be a non-empty string")]
+    if len(name) > _DNS1123_SUBDOMAIN_MAX or not _DNS1123_SUBDOMAIN.fullmatch(name):
+        return [
+            Problem(
+                INVALID_SPEC,
+                "metadata.name",
+                f"{name!r} is not a valid name: use at most {_DNS1123_SUBDOMAIN_MAX} lower-case "
+                "letters, digits, '-' and '.', starting and ending with a letter or digit",
+            )
+        ]
+    return []
+
+
+def _schedule_problems(spec: Mapping[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    if "schedule" not in spec:
+        problems.append(
+            Problem(
+                INVALID_SCHEDULE,
+                "spec.schedule",
+                "required: a cron schedule such as '0 9 * * 1-5' or '@daily'",
+            )
+        )
+    else:
+        problems.extend(
+            _check(
+                INVALID_SCHEDULE,
+                "spec.schedule",
+                spec["schedule"],
+                SCHEDULE_MAX_CHARS,
+                parse_schedule,
+            )
+        )
+    if "timeZone" in spec:
+        problems.extend(
+            _check(
+                INVALID_TIME_ZONE,
+                "spec.timeZone",
+                spec["timeZone"],
+                TIME_ZONE_MAX_CHARS,
+                validate_time_zone,
+            )
+        )
+    return problems
+
+
+def _check(
+    reason: str, where: str, value: object, max_chars: int, parse: Callable[[Any], object]
+) -> list[Problem]:
+    if isinstance(value, str) and len(value) > max_chars:
+        return [Problem(reason, where, f"is {len(value)} characters; at most {max_chars} allowed")]
+    try:
+        parse(value)  # both parsers reject a value that is not a string
+    except CronError as error:
+        return [Problem(reason, where, str(error))]
+    return []
+
+
+def _target_ref_problems(ref: object) -> list[Problem]:
+    where = "spec.targetRef"
+    if ref is None:
+        return [
+            Problem(INVALID_TARGET_REF, where, "required: {kind: Agent or SandboxAgent, name: ...}")
+        ]
+    if not isinstance(ref, Mapping):
+        return [Problem(INVALID_TARGET_REF, where, "must be an object with kind and name")]
+    problems: list[Problem] = []
+    if "namespace" in ref:
+        problems.append(
+            Problem(
+                INVALID_TARGET_REF,
+                f"{where}.namespace",
+                "not allowed: the target must be in the ScheduledRun's own namespace",
+            )
+        )
+    for name in sorted(set(ref) - TARGET_REF_FIELDS - {"namespace"}, key=str):
+        problems.append(
+            Problem(INVALID_TARGET_REF, f"{where}.{name}", _unknown_field(name, TARGET_REF_FIELDS))
+        )
+    group = ref.get("apiGroup", api.GROUP)
+    if group != api.GROUP:
+        problems.append(
+            Problem(
+                INVALID_TARGET_REF,
+                f"{where}.apiGroup",
+                f"must be {api.GROUP} (or left out), not {group!r}",
+            )
+        )
+    kind = ref.get("kind")
+    if kind not in TARGET_KINDS:
+        shown = "required" if kind is None else f"{kind!r} is not supported"
+        problems.append(
+            Problem(
+                INVALID_TARGET_REF, f"{where}.kind", f"{shown}: use {' or '.join(TARGET_KINDS)}"
+            )
+        )
+    target = ref.get("name")
+    if target is None:
+        problems.append(
+            Problem(INVALID_TARGET_REF, f"{where}.name", "required: the name of the agent")
+        )
+    elif (
+        not isinstance(target, str)
+        or len(target) > _DNS1123_SUBDOMAIN_MAX
+        or not _DNS1123_SUBDOMAIN.fullmatch(target)
+    ):
+        problems.append(
+            Problem(
+                INVALID_TARGET_REF,
+                f"{where}.name",
+                f"{target!r} is not a valid object name (lower-case letters, digits, '-' and '.')",
+            )
+        )
+    return problems
+
+
+def _prompt_problems(spec: Mapping[str, Any]) -> list[Problem]:
+    where = "spec.prompt"
+    if "prompt" not in spec:
+        return [Problem(INVALID_SPEC, where, "required: the message to send to the agent")]
+    prompt = spec["prompt"]
+    if not isinstance(prompt, str):
+        return [Problem(INVALID_SPEC, where, f"must be a string, not {type(prompt).__name__}")]
+    if len(prompt) > PROMPT_MAX_CHARS:
+        return [
+            Problem(
+                INVALID_SPEC,
+                where,
+                f"is {len(prompt)} characters; at most {PROMPT_MAX_CHARS} allowed",
+            )
+        ]
+    if not prompt.strip(_GO_SPACE):
+        return [Problem(INVALID_SPEC, where, "must contain something besides whitespace")]
+    return []
+
+
+def _check_suspend(spec: Mapping[str, Any]) -> list[Problem]:
+    value = spec.get("suspend", False)
+    if not isinstance(value, bool):
+        return [Problem(INVALID_SPEC, "spec.suspend", f"must be true or false, not {value!r}")]
+    return []
+
+
+def _check_concurrency_policy(spec: Mapping[str, Any]) -> list[Problem]:
+    value = spec.get("concurrencyPolicy", "Forbid")
+    if value not in CONCURRENCY_POLICIES:
+        choices = ", ".join(CONCURRENCY_POLICIES)
+        return [
+            Problem(
+                INVALID_SPEC, "spec.concurrencyPolicy", f"must be one of {choices}, not {value!r}"
+            )
+        ]
+    return []
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_starting_deadline(spec: Mapping[str, Any]) -> list[Problem]:
+    if "startingDeadlineSeconds" not in spec:
+        return []
+    value = spec["startingDeadlineSeconds"]
+    if not _is_int(value) or value < MIN_STARTING_DEADLINE_SECONDS:
+        return [
+            Problem(
+                INVALID_SPEC,
+                "spec.startingDeadlineSeconds",
+                f"must be a whole number of seconds, at least {MIN_STARTING_DEADLINE_SECONDS}, "
+                f"not {value!r} (the CronJob controller may miss shorter deadlines)",
+            )
+        ]
+    return []
+
+
+def _check_timeout(spec: Mapping[str, Any]) -> list[Problem]:
+    value = spec.get("timeout", api.DEFAULT_TIMEOUT)
+    if not isinstance(value, str):
+        return [
+            Problem(
+                INVALID_SPEC,
+                "spec.timeout",
+                f"must be a duration string such as 15m, not {value!r}",
+            )
+        ]
+    try:
+        parse_duration(value)
+    except ValueError as error:
+        return [Problem(INVALID_SPEC, "spec.timeout", str(error))]
+    return []
+
+
+def _check_max_run_history(spec: Mapping[str, Any]) -> list[Problem]:
+    value = spec.get("maxRunHistory", api.DEFAULT_MAX_RUN_HISTORY)
+    if not _is_int(value) or not 1 <= value <= MAX_RUN_HISTORY:
+        return [
+            Problem(
+                INVALID_SPEC,
+                "spec.maxRunHistory",
+                f"must be a whole number from 1 to {MAX_RUN_HISTORY}, not {value!r}",
+            )
+        ]
+    return []
+
+
+_OPTIONAL_FIELD_CHECKS: Final[tuple[Callable[[Mapping[str, Any]], list[Problem]], ...]] = (
+    _check_suspend,
+    _check_concurrency_policy,
+    _check_starting_deadline,
+    _check_timeout,
+    _check_max_run_history,
+)
