@@ -1,0 +1,294 @@
+"""`scheduledrun validate`, `render` and `next`: the operator's decisions, offline, on files.
+
+What a person runs before `kubectl apply`: the same validation, rendering and next-run logic the
+operator uses, on manifests read from files or stdin. Exit status: 0 when all is well, 1 when an
+object is invalid, 2 when the input cannot be read or is not YAML. Bad input prints a message,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import click
+import yaml
+
+from generator.cron import CronError, load_time_zone, next_fire_times
+from generator.manifests import STDIN, Document, ManifestError, read_source
+from generator.render import RenderError, render_cronjob
+from generator.settings import OperatorSettings
+from generator.validate import Problem, validate_scheduledrun
+from runner import api
+
+EXIT_OK: Final = 0
+EXIT_INVALID: Final = 1
+EXIT_INPUT: Final = 2
+
+_DEFAULTS = OperatorSettings()
+
+
+def _is_scheduledrun(doc: Document) -> bool:
+    """Objects of another kind are skipped, so a file may hold an Agent beside its ScheduledRun.
+    A document without a kind (or not a mapping) is checked, and fails, as a ScheduledRun."""
+    kind = doc.obj.get("kind") if isinstance(doc.obj, dict) else None
+    return not isinstance(kind, str) or kind == api.KIND
+
+
+def problems_of(doc: Document) -> list[Problem]:
+    """Every problem of one document as a ScheduledRun."""
+    if not isinstance(doc.obj, dict):
+        return [Problem("InvalidSpec", "", f"not an object but {type(doc.obj).__name__} text")]
+    return validate_scheduledrun(doc.obj)
+
+
+def verdict_lines(doc: Document, problems: Sequence[Problem]) -> list[str]:
+    """`name (file): valid`, or `invalid` followed by one indented line per problem."""
+    if not problems:
+        return [f"{doc.label}: valid"]
+    lines = [f"{doc.label}: invalid"]
+    for p in problems:
+        lines.append(f"  {p.field + ': ' if p.field else ''}{p.reason}: {p.message}")
+    return lines
+
+
+def _read_all(sources: Iterable[str]) -> tuple[list[Document], list[str]]:
+    docs: list[Document] = []
+    errors: list[str] = []
+    for source in sources:
+        try:
+            docs.extend(read_source(source))
+        except ManifestError as exc:
+            errors.append(str(exc))
+    return docs, errors
+
+
+def _fail_input(ctx: click.Context, errors: Sequence[str]) -> None:
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    ctx.exit(EXIT_INPUT)
+
+
+@click.command("validate")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.pass_context
+def validate_command(ctx: click.Context, files: tuple[str, ...]) -> None:
+    """Check ScheduledRun manifests offline, with the operator's own rules.
+
+    Each FILE may hold several YAML documents; `-` reads stdin. Prints one verdict per
+    ScheduledRun (objects of other kinds are listed as skipped). Exit status: 0 when all are
+    valid, 1 when any is invalid, 2 when a file cannot be read or is not YAML.
+    """
+    docs, errors = _read_all(files)
+    invalid = checked = 0
+    for doc in docs:
+        if not _is_scheduledrun(doc):
+            click.echo(f"{doc.label}: skipped, kind {doc.obj['kind']} is not a ScheduledRun")
+            continue
+        checked += 1
+        problems = problems_of(doc)
+        invalid += bool(problems)
+        for line in verdict_lines(doc, problems):
+            click.echo(line)
+    if errors:
+        _fail_input(ctx, errors)
+    if checked == 0:
+        click.echo(f"error: no ScheduledRun in {', '.join(files)}", err=True)
+        ctx.exit(EXIT_INVALID)
+    ctx.exit(EXIT_INVALID if invalid else EXIT_OK)
+
+
+def _read_scheduledruns(ctx: click.Context, source: str) -> list[Document]:
+    """The ScheduledRuns of one source; other kinds are noted on stderr; exits 2 when unreadable
+    or when it holds no ScheduledRun, 1 (with the problems on stderr) when any is invalid."""
+    docs, errors = _read_all([source])
+    if errors:
+        _fail_input(ctx, errors)
+    runs: list[Document] = []
+    for doc in docs:
+        if _is_scheduledrun(doc):
+            runs.append(doc)
+        else:
+            click.echo(
+                f"{doc.label}: skipped, kind {doc.obj['kind']} is not a ScheduledRun", err=True
+            )
+    if not runs:
+        click.echo(f"error: no ScheduledRun in {source}", err=True)
+        ctx.exit(EXIT_INVALID)
+    return runs
+
+
+def _with_namespace(obj: dict[str, Any], namespace: str | None, uid: str | None) -> dict[str, Any]:
+    meta = dict(obj.get("metadata") or {})
+    current = meta.get("namespace")
+    if namespace and current and namespace != current:
+        raise click.UsageError(
+            f"--namespace {namespace} does not match metadata.namespace {current}"
+            f" of {meta.get('name')}"
+        )
+    meta["namespace"] = current or namespace or "default"
+    if uid:
+        meta["uid"] = uid
+    return {**obj, "metadata": meta}
+
+
+@click.command("render")
+@click.argument("file", metavar="FILE")
+@click.option("--runner-image", default=_DEFAULTS.runner_image, show_default=True)
+@click.option(
+    "--runner-image-pull-policy",
+    type=click.Choice(["Always", "IfNotPresent", "Never"]),
+    default=_DEFAULTS.image_pull_policy,
+    show_default=True,
+)
+@click.option("--a2a-base-url", default=_DEFAULTS.a2a_base_url, show_default=True)
+@click.option(
+    "--a2a-protocol",
+    type=click.Choice(["auto", "0.3", "1.0"]),
+    default=_DEFAULTS.a2a_protocol,
+    show_default=True,
+)
+@click.option(
+    "--runner-service-account", default=_DEFAULTS.runner_service_account, show_default=True
+)
+@click.option(
+    "-n",
+    "--namespace",
+    default=None,
+    help="Namespace for objects without metadata.namespace  [default: default]",
+)
+@click.option(
+    "--uid",
+    default=None,
+    help="uid of the applied ScheduledRun, for the owner reference "
+    "(kubectl get sr NAME -o jsonpath='{.metadata.uid}').",
+)
+@click.pass_context
+def render_command(
+    ctx: click.Context,
+    file: str,
+    runner_image: str,
+    runner_image_pull_policy: str,
+    a2a_base_url: str,
+    a2a_protocol: str,
+    runner_service_account: str,
+    namespace: str | None,
+    uid: str | None,
+) -> None:
+    """Print the CronJob the operator would apply for each ScheduledRun in FILE (`-`: stdin).
+
+    The owner reference that ties the CronJob to its ScheduledRun needs the ScheduledRun's uid,
+    which only the cluster assigns. It comes from metadata.uid in the file or from --uid; without
+    either the owner reference is left out (the operator always sets it), because one with a
+    made-up uid would have the garbage collector delete the CronJob at once.
+
+    If any ScheduledRun is invalid nothing is printed: its problems go to stderr and the exit
+    status is 1 (2 when FILE cannot be read or is not YAML).
+    """
+    settings = dataclasses.replace(
+        _DEFAULTS,
+        runner_image=runner_image,
+        image_pull_policy=runner_image_pull_policy,
+        a2a_base_url=a2a_base_url,
+        a2a_protocol=a2a_protocol,
+        runner_service_account=runner_service_account,
+    )
+    rendered: list[dict[str, Any]] = []
+    failed = False
+    for doc in _read_scheduledruns(ctx, file):
+        problems = problems_of(doc)
+        if not problems:
+            try:
+                obj = _with_namespace(doc.obj, namespace, uid)
+                rendered.append(render_cronjob(obj, settings))
+            except RenderError as exc:
+                problems = [Problem("InvalidSpec", "", str(exc))]
+        if problems:
+            failed = True
+            for line in verdict_lines(doc, problems):
+                click.echo(line, err=True)
+    if failed:
+        ctx.exit(EXIT_INVALID)
+    click.echo(
+        yaml.safe_dump_all(rendered, sort_keys=False, allow_unicode=True, explicit_start=False),
+        nl=False,
+    )
+
+
+def _parse_instant(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is not an RFC 3339 time") from exc
+    if instant.tzinfo is None:
+        raise click.BadParameter(f"{text!r} has no UTC offset (add Z or +HH:MM)")
+    return instant.astimezone(UTC)
+
+
+def format_fire_time(instant: datetime, time_zone: str) -> str:
+    """`2026-03-29T00:30:00Z`, then the same instant in the object's zone when that is not UTC."""
+    utc = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if time_zone == "UTC":
+        return utc
+    local = instant.astimezone(load_time_zone(time_zone)).isoformat()
+    return f"{utc}  {local} {time_zone}"
+
+
+# Problems that make next fire times impossible to compute; any other problem is only noted.
+_TIME_FIELDS: Final = ("spec.schedule", "spec.timeZone")
+
+
+def next_lines(doc: Document, after: datetime, count: int) -> tuple[list[str], bool]:
+    """The lines `scheduledrun next` prints for one ScheduledRun, and whether it could compute
+    them (a bad schedule or zone prints its problems instead)."""
+    problems = problems_of(doc)
+    blocking = [p for p in problems if p.field in ("", "spec") or p.field.startswith(_TIME_FIELDS)]
+    if blocking:
+        return verdict_lines(doc, blocking), False
+    spec = doc.obj.get("spec") or {}
+    schedule: str = spec["schedule"]
+    time_zone: str = spec.get("timeZone") or "UTC"
+    lines = [f"{doc.label}: {json.dumps(schedule, ensure_ascii=False)} in {time_zone}"]
+    if spec.get("suspend"):
+        lines.append("  suspended: no scheduled run fires until spec.suspend is false")
+    if problems:
+        lines.append("  note: the object has other problems (see `scheduledrun validate`)")
+    try:
+        times = next_fire_times(schedule, time_zone, after, count)
+    except CronError as exc:
+        return verdict_lines(doc, [Problem("InvalidSchedule", "spec.schedule", str(exc))]), False
+    if not times:
+        lines.append("  never: this schedule has no time it can fire")
+    lines.extend(f"  {format_fire_time(t, time_zone)}" for t in times)
+    if 0 < len(times) < count:
+        lines.append("  no further time within five years")
+    return lines, True
+
+
+@click.command("next")
+@click.argument("target", metavar="FILE|NAME")
+@click.option("-n", "--count", type=click.IntRange(1, 1000), default=5, show_default=True)
+@click.option("--after", default=None, help="RFC 3339 time to count from  [default: now]")
+@click.pass_context
+def next_command(ctx: click.Context, target: str, count: int, after: str | None) -> None:
+    """Print the next fire times of each ScheduledRun in FILE (`-`: stdin), as the Kubernetes
+    CronJob controller will fire them: in UTC (RFC 3339) and in the object's time zone, or
+    `never` for a schedule that cannot fire."""
+    start = _parse_instant(after)
+    if target != STDIN and not Path(target).exists():
+        _fail_input(
+            ctx, [f"no such file: {target} (looking up a ScheduledRun by name comes later)"]
+        )
+    ok = True
+    for doc in _read_scheduledruns(ctx, target):
+        lines, computed = next_lines(doc, start, count)
+        ok = ok and computed
+        for line in lines:
+            click.echo(line)
+    ctx.exit(EXIT_OK if ok else EXIT_INVALID)

@@ -1,0 +1,187 @@
+"""ScheduledRun -> CronJob: a pure function of the object and the operator settings.
+
+The layout lives in the jinja2 template `templates/cronjob.yaml.j2`; this module computes the
+values (names, labels, deadlines) and fills them in. Every value goes through the `tojson` filter
+defined here, which writes it as one JSON scalar (JSON is YAML), so no text a user wrote can become
+YAML structure. The result is parsed back with `yaml.safe_load` and returned as a plain dict,
+ready for server-side apply.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.resources
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import jinja2
+import yaml
+
+from generator.settings import OperatorSettings
+from runner import api
+from runner.duration import parse_duration
+
+__all__ = [
+    "CRONJOB_NAME_MAX",
+    "LABEL_VALUE_MAX",
+    "OperatorSettings",
+    "RenderError",
+    "cronjob_name",
+    "label_value",
+    "render_cronjob",
+    "render_cronjob_text",
+]
+
+# A CronJob's Jobs are named `<cronjob>-<minutes since epoch>` (11 characters more) and a Job's
+# name must fit a 63-character label value, so Kubernetes caps CronJob names at 52.
+CRONJOB_NAME_MAX: Final = 52
+LABEL_VALUE_MAX: Final = 63
+_HASH_CHARS: Final = 8  # 32 bits of sha256: collisions need ~65k long names sharing a prefix.
+
+TEMPLATE_NAME: Final = "cronjob.yaml.j2"
+APP_NAME: Final = "kagent-scheduledrun"
+# Annotations on the CronJob: the full ScheduledRun name (its label value may be hashed) and the
+# generation the CronJob was rendered from (which spec a CronJob reflects, when debugging).
+ANNOTATION_SCHEDULEDRUN_NAME: Final = "kagent.dev/scheduledrun-name"
+ANNOTATION_GENERATION: Final = "kagent.dev/scheduledrun-generation"
+
+
+# libyaml's safe loader when present: ten times faster than the pure-Python one, which matters when
+# the operator renders a thousand ScheduledRuns at start-up. The property test checks both.
+_SAFE_LOADER: Final[type[yaml.SafeLoader]] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class RenderError(ValueError):
+    """The object cannot be rendered (it should have failed validation first)."""
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:_HASH_CHARS]
+
+
+def cronjob_name(scheduledrun_name: str) -> str:
+    """The ScheduledRun's own name when it fits 52 characters; otherwise a cut-down name plus a
+    stable hash of the full name, which is a DNS label (dots become dashes) of at most 52."""
+    if len(scheduledrun_name) <= CRONJOB_NAME_MAX:
+        return scheduledrun_name
+    keep = CRONJOB_NAME_MAX - 1 - _HASH_CHARS
+    prefix = scheduledrun_name[:keep].replace(".", "-").rstrip("-")
+    return f"{prefix}-{_short_hash(scheduledrun_name)}"
+
+
+def label_value(scheduledrun_name: str) -> str:
+    """The value of the `kagent.dev/scheduledrun` label: the name itself when it fits 63
+    characters, otherwise a cut-down name plus a stable hash. Select with this, not the raw name."""
+    if len(scheduledrun_name) <= LABEL_VALUE_MAX:
+        return scheduledrun_name
+    keep = LABEL_VALUE_MAX - 1 - _HASH_CHARS
+    prefix = scheduledrun_name[:keep].rstrip("-.")
+    return f"{prefix}-{_short_hash(scheduledrun_name)}"
+
+
+# Characters PyYAML refuses inside a stream, or reads as line breaks (NEL, LS, PS) or a BOM: they
+# are written as \\u escapes so a double-quoted scalar reads back as exactly the same string.
+_YAML_UNSAFE: Final = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def tojson(value: Any) -> str:
+    """One value as a JSON scalar (or flow collection) that YAML reads back unchanged."""
+    text = json.dumps(value, ensure_ascii=False)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _template_text() -> str:
+    """The template from the installed wheel (`generator/templates`) or, running from a source
+    checkout, from the repository's `templates/` folder."""
+    packaged = importlib.resources.files("generator").joinpath("templates", TEMPLATE_NAME)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    source = Path(__file__).resolve().parent.parent / "templates" / TEMPLATE_NAME
+    return source.read_text(encoding="utf-8")
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # output is YAML, not HTML; escaping is the tojson filter's job
+        keep_trailing_newline=True,
+    )
+    env.filters["tojson"] = tojson
+    return env.from_string(_template_text())
+
+
+def _spec_context(spec: Mapping[str, Any], settings: OperatorSettings) -> dict[str, Any]:
+    try:
+        timeout = parse_duration(str(spec.get("timeout") or api.DEFAULT_TIMEOUT))
+    except ValueError as exc:
+        raise RenderError(f"spec.timeout: {exc}") from exc
+    schedule = spec.get("schedule")
+    if not isinstance(schedule, str):
+        raise RenderError("spec.schedule is required")
+    return {
+        "schedule": schedule,
+        # Always explicit: without timeZone the CronJob follows kube-controller-manager's zone.
+        "time_zone": spec.get("timeZone") or "UTC",
+        "suspend": bool(spec.get("suspend", False)),
+        "concurrency_policy": spec.get("concurrencyPolicy") or "Forbid",
+        "starting_deadline_seconds": spec.get("startingDeadlineSeconds"),
+        "active_deadline_seconds": int(timeout.total_seconds()) + settings.deadline_grace_seconds,
+    }
+
+
+def _context(sr: Mapping[str, Any], settings: OperatorSettings) -> dict[str, Any]:
+    meta = sr.get("metadata") or {}
+    name = meta.get("name")
+    namespace = meta.get("namespace")
+    if not isinstance(name, str) or not name:
+        raise RenderError("metadata.name is required")
+    if not isinstance(namespace, str) or not namespace:
+        raise RenderError("metadata.namespace is required")
+    generation = meta.get("generation")
+    return {
+        "name": cronjob_name(name),
+        "namespace": namespace,
+        "scheduledrun_name": name,
+        "label_value": label_value(name),
+        "app_name": APP_NAME,
+        "component": api.COMPONENT_RUNNER,
+        "owner_api_version": api.API_VERSION,
+        "owner_kind": api.KIND,
+        "owner_uid": meta.get("uid") or None,
+        # Annotation values must be strings.
+        "generation": None if generation is None else str(generation),
+        "container": api.RUNNER_CONTAINER,
+        "exit_final_failure": api.EXIT_FINAL_FAILURE,
+        "settings": settings,
+        "env": {
+            "job_name": api.ENV_JOB_NAME,
+            "job_uid": api.ENV_JOB_UID,
+            "pod_name": api.ENV_POD_NAME,
+            "a2a_base_url": api.ENV_A2A_BASE_URL,
+            "a2a_protocol": api.ENV_A2A_PROTOCOL,
+        },
+        **_spec_context(sr.get("spec") or {}, settings),
+    }
+
+
+def render_cronjob_text(sr: Mapping[str, Any], settings: OperatorSettings) -> str:
+    """The template's YAML text for this ScheduledRun (what `render_cronjob` parses)."""
+    return _template().render(_context(sr, settings))
+
+
+def render_cronjob(sr: Mapping[str, Any], settings: OperatorSettings) -> dict[str, Any]:
+    """The CronJob (a plain dict) the operator applies for this ScheduledRun. The object must
+    carry metadata.name and metadata.namespace; without metadata.uid (a file that was never
+    applied) the owner reference is left out, since one with a made-up uid would have the garbage
+    collector delete the CronJob."""
+    rendered = yaml.load(render_cronjob_text(sr, settings), Loader=_SAFE_LOADER)
+    if not isinstance(rendered, dict):
+        raise RenderError("the CronJob template did not produce a mapping")
+    return rendered

@@ -1,0 +1,68 @@
+"""Operator settings that shape every rendered CronJob (flags of `scheduledrun operator`).
+
+Kept apart from the renderer so the operator's CLI and the offline `scheduledrun render` build the
+same value, and so each default carries the reason it is what it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runner import api
+
+DEFAULT_RUNNER_IMAGE = "ghcr.io/kagent-dev/kagent-scheduledrun:0.1.0"
+DEFAULT_RUNNER_SERVICE_ACCOUNT = "kagent-scheduledrun-runner"
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    """Everything about a rendered CronJob that is not in its ScheduledRun."""
+
+    runner_image: str = DEFAULT_RUNNER_IMAGE
+    """Image of the runner container; it must put `scheduledrun` on PATH."""
+
+    image_pull_policy: str = "IfNotPresent"
+    """Pull policy of the runner container (Always, IfNotPresent or Never)."""
+
+    a2a_base_url: str = api.DEFAULT_A2A_BASE_URL
+    """Where kagent serves A2A; agents are below `/api/a2a/{ns}/{name}/`."""
+
+    a2a_protocol: str = "auto"
+    """A2A protocol the runner speaks: `auto`, `0.3` or `1.0`."""
+
+    runner_service_account: str = DEFAULT_RUNNER_SERVICE_ACCOUNT
+    """ServiceAccount of runner pods; the operator binds it to the runner ClusterRole in each
+    namespace."""
+
+    deadline_grace_seconds: int = 60
+    """Added to the run's `timeout` to give the Job's `activeDeadlineSeconds`. The runner enforces
+    the timeout itself (it cancels the agent's task and records `Timeout`); the grace covers pod
+    start-up and that last status write, so Kubernetes only kills a runner that is truly stuck."""
+
+    backoff_limit: int = 2
+    """Pod retries of a Job. A crashed runner pod is retried; the runner is idempotent per Job (it
+    resumes or resolves its `Pending` entry), so a retry never sends the prompt twice. Two retries
+    ride out a node loss or an API hiccup without looping on a broken image for long."""
+
+    ttl_seconds_after_finished: int = 86400
+    """Finished Jobs (and their pod logs) are kept a day for debugging; the ScheduledRun's
+    `status.runHistory` is the durable record of every run."""
+
+    successful_jobs_history_limit: int = 3
+    """Succeeded Jobs the CronJob keeps (Kubernetes' own default); the run history holds more."""
+
+    failed_jobs_history_limit: int = 3
+    """Failed Jobs the CronJob keeps. Higher than Kubernetes' default of 1: a failure's pod logs
+    are what a person reads next, and repeated failures are worth comparing."""
+
+    cpu_request: str = "10m"
+    """The runner mostly waits on the network."""
+
+    memory_request: str = "32Mi"
+    """The runner's measured peak is below 32 MB."""
+
+    cpu_limit: str = "500m"
+    """Enough for a quick Python start-up; a runaway runner cannot take a node's CPU."""
+
+    memory_limit: str = "64Mi"
+    """Twice the measured peak, so a larger agent answer does not get the runner OOM-killed."""
