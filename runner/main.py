@@ -142,6 +142,7 @@ class Run:
             outcome = self._drive(step, spec)
         except Finished as done:
             outcome = done.outcome
+        self.log("outcome", status=outcome.status)  # known here; recorded by the next write
         return self._finish(self.entry, outcome, None)
 
     def _read_job(self) -> dict[str, Any]:
