@@ -159,10 +159,10 @@ def backoff_delays(first: float, factor: float, cap: float) -> Iterator[float]:
         delay *= factor
 
 
-# Polling while no stream is open: quick at first (short tasks end soon after they start), then
-# every second. One request a second keeps a waiting runner at the goal of <= 1 request/s, and a
-# task's end is seen within the poll interval (0.5 s median for tasks that run past the ramp).
-POLL_FIRST = 0.25
+# Polling while no stream is open: first look after 0.5 s (short tasks end soon after they
+# start), then every second. Requests land at 0.5, 1.5, 2.5 s...: the n-th comes n - 0.5 s into
+# the wait (one a second on average) and a task's end is seen 0.5 s after it (median).
+POLL_FIRST = 0.5
 POLL_FACTOR = 2.0
 POLL_CAP = 1.0
 
