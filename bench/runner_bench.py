@@ -1,0 +1,271 @@
+"""Runner benchmark: what one `scheduledrun run` costs and how quickly it learns a task ended.
+
+Prints, against the real control plane (tests/controlplane) and the a2a-sdk test agents, with the
+runner authenticating as a pod does (a ServiceAccount token folder and KUBERNETES_SERVICE_*):
+
+- cold start to the first byte the agent receives, as a ratio to `python -c "import httpx"`
+  measured in the same run (medians of --runs each; goal at most 1.3);
+- the runner process's peak RSS (ru_maxrss of the child; goal at most 32 MB);
+- median delay from the agent's task ending to the runner knowing its outcome (goal 0.5 s),
+  streaming (what the agent card offers) and polling (a card without streaming);
+- requests per second to the agent while the runner waits (goal at most 1).
+
+Usage: `uv run --frozen python -m bench.runner_bench [--runs 10] [--task-ms 3000]`
+(binaries from $SCHEDULEDRUN_BIN_DIR, or tests/controlplane/build.sh's cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from runner import api, history
+from tests.agentserver import AgentServer, running
+from tests.controlplane.cluster import ControlPlane, build_binaries
+
+SCHEDULEDRUN = Path(sys.executable).with_name("scheduledrun")
+NAMESPACE = "bench"
+ACCOUNT = "bench-runner"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+GOAL_RATIO, GOAL_RSS_MB, GOAL_DELAY_S, GOAL_RATE = 1.3, 32.0, 0.5, 1.0
+
+
+@dataclass
+class RunResult:
+    started: float  # wall clock just before the process was spawned
+    code: int
+    rss_kb: int
+    log: list[dict[str, Any]]
+
+
+def import_httpx_seconds() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import httpx"], check=True)
+    return time.perf_counter() - start
+
+
+def setup_cluster(plane: ControlPlane, folder: Path) -> dict[str, str]:
+    """Namespace, a ServiceAccount allowed what the runner needs, its token: a pod's env."""
+    runner_rules = [
+        {"apiGroups": [api.GROUP], "resources": [api.PLURAL], "verbs": ["get"]},
+        {
+            "apiGroups": [api.GROUP],
+            "resources": [f"{api.PLURAL}/status"],
+            "verbs": ["get", "patch"],
+        },
+        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get"]},
+    ]
+    rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/" + NAMESPACE
+    with plane.client() as client:
+        for path, body in [
+            ("/api/v1/namespaces", {"metadata": {"name": NAMESPACE}}),
+            (
+                f"/api/v1/namespaces/{NAMESPACE}/serviceaccounts",
+                {"metadata": {"name": ACCOUNT}},
+            ),
+            (f"{rbac}/roles", {"metadata": {"name": ACCOUNT}, "rules": runner_rules}),
+            (
+                f"{rbac}/rolebindings",
+                {
+                    "metadata": {"name": ACCOUNT},
+                    "roleRef": {
+                        "apiGroup": "rbac.authorization.k8s.io",
+                        "kind": "Role",
+                        "name": ACCOUNT,
+                    },
+                    "subjects": [
+                        {"kind": "ServiceAccount", "name": ACCOUNT, "namespace": NAMESPACE}
+                    ],
+                },
+            ),
+        ]:
+            response = client.post(path, json=body)
+            if response.status_code not in (201, 409):
+                raise SystemExit(f"creating {path}: {response.text}")
+        token = client.post(
+            f"/api/v1/namespaces/{NAMESPACE}/serviceaccounts/{ACCOUNT}/token",
+            json={"spec": {"expirationSeconds": 3600}},
+        )
+        token.raise_for_status()
+    (folder / "token").write_text(token.json()["status"]["token"])
+    (folder / "ca.crt").write_bytes(plane.ca_file.read_bytes())
+    (folder / "namespace").write_text(NAMESPACE)
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    return env | {
+        api.ENV_SERVICEACCOUNT_DIR: str(folder),
+        "KUBERNETES_SERVICE_HOST": "127.0.0.1",
+        "KUBERNETES_SERVICE_PORT": str(plane.port),
+    }
+
+
+def create(plane: ControlPlane, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    paths = {
+        "ScheduledRun": f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{NAMESPACE}/{api.PLURAL}",
+        "Job": f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs",
+    }
+    with plane.client() as client:
+        response = client.post(paths[kind], json=body)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def one_run(
+    plane: ControlPlane, env: dict[str, str], agents: AgentServer, name: str, agent: str, n: int
+) -> RunResult:
+    """A ScheduledRun and a suspended Job for it, then one runner process, timed."""
+    create(
+        plane,
+        "ScheduledRun",
+        {
+            "apiVersion": api.API_VERSION,
+            "kind": api.KIND,
+            "metadata": {"name": name},
+            "spec": {
+                "schedule": "@hourly",
+                "prompt": "benchmark prompt",
+                "targetRef": {"apiGroup": "kagent.dev", "kind": "Agent", "name": agent},
+                "timeout": "60s",
+            },
+        },
+    )
+    job = create(
+        plane,
+        "Job",
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {
+                "name": name,
+                "annotations": {
+                    api.ANNOTATION_SCHEDULED_TIME: history.format_time(T0 + timedelta(minutes=n))
+                },
+            },
+            "spec": {
+                "suspend": True,
+                "template": {
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [{"name": api.RUNNER_CONTAINER, "image": "runner:bench"}],
+                    }
+                },
+            },
+        },
+    )
+    run_env = env | {
+        api.ENV_JOB_NAME: name,
+        api.ENV_JOB_UID: job["metadata"]["uid"],
+        api.ENV_A2A_BASE_URL: agents.base_url,
+    }
+    with tempfile.TemporaryFile("w+") as errors:
+        started = time.time()
+        process = subprocess.Popen(
+            [str(SCHEDULEDRUN), "run", "--namespace", NAMESPACE, "--name", name],
+            env=run_env,
+            stderr=errors,
+            stdout=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        log = [json.loads(line) for line in errors if line.startswith("{")]
+    return RunResult(started, process.returncode, usage.ru_maxrss, log)
+
+
+def log_time(log: list[dict[str, Any]], step: str) -> float:
+    for line in log:
+        if line["step"] == step:
+            return datetime.fromisoformat(line["time"]).timestamp()
+    raise SystemExit(f"the runner logged no {step!r} step: {log}")
+
+
+def sent_task(log: list[dict[str, Any]]) -> str:
+    return str(next(line["task"] for line in log if line["step"] == "sent"))
+
+
+@contextmanager
+def control_plane() -> Iterator[ControlPlane]:
+    given = os.environ.get("SCHEDULEDRUN_BIN_DIR")
+    plane = ControlPlane(Path(given) if given else build_binaries())
+    plane.start()
+    try:
+        yield plane
+    finally:
+        plane.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10, help="runs of each measurement (>= 10)")
+    parser.add_argument("--task-ms", type=int, default=3000, help="agent task length, latency runs")
+    options = parser.parse_args()
+
+    with control_plane() as plane, running() as agents, tempfile.TemporaryDirectory() as folder:
+        env = setup_cluster(plane, Path(folder))
+        import_httpx_seconds()  # warm the file cache for both sides alike
+        baseline, cold, rss = [], [], []
+        for n in range(options.runs):
+            baseline.append(import_httpx_seconds())
+            agent = f"echo-cold-{n}"
+            result = one_run(plane, env, agents, f"cold-{n}", agent, n)
+            first = min(r.at for r in agents.requests if f"/{agent}/" in r.path)
+            cold.append(first - result.started)
+            rss.append(result.rss_kb / 1024)
+            if result.code != api.EXIT_SUCCEEDED:
+                raise SystemExit(f"cold run {n} exited {result.code}: {result.log}")
+
+        waits: dict[str, tuple[list[float], list[float]]] = {}
+        for mode, suffix in (("streaming", ""), ("polling", "-nostream")):
+            delays, rates = [], []
+            for n in range(options.runs):
+                agent = f"slow-{options.task_ms}-lat{n}{suffix}"
+                result = one_run(plane, env, agents, f"wait-{mode}-{n}", agent, 100 + n)
+                ended = agents.finished[sent_task(result.log)]
+                delays.append(log_time(result.log, "outcome") - ended)
+                sent = log_time(result.log, "sent")
+                waiting = [
+                    r for r in agents.requests if f"/{agent}/" in r.path and sent < r.at <= ended
+                ]
+                rates.append(len(waiting) / (ended - sent))
+            waits[mode] = (delays, rates)
+
+    ratio = statistics.median(cold) / statistics.median(baseline)
+    rows = [
+        ("python -c 'import httpx' (median)", f"{statistics.median(baseline) * 1000:.0f} ms", ""),
+        ("cold start to first byte at agent", f"{statistics.median(cold) * 1000:.0f} ms", ""),
+        ("  ratio", f"{ratio:.2f}", f"<= {GOAL_RATIO}"),
+        ("peak RSS of the runner (max)", f"{max(rss):.1f} MB", f"<= {GOAL_RSS_MB:.0f} MB"),
+    ]
+    for mode, (delays, rates) in waits.items():
+        rows += [
+            (
+                f"task end -> runner knows ({mode})",
+                f"{statistics.median(delays):.3f} s",
+                f"<= {GOAL_DELAY_S} s",
+            ),
+            (
+                f"requests/s while waiting ({mode})",
+                f"{statistics.median(rates):.2f}",
+                f"<= {GOAL_RATE:.0f}",
+            ),
+        ]
+    print(f"runner benchmark: {options.runs} runs each, agent tasks of {options.task_ms} ms")
+    for label, value, goal in rows:
+        print(f"  {label:<42} {value:>10}   {goal}")
+
+
+if __name__ == "__main__":
+    main()
