@@ -40,9 +40,7 @@ def _is_scheduledrun(doc: Document) -> bool:
 
 
 def problems_of(doc: Document) -> list[Problem]:
-    """Every problem of one document as a ScheduledRun."""
-    if not isinstance(doc.obj, dict):
-        return [Problem("InvalidSpec", "", f"not an object but {type(doc.obj).__name__} text")]
+    """Every problem of one document as a ScheduledRun (a list or a scalar is one problem)."""
     return validate_scheduledrun(doc.obj)
 
 
