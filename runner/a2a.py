@@ -174,7 +174,7 @@ def read_card(card: object) -> AgentInfo:
     """Protocol 1.0 when the card offers a 1.x JSON-RPC interface, otherwise 0.3."""
     if not isinstance(card, dict):
         raise BadAnswer("agent card is not a JSON object")
-    protocol: Protocol = "0.3"
+    protocol: Protocol = "1.0" if str(card.get("protocolVersion", "")).startswith("1.") else "0.3"
     for iface in card.get("supportedInterfaces") or []:
         if not isinstance(iface, dict):
             continue

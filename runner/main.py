@@ -426,7 +426,7 @@ def execute(settings: Settings, stream: IO[str] | None = None) -> int:
     try:
         kube = KubeClient(load_credentials())
     except (KubeError, OSError, ValueError) as exc:
-        log("error", error=f"Kubernetes credentials: {exc}")
+        log("error", error=str(exc))
         return api.EXIT_RETRY
     try:
         return Run(settings, kube, log).execute()

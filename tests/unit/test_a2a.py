@@ -75,6 +75,7 @@ def test_card_gives_protocol_and_streaming(
             id="1.0-only-over-rest-is-not-ours",
         ),
         pytest.param({}, a2a.AgentInfo("0.3", False), id="empty-card"),
+        pytest.param({"protocolVersion": "1.0"}, a2a.AgentInfo("1.0", False), id="top-level-1.0"),
     ],
 )
 def test_read_card(card: dict[str, Any], expected: a2a.AgentInfo) -> None:
