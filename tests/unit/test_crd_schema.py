@@ -17,9 +17,8 @@ import yaml
 
 from runner import api
 
-CRD_PATH = (
-    Path(__file__).resolve().parents[2] / "charts/kagent-scheduledrun/crds/scheduledruns.yaml"
-)
+CHART_DIR = Path(__file__).resolve().parents[2] / "charts/kagent-scheduledrun"
+CRD_PATH = CHART_DIR / "crds/scheduledruns.yaml"
 
 
 def load_crd() -> dict[str, Any]:
