@@ -42,6 +42,7 @@ pytestmark = pytest.mark.timeout(600)
 TOOL_DIR = Path(__file__).resolve().parent.parent / "crondiff"
 SEED = 20260326
 RANDOM_SCHEDULES = 1500
+SOUP_SCHEDULES = 3000
 
 DST_ZONES = [
     "America/New_York",
@@ -124,7 +125,8 @@ def ask_go(tool: Path, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     done = subprocess.run(
         [str(tool)], input=lines, capture_output=True, text=True, check=True, timeout=600
     )
-    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    # Split on "\n" only: splitlines() would also split inside strings at U+0085 or U+001C.
+    answers = [json.loads(line) for line in done.stdout.split("\n") if line]
     assert len(answers) == len(requests), done.stderr
     return answers
 
@@ -199,6 +201,34 @@ def random_schedule(rng: random.Random) -> str:
 def random_schedules() -> list[str]:
     rng = random.Random(SEED)
     return [random_schedule(rng) for _ in range(RANDOM_SCHEDULES)]
+
+
+# Pieces of fields and separators, including ones where Go and Python disagree about letter
+# case (dotted capital I, Kelvin sign) or whitespace (U+001C is a separator only to Python).
+FIELD_PIECES = [
+    *"0123456789", "1", "2", "5", "0", "*", "*", "?", "-", "-", "/", "/", ",", "+", "7",
+    "jan", "MON", "Fr\u0130", "\u212a", "sun", "Dec", "L", "x", "TZ",
+]  # fmt: skip
+SEPARATORS = [" ", " ", " ", "  ", "\t", "\u00a0", "\u2003", "\x1c", "\u0085", "\n"]
+
+
+def soup_schedules() -> list[str]:
+    """Fields stitched from random pieces: many invalid, probing the parser's edges."""
+    rng = random.Random(SEED + 2)
+    schedules = []
+    for _ in range(SOUP_SCHEDULES):
+        shapes = FIELD_SHAPES[: rng.choice([4, 5, 5, 5, 5, 5])] + [FIELD_SHAPES[4]] * (
+            rng.random() < 0.1
+        )
+        fields = [
+            _item(rng, low, high, names)
+            if rng.random() < 0.75
+            else "".join(rng.choices(FIELD_PIECES, k=rng.randint(1, 3)))
+            for low, high, names in shapes
+        ]
+        text = "".join(f + rng.choice(SEPARATORS) for f in fields)
+        schedules.append(text if rng.random() < 0.3 else text.rstrip(" "))
+    return schedules
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,7 +337,7 @@ def test_schedule_case_verdicts_are_kubernetes_verdicts(crondiff: Path) -> None:
 
 
 def test_parse_verdicts_match_robfig(crondiff: Path) -> None:
-    schedules = [s for s, _ in SCHEDULE_CASES] + random_schedules()
+    schedules = [s for s, _ in SCHEDULE_CASES] + random_schedules() + soup_schedules()
     answers = ask_go(
         crondiff, [{"schedule": s, "after": "2026-01-01T00:00:00Z", "count": 0} for s in schedules]
     )
