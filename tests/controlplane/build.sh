@@ -47,6 +47,7 @@ build kube "$version_flags" k8s.io/kubernetes/cmd/kube-apiserver \
 build helm "" helm.sh/helm/v3/cmd/helm
 echo "built in $(( $(date +%s) - start ))s" >&2
 
+chmod 755 "$work"
 touch "$work/.complete"
 rm -rf "$out"
 mv "$work" "$out"
