@@ -499,8 +499,9 @@ def _day_matches(s: SpecSchedule, w: _Wall) -> bool:
     return dom or dow
 
 
-# Far beyond any real search (five years of minute steps is about 2.6 million); a guard, not a rule.
-_MAX_STEPS = 5_000_000
+# Restarts of the search are bounded by the five-year limit (at most one per hour of five years,
+# about 44,000); this guard only stops a loop that robfig itself would not leave.
+_MAX_RESTARTS = 1_000_000
 
 
 def _spec_next(s: SpecSchedule, zone: _Zone, after: int) -> int | None:
@@ -512,10 +513,10 @@ def _spec_next(s: SpecSchedule, zone: _Zone, after: int) -> int | None:
     t = after + 1
     moved = False
     year_limit = zone.wall(t).year + 5
-    steps = 0
+    restarts = 0
     while True:  # each pass is one restart ("wrap") of the search
-        steps += 1
-        if steps > _MAX_STEPS:
+        restarts += 1
+        if restarts > _MAX_RESTARTS:
             return None
         w = zone.wall(t)
         if w.year > year_limit:
