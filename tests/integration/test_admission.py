@@ -8,7 +8,6 @@ target that is missing); those surface in the Accepted condition.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -192,7 +191,7 @@ BAD_SCHEDULED_RUNS = [
 def test_bad_scheduledrun_is_rejected_with_a_clear_message(
     control_plane: ControlPlane, namespace: str, changes: dict[str, Any], expected: list[str]
 ) -> None:
-    obj = scheduled_run(**copy.deepcopy(changes))
+    obj = scheduled_run(**changes)
     code, output = apply(control_plane, namespace, obj)
     assert code != 0, f"accepted: {obj['spec']}\n{output}"
     for fragment in expected:
