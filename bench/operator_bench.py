@@ -1,0 +1,246 @@
+"""Operator benchmark on the real control plane (DESIGN.md "Performance targets").
+
+Prints:
+- the time for N ScheduledRuns, created at once, to all be Accepted with their CronJobs, as a
+  ratio to a plain client that creates N CronJobs and patches N statuses on the same control
+  plane in the same run, with the same request concurrency (goal: at most 1.5);
+- the operator's resident memory growth per ScheduledRun (goal: at most 20 KB);
+- API writes and CPU seconds of the operator during an idle minute (goal: none).
+
+Run: `uv run --frozen python -m bench.operator_bench [--count 1000] [--idle 60]`. It starts its
+own control plane through tests/controlplane (binaries from $SCHEDULEDRUN_BIN_DIR or build.sh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from generator import render
+from generator.settings import OperatorSettings
+from runner import api
+from tests.controlplane.cluster import ControlPlane
+from tests.controlplane.fixtures import binaries
+from tests.integration.test_operator import OperatorProcess
+
+CONCURRENCY = 16  # the operator's own connection limit (generator/kube.py MAX_CONNECTIONS)
+# Never fires within the idle minute (only at midnight on January 1st): any write is the operator's.
+SCHEDULE = "0 0 1 1 *"
+WRITE_VERBS = {"POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION"}
+OPERATOR_RESOURCES = {"scheduledruns", "cronjobs", "events", "serviceaccounts", "rolebindings"}
+
+
+def sr_path(namespace: str) -> str:
+    return f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{namespace}/{api.PLURAL}"
+
+
+def scheduledrun(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": api.API_VERSION,
+        "kind": api.KIND,
+        "metadata": {"name": name},
+        "spec": {
+            "schedule": SCHEDULE,
+            "targetRef": {"kind": "Agent", "name": "helper"},
+            "prompt": "Benchmark.",
+        },
+    }
+
+
+def make_namespace(client: httpx.Client, name: str) -> None:
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    client.post("/api/v1/namespaces", json=body).raise_for_status()
+    agent = {"apiVersion": "kagent.dev/v1alpha2", "kind": "Agent", "metadata": {"name": "helper"}}
+    path = f"/apis/kagent.dev/v1alpha2/namespaces/{name}/agents"
+    client.post(path, json=agent).raise_for_status()
+
+
+def in_parallel(plane: ControlPlane, work: Callable[[httpx.Client, int], None], n: int) -> float:
+    """Run work(client, i) for i < n on CONCURRENCY threads, one client each; seconds taken."""
+    clients = [plane.client() for _ in range(CONCURRENCY)]
+    began = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
+        futures = [pool.submit(work, clients[i % CONCURRENCY], i) for i in range(n)]
+        for future in futures:
+            future.result()
+    took = time.monotonic() - began
+    for client in clients:
+        client.close()
+    return took
+
+
+def baseline(plane: ControlPlane, namespace: str, count: int) -> float:
+    """A plain client: create `count` CronJobs and patch `count` statuses (objects pre-made)."""
+    with plane.client() as client:
+        make_namespace(client, namespace)
+    names = [f"sr-{i:05d}" for i in range(count)]
+    created: list[dict[str, Any]] = [{} for _ in names]
+
+    def create_sr(client: httpx.Client, i: int) -> None:
+        response = client.post(sr_path(namespace), json=scheduledrun(names[i]))
+        response.raise_for_status()
+        created[i] = response.json()
+
+    in_parallel(plane, create_sr, count)  # set-up, not timed
+    settings = OperatorSettings()
+
+    def cronjob_and_status(client: httpx.Client, i: int) -> None:
+        cronjob = render.render_cronjob(created[i], settings)
+        path = f"/apis/batch/v1/namespaces/{namespace}/cronjobs"
+        client.post(path, json=cronjob).raise_for_status()
+        condition = {
+            "type": "Accepted",
+            "status": "True",
+            "reason": "Accepted",
+            "message": "plain client",
+            "lastTransitionTime": "2026-01-01T00:00:00Z",
+        }
+        status = {"status": {"conditions": [condition], "cronJobName": names[i]}}
+        client.patch(
+            f"{sr_path(namespace)}/{names[i]}/status",
+            json=status,
+            headers={"Content-Type": "application/merge-patch+json"},
+        ).raise_for_status()
+
+    return in_parallel(plane, cronjob_and_status, count)
+
+
+def all_accepted(client: httpx.Client, namespace: str, count: int) -> bool:
+    items = client.get(sr_path(namespace)).json()["items"]
+    done = 0
+    for sr in items:
+        status = sr.get("status") or {}
+        conditions = status.get("conditions") or []
+        if status.get("cronJobName") and any(
+            c.get("type") == "Accepted" and c.get("status") == "True" for c in conditions
+        ):
+            done += 1
+    if done < count:
+        return False
+    cronjobs = client.get(f"/apis/batch/v1/namespaces/{namespace}/cronjobs").json()["items"]
+    return len(cronjobs) >= count
+
+
+def rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+def counter_sum(text: str, name: str, keep: Callable[[dict[str, str]], bool]) -> float:
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and keep(sample.labels):
+                total += sample.value
+    return total
+
+
+def apiserver_writes(plane: ControlPlane, resources: Iterable[str]) -> float:
+    wanted = set(resources)
+    with plane.client() as client:
+        text = client.get("/metrics").text
+    return counter_sum(
+        text,
+        "apiserver_request_total",
+        lambda labels: labels.get("verb") in WRITE_VERBS and labels.get("resource") in wanted,
+    )
+
+
+def operator_requests(operator: OperatorProcess, writes: bool) -> float:
+    return counter_sum(
+        operator.metrics(),
+        "kagent_scheduledrun_api_requests_total",
+        lambda labels: (labels.get("verb") != "GET") == writes,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--idle", type=float, default=60.0)
+    args = parser.parse_args()
+    count: int = args.count
+
+    plane = ControlPlane(binaries())
+    plane.start()
+    try:
+        run(plane, count, args.idle)
+    finally:
+        plane.stop()
+
+
+def run(plane: ControlPlane, count: int, idle: float) -> None:
+    plain = baseline(plane, "bench-plain", count)
+    print(f"plain client: {count} CronJobs + {count} status patches in {plain:.2f} s")
+
+    namespace = "bench-operator"
+    with plane.client() as client:
+        make_namespace(client, namespace)
+    operator = OperatorProcess(plane, "--namespace", namespace, "--log-level", "warning").start()
+    assert operator.process is not None
+    pid = operator.process.pid
+    try:
+        time.sleep(3)
+        rss_before = rss_kb(pid)
+
+        def create_sr(client: httpx.Client, i: int) -> None:
+            client.post(sr_path(namespace), json=scheduledrun(f"sr-{i:05d}")).raise_for_status()
+
+        began = time.monotonic()
+        created_in = in_parallel(plane, create_sr, count)
+        with plane.client() as client:
+            while not all_accepted(client, namespace, count):
+                time.sleep(0.5)
+        took = time.monotonic() - began
+        print(
+            f"operator: {count} ScheduledRuns created in {created_in:.2f} s, all Accepted with "
+            f"CronJobs after {took:.2f} s"
+        )
+        print(f"ratio operator / plain client: {took / plain:.2f} (goal <= 1.5)")
+
+        time.sleep(10)  # let per-object workers exit and the burst's garbage be collected
+        rss_after = rss_kb(pid)
+        per_object = (rss_after - rss_before) * 1024 / count
+        print(
+            f"operator RSS: {rss_before} KB idle, {rss_after} KB with {count} ScheduledRuns: "
+            f"{per_object / 1024:.1f} KB per ScheduledRun (goal <= 20 KB)"
+        )
+
+        writes_before = apiserver_writes(plane, OPERATOR_RESOURCES)
+        own_writes_before = operator_requests(operator, writes=True)
+        own_reads_before = operator_requests(operator, writes=False)
+        cpu_before = cpu_seconds(pid)
+        time.sleep(idle)
+        cpu = cpu_seconds(pid) - cpu_before
+        writes = apiserver_writes(plane, OPERATOR_RESOURCES) - writes_before
+        own_writes = operator_requests(operator, writes=True) - own_writes_before
+        own_reads = operator_requests(operator, writes=False) - own_reads_before
+        print(
+            f"idle {idle:.0f} s: apiserver writes to {sorted(OPERATOR_RESOURCES)}: {writes:.0f}; "
+            f"operator's own writes {own_writes:.0f}, reads {own_reads:.0f}; "
+            f"operator CPU {cpu:.2f} s (goal: no writes, no busy CPU)"
+        )
+    finally:
+        operator.stop()
+        operator.log.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
