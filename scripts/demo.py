@@ -1,0 +1,148 @@
+"""The demo: the whole product on a local control plane, until Ctrl-C.
+
+Starts etcd, kube-apiserver and kube-controller-manager on loopback, the kubelet stand-in, an
+a2a-sdk agent, `helm install`s the chart, runs the operator with the chart's ServiceAccount,
+applies a ScheduledRun, triggers one run, and shows `kubectl get sr` and the history. Then it
+keeps running (new ticks are printed as they land) until Ctrl-C, and stops everything.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tests.controlplane.cluster import ControlPlane, build_binaries
+from tests.e2e.stack import Stack, eventually, sr_path
+
+REPO = Path(__file__).resolve().parents[1]
+MANIFEST = REPO / "scripts" / "demo-scheduledrun.yaml"
+NAMESPACE = "demo"
+NAME = "nightly-report"
+
+
+def say(text: str) -> None:
+    click.secho(f"\n==> {text}", fg="cyan", bold=True)
+
+
+def show(plane: ControlPlane, *args: str) -> None:
+    """Run a command the way a user would type it, and print both."""
+    printable = " ".join(args)
+    click.secho(f"$ {printable}", fg="yellow")
+    if args[0] == "kubectl":
+        result = plane.kubectl(*args[1:], check=False)
+    else:
+        scheduledrun = str(Path(sys.executable).with_name("scheduledrun"))
+        result = subprocess.run(
+            [scheduledrun, *args[1:]], env=plane.env, capture_output=True, text=True, check=False
+        )
+    click.echo((result.stdout + result.stderr).rstrip())
+
+
+def history_ids(plane: ControlPlane) -> list[str]:
+    with plane.client() as client:
+        obj: dict[str, Any] = client.get(sr_path(NAMESPACE, NAME)).json()
+    return [
+        e["id"]
+        for e in (obj.get("status") or {}).get("runHistory") or []
+        if e.get("status") != "Pending"
+    ]
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Stop after the triggered run instead of waiting.")
+def main(once: bool) -> None:
+    """Run the demo until Ctrl-C."""
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    say("starting etcd, kube-apiserver and kube-controller-manager on loopback")
+    plane = ControlPlane(build_binaries())
+    plane.start()
+    stack = Stack(plane)
+    try:
+        say("kubelet stand-in, demo agent, `helm install`, operator (chart's ServiceAccount)")
+        stack.start()
+        click.echo(f"agent server:  {stack.agents.base_url if stack.agents else '?'}")
+        click.echo(f"operator log:  {stack.log_dir / 'operator.log'}")
+        click.echo(f"metrics:       http://127.0.0.1:{stack.metrics_port}/metrics")
+        plane.kubectl("create", "namespace", NAMESPACE)
+        plane.kubectl(
+            "label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=restricted"
+        )
+        plane.kubectl(
+            "apply",
+            "-f",
+            "-",
+            input=json.dumps(
+                {
+                    "apiVersion": "kagent.dev/v1alpha2",
+                    "kind": "Agent",
+                    "metadata": {"name": "echo-agent", "namespace": NAMESPACE},
+                    "spec": {},
+                }
+            ),
+        )
+
+        say("apply a ScheduledRun")
+        show(plane, "kubectl", "apply", "-f", str(MANIFEST.relative_to(REPO)))
+        eventually(
+            "the ScheduledRun accepted",
+            lambda: (
+                plane.kubectl(
+                    "-n",
+                    NAMESPACE,
+                    "get",
+                    "sr",
+                    NAME,
+                    "-o",
+                    "jsonpath={.status.conditions[?(@.type=='Accepted')].status}",
+                ).stdout
+                == "True"
+            ),
+            timeout=60,
+        )
+        show(plane, "kubectl", "-n", NAMESPACE, "get", "sr")
+        show(
+            plane,
+            "kubectl",
+            "-n",
+            NAMESPACE,
+            "get",
+            "cronjobs",
+            "-l",
+            f"kagent.dev/scheduledrun={NAME}",
+        )
+
+        say("run it now")
+        show(plane, "scheduledrun", "trigger", NAME, "-n", NAMESPACE)
+        show(plane, "kubectl", "-n", NAMESPACE, "get", "sr")
+        show(plane, "scheduledrun", "history", NAME, "-n", NAMESPACE)
+        if once:
+            return
+
+        say("waiting for scheduled ticks (every two minutes); Ctrl-C stops everything")
+        click.echo(f"in another shell:  export KUBECONFIG={plane.kubeconfig}")
+        seen = set(history_ids(plane))
+        while True:
+            time.sleep(2)
+            now = history_ids(plane)
+            if set(now) - seen:
+                seen |= set(now)
+                show(plane, "kubectl", "-n", NAMESPACE, "get", "sr")
+                show(plane, "scheduledrun", "history", NAME, "-n", NAMESPACE)
+    except KeyboardInterrupt:
+        click.echo("")
+    finally:
+        say("stopping: operator, chart, agent, kubelet stand-in, control plane")
+        stack.stop()
+        plane.stop()
+        click.echo("stopped; nothing left running")
+
+
+if __name__ == "__main__":
+    main()
