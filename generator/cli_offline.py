@@ -186,6 +186,8 @@ def render_command(
 
     If any ScheduledRun is invalid nothing is printed: its problems go to stderr and the exit
     status is 1 (2 when FILE cannot be read or is not YAML).
+
+    Check the output against a cluster with `| kubectl apply --dry-run=server -f -`.
     """
     settings = dataclasses.replace(
         _DEFAULTS,

@@ -241,7 +241,8 @@ _PATH_ALIASES = {
 def test_render_flags(tmp_path: Path, flags: list[str], path: str, expected: str) -> None:
     result = invoke("render", write(tmp_path, VALID), *flags)
     assert result.exit_code == 0, result.output
-    [value] = rendered(result)
+    [cronjob] = rendered(result)
+    value: Any = cronjob
     head, _, rest = path.partition(".")
     for part in f"{_PATH_ALIASES.get(head, head)}.{rest}".split("."):
         value = value[int(part)] if isinstance(value, list) else value[part]
