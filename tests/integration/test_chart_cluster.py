@@ -1,0 +1,427 @@
+"""The Helm chart on the real control plane (kube-apiserver 1.34 built from source, loopback).
+
+Covers: rendered manifests accepted by `kubectl apply --dry-run=server` (defaults and every
+feature on), a wrongly typed value refused before anything is created, least privilege checked
+with `kubectl auth can-i --as=system:serviceaccount:...` for the operator and the runner, a
+rendered runner pod admitted in a namespace that enforces the "restricted" Pod Security
+Standard, and `helm install` / `helm uninstall` leaving only what the user owns.
+
+Not covered here: the operator running with the chart's ServiceAccount token and reconciling
+(the chart README shows how to get that token; the operator's cluster tests do it).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.controlplane.cluster import ControlPlane
+from tests.unit.test_chart import ALL_FEATURES
+from tests.unit.test_crd_schema import CHART_DIR
+
+pytestmark = pytest.mark.cluster
+
+# Enough of the Prometheus Operator's CRD for the API server to accept a ServiceMonitor.
+SERVICE_MONITOR_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "servicemonitors.monitoring.coreos.com"},
+    "spec": {
+        "group": "monitoring.coreos.com",
+        "scope": "Namespaced",
+        "names": {
+            "kind": "ServiceMonitor",
+            "plural": "servicemonitors",
+            "singular": "servicemonitor",
+        },
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": True,
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+def helm(plane: ControlPlane, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(plane.bin_dir / "helm"), *args],
+        capture_output=True,
+        text=True,
+        env=plane.env,
+        timeout=120,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"helm {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+def template(plane: ControlPlane, release: str, namespace: str, *args: str) -> str:
+    # Offline `helm template` assumes a Kubernetes version; give it the server's.
+    version = json.loads(plane.kubectl("version", "-o", "json").stdout)["serverVersion"]
+    kube = ["--kube-version", version["gitVersion"]]
+    return helm(plane, "template", release, str(CHART_DIR), "-n", namespace, *kube, *args).stdout
+
+
+def can_i(plane: ControlPlane, who: str, verb: str, resource: str, namespace: str) -> bool:
+    resource, _, subresource = resource.partition("/")
+    args = ["auth", "can-i", verb, resource, f"--as={who}", "-n", namespace]
+    if subresource:
+        args.append(f"--subresource={subresource}")
+    result = plane.kubectl(*args, check=False)
+    assert result.stdout.strip() in ("yes", "no"), result.stderr
+    return result.stdout.strip() == "yes"
+
+
+@pytest.fixture
+def release() -> str:
+    return f"sr-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class Installed:
+    release: str
+    namespace: str
+
+
+@pytest.fixture(scope="module")
+def installed(control_plane: ControlPlane) -> Iterator[Installed]:
+    """The chart installed once for the module with default values, into a namespace of its
+    own, plus the runner's ServiceAccount and RoleBinding that the operator would make there."""
+    suffix = uuid.uuid4().hex[:8]
+    found = Installed(release=f"sr-{suffix}", namespace=f"chart-{suffix}")
+    control_plane.kubectl("create", "namespace", found.namespace)
+    helm(control_plane, "install", found.release, str(CHART_DIR), "-n", found.namespace)
+    bind_runner_like_the_operator(control_plane, found.release, found.namespace)
+    yield found
+    helm(control_plane, "uninstall", found.release, "-n", found.namespace, check=False)
+    control_plane.kubectl("delete", "namespace", found.namespace, "--wait=false", check=False)
+
+
+def service_account(release: str, namespace: str) -> str:
+    return f"system:serviceaccount:{namespace}:{release}-kagent-scheduledrun"
+
+
+def runner_account(namespace: str) -> str:
+    return f"system:serviceaccount:{namespace}:kagent-scheduledrun-runner"
+
+
+def bind_runner_like_the_operator(plane: ControlPlane, release: str, namespace: str) -> None:
+    """What the operator does in a namespace with a ScheduledRun: the runner's ServiceAccount
+    and a RoleBinding to the chart's runner ClusterRole (generator/kube.py)."""
+    objects = [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "kagent-scheduledrun-runner", "namespace": namespace},
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "kagent-scheduledrun-runner", "namespace": namespace},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": f"{release}-kagent-scheduledrun-runner",
+            },
+            "subjects": [
+                {
+                    "kind": "ServiceAccount",
+                    "name": "kagent-scheduledrun-runner",
+                    "namespace": namespace,
+                }
+            ],
+        },
+    ]
+    plane.kubectl(
+        "apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
+    )
+
+
+# ---- rendered manifests on the API server ----------------------------------------------------
+
+
+def test_default_manifests_pass_server_dry_run(
+    control_plane: ControlPlane, namespace: str, release: str
+) -> None:
+    manifests = template(control_plane, release, namespace)
+    result = control_plane.kubectl("apply", "--dry-run=server", "-f", "-", input=manifests)
+    assert result.stdout.count("(server dry run)") == len(
+        [d for d in yaml.safe_load_all(manifests) if d]
+    )
+
+
+def test_all_features_manifests_pass_server_dry_run(
+    control_plane: ControlPlane, namespace: str, release: str
+) -> None:
+    control_plane.kubectl("apply", "-f", "-", input=json.dumps(SERVICE_MONITOR_CRD))
+    control_plane.kubectl(
+        "wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com"
+    )
+    manifests = template(
+        control_plane,
+        release,
+        namespace,
+        "--values",
+        str(ALL_FEATURES),
+        # The RoleBindings go into watched namespaces, which must exist.
+        "--set-json",
+        json.dumps([namespace]).join(["watchNamespaces=", ""]),
+    )
+    kinds = [d["kind"] for d in yaml.safe_load_all(manifests) if d]
+    assert {"ServiceMonitor", "RoleBinding"} <= set(kinds)
+    result = control_plane.kubectl("apply", "--dry-run=server", "-f", "-", input=manifests)
+    assert result.stdout.count("(server dry run)") == len(kinds)
+
+
+def test_wrongly_typed_value_is_refused_before_anything_is_created(
+    control_plane: ControlPlane, namespace: str, release: str
+) -> None:
+    result = helm(
+        control_plane,
+        "install",
+        release,
+        str(CHART_DIR),
+        "-n",
+        namespace,
+        "--set",
+        "metrics.port=http",
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "at '/metrics/port'" in result.stderr
+    listed = helm(control_plane, "list", "-n", namespace, "-q").stdout.split()
+    assert release not in listed
+    leftovers = control_plane.kubectl(
+        "get", "clusterroles", "-l", f"app.kubernetes.io/instance={release}", "-o", "name"
+    )
+    assert leftovers.stdout.strip() == ""
+
+
+# ---- least privilege --------------------------------------------------------------------------
+
+# (verb, resource[/subresource], allowed) for the operator's ServiceAccount.
+OPERATOR_CAN = [
+    ("list", "scheduledruns.kagent.dev", True),
+    ("watch", "scheduledruns.kagent.dev", True),
+    ("patch", "scheduledruns.kagent.dev/status", True),
+    ("update", "scheduledruns.kagent.dev", False),
+    ("delete", "scheduledruns.kagent.dev", False),
+    ("watch", "agents.kagent.dev", True),
+    ("watch", "sandboxagents.kagent.dev", True),
+    ("create", "agents.kagent.dev", False),
+    ("create", "cronjobs.batch", True),
+    ("patch", "cronjobs.batch", True),
+    ("delete", "cronjobs.batch", False),
+    ("watch", "jobs.batch", True),
+    ("create", "jobs.batch", False),
+    ("create", "events", True),
+    ("create", "serviceaccounts", True),
+    ("create", "rolebindings.rbac.authorization.k8s.io", True),
+    ("create", "roles.rbac.authorization.k8s.io", False),
+    ("create", "serviceaccounts/token", False),
+    ("get", "secrets", False),
+    ("list", "secrets", False),
+    ("get", "configmaps", False),
+    ("create", "pods", False),
+    ("create", "pods/exec", False),
+    ("get", "pods/log", False),
+    ("delete", "namespaces", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("verb", "resource", "allowed"),
+    [pytest.param(v, r, a, id=f"{v}-{r}") for v, r, a in OPERATOR_CAN],
+)
+def test_operator_service_account_has_exactly_its_permissions(
+    control_plane: ControlPlane, installed: Installed, verb: str, resource: str, allowed: bool
+) -> None:
+    who = service_account(installed.release, installed.namespace)
+    assert can_i(control_plane, who, verb, resource, installed.namespace) is allowed
+
+
+def test_operator_may_bind_only_the_runner_cluster_role(
+    control_plane: ControlPlane, installed: Installed
+) -> None:
+    who = service_account(installed.release, installed.namespace)
+    runner_role = (
+        f"clusterroles.rbac.authorization.k8s.io/{installed.release}-kagent-scheduledrun-runner"
+    )
+    for name, allowed in [(runner_role, True), ("clusterroles/cluster-admin", False)]:
+        result = control_plane.kubectl("auth", "can-i", "bind", name, f"--as={who}", check=False)
+        assert (result.stdout.strip() == "yes") is allowed, name
+
+
+# (verb, resource[/subresource], allowed) for a runner pod's ServiceAccount, in its namespace.
+RUNNER_CAN = [
+    ("get", "scheduledruns.kagent.dev", True),
+    ("patch", "scheduledruns.kagent.dev/status", True),
+    ("get", "jobs.batch", True),
+    ("patch", "scheduledruns.kagent.dev", False),
+    ("update", "scheduledruns.kagent.dev", False),
+    ("delete", "scheduledruns.kagent.dev", False),
+    ("create", "scheduledruns.kagent.dev", False),
+    ("patch", "jobs.batch", False),
+    ("patch", "cronjobs.batch", False),
+    ("get", "secrets", False),
+    ("list", "secrets", False),
+    ("create", "pods", False),
+    ("create", "jobs.batch", False),
+    ("create", "events", False),
+    ("get", "agents.kagent.dev", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("verb", "resource", "allowed"),
+    [pytest.param(v, r, a, id=f"{v}-{r}") for v, r, a in RUNNER_CAN],
+)
+def test_runner_service_account_has_exactly_its_permissions(
+    control_plane: ControlPlane, installed: Installed, verb: str, resource: str, allowed: bool
+) -> None:
+    who = runner_account(installed.namespace)
+    assert can_i(control_plane, who, verb, resource, installed.namespace) is allowed
+
+
+def test_runner_permissions_stop_at_its_namespace(
+    control_plane: ControlPlane, installed: Installed
+) -> None:
+    who = runner_account(installed.namespace)
+    assert can_i(control_plane, who, "get", "scheduledruns.kagent.dev", installed.namespace)
+    assert can_i(control_plane, who, "get", "scheduledruns.kagent.dev", "default") is False
+
+
+# ---- pod security ----------------------------------------------------------------------------
+
+
+def rendered_runner_pod(
+    control_plane: ControlPlane, release: str, namespace: str
+) -> dict[str, Any]:
+    """The runner pod the operator would create from the chart's own operator arguments."""
+    from generator.cli_operator import operator_command
+    from generator.render import render_cronjob
+    from generator.settings import OperatorSettings
+
+    docs = yaml.safe_load_all(template(control_plane, release, namespace))
+    deployment = next(d for d in docs if d and d["kind"] == "Deployment")
+    args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+    params = operator_command.make_context("operator", list(args)).params
+    settings = OperatorSettings(
+        runner_image=params["runner_image"],
+        image_pull_policy=params["runner_image_pull_policy"],
+        a2a_base_url=params["a2a_base_url"],
+        a2a_protocol=params["a2a_protocol"],
+        runner_service_account=params["runner_service_account"],
+    )
+    scheduledrun = {
+        "apiVersion": "kagent.dev/v1alpha2",
+        "kind": "ScheduledRun",
+        "metadata": {"name": "nightly-report", "namespace": namespace},
+        "spec": {
+            "schedule": "0 6 * * *",
+            "timeZone": "UTC",
+            "targetRef": {"apiGroup": "kagent.dev", "kind": "Agent", "name": "my-agent"},
+            "prompt": "Summarise yesterday's alerts.",
+            "suspend": False,
+            "concurrencyPolicy": "Forbid",
+            "timeout": "15m",
+            "maxRunHistory": 10,
+        },
+    }
+    template_ = render_cronjob(scheduledrun, settings)["spec"]["jobTemplate"]["spec"]["template"]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {**template_["metadata"], "name": "runner-pod", "namespace": namespace},
+        "spec": template_["spec"],
+    }
+
+
+def test_runner_pod_is_admitted_under_restricted_pod_security(
+    control_plane: ControlPlane, namespace: str, release: str
+) -> None:
+    labels = control_plane.kubectl("get", "namespace", namespace, "-o", "json").stdout
+    assert json.loads(labels)["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == (
+        "restricted"
+    )
+    control_plane.kubectl("create", "serviceaccount", "kagent-scheduledrun-runner", "-n", namespace)
+    pod = rendered_runner_pod(control_plane, release, namespace)
+    result = control_plane.kubectl(
+        "create", "--dry-run=server", "-f", "-", input=json.dumps(pod), check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_restricted_namespace_does_refuse_a_pod_without_the_security_settings(
+    control_plane: ControlPlane, namespace: str, release: str
+) -> None:
+    # The control for the test above: the namespace really enforces "restricted".
+    control_plane.kubectl("create", "serviceaccount", "kagent-scheduledrun-runner", "-n", namespace)
+    pod = rendered_runner_pod(control_plane, release, namespace)
+    del pod["spec"]["containers"][0]["securityContext"]
+    result = control_plane.kubectl(
+        "create", "--dry-run=server", "-f", "-", input=json.dumps(pod), check=False
+    )
+    assert result.returncode != 0
+    assert "violates PodSecurity" in result.stderr
+
+
+# ---- install and uninstall -------------------------------------------------------------------
+
+
+def test_install_shows_notes_with_the_next_commands(
+    control_plane: ControlPlane, installed: Installed
+) -> None:
+    namespace, release = installed.namespace, installed.release
+    notes = helm(control_plane, "get", "notes", release, "-n", namespace).stdout
+    for command in (
+        "kubectl get scheduledruns",
+        "kubectl create job --from=cronjob/nightly-report",
+        "runHistory",
+        f"kubectl -n {namespace} rollout status deployment/{release}-kagent-scheduledrun",
+    ):
+        assert command in notes
+
+
+CHART_KINDS = "deployments,services,serviceaccounts,rolebindings,clusterroles,clusterrolebindings"
+
+
+def test_uninstall_leaves_only_what_the_user_owns(
+    control_plane: ControlPlane, namespace: str, release: str
+) -> None:
+    helm(control_plane, "install", release, str(CHART_DIR), "-n", namespace)
+    selector = f"app.kubernetes.io/instance={release}"
+    made = control_plane.kubectl("get", CHART_KINDS, "-A", "-l", selector, "-o", "name").stdout
+    assert len(made.split()) == 8
+    scheduledrun = {
+        "apiVersion": "kagent.dev/v1alpha2",
+        "kind": "ScheduledRun",
+        "metadata": {"name": "kept", "namespace": namespace},
+        "spec": {"schedule": "@daily", "targetRef": {"kind": "Agent", "name": "a"}, "prompt": "p"},
+    }
+    control_plane.kubectl("apply", "-f", "-", input=json.dumps(scheduledrun))
+
+    helm(control_plane, "uninstall", release, "-n", namespace, "--wait")
+
+    left = control_plane.kubectl("get", CHART_KINDS, "-A", "-l", selector, "-o", "name").stdout
+    assert left.split() == []
+    # Helm never deletes CRDs, so the user's ScheduledRuns (and the API) survive an uninstall.
+    control_plane.kubectl("get", "crd", "scheduledruns.kagent.dev")
+    control_plane.kubectl("get", "scheduledrun", "kept", "-n", namespace)
