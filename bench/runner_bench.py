@@ -35,7 +35,8 @@ from runner import api, history
 from tests.agentserver import AgentServer, running
 from tests.controlplane.cluster import ControlPlane, build_binaries
 
-SCHEDULEDRUN = Path(sys.executable).with_name("scheduledrun")
+SCHEDULEDRUN = str(Path(sys.executable).with_name("scheduledrun"))
+TIME = "/usr/bin/time"
 NAMESPACE = "bench"
 ACCOUNT = "bench-runner"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -170,19 +171,21 @@ def one_run(
         api.ENV_JOB_UID: job["metadata"]["uid"],
         api.ENV_A2A_BASE_URL: agents.base_url,
     }
-    with tempfile.TemporaryFile("w+") as errors:
+    # Peak RSS through /usr/bin/time: a child forked from this (large) Python process would
+    # count the parent's pages in its own ru_maxrss until it execs; `time` is a small C program.
+    with tempfile.TemporaryFile("w+") as errors, tempfile.NamedTemporaryFile("r") as rss:
         started = time.time()
-        process = subprocess.Popen(
-            [str(SCHEDULEDRUN), "run", "--namespace", NAMESPACE, "--name", name],
+        process = subprocess.run(
+            [TIME, "-f", "%M", "-o", rss.name, *runner_args(name)],
             env=run_env,
             stderr=errors,
             stdout=subprocess.DEVNULL,
+            check=False,
         )
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
         errors.seek(0)
         log = [json.loads(line) for line in errors if line.startswith("{")]
-    return RunResult(started, process.returncode, usage.ru_maxrss, log)
+        rss_kb = int(rss.read().split()[-1])
+    return RunResult(started, process.returncode, rss_kb, log)
 
 
 def log_time(log: list[dict[str, Any]], step: str) -> float:
@@ -194,6 +197,10 @@ def log_time(log: list[dict[str, Any]], step: str) -> float:
 
 def sent_task(log: list[dict[str, Any]]) -> str:
     return str(next(line["task"] for line in log if line["step"] == "sent"))
+
+
+def runner_args(name: str) -> list[str]:
+    return [SCHEDULEDRUN, "run", "--namespace", NAMESPACE, "--name", name]
 
 
 @contextmanager
@@ -210,7 +217,9 @@ def control_plane() -> Iterator[ControlPlane]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="runs of each measurement (>= 10)")
-    parser.add_argument("--task-ms", type=int, default=3000, help="agent task length, latency runs")
+    parser.add_argument(
+        "--task-ms", type=int, default=3000, help="shortest agent task, latency runs"
+    )
     options = parser.parse_args()
 
     with control_plane() as plane, running() as agents, tempfile.TemporaryDirectory() as folder:
@@ -231,7 +240,8 @@ def main() -> None:
         for mode, suffix in (("streaming", ""), ("polling", "-nostream")):
             delays, rates = [], []
             for n in range(options.runs):
-                agent = f"slow-{options.task_ms}-lat{n}{suffix}"
+                # Task lengths spread over a second, so polling does not see one fixed phase.
+                agent = f"slow-{options.task_ms + (n * 137) % 1000}-lat{n}{suffix}"
                 result = one_run(plane, env, agents, f"wait-{mode}-{n}", agent, 100 + n)
                 ended = agents.finished[sent_task(result.log)]
                 delays.append(log_time(result.log, "outcome") - ended)
