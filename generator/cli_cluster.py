@@ -52,7 +52,7 @@ def manual_job(cronjob: Mapping[str, Any], job_name: str) -> dict[str, Any]:
 def manual_job_name(cronjob_name: str, suffix: str) -> str:
     """`<cronjob>-manual-<suffix>`, cut so the whole stays a valid 63-character label value."""
     tail = f"-manual-{suffix}"
-    return cronjob_name[: 63 - len(tail)].rstrip("-") + tail
+    return cronjob_name[: 63 - len(tail)].rstrip("-.") + tail
 
 
 HISTORY_COLUMNS = ("ID", "TRIGGER", "STATUS", "SCHEDULED", "STARTED", "ENDED", "MESSAGE")
@@ -72,7 +72,7 @@ def history_table(entries: Sequence[Mapping[str, Any]], message_width: int = 60)
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _clients(kubeconfig: str | None, context: str | None) -> tuple[Any, Any]:
+def kube_clients(kubeconfig: str | None, context: str | None) -> tuple[Any, Any]:
     from kubernetes import client, config
 
     try:
@@ -85,7 +85,7 @@ def _clients(kubeconfig: str | None, context: str | None) -> tuple[Any, Any]:
     return client.CustomObjectsApi(), client.BatchV1Api()
 
 
-def _get_scheduledrun(custom: Any, namespace: str, name: str) -> dict[str, Any]:
+def get_scheduledrun(custom: Any, namespace: str, name: str) -> dict[str, Any]:
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError
 
@@ -106,7 +106,7 @@ def _get_scheduledrun(custom: Any, namespace: str, name: str) -> dict[str, Any]:
     return obj
 
 
-def _namespace(namespace: str | None, context: str | None) -> str:
+def cluster_namespace(namespace: str | None, context: str | None) -> str:
     if namespace:
         return namespace
     from kubernetes import config
@@ -147,9 +147,9 @@ def trigger_command(
     """Run a ScheduledRun now (a Manual Job from its CronJob), wait, print the outcome."""
     from kubernetes.client.exceptions import ApiException
 
-    custom, batch = _clients(kubeconfig, context)
-    ns = _namespace(namespace, context)
-    sr = _get_scheduledrun(custom, ns, name)
+    custom, batch = kube_clients(kubeconfig, context)
+    ns = cluster_namespace(namespace, context)
+    sr = get_scheduledrun(custom, ns, name)
     cronjob_name = (sr.get("status") or {}).get("cronJobName")
     if not cronjob_name:
         raise click.ClickException(
@@ -169,7 +169,7 @@ def trigger_command(
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        history = (_get_scheduledrun(custom, ns, name).get("status") or {}).get("runHistory") or []
+        history = (get_scheduledrun(custom, ns, name).get("status") or {}).get("runHistory") or []
         entry = next((e for e in history if e.get("id") == job_name), None)
         if entry and entry.get("status") in api.TERMINAL_STATUSES:
             click.echo(history_table([entry]))
@@ -192,8 +192,8 @@ def history_command(
     name: str, namespace: str | None, kubeconfig: str | None, context: str | None, output: str
 ) -> None:
     """Show a ScheduledRun's run history, newest first."""
-    custom, _ = _clients(kubeconfig, context)
-    sr = _get_scheduledrun(custom, _namespace(namespace, context), name)
+    custom, _ = kube_clients(kubeconfig, context)
+    sr = get_scheduledrun(custom, cluster_namespace(namespace, context), name)
     entries = (sr.get("status") or {}).get("runHistory") or []
     if output == "json":
         click.echo(json.dumps(entries, indent=2))

@@ -271,22 +271,46 @@ def next_lines(doc: Document, after: datetime, count: int) -> tuple[list[str], b
     return lines, True
 
 
+def _cluster_scheduledrun(
+    name: str, namespace: str | None, kubeconfig: str | None, context: str | None
+) -> Document:
+    """The live ScheduledRun `name`, read with the kubeconfig, as a Document."""
+    from generator.cli_cluster import cluster_namespace, get_scheduledrun, kube_clients
+
+    custom, _ = kube_clients(kubeconfig, context)
+    ns = cluster_namespace(namespace, context)
+    return Document(f"namespace {ns}", 1, 1, get_scheduledrun(custom, ns, name))
+
+
 @click.command("next")
 @click.argument("target", metavar="FILE|NAME")
 @click.option("-n", "--count", type=click.IntRange(1, 1000), default=5, show_default=True)
 @click.option("--after", default=None, help="RFC 3339 time to count from  [default: now]")
+@click.option("--namespace", default=None, help="Namespace of NAME (default: the context's).")
+@click.option("--kubeconfig", default=None, envvar="KUBECONFIG", help="Kubeconfig for NAME.")
+@click.option("--context", default=None, help="Kubeconfig context for NAME.")
 @click.pass_context
-def next_command(ctx: click.Context, target: str, count: int, after: str | None) -> None:
-    """Print the next fire times of each ScheduledRun in FILE (`-`: stdin), as the Kubernetes
-    CronJob controller will fire them: in UTC (RFC 3339) and in the object's time zone, or
-    `never` for a schedule that cannot fire."""
+def next_command(
+    ctx: click.Context,
+    target: str,
+    count: int,
+    after: str | None,
+    namespace: str | None,
+    kubeconfig: str | None,
+    context: str | None,
+) -> None:
+    """Print the next fire times of each ScheduledRun in FILE (`-`: stdin), or of the live
+    ScheduledRun NAME on the cluster, as the Kubernetes CronJob controller will fire them: in UTC
+    (RFC 3339) and in the object's time zone, or `never` for a schedule that cannot fire."""
     start = _parse_instant(after)
     if target != STDIN and not Path(target).exists():
-        _fail_input(
-            ctx, [f"no such file: {target} (looking up a ScheduledRun by name comes later)"]
-        )
+        if "/" in target or target.endswith((".yaml", ".yml", ".json")):
+            _fail_input(ctx, [f"no such file: {target}"])
+        docs = [_cluster_scheduledrun(target, namespace, kubeconfig, context)]
+    else:
+        docs = _read_scheduledruns(ctx, target)
     ok = True
-    for doc in _read_scheduledruns(ctx, target):
+    for doc in docs:
         lines, computed = next_lines(doc, start, count)
         ok = ok and computed
         for line in lines:

@@ -347,10 +347,11 @@ def test_next_of_invalid_schedule_prints_problem_and_exits_1() -> None:
     assert result.stdout.startswith("bad-run (<stdin>): invalid\n  spec.schedule: InvalidSchedule")
 
 
-def test_next_of_a_name_that_is_not_a_file_says_so() -> None:
-    result = invoke("next", "nightly-report")
-    assert result.exit_code == 2
-    assert "no such file: nightly-report" in result.stderr
+def test_next_of_a_name_without_a_cluster_says_so(tmp_path: Path) -> None:
+    result = invoke("next", "nightly-report", "--kubeconfig", str(tmp_path / "missing"))
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert "no cluster to talk to" in result.stderr
 
 
 @pytest.mark.parametrize(
