@@ -306,13 +306,13 @@ def build_app(shared: _Shared, base_url: Callable[[], str]) -> ASGIApp:
 class AgentServer:
     """The agent server on a loopback port, in a background thread."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         self._shared = _Shared()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", port))
+        self._sock.bind((host, port))
         self.port: int = self._sock.getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{self.port}"
         app = build_app(self._shared, lambda: self.base_url)
         config = uvicorn.Config(
             app,
@@ -386,10 +386,11 @@ def running(port: int = 0) -> Iterator[AgentServer]:
 
 
 @click.command()
-@click.option("--port", type=int, default=8083, show_default=True, help="Loopback port.")
-def main(port: int) -> None:
-    """Serve the test agents on 127.0.0.1:PORT until interrupted."""
-    server = AgentServer(port)
+@click.option("--port", type=int, default=8083, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+def main(port: int, host: str) -> None:
+    """Serve the test agents on HOST:PORT until interrupted."""
+    server = AgentServer(port, host)
     click.echo(f"test agents at {server.base_url}/api/a2a/<namespace>/<name>/ (Ctrl-C stops)")
     server._server.run(sockets=[server._sock])
 
