@@ -54,6 +54,8 @@ def agent_url(base_url: str, kind: str, namespace: str, name: str) -> str:
     """kagent's A2A address of an Agent or SandboxAgent."""
     if kind not in AGENT_PATHS:
         raise ValueError(f"targetRef.kind {kind!r} is not Agent or SandboxAgent")
+    if not name:
+        raise ValueError("targetRef.name is empty")
     return f"{base_url.rstrip('/')}/api/{AGENT_PATHS[kind]}/{namespace}/{name}/"
 
 

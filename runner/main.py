@@ -163,7 +163,10 @@ class Run:
         self.max_history = int(spec.get("maxRunHistory") or api.DEFAULT_MAX_RUN_HISTORY)
         target = spec.get("targetRef") or {}
         url = lifecycle.agent_url(
-            self.s.a2a_base_url, str(target.get("kind")), self.s.namespace, str(target.get("name"))
+            self.s.a2a_base_url,
+            str(target.get("kind") or ""),
+            self.s.namespace,
+            str(target.get("name") or ""),
         )
         return {"prompt": prompt, "url": url}
 
@@ -221,7 +224,7 @@ class Run:
     def _drive(self, step: str, spec: Mapping[str, Any]) -> Outcome:
         url = spec["url"]
         # No TLS to an http:// agent (kagent's in-cluster address): skip loading a CA bundle.
-        with httpx.Client(verify=url.startswith("https:"), trust_env=False) as http:
+        with httpx.Client(verify=url.startswith("https:")) as http:
             self.info = self._discover(http, url, persistent=step != "send")
             client = A2AClient(http, url, self.info.protocol)
             if step == "send":

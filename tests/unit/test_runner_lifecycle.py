@@ -69,9 +69,16 @@ def test_agent_url(kind: str, expected: str) -> None:
     assert lifecycle.agent_url("http://k:8083/", kind, "ns", "bot") == expected
 
 
-def test_agent_url_rejects_other_kinds() -> None:
-    with pytest.raises(ValueError, match="not Agent or SandboxAgent"):
-        lifecycle.agent_url("http://k", "Deployment", "ns", "bot")
+@pytest.mark.parametrize(
+    ("kind", "name", "words"),
+    [
+        pytest.param("Deployment", "bot", "not Agent or SandboxAgent", id="other-kind"),
+        pytest.param("Agent", "", "targetRef.name is empty", id="no-name"),
+    ],
+)
+def test_agent_url_rejects_a_bad_target(kind: str, name: str, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        lifecycle.agent_url("http://k", kind, "ns", name)
 
 
 @pytest.mark.parametrize(
