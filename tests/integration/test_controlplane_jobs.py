@@ -199,19 +199,27 @@ def test_job_deadline_kills_the_running_process(
     control_plane: ControlPlane, namespace: str, kubelet: KubeletStandIn
 ) -> None:
     command = ["sh", "-c", "sleep 300"]
-    spec = {"activeDeadlineSeconds": 3, "podFailurePolicy": final_exit_policy(), "backoffLimit": 2}
-    create(
-        control_plane, f"/apis/batch/v1/namespaces/{namespace}/jobs", job("slow", command, **spec)
-    )
-    condition = job_condition(control_plane, namespace, "slow", timeout=60)
-    assert (condition["type"], condition["reason"]) == ("Failed", "DeadlineExceeded")
-    runs = kubelet.wait_for_runs(namespace, 1, timeout=45)
-    assert runs[0].exit_code == 128 + 15  # SIGTERM from the graceful deletion
+    spec = {"podFailurePolicy": final_exit_policy(), "backoffLimit": 2}
+    jobs = f"/apis/batch/v1/namespaces/{namespace}/jobs"
+    create(control_plane, jobs, job("slow", command, **spec))
     with control_plane.client() as client:
 
-        def pod_gone() -> bool:
+        def running() -> bool:
             pods = client.get(f"/api/v1/namespaces/{namespace}/pods").json()["items"]
-            return not pods
+            return [pod["status"].get("phase") for pod in pods] == ["Running"]
+
+        control_plane.wait_for("the pod to run", running, timeout=60)
+        # The deadline is set only now, so it strikes a running process however slow the start.
+        deadline = {"spec": {"activeDeadlineSeconds": 1}}
+        headers = {"Content-Type": "application/merge-patch+json"}
+        client.patch(f"{jobs}/slow", json=deadline, headers=headers).raise_for_status()
+        condition = job_condition(control_plane, namespace, "slow", timeout=60)
+        assert (condition["type"], condition["reason"]) == ("Failed", "DeadlineExceeded")
+        runs = kubelet.wait_for_runs(namespace, 1, timeout=45)
+        assert runs[0].exit_code == 128 + 15, runs  # SIGTERM from the graceful deletion
+
+        def pod_gone() -> bool:
+            return not client.get(f"/api/v1/namespaces/{namespace}/pods").json()["items"]
 
         control_plane.wait_for("the deleted pod to be removed", pod_gone, timeout=30)
 
