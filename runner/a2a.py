@@ -24,6 +24,7 @@ with a JSON-RPC error, always HTTP 200), `NoAnswer` (the request went out, no re
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -251,8 +252,11 @@ class A2AClient:
             ) from exc
         return _decode(response)
 
-    def _stream(self, method: str, params: Mapping[str, Any], timeout: float) -> Iterator[TaskView]:
-        """The TaskViews of an SSE stream until the server closes it."""
+    def _stream(
+        self, method: str, params: Mapping[str, Any], timeout: float, until: float | None
+    ) -> Iterator[TaskView]:
+        """The TaskViews of an SSE stream until the server closes it or `until` (monotonic)
+        passes; `timeout` bounds the wait for each line, keep-alive comments included."""
         headers = {**self._headers(), "Accept": "text/event-stream"}
         request = self._body(method, params)
         try:
@@ -266,6 +270,8 @@ class A2AClient:
                     _decode(response)  # raises the error it carries
                     raise BadAnswer("agent did not open an event stream")
                 for line in response.iter_lines():
+                    if until is not None and time.monotonic() >= until:
+                        return
                     if not line.startswith("data:"):
                         continue
                     try:
@@ -332,10 +338,13 @@ class A2AClient:
         tasks = result.get("tasks") if isinstance(result, dict) else None
         return [task_view(t) for t in tasks or [] if isinstance(t, dict)]
 
-    def subscribe(self, task_id: str, timeout: float) -> Iterator[TaskView]:
-        """Stream the task's updates (the current task first); ends when the server closes."""
+    def subscribe(
+        self, task_id: str, timeout: float, until: float | None = None
+    ) -> Iterator[TaskView]:
+        """Stream the task's updates (the current task first) until the server closes the
+        stream or `until` (time.monotonic) passes."""
         method = "SubscribeToTask" if self.protocol == "1.0" else "tasks/resubscribe"
-        return self._stream(method, {"id": task_id}, timeout)
+        return self._stream(method, {"id": task_id}, timeout, until)
 
 
 def fetch_card(http: httpx.Client, url: str, timeout: float) -> object:

@@ -375,9 +375,9 @@ class Run:
                 return self._cancel(client, task_id)
             if self.info.streaming and stream_failures < 3:
                 try:
-                    for event in client.subscribe(
-                        task_id, min(self.s.stream_idle, self._remaining())
-                    ):
+                    idle = min(self.s.stream_idle, self._remaining())
+                    until = time.monotonic() + self._remaining()
+                    for event in client.subscribe(task_id, idle, until):
                         view = event
                         if view.settled or self._remaining() <= 0:
                             break

@@ -22,6 +22,7 @@ The agent's behaviour is chosen by the first dash-separated word of its name:
 | badjson  | HTTP 200 with an HTML body |
 | rpcerror | HTTP 200 with JSON-RPC error -32603 "agent backend unavailable" |
 | silent   | serves its card, but never answers a JSON-RPC request |
+| pinger   | answers every request with an event stream of keep-alive comments only, forever |
 
 A name containing `-nostream` advertises `capabilities.streaming: false`; `-v03` advertises only
 a 0.3 interface on its card (the endpoint still answers both). Every message an agent receives is
@@ -41,7 +42,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 import click
@@ -63,7 +64,7 @@ from a2a.types.a2a_pb2 import (
 )
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -257,6 +258,12 @@ def _broken_reply(kind: str) -> Response | None:
     return None
 
 
+async def _pings() -> AsyncIterator[bytes]:
+    while True:
+        yield b": ping\n\n"
+        await asyncio.sleep(0.1)
+
+
 def build_app(shared: _Shared, base_url: Callable[[], str]) -> ASGIApp:
     """The Starlette app: per-agent SDK handlers, created on first use."""
     dispatchers: dict[str, JsonRpcDispatcher] = {}
@@ -281,6 +288,8 @@ def build_app(shared: _Shared, base_url: Callable[[], str]) -> ASGIApp:
         path, name = agent_path(request)
         if behaviour_of(name) == "silent":
             await asyncio.Event().wait()  # until the client gives up
+        if behaviour_of(name) == "pinger":
+            return StreamingResponse(_pings(), media_type="text/event-stream")
         broken = _broken_reply(behaviour_of(name))
         if broken is not None:
             return broken

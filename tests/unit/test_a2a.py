@@ -209,6 +209,17 @@ def test_agent_that_never_answers(
         client_for(server, http, "silent", protocol).send("x", "m1", "c1", 0.6)
 
 
+@pytest.mark.timeout(20)  # without the deadline the stream would never end
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_subscribe_stops_at_its_deadline_even_while_the_server_pings(
+    server: AgentServer, http: httpx.Client, protocol: Protocol
+) -> None:
+    client = client_for(server, http, "pinger", protocol)
+    start = time.monotonic()
+    assert list(client.subscribe("any-task", timeout=5, until=start + 0.5)) == []
+    assert time.monotonic() - start < 2
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
