@@ -1,0 +1,165 @@
+"""The operator runs with the chart's own ServiceAccount token, not as admin, and reconciles.
+
+`helm install` on the real control plane, then `scheduledrun operator` as a local process whose
+kubeconfig holds a TokenRequest token of the chart's ServiceAccount (the way the README shows).
+A ScheduledRun with an existing target must become Accepted with its CronJob and the runner's
+ServiceAccount and RoleBinding; one in a namespace the operator does not watch stays untouched;
+the operator's log must show no refused request. Covers both the cluster-wide binding and
+`watchNamespaces`. Not covered: runner pods (tests/e2e).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.controlplane.cluster import ControlPlane, free_port
+from tests.integration.test_chart_cluster import helm
+from tests.unit.test_crd_schema import CHART_DIR
+
+pytestmark = pytest.mark.cluster
+
+SCHEDULEDRUN = Path(sys.executable).with_name("scheduledrun")
+
+
+def service_account_kubeconfig(
+    plane: ControlPlane, namespace: str, account: str, folder: Path
+) -> Path:
+    """A kubeconfig that authenticates as `namespace/account` with a one-hour bound token."""
+    token = plane.kubectl("-n", namespace, "create", "token", account, "--duration=1h").stdout
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "c",
+                "cluster": {"server": plane.server, "certificate-authority": str(plane.ca_file)},
+            }
+        ],
+        "users": [{"name": account, "user": {"token": token.strip()}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": account}}],
+        "current-context": "c",
+    }
+    path = folder / f"{account}.kubeconfig"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
+
+
+def apply(plane: ControlPlane, *objects: dict[str, Any]) -> None:
+    plane.kubectl(
+        "apply",
+        "-f",
+        "-",
+        input=json.dumps({"apiVersion": "v1", "kind": "List", "items": list(objects)}),
+    )
+
+
+def agent(namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "kagent.dev/v1alpha2",
+        "kind": "Agent",
+        "metadata": {"name": "reporter", "namespace": namespace},
+        "spec": {},
+    }
+
+
+def scheduledrun(namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "kagent.dev/v1alpha2",
+        "kind": "ScheduledRun",
+        "metadata": {"name": "nightly", "namespace": namespace},
+        "spec": {
+            "schedule": "0 6 * * *",
+            "targetRef": {"kind": "Agent", "name": "reporter"},
+            "prompt": "Summarise yesterday's alerts.",
+        },
+    }
+
+
+def accepted(plane: ControlPlane, namespace: str) -> str | None:
+    result = plane.kubectl(
+        "get", "scheduledrun", "nightly", "-n", namespace, "-o", "json", check=False
+    )
+    conditions = json.loads(result.stdout).get("status", {}).get("conditions", [])
+    return next((c["status"] for c in conditions if c["type"] == "Accepted"), None)
+
+
+@pytest.fixture
+def namespaces(control_plane: ControlPlane) -> Iterator[tuple[str, str, str]]:
+    """(release namespace, watched namespace, other namespace), deleted afterwards."""
+    suffix = uuid.uuid4().hex[:8]
+    names = (f"op-{suffix}", f"watched-{suffix}", f"other-{suffix}")
+    for name in names:
+        control_plane.kubectl("create", "namespace", name)
+    yield names
+    for name in names:
+        control_plane.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.mark.parametrize("scope", [pytest.param("all", id="all-namespaces"), "watched"])
+def test_operator_reconciles_with_the_chart_service_account(
+    control_plane: ControlPlane,
+    namespaces: tuple[str, str, str],
+    tmp_path: Path,
+    scope: str,
+) -> None:
+    home, watched, other = namespaces
+    release = f"op-{uuid.uuid4().hex[:6]}"
+    values = (
+        ["--set-json", f"watchNamespaces={json.dumps([watched])}"] if scope == "watched" else []
+    )
+    helm(control_plane, "install", release, str(CHART_DIR), "-n", home, *values)
+    account = f"{release}-kagent-scheduledrun"
+    kubeconfig = service_account_kubeconfig(control_plane, home, account, tmp_path)
+    namespace_args = ["--namespace", watched] if scope == "watched" else ["--all-namespaces"]
+    log = tmp_path / "operator.log"
+    apply(control_plane, agent(watched), scheduledrun(watched), agent(other), scheduledrun(other))
+    with log.open("w") as out:
+        operator = subprocess.Popen(
+            [
+                str(SCHEDULEDRUN),
+                "operator",
+                *namespace_args,
+                f"--runner-cluster-role={account}-runner",
+                f"--metrics-port={free_port()}",
+                f"--health-port={free_port()}",
+            ],
+            env={**control_plane.env, "KUBECONFIG": str(kubeconfig)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        control_plane.wait_for(
+            "Accepted=True", lambda: accepted(control_plane, watched) == "True", timeout=60
+        )
+        control_plane.kubectl("get", "cronjob", "nightly", "-n", watched)
+        control_plane.kubectl("get", "serviceaccount", "kagent-scheduledrun-runner", "-n", watched)
+        binding = control_plane.kubectl(
+            "get", "rolebinding", "kagent-scheduledrun-runner", "-n", watched, "-o", "json"
+        ).stdout
+        assert json.loads(binding)["roleRef"]["name"] == f"{account}-runner"
+        if scope == "watched":
+            assert accepted(control_plane, other) is None
+            missing = control_plane.kubectl("get", "cronjob", "nightly", "-n", other, check=False)
+            assert missing.returncode != 0
+        else:
+            control_plane.wait_for(
+                "Accepted=True elsewhere",
+                lambda: accepted(control_plane, other) == "True",
+                timeout=60,
+            )
+    finally:
+        operator.terminate()
+        operator.wait(timeout=30)
+        helm(control_plane, "uninstall", release, "-n", home, check=False)
+    text = log.read_text(encoding="utf-8")
+    # The API server says "forbidden" in every 403 body; kopf says "Not enough permissions".
+    refusals = ("Forbidden", "forbidden", "Not enough permissions")
+    assert [word for word in refusals if word in text] == [], text[-3000:]
