@@ -9,7 +9,10 @@ programs like a runtime would, and resolves the downward API (pure part, table-d
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -190,8 +193,6 @@ def test_agents_and_sandbox_agents_can_be_created_listed_and_deleted(
 def test_helm_and_kubectl_are_built_at_the_pinned_versions(control_plane: ControlPlane) -> None:
     helm = control_plane.bin_dir / "helm"
     assert os.access(helm, os.X_OK)
-    import subprocess
-
     version = subprocess.run(
         [str(helm), "version", "--short"], capture_output=True, text=True, check=True
     )
@@ -267,3 +268,59 @@ def test_a_second_control_plane_starts_and_stops_without_leftovers(
         assert (
             not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
         )
+
+
+@pytest.mark.cluster
+def test_cluster_command_prints_kubeconfig_and_stops_on_ctrl_c(
+    control_plane: ControlPlane, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    script = str(Path(sys.executable).with_name("scheduledrun"))
+    command = [script, "cluster", "--state-dir", str(state), "--kubelet"]
+    env = {**os.environ, "SCHEDULEDRUN_BIN_CACHE": str(control_plane.bin_dir.parents[1])}
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("export KUBECONFIG="):
+                break
+        kubeconfig = lines[-1].strip().removeprefix("export KUBECONFIG=")
+        assert kubeconfig == str(state / "admin.kubeconfig"), lines
+        nodes = subprocess.run(
+            [
+                control_plane.kubectl_path(),
+                "--kubeconfig",
+                kubeconfig,
+                "get",
+                "nodes",
+                "-o",
+                "name",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert nodes.stdout.startswith("node/scheduledrun-standin-")
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "control plane stopped" in err
+    assert not processes_mentioning(str(state))
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of running processes that contain text."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in line:
+            found.append(line)
+    return found
