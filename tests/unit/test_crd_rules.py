@@ -97,6 +97,7 @@ SCHEDULES: list[tuple[str, bool, str]] = [
     ("? ? ? ? ?", True, "question-marks"),
     ("0 12 * JAN-mar MON-fri", True, "names-any-case"),
     ("0 12 * jan,jul sun,sat", True, "name-lists"),
+    ("0 0 * * FR\u0130", True, "dotted-capital-i-lowercases-to-i-in-go"),
     ("00 09 * * *", True, "leading-zeros"),
     ("+5 * * * *", True, "plus-sign-atoi-accepts"),
     ("*-5 * * * *", True, "robfig-ignores-after-star-hyphen"),
