@@ -36,6 +36,11 @@ def _configure_logging(log_format: str, log_level: str) -> None:
     level = getattr(logging, log_level.upper())
     kopf.configure(verbose=level <= logging.DEBUG, quiet=level >= logging.WARNING, log_format=form)
     logging.getLogger().setLevel(level)
+    # kopf logs "Handler ... succeeded" per event, and aiohttp every liveness probe: at info level
+    # that is a line per watch event, a cost that grows with the number of objects.
+    quiet_level = level if level <= logging.DEBUG else max(level, logging.WARNING)
+    for name in ("kopf.objects", "aiohttp.access"):
+        logging.getLogger(name).setLevel(quiet_level)
 
 
 @click.command("operator")

@@ -56,10 +56,11 @@ async def stop(*, memo: Any, **_: Any) -> None:
 
 
 # Indexes. Values are small frozen records, never whole bodies: memory per object matters.
+# Async, so kopf calls them in its loop instead of handing each call to a thread pool.
 
 
 @kopf.index(api.GROUP, api.VERSION, api.PLURAL, id="scheduledruns_index")
-def scheduledruns_index(
+async def scheduledruns_index(
     *, body: kopf.Body, namespace: str | None, name: str, **_: Any
 ) -> dict[Any, str]:
     keys: dict[Any, str] = {("label", namespace, render.label_value(name)): name}
@@ -70,17 +71,17 @@ def scheduledruns_index(
 
 
 @kopf.index(*AGENTS, id="agents_index")
-def agents_index(*, namespace: str | None, name: str, **_: Any) -> dict[Any, bool]:
+async def agents_index(*, namespace: str | None, name: str, **_: Any) -> dict[Any, bool]:
     return {(namespace, "Agent", name): True}
 
 
 @kopf.index(*SANDBOXAGENTS, id="sandboxagents_index")
-def sandboxagents_index(*, namespace: str | None, name: str, **_: Any) -> dict[Any, bool]:
+async def sandboxagents_index(*, namespace: str | None, name: str, **_: Any) -> dict[Any, bool]:
     return {(namespace, "SandboxAgent", name): True}
 
 
 @kopf.index("batch", "v1", "cronjobs", labels=OWNED, id="cronjobs_index")
-def cronjobs_index(
+async def cronjobs_index(
     *, namespace: str | None, name: str, meta: kopf.Meta, spec: kopf.Spec, **_: Any
 ) -> dict[Any, reconcile.CronJobState]:
     state = reconcile.CronJobState(
@@ -93,7 +94,7 @@ def cronjobs_index(
 
 
 @kopf.index("batch", "v1", "jobs", labels=OWNED, id="jobs_index")
-def jobs_index(
+async def jobs_index(
     *, namespace: str | None, labels: kopf.Labels, body: kopf.Body, **_: Any
 ) -> dict[Any, reconcile.JobState]:
     return {(namespace, labels[api.LABEL_SCHEDULEDRUN]): reconcile.job_state(body)}

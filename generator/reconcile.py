@@ -245,22 +245,80 @@ def transition_event(verdict: Verdict, current: Mapping[str, Any] | None) -> Eve
     return Event("Warning", verdict.reason, verdict.message)
 
 
-def plan(sr: Mapping[str, Any], settings: OperatorSettings, observed: Observed) -> Plan:
-    """Everything the operator should do for `sr` now."""
+class HashCache:
+    """Remembers the spec hash of recently rendered CronJobs by a fingerprint of their inputs.
+
+    Rendering (a template plus a YAML parse) is the dearest step of a reconcile, and most events
+    (our own status write, a runner's history write) leave the CronJob as it is; with the hash
+    remembered, such an event is answered without rendering. Bounded: oldest entries go first.
+    The settings are not in the fingerprint, so one cache serves one settings value.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.hashes: dict[str, str] = {}
+
+    def get(self, key: str) -> str | None:
+        return self.hashes.get(key)
+
+    def put(self, key: str, value: str) -> None:
+        self.hashes.pop(key, None)
+        self.hashes[key] = value
+        while len(self.hashes) > self.size:
+            del self.hashes[next(iter(self.hashes))]
+
+
+def fingerprint(sr: Mapping[str, Any], verdict: Verdict) -> str:
+    """Everything of the object that the rendered CronJob depends on, hashed."""
+    meta = sr.get("metadata") or {}
+    parts = [meta.get(k) for k in ("name", "namespace", "uid", "generation", "creationTimestamp")]
+    text = json.dumps([parts, sr.get("spec"), verdict.accepted], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def desired_suspend(sr: Mapping[str, Any], verdict: Verdict) -> bool:
+    return not verdict.accepted or bool((sr.get("spec") or {}).get("suspend", False))
+
+
+def plan(
+    sr: Mapping[str, Any],
+    settings: OperatorSettings,
+    observed: Observed,
+    cache: HashCache | None = None,
+) -> Plan:
+    """Everything the operator should do for `sr` now. With a `cache`, a CronJob known to match
+    is not rendered again."""
     meta, spec = sr.get("metadata") or {}, sr.get("spec") or {}
     status = sr.get("status") or {}
     verdict = judge(sr, observed.target_exists)
-    desired = desired_cronjob(sr, settings, verdict)
     have = observed.cronjob
 
+    desired_name: str | None = None
     apply = None
-    if desired is not None and (
-        have is None
-        or have.spec_hash != desired["metadata"]["annotations"][ANNOTATION_SPEC_HASH]
-        or have.suspended != desired["spec"]["suspend"]  # someone edited the CronJob
-    ):
-        apply = desired
-    suspend = have.name if desired is None and have is not None and not have.suspended else None
+    if verdict.reason not in SPEC_REASONS:
+        key = fingerprint(sr, verdict) if cache is not None else ""
+        known = cache.get(key) if cache is not None else None
+        if (
+            known is not None
+            and have is not None
+            and (have.spec_hash, have.suspended) == (known, desired_suspend(sr, verdict))
+        ):
+            desired_name = have.name
+        else:
+            desired = desired_cronjob(sr, settings, verdict)
+            if desired is not None:
+                desired_name = desired["metadata"]["name"]
+                wanted = desired["metadata"]["annotations"][ANNOTATION_SPEC_HASH]
+                if cache is not None:
+                    cache.put(key, wanted)
+                if have is None or (have.spec_hash, have.suspended) != (
+                    wanted,
+                    desired["spec"]["suspend"],  # someone edited the CronJob
+                ):
+                    apply = desired
+    suspend = None
+    if desired_name is None and have is not None and not have.suspended:
+        suspend = have.name
 
     active = verdict.accepted and not bool(spec.get("suspend", False))
     next_run = next_run_time(sr, observed.now, have) if active else None
@@ -271,7 +329,7 @@ def plan(sr: Mapping[str, Any], settings: OperatorSettings, observed: Observed) 
     desired_status = {
         "observedGeneration": generation,
         "conditions": [*others, condition],
-        "cronJobName": desired["metadata"]["name"] if desired else (have.name if have else None),
+        "cronJobName": desired_name or (have.name if have else None),
         "nextRunTime": history.format_time(next_run) if next_run else None,
     }
     look_again = observed.now + RESYNC

@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 RETRY_FIRST: Final = timedelta(seconds=2)
 RETRY_MAX: Final = timedelta(minutes=5)
 SWEEP_ATTEMPTS: Final = 5
+# Reconciles in flight at once. A burst of 1000 creations would otherwise start 1000 at once, each
+# holding its rendered CronJob while it queues for one of the client's few connections: the peak
+# memory of that burst stays in the process (Python rarely returns freed arenas to the OS).
+IN_FLIGHT: Final = 32
 
 
 class IndexView(Protocol):
@@ -88,6 +92,8 @@ class Runtime:
     rbac_ready: set[str] = field(default_factory=set)
     failures: dict[Key, int] = field(default_factory=dict)
     locks: dict[Key, tuple[asyncio.Lock, int]] = field(default_factory=dict)
+    hashes: decisions.HashCache = field(default_factory=decisions.HashCache)
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(IN_FLIGHT))
 
     def __post_init__(self) -> None:
         self.rechecks = Rechecks(self.reconcile_named, self.clock)
@@ -138,6 +144,10 @@ class Runtime:
         return self.indexes.cronjob(key[0], name) or self.applied.get(key)
 
     async def _reconcile(self, key: Key, body: Mapping[str, Any]) -> None:
+        async with self.slots:
+            await self._reconcile_now(key, body)
+
+    async def _reconcile_now(self, key: Key, body: Mapping[str, Any]) -> None:
         namespace, name = key
         now = self.clock()
         observed = decisions.Observed(
@@ -145,7 +155,7 @@ class Runtime:
             target_exists=self.indexes.target_exists(decisions.target_key(body)),
             cronjob=self._known_cronjob(key),
         )
-        plan = decisions.plan(body, self.options.settings, observed)
+        plan = decisions.plan(body, self.options.settings, observed, self.hashes)
         try:
             await self._ensure_rbac(namespace)
             if plan.apply_cronjob is not None:

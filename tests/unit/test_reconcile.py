@@ -377,3 +377,55 @@ def test_resolve_leaves_an_entry_the_runner_already_finished() -> None:
     status = {"runHistory": [{"id": "run-3", "status": "Succeeded"}]}
 
     assert reconcile.resolve(status, [Resolution("run-3", "Failed", "x", True)], NOW) is None
+
+
+def test_a_cached_hash_answers_without_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = reconcile.HashCache()
+    sr = scheduledrun()
+    first = reconcile.plan(sr, SETTINGS, Observed(NOW, True, None), cache)
+    assert first.apply_cronjob is not None
+    applied = first.apply_cronjob["metadata"]
+    cronjob = CronJobState(
+        applied["name"], applied["annotations"][reconcile.ANNOTATION_SPEC_HASH], False
+    )
+
+    def no_render(*_: Any) -> None:
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(reconcile, "desired_cronjob", no_render)
+    again = reconcile.plan(sr, SETTINGS, Observed(NOW, True, cronjob), cache)
+
+    assert again.apply_cronjob is None
+    assert again.status_patch == first.status_patch
+
+
+@pytest.mark.parametrize(
+    ("change", "target_exists"),
+    [
+        pytest.param({"schedule": "0 1 * * *"}, True, id="spec-edit"),
+        pytest.param({}, False, id="target-gone"),
+    ],
+)
+def test_a_change_misses_the_cache(change: dict[str, Any], target_exists: bool) -> None:
+    cache = reconcile.HashCache()
+    sr = scheduledrun()
+    first = reconcile.plan(sr, SETTINGS, Observed(NOW, True, None), cache)
+    assert first.apply_cronjob is not None
+    applied = first.apply_cronjob["metadata"]
+    cronjob = CronJobState(
+        applied["name"], applied["annotations"][reconcile.ANNOTATION_SPEC_HASH], False
+    )
+    sr["spec"].update(change)
+    sr["metadata"]["generation"] += 1 if change else 0
+
+    again = reconcile.plan(sr, SETTINGS, Observed(NOW, target_exists, cronjob), cache)
+
+    assert again.apply_cronjob is not None
+
+
+def test_the_hash_cache_is_bounded() -> None:
+    cache = reconcile.HashCache(size=2)
+    for key in ("a", "b", "c"):
+        cache.put(key, key.upper())
+
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (None, "B", "C")
