@@ -79,9 +79,11 @@ def template(plane: ControlPlane, release: str, namespace: str, *args: str) -> s
     return helm(plane, "template", release, str(CHART_DIR), "-n", namespace, *kube, *args).stdout
 
 
-def can_i(plane: ControlPlane, who: str, verb: str, resource: str, namespace: str) -> bool:
+def can_i(plane: ControlPlane, who: str, verb: str, resource: str, namespace: str | None) -> bool:
+    """`kubectl auth can-i` in a namespace, or across all namespaces when namespace is None."""
     resource, _, subresource = resource.partition("/")
-    args = ["auth", "can-i", verb, resource, f"--as={who}", "-n", namespace]
+    where = ["-A"] if namespace is None else ["-n", namespace]
+    args = ["auth", "can-i", verb, resource, f"--as={who}", *where]
     if subresource:
         args.append(f"--subresource={subresource}")
     result = plane.kubectl(*args, check=False)
@@ -255,6 +257,38 @@ def test_operator_service_account_has_exactly_its_permissions(
 ) -> None:
     who = service_account(installed.release, installed.namespace)
     assert can_i(control_plane, who, verb, resource, installed.namespace) is allowed
+
+
+# What kopf does cluster-wide with the default install (--all-namespaces): list and watch
+# across all namespaces, scan CRDs; it has no need to list namespaces then.
+OPERATOR_CLUSTER_WIDE = [
+    *[
+        (verb, resource, True)
+        for resource in (
+            "scheduledruns.kagent.dev",
+            "agents.kagent.dev",
+            "sandboxagents.kagent.dev",
+            "cronjobs.batch",
+            "jobs.batch",
+            "customresourcedefinitions.apiextensions.k8s.io",
+        )
+        for verb in ("list", "watch")
+    ],
+    ("list", "namespaces", False),
+    ("list", "secrets", False),
+    ("list", "pods", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("verb", "resource", "allowed"),
+    [pytest.param(v, r, a, id=f"{v}-{r}") for v, r, a in OPERATOR_CLUSTER_WIDE],
+)
+def test_operator_cluster_wide_permissions(
+    control_plane: ControlPlane, installed: Installed, verb: str, resource: str, allowed: bool
+) -> None:
+    who = service_account(installed.release, installed.namespace)
+    assert can_i(control_plane, who, verb, resource, None) is allowed
 
 
 def test_operator_may_bind_only_the_runner_cluster_role(
