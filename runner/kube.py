@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 
 from runner import api
+from runner.transport import StdlibTransport
 
 Mutate = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]
 
@@ -186,7 +187,8 @@ class KubeClient:
             verify=credentials.ssl_context,
             headers=headers,
             timeout=timeout,
-            transport=transport,  # tests give an in-memory API server here
+            # tests give an in-memory API server here
+            transport=transport or StdlibTransport(credentials.ssl_context),
         )
 
     def close(self) -> None:

@@ -41,6 +41,7 @@ from runner.a2a import (
 from runner.duration import parse_duration
 from runner.kube import KubeClient, KubeError, load_credentials
 from runner.lifecycle import Outcome
+from runner.transport import StdlibTransport
 
 
 @dataclass(frozen=True)
@@ -223,8 +224,7 @@ class Run:
 
     def _drive(self, step: str, spec: Mapping[str, Any]) -> Outcome:
         url = spec["url"]
-        # No TLS to an http:// agent (kagent's in-cluster address): skip loading a CA bundle.
-        with httpx.Client(verify=url.startswith("https:")) as http:
+        with httpx.Client(transport=StdlibTransport()) as http:
             self.info = self._discover(http, url, persistent=step != "send")
             client = A2AClient(http, url, self.info.protocol)
             if step == "send":

@@ -1,6 +1,7 @@
 """runner.a2a against the official a2a-sdk server (tests/agentserver.py), in protocol 0.3 and 1.0.
 
-Covers: the card, send/get/cancel/list/subscribe and every error class. What a state means for the
+Every call runs over the runner's http.client transport and over httpx's default one. Covers:
+the card, send/get/cancel/list/subscribe and every error class. What a state means for the
 run (the outcome mapping) is in test_runner_lifecycle.py; the whole run in test_runner_run.py.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 
 from runner import a2a
 from runner.a2a import A2AClient, Protocol, TaskView
+from runner.transport import StdlibTransport
 from tests.agentserver import AgentServer, running
 
 PROTOCOLS = [pytest.param("0.3", id="v0.3"), pytest.param("1.0", id="v1.0")]
@@ -28,9 +31,11 @@ def server() -> Iterator[AgentServer]:
         yield s
 
 
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client() as client:
+@pytest.fixture(params=["stdlib-transport", "httpx-transport"])
+def http(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    """The runner's own transport, and httpx's default one as the reference."""
+    transport = StdlibTransport() if request.param == "stdlib-transport" else None
+    with httpx.Client(transport=transport) as client:
         yield client
 
 
@@ -86,12 +91,13 @@ def test_read_card(card: dict[str, Any], expected: a2a.AgentInfo) -> None:
 def test_send_then_poll_to_completion(
     server: AgentServer, http: httpx.Client, protocol: Protocol
 ) -> None:
-    client = client_for(server, http, f"echo-poll-{protocol}", protocol)
+    name = f"echo-poll-{protocol}-{uuid.uuid4().hex[:8]}"  # one agent per case: counts below
+    client = client_for(server, http, name, protocol)
     sent = client.send("hello there", f"m-{protocol}", f"c-{protocol}", 5)
     assert (sent.is_message, sent.context_id) == (False, f"c-{protocol}")
     done = wait_settled(client, sent)
     assert (done.state, done.text) == ("completed", "echo: hello there")
-    assert [r.message_id for r in server.received_by(f"echo-poll-{protocol}")] == [f"m-{protocol}"]
+    assert [r.message_id for r in server.received_by(name)] == [f"m-{protocol}"]
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -149,7 +155,7 @@ def test_subscribe_to_a_finished_task_is_an_rpc_error(
 
 
 def test_list_by_context_finds_the_task_in_1_0(server: AgentServer, http: httpx.Client) -> None:
-    client = client_for(server, http, "echo-list", "1.0")
+    client = client_for(server, http, f"echo-list-{uuid.uuid4().hex[:8]}", "1.0")
     sent = client.send("x", "m-list", "ctx-list", 5)
     found = client.list_by_context("ctx-list", 5)
     assert [t.task_id for t in found or []] == [sent.task_id]

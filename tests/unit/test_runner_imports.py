@@ -1,7 +1,8 @@
 """The runner's import path stays light: `scheduledrun run` must not load the operator's libraries.
 
 Runs in a fresh interpreter (this test process has loaded everything already) and looks at
-sys.modules after loading the `run` subcommand the way the `scheduledrun` entry point does.
+sys.modules after loading the `run` subcommand the way the `scheduledrun` entry point does and
+making its Kubernetes client.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from runner.cli import main
 command = main.get_command(None, "run")
 assert command is not None and command.name == "run"
 import runner.a2a, runner.history, runner.kube, runner.lifecycle, runner.main
+import ssl
+from runner.kube import Credentials, KubeClient
+KubeClient(Credentials("https://127.0.0.1:1", ssl.create_default_context())).close()
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
 

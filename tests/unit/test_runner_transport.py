@@ -1,0 +1,92 @@
+"""runner.transport: the http.client transport's connection handling.
+
+What httpx's pool would do for us and this small transport must do itself: reuse a kept-alive
+connection, notice one the server closed while idle, drop one whose body was left unread, and
+turn socket failures into httpx's exceptions. Request/response shapes are covered by the A2A
+tests, which run over this transport too.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from runner.transport import StdlibTransport
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    close_after_reply = False  # like a server whose keep-alive timer ran out
+
+    def do_GET(self) -> None:
+        body = b"x" * (200_000 if self.path == "/big" else 2)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.server.connections.add(self.client_address)  # type: ignore[attr-defined]
+        if self.close_after_reply:
+            self.close_connection = True
+
+    def log_message(self, *_: object) -> None:
+        return None
+
+
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, *_: object) -> None:
+        """A client dropping a connection mid-body is what one test does on purpose."""
+
+
+@pytest.fixture(params=[False, True], ids=["keep-alive", "server-closes-idle"])
+def server(request: pytest.FixtureRequest) -> Iterator[ThreadingHTTPServer]:
+    handler = type("H", (Handler,), {"close_after_reply": request.param})
+    httpd = QuietServer(("127.0.0.1", 0), handler)
+    httpd.connections = set()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def url(httpd: ThreadingHTTPServer, path: str = "/") -> str:
+    return f"http://127.0.0.1:{httpd.server_address[1]}{path}"
+
+
+def test_sequential_requests_work_and_reuse_a_live_connection(server: ThreadingHTTPServer) -> None:
+    with httpx.Client(transport=StdlibTransport()) as client:
+        answers = [client.get(url(server)).text for _ in range(3)]
+    assert answers == ["xx"] * 3
+    closes = server.RequestHandlerClass.close_after_reply  # type: ignore[attr-defined]
+    assert len(server.connections) == (3 if closes else 1)  # type: ignore[attr-defined]
+
+
+def test_a_body_left_unread_drops_the_connection(server: ThreadingHTTPServer) -> None:
+    transport = StdlibTransport()
+    with httpx.Client(transport=transport) as client:
+        with client.stream("GET", url(server, "/big")) as response:
+            next(response.iter_bytes())
+        assert transport._connections == {}
+        assert client.get(url(server)).text == "xx"
+
+
+def test_refused_connection_is_an_httpx_connect_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with httpx.Client(transport=StdlibTransport()) as client, pytest.raises(httpx.ConnectError):
+        client.get(f"http://127.0.0.1:{port}/")
+
+
+def test_silent_server_is_an_httpx_read_timeout() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with httpx.Client(transport=StdlibTransport()) as client, pytest.raises(httpx.ReadTimeout):
+            client.get(f"http://127.0.0.1:{port}/", timeout=0.3)
