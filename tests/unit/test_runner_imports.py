@@ -23,6 +23,9 @@ FORBIDDEN = [
     "a2a",
     "asyncio",
     "generator",
+    # httpx's default transport: the runner's clients use runner.transport instead
+    "httpcore",
+    "h11",
 ]
 
 PROBE = """
