@@ -4,6 +4,7 @@ entry point, paid on every tick) imports neither the operator's libraries nor it
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 import click
@@ -21,23 +22,34 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
+# Top-level modules of the `operator` extra: a subcommand failing on one of these needs the extra.
+_OPERATOR_EXTRA = frozenset({"kopf", "kubernetes", "jinja2", "prometheus_client", "yaml"})
+
+
+def _present(target: str) -> bool:
+    """Whether the subcommand's top-level package is installed: `cluster` lives in the source
+    tree's tests/ and is absent from the wheel and the images."""
+    return importlib.util.find_spec(target.split(".", 1)[0]) is not None
+
+
 class LazyGroup(click.Group):
     """A click group that imports a subcommand's module only when that subcommand runs."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(SUBCOMMANDS)
+        return sorted(name for name, target in SUBCOMMANDS.items() if _present(target))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = SUBCOMMANDS.get(cmd_name)
-        if target is None:
+        if target is None or not _present(target):
             return None
         module_name, _, attr = target.partition(":")
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
+            missing = exc.name or "a module"
+            hint = " (install kagent-scheduledrun[operator])" if missing in _OPERATOR_EXTRA else ""
             raise click.ClickException(
-                f"`scheduledrun {cmd_name}` needs {exc.name or 'a module'} that is not installed"
-                " (install kagent-scheduledrun[operator])"
+                f"`scheduledrun {cmd_name}` needs {missing}, which is not installed{hint}"
             ) from exc
         command: Any = getattr(module, attr)
         assert isinstance(command, click.Command)

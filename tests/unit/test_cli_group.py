@@ -1,0 +1,32 @@
+"""The `scheduledrun` group: subcommands load lazily and absent ones are neither listed nor run."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from runner import cli
+
+
+def test_a_subcommand_whose_package_is_absent_is_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(cli.SUBCOMMANDS, "ghost", "no_such_package_here.cli:command")
+    listed = CliRunner().invoke(cli.main, ["--help"])
+    assert "ghost" not in listed.output
+    assert "validate" in listed.output
+    ran = CliRunner().invoke(cli.main, ["ghost"])
+    assert ran.exit_code == 2
+    assert "No such command 'ghost'" in ran.output
+
+
+def test_a_missing_operator_library_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(cli.SUBCOMMANDS, "needs-kopf", "runner.cli_missing_probe:command")
+
+    def fail(name: str) -> None:
+        raise ImportError("No module named 'kopf'", name="kopf")
+
+    monkeypatch.setattr(cli.importlib, "import_module", fail)
+    result = CliRunner().invoke(cli.main, ["needs-kopf"])
+    assert result.exit_code == 1
+    assert "needs kopf, which is not installed (install kagent-scheduledrun[operator])" in (
+        result.output
+    )
