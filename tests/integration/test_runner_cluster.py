@@ -144,7 +144,18 @@ def test_twenty_concurrent_runners_keep_exactly_the_ten_newest(
     assert len(sent) == len(set(sent))
 
 
-KILL_STEPS = ["read", "pending-written", "card", "sent", "ids-recorded", "follow", "finished"]
+# Every step the runner logs on the way, in order (see runner/main.py).
+KILL_STEPS = [
+    "start",
+    "read",
+    "pending-written",
+    "card",
+    "sent",
+    "ids-recorded",
+    "follow",
+    "outcome",
+    "finished",
+]
 
 
 def kill_at(runner: subprocess.Popen[str], step: str, timeout: float = 60) -> list[dict[str, Any]]:
@@ -172,7 +183,7 @@ def test_sigkill_at_each_step_then_rerun_sends_at_most_once(
     agent = f"gate-{step}-{protocol}"
     create_scheduledrun(control_plane, namespace, "killed", agent)
     uid = create_job(control_plane, namespace, "killed-1", T0)
-    if step == "finished":
+    if step in ("outcome", "finished"):
         agents.release(agent)  # let the first runner get all the way to the end
     first = start_runner(control_plane, agents, namespace, "killed", "killed-1", uid, protocol)
     kill_at(first, step)
@@ -198,5 +209,5 @@ def test_sigkill_at_each_step_then_rerun_sends_at_most_once(
     else:
         # 0.3 has no way to find a task whose id was never recorded: recorded as unknown.
         assert entry["status"] == "DispatchFailed", entry
-    if step in ("ids-recorded", "follow", "finished"):
+    if step in ("ids-recorded", "follow", "outcome", "finished"):
         assert (len(received), entry["status"]) == (1, "Succeeded")
