@@ -3,11 +3,12 @@
 The I/O half of the design's "The runner: one run, exactly once"; every decision is a pure
 function in `runner.lifecycle`. Steps, each logged as one JSON line on stderr:
 
-read (ScheduledRun, Job, own entry) -> pending-written (before anything is sent) -> card ->
-sent -> ids-recorded (sessionID/taskID) -> follow (stream or poll; cancel at the deadline) ->
-finished (terminal entry, lastRun*). A restarted runner resumes from its entry: terminal ->
-exit; Pending with a task -> follow it; Pending without one -> look for the task (1.0 ListTasks
-by the derived contextId) or record DispatchFailed, never a second send.
+start -> read (ScheduledRun, Job, own entry) -> card (protocol, streaming) -> pending-written
+(before anything is sent) -> sent -> ids-recorded (sessionID/taskID) -> follow (stream or poll;
+cancel at the deadline) -> outcome -> finished (terminal entry, lastRun*). A restarted runner
+resumes from its entry: terminal -> exit; Pending with a task -> follow it; Pending without one
+-> look for the task (1.0 ListTasks by the derived contextId) or record DispatchFailed, never a
+second send.
 
 Imports only httpx, click and the standard library: it runs in a fresh pod on every tick.
 """
@@ -129,20 +130,26 @@ class Run:
             spec = self._read_spec(sr)
         except ValueError as exc:
             return self._finish(pending, Outcome("DispatchFailed", f"invalid spec: {exc}"), sr)
-        if step == "start":
-            written = self._write_pending(pending, sr)
-            if written is None:
-                return api.EXIT_FINAL_FAILURE
-            step = "send" if written == pending else lifecycle.step_for(written)
-            if step == "done":
-                return lifecycle.exit_code(written["status"])
-            pending = written
         self.entry = dict(pending)
         self.deadline = lifecycle.deadline_of(self.entry, self.timeout, self.now())
-        try:
-            outcome = self._drive(step, spec)
-        except Finished as done:
-            outcome = done.outcome
+        with httpx.Client(transport=StdlibTransport()) as http:
+            try:
+                # The card comes before the Pending write: reading it sends the agent nothing,
+                # and a runner stopped before that write is simply started again.
+                self.info = self._discover(http, spec["url"], persistent=step != "start")
+                if step == "start":
+                    written = self._write_pending(pending, sr)
+                    if written is None:
+                        return api.EXIT_FINAL_FAILURE
+                    step = "send" if written == pending else lifecycle.step_for(written)
+                    if step == "done":
+                        return lifecycle.exit_code(written["status"])
+                    self.entry = dict(written)
+                    self.deadline = lifecycle.deadline_of(self.entry, self.timeout, self.now())
+                client = A2AClient(http, spec["url"], self.info.protocol)
+                outcome = self._drive(client, step, spec["prompt"])
+            except Finished as done:
+                outcome = done.outcome
         self.log("outcome", status=outcome.status)  # known here; recorded by the next write
         return self._finish(self.entry, outcome, None)
 
@@ -222,18 +229,14 @@ class Run:
     def _request_timeout(self) -> float:
         return max(0.1, min(self.s.request_timeout, self._remaining()))
 
-    def _drive(self, step: str, spec: Mapping[str, Any]) -> Outcome:
-        url = spec["url"]
-        with httpx.Client(transport=StdlibTransport()) as http:
-            self.info = self._discover(http, url, persistent=step != "send")
-            client = A2AClient(http, url, self.info.protocol)
-            if step == "send":
-                view = self._send(client, spec["prompt"])
-            elif step == "follow":
-                view = self._read_task(client, str(self.entry["taskID"]))
-            else:
-                view = self._resolve(client)
-            return lifecycle.outcome_of(view) or self._follow(client, view)
+    def _drive(self, client: A2AClient, step: str, prompt: str) -> Outcome:
+        if step == "send":
+            view = self._send(client, prompt)
+        elif step == "follow":
+            view = self._read_task(client, str(self.entry["taskID"]))
+        else:
+            view = self._resolve(client)
+        return lifecycle.outcome_of(view) or self._follow(client, view)
 
     def _discover(self, http: httpx.Client, url: str, persistent: bool) -> AgentInfo:
         """Protocol and streaming from the agent card (protocol fixed by setting, if set)."""

@@ -148,8 +148,8 @@ def test_twenty_concurrent_runners_keep_exactly_the_ten_newest(
 KILL_STEPS = [
     "start",
     "read",
-    "pending-written",
     "card",
+    "pending-written",
     "sent",
     "ids-recorded",
     "follow",

@@ -285,14 +285,23 @@ def test_sandbox_agent_path(agents: AgentServer) -> None:
     ]
 
 
-def test_unreachable_agent_is_retried_then_dispatch_failed() -> None:
+@pytest.mark.parametrize(
+    ("protocol", "failing_step"),
+    [
+        pytest.param("1.0", "send-failed", id="fixed-protocol-retries-the-send"),
+        pytest.param("auto", "card-failed", id="auto-retries-the-card"),
+    ],
+)
+def test_unreachable_agent_is_retried_then_dispatch_failed(
+    protocol: str, failing_step: str
+) -> None:
     fake = FakeApiServer(scheduledrun("echo"), job())
-    code, log = run(fake, f"http://127.0.0.1:{closed_port()}", "1.0")
+    code, log = run(fake, f"http://127.0.0.1:{closed_port()}", protocol)
     assert code == api.EXIT_FINAL_FAILURE
     assert fake.entry()["status"] == "DispatchFailed"
     assert fake.entry()["message"].startswith("agent unreachable at http://127.0.0.1")
     assert fake.entry()["message"].endswith("(after 3 attempts)")
-    assert len([line for line in log if line["step"] == "send-failed"]) == 3
+    assert len([line for line in log if line["step"] == failing_step]) == 3
 
 
 def test_manual_job_is_recorded_as_manual(agents: AgentServer) -> None:
