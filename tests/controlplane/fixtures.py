@@ -89,3 +89,5 @@ def kubelet(
         yield standin
     finally:
         standin.stop()
+    # A failure inside the stand-in itself makes whatever the test saw suspect: say so loudly.
+    assert not standin.errors, f"kubelet stand-in errors: {standin.errors}"

@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -153,12 +154,11 @@ class KubeletStandIn:
     def stop(self) -> None:
         """Kill every running container, forget the Node and remove the work folder."""
         self._stopping.set()
-        response = self._watch_response
-        if response is not None:
-            with contextlib.suppress(Exception):
-                response.close()
+        self._interrupt_watch()
         if self._watch_thread is not None:
             self._watch_thread.join(10)
+            if self._watch_thread.is_alive():
+                self.errors.append("the watch thread did not stop within 10s")
         with self._lock:
             workers = list(self._workers.values())
         for worker in workers:
@@ -171,6 +171,21 @@ class KubeletStandIn:
             client.delete(f"/api/v1/nodes/{self.node_name}")
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def _interrupt_watch(self) -> None:
+        """Wake the watch thread's blocked read by shutting its socket down.
+
+        Never close() it from here: the reading thread's TLS object keeps the descriptor number,
+        and a new connection reusing that number would have its bytes stolen and corrupted.
+        """
+        response = self._watch_response
+        if response is None:
+            return
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     # ---- the node -------------------------------------------------------------------------
     def _register_node(self) -> None:
