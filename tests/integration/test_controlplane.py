@@ -200,6 +200,7 @@ def test_helm_and_kubectl_are_built_at_the_pinned_versions(control_plane: Contro
     client = control_plane.kubectl("version", "-o", "yaml").stdout
     versions = yaml.safe_load(client)
     assert versions["serverVersion"]["gitVersion"].startswith("v1.34.")
+    assert versions["clientVersion"]["gitVersion"] == versions["serverVersion"]["gitVersion"]
 
 
 def runner_pod(name: str, command: list[str], labels: dict[str, str]) -> dict[str, Any]:
