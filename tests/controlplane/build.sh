@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache_root="${SCHEDULEDRUN_BIN_CACHE:-$HOME/.cache/kagent-scheduledrun}/bin"
 # Bump when the build recipe below changes in a way the go.mod/go.sum files do not show.
-recipe="recipe-2"
+recipe="recipe-3"
 key="$(cd "$here/go" && { echo "$recipe"; cat kube/go.mod kube/go.sum etcd/go.mod etcd/go.sum helm/go.mod helm/go.sum; } | sha256sum | cut -c1-16)"
 out="$cache_root/$key"
 
@@ -44,7 +44,17 @@ build etcd "" go.etcd.io/etcd/server/v3
 mv "$work/server" "$work/etcd"
 build kube "$version_flags" k8s.io/kubernetes/cmd/kube-apiserver \
     k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
-build helm "" helm.sh/helm/v3/cmd/helm
+helm_version="$(cd "$here/go/helm" && go list -m -f '{{.Version}}' helm.sh/helm/v3)"
+client_minor="$(cd "$here/go/helm" && go list -m -f '{{.Version}}' k8s.io/client-go | cut -d. -f2)"
+# Helm's own Makefile sets these; without them `helm version` says v3.19 and offline
+# `helm template`/`lint` assume Kubernetes 1.20 (failing the chart's kubeVersion).
+helm_flags="-X helm.sh/helm/v3/internal/version.version=$helm_version \
+ -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+ -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 \
+ -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$client_minor \
+ -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
+ -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$client_minor"
+build helm "$helm_flags" helm.sh/helm/v3/cmd/helm
 echo "built in $(( $(date +%s) - start ))s" >&2
 
 chmod 755 "$work"
