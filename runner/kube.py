@@ -188,7 +188,7 @@ class KubeClient:
             headers=headers,
             timeout=timeout,
             # tests give an in-memory API server here
-            transport=transport or StdlibTransport(credentials.ssl_context),
+            transport=transport or StdlibTransport(credentials.ssl_context, repeat_on_stale=True),
         )
 
     def close(self) -> None:

@@ -1,5 +1,5 @@
 """Pure decisions of one run: ids, trigger, where to resume, what a task state means, when to
-look again. `runner.main` carries them out; keeping them here lets tests pin each rule with fixed
+look again. `runner.run` carries them out; keeping them here lets tests pin each rule with fixed
 inputs and no I/O.
 """
 

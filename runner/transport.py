@@ -34,6 +34,10 @@ def _stale(connection: http.client.HTTPConnection) -> bool:
     return bool(readable)
 
 
+class _StaleConnection(Exception):
+    """A kept-alive connection was found closed by the server while the request went out."""
+
+
 class _Body(httpx.SyncByteStream):
     """A response body read as it arrives; closing early drops the connection."""
 
@@ -66,10 +70,19 @@ class _Body(httpx.SyncByteStream):
 
 
 class StdlibTransport(httpx.BaseTransport):
-    """HTTP/1.1 over http.client, one connection per origin, TLS with the given context."""
+    """HTTP/1.1 over http.client, one connection per origin, TLS with the given context.
 
-    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+    `repeat_on_stale`: when a kept-alive connection turns out closed by the server as the
+    request goes out (the server's idle timer and our request crossed), send it once more on a
+    fresh connection. Only for clients whose every request is safe to repeat (the Kubernetes
+    client: reads, and patches guarded by resourceVersion); an A2A send is not.
+    """
+
+    def __init__(
+        self, ssl_context: ssl.SSLContext | None = None, repeat_on_stale: bool = False
+    ) -> None:
         self._ssl_context = ssl_context
+        self._repeat_on_stale = repeat_on_stale
         self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
 
     def drop(self, key: tuple[str, str, int]) -> None:
@@ -99,16 +112,30 @@ class StdlibTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
         key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
-        timeouts = request.extensions.get("timeout", {})
-        connection = self._connection(key, timeouts.get("connect"))
         body = request.read()
         try:
-            if connection.sock is None:
+            return self._exchange(request, key, body)
+        except _StaleConnection as stale:
+            if not self._repeat_on_stale:
+                raise httpx.ReadError(str(stale.__cause__), request=request) from stale.__cause__
+            return self._exchange(request, key, body)
+
+    def _exchange(
+        self, request: httpx.Request, key: tuple[str, str, int], body: bytes
+    ) -> httpx.Response:
+        timeouts = request.extensions.get("timeout", {})
+        connection = self._connection(key, timeouts.get("connect"))
+        reused = connection.sock is not None
+        sent_anything = False  # past this point a failure may leave the request delivered
+        try:
+            if not reused:
                 connection.connect()
+            assert connection.sock is not None
             connection.sock.settimeout(timeouts.get("read"))
+            sent_anything = True
             connection.putrequest(
                 request.method,
-                url.raw_path.decode("ascii"),
+                request.url.raw_path.decode("ascii"),
                 skip_host=True,
                 skip_accept_encoding=True,
             )
@@ -117,18 +144,19 @@ class StdlibTransport(httpx.BaseTransport):
             connection.endheaders(body or None)
             response = connection.getresponse()
         except TimeoutError as exc:
-            timeout_kind: type[httpx.TimeoutException] = (
-                httpx.ConnectTimeout if connection.sock is None else httpx.ReadTimeout
+            self.drop(key)
+            kind: type[httpx.TransportError] = (
+                httpx.ReadTimeout if sent_anything else httpx.ConnectTimeout
             )
-            self.drop(key)
-            raise timeout_kind(str(exc) or "timed out", request=request) from exc
-        except ConnectionRefusedError as exc:
-            self.drop(key)
-            raise httpx.ConnectError(str(exc), request=request) from exc
+            raise kind(str(exc) or "timed out", request=request) from exc
         except (OSError, http.client.HTTPException) as exc:
-            connected = connection.sock is not None
             self.drop(key)
-            kind: type[httpx.TransportError] = httpx.ReadError if connected else httpx.ConnectError
+            closed_under_us = isinstance(
+                exc, http.client.RemoteDisconnected | BrokenPipeError | ConnectionResetError
+            )
+            if reused and closed_under_us:
+                raise _StaleConnection() from exc
+            kind = httpx.ReadError if sent_anything else httpx.ConnectError
             raise kind(str(exc) or type(exc).__name__, request=request) from exc
         return httpx.Response(
             response.status,

@@ -144,7 +144,7 @@ def test_twenty_concurrent_runners_keep_exactly_the_ten_newest(
     assert len(sent) == len(set(sent))
 
 
-# Every step the runner logs on the way, in order (see runner/main.py).
+# Every step the runner logs on the way, in order (see runner/run.py).
 KILL_STEPS = [
     "start",
     "read",

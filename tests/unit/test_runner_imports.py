@@ -33,7 +33,7 @@ import json, sys
 from runner.cli import main
 command = main.get_command(None, "run")
 assert command is not None and command.name == "run"
-import runner.a2a, runner.history, runner.kube, runner.lifecycle, runner.main
+import runner.a2a, runner.history, runner.kube, runner.lifecycle, runner.main, runner.run
 import ssl
 from runner.kube import Credentials, KubeClient
 KubeClient(Credentials("https://127.0.0.1:1", ssl.create_default_context())).close()

@@ -59,7 +59,7 @@ def url(httpd: ThreadingHTTPServer, path: str = "/") -> str:
 
 
 def test_sequential_requests_work_and_reuse_a_live_connection(server: ThreadingHTTPServer) -> None:
-    with httpx.Client(transport=StdlibTransport()) as client:
+    with httpx.Client(transport=StdlibTransport(repeat_on_stale=True)) as client:
         answers = [client.get(url(server)).text for _ in range(3)]
     assert answers == ["xx"] * 3
     closes = server.RequestHandlerClass.close_after_reply  # type: ignore[attr-defined]
@@ -90,3 +90,52 @@ def test_silent_server_is_an_httpx_read_timeout() -> None:
         port = listener.getsockname()[1]
         with httpx.Client(transport=StdlibTransport()) as client, pytest.raises(httpx.ReadTimeout):
             client.get(f"http://127.0.0.1:{port}/", timeout=0.3)
+
+
+@pytest.fixture
+def drops_second_request() -> Iterator[int]:
+    """A server that answers the first request on each connection, then reads the second and
+    closes without a word: a request that reached the server and got no answer."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            for number in (1, 2):
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    data += chunk
+                if number == 1:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield int(listener.getsockname()[1])
+    listener.close()
+
+
+def test_an_answerless_close_after_sending_is_never_called_unreachable(
+    drops_second_request: int,
+) -> None:
+    """For an A2A send that might have arrived, "unreachable" would invite a second send."""
+    with httpx.Client(transport=StdlibTransport()) as client:
+        assert client.get(f"http://127.0.0.1:{drops_second_request}/").text == "ok"
+        with pytest.raises(httpx.ReadError):
+            client.post(f"http://127.0.0.1:{drops_second_request}/", content=b"{}")
+
+
+def test_a_repeatable_client_sends_again_on_a_fresh_connection(drops_second_request: int) -> None:
+    with httpx.Client(transport=StdlibTransport(repeat_on_stale=True)) as client:
+        answers = [client.get(f"http://127.0.0.1:{drops_second_request}/").text for _ in range(2)]
+    assert answers == ["ok", "ok"]

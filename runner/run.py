@@ -1,0 +1,418 @@
+"""One A2A run of a ScheduledRun, exactly once, recorded in its history (the `Run` of a Job).
+
+The I/O half of the design's "The runner: one run, exactly once"; every decision is a pure
+function in `runner.lifecycle`. Steps, each logged as one JSON line on stderr:
+
+start -> read (ScheduledRun, Job, own entry) -> card (protocol, streaming) -> pending-written
+(before anything is sent) -> sent -> ids-recorded (sessionID/taskID) -> follow (stream or poll;
+cancel at the deadline) -> outcome -> finished (terminal entry, lastRun*). A restarted runner
+resumes from its entry: terminal -> exit; Pending with a task -> follow it; Pending without one
+-> look for the task (1.0 ListTasks by the derived contextId) or record DispatchFailed, never a
+second send.
+
+Imports only httpx and the standard library: it runs in a fresh pod on every tick.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import httpx
+
+from runner import api, history, lifecycle
+from runner.a2a import (
+    A2AClient,
+    A2AError,
+    AgentInfo,
+    BadAnswer,
+    NoAnswer,
+    Protocol,
+    RpcError,
+    TaskView,
+    fetch_card,
+    read_card,
+)
+from runner.duration import parse_duration
+from runner.kube import KubeClient, KubeError
+from runner.lifecycle import Outcome
+from runner.transport import StdlibTransport
+
+
+@dataclass(frozen=True)
+class Settings:
+    namespace: str
+    name: str
+    job_name: str
+    job_uid: str | None = None
+    a2a_base_url: str = api.DEFAULT_A2A_BASE_URL
+    a2a_protocol: str = "auto"  # auto | 0.3 | 1.0
+    request_timeout: float = 30.0  # one HTTP exchange with the agent
+    dispatch_attempts: int = 4  # sends before DispatchFailed (connect errors, 5xx, non-JSON)
+    dispatch_backoff: tuple[float, float, float] = (1.0, 2.0, 8.0)  # first, factor, cap (s)
+    stream_idle: float = 10.0  # reopen a silent stream after this long (and check the deadline)
+
+
+_FIXED_PROTOCOLS: dict[str, Protocol] = {"0.3": "0.3", "1.0": "1.0"}
+
+
+class Finished(Exception):
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.message)
+        self.outcome = outcome
+
+
+class Log:
+    """One JSON object per line on stderr: `{"time", "step", "namespace", "name", "job", ...}`."""
+
+    def __init__(self, stream: IO[str], **context: str) -> None:
+        self.stream = stream
+        self.context = context
+
+    def __call__(self, step: str, **fields: Any) -> None:
+        line = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "step": step}
+        self.stream.write(json.dumps({**line, **self.context, **fields}, default=str) + "\n")
+        self.stream.flush()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Run:
+    """One runner process's work for one Job."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        kube: KubeClient,
+        log: Log,
+        now: Callable[[], datetime] = _now,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.s = settings
+        self.kube = kube
+        self.log = log
+        self.now = now
+        self.sleep = sleep
+        self.max_history = api.DEFAULT_MAX_RUN_HISTORY
+        self.timeout = parse_duration(api.DEFAULT_TIMEOUT)
+        self.entry: dict[str, Any] = {}
+        self.job_uid = settings.job_uid
+        self.deadline = self.now()
+        self.info = AgentInfo("0.3", False)
+
+    # --- the whole run -----------------------------------------------------------------------
+
+    def execute(self) -> int:
+        sr = self.kube.get_scheduledrun(self.s.namespace, self.s.name)
+        job = self._read_job()
+        found = history.find((sr.get("status") or {}).get("runHistory") or [], self.s.job_name)
+        step: str = lifecycle.step_for(found)
+        self.log("read", resume=step, entry=found)
+        if step == "done":
+            assert found is not None
+            return lifecycle.exit_code(found["status"])
+        metadata = job.get("metadata") or {}
+        self.job_uid = self.s.job_uid or metadata.get("uid")
+        annotations = metadata.get("annotations") or {}
+        trigger = lifecycle.trigger_of(annotations)
+        pending = found or history.new_pending(
+            self.s.job_name, trigger, lifecycle.scheduled_time_of(annotations, trigger), self.now()
+        )
+        try:
+            spec = self._read_spec(sr)
+        except ValueError as exc:
+            return self._finish(pending, Outcome("DispatchFailed", f"invalid spec: {exc}"), sr)
+        self.entry = dict(pending)
+        self.deadline = lifecycle.deadline_of(self.entry, self.timeout, self.now())
+        with httpx.Client(transport=StdlibTransport()) as http:
+            try:
+                # The card comes before the Pending write: reading it sends the agent nothing,
+                # and a runner stopped before that write is simply started again.
+                self.info = self._discover(http, spec["url"], persistent=step != "start")
+                if step == "start":
+                    written = self._write_pending(pending, sr)
+                    if written is None:
+                        return api.EXIT_FINAL_FAILURE
+                    step = "send" if written == pending else lifecycle.step_for(written)
+                    if step == "done":
+                        return lifecycle.exit_code(written["status"])
+                    self.entry = dict(written)
+                    self.deadline = lifecycle.deadline_of(self.entry, self.timeout, self.now())
+                client = A2AClient(http, spec["url"], self.info.protocol)
+                outcome = self._drive(client, step, spec["prompt"])
+            except Finished as done:
+                outcome = done.outcome
+        self.log("outcome", status=outcome.status)  # known here; recorded by the next write
+        return self._finish(self.entry, outcome, None)
+
+    def _read_job(self) -> dict[str, Any]:
+        try:
+            return self.kube.get_job(self.s.namespace, self.s.job_name)
+        except KubeError as exc:
+            if exc.status_code not in (403, 404):
+                raise
+            self.log("job-unreadable", error=str(exc))
+            return {}
+
+    def _read_spec(self, sr: Mapping[str, Any]) -> dict[str, Any]:
+        spec = sr.get("spec") or {}
+        prompt = spec.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValueError("spec.prompt is empty")
+        self.timeout = parse_duration(str(spec.get("timeout") or api.DEFAULT_TIMEOUT))
+        self.max_history = int(spec.get("maxRunHistory") or api.DEFAULT_MAX_RUN_HISTORY)
+        target = spec.get("targetRef") or {}
+        url = lifecycle.agent_url(
+            self.s.a2a_base_url,
+            str(target.get("kind") or ""),
+            self.s.namespace,
+            str(target.get("name") or ""),
+        )
+        return {"prompt": prompt, "url": url}
+
+    def _write_pending(
+        self, pending: dict[str, Any], sr: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """Record Pending before sending; the entry as stored (None: trimmed away at once)."""
+
+        def add(status: Mapping[str, Any]) -> Mapping[str, Any] | None:
+            if history.find(status.get("runHistory") or [], pending["id"]) is not None:
+                return None  # another runner of this Job recorded it first: follow theirs
+            return history.record(status, pending, self.max_history)
+
+        stored = self.kube.update_status(self.s.namespace, self.s.name, add, current=sr)
+        entry = history.find((stored.get("status") or {}).get("runHistory") or [], pending["id"])
+        if entry is None:
+            self.log(
+                "not-dispatched",
+                reason=f"run is older than the {self.max_history} newest runs kept in"
+                " runHistory; it could not be recorded, so it is not sent",
+            )
+        else:
+            self.log("pending-written", entry=entry)
+        return entry
+
+    def _save(self, entry: dict[str, Any]) -> None:
+        self.entry = entry
+        self.kube.update_status(
+            self.s.namespace,
+            self.s.name,
+            lambda status: history.record(status, entry, self.max_history),
+        )
+
+    def _finish(
+        self, entry: Mapping[str, Any], outcome: Outcome, sr: Mapping[str, Any] | None
+    ) -> int:
+        final = history.finished(entry, outcome.status, outcome.message, self.now())
+        self.kube.update_status(
+            self.s.namespace,
+            self.s.name,
+            lambda status: history.record(status, final, self.max_history),
+            current=sr,
+        )
+        self.log("finished", status=outcome.status, message=final["message"])
+        return lifecycle.exit_code(outcome.status)
+
+    # --- talking to the agent -------------------------------------------------------------
+
+    def _remaining(self) -> float:
+        return (self.deadline - self.now()).total_seconds()
+
+    def _request_timeout(self) -> float:
+        return max(0.1, min(self.s.request_timeout, self._remaining()))
+
+    def _drive(self, client: A2AClient, step: str, prompt: str) -> Outcome:
+        if step == "send":
+            view = self._send(client, prompt)
+        elif step == "follow":
+            view = self._read_task(client, str(self.entry["taskID"]))
+        else:
+            view = self._resolve(client)
+        return lifecycle.outcome_of(view) or self._follow(client, view)
+
+    def _discover(self, http: httpx.Client, url: str, persistent: bool) -> AgentInfo:
+        """Protocol and streaming from the agent card (protocol fixed by setting, if set)."""
+        fixed = _FIXED_PROTOCOLS.get(self.s.a2a_protocol)
+        delays = lifecycle.backoff_delays(*self.s.dispatch_backoff)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                info = read_card(fetch_card(http, url, min(10.0, self._request_timeout())))
+            except BadAnswer as exc:
+                if exc.status_code is not None and 400 <= exc.status_code < 500:
+                    info = AgentInfo(fixed or "0.3", False)  # no card: kagent's default protocol
+                    self.log("card", protocol=info.protocol, streaming=False, note=str(exc))
+                    return info
+                error: A2AError = exc
+            except A2AError as exc:
+                error = exc
+            else:
+                info = AgentInfo(fixed or info.protocol, info.streaming)
+                self.log("card", protocol=info.protocol, streaming=info.streaming)
+                return info
+            if fixed is not None:
+                self.log("card", protocol=fixed, streaming=False, note=str(error))
+                return AgentInfo(fixed, False)
+            self.log("card-failed", error=str(error), attempt=attempt)
+            if not persistent and attempt >= self.s.dispatch_attempts:
+                raise Finished(Outcome("DispatchFailed", f"{error} (after {attempt} attempts)"))
+            self._pause(next(delays), f"agent unreachable until the deadline: {error}")
+
+    def _pause(self, delay: float, why: str) -> None:
+        remaining = self._remaining()
+        if remaining <= 0:
+            raise Finished(lifecycle.timeout_outcome(self.timeout, why))
+        self.sleep(min(delay, remaining))
+
+    def _send(self, client: A2AClient, prompt: str) -> TaskView:
+        message_id, context_id = lifecycle.derive_ids(self._job_uid())
+        delays = lifecycle.backoff_delays(*self.s.dispatch_backoff)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                view = client.send(prompt, message_id, context_id, self._request_timeout())
+            except A2AError as exc:
+                verdict = lifecycle.judge_dispatch_error(exc, attempt, self.s.dispatch_attempts)
+                self.log("send-failed", error=str(exc), attempt=attempt, retry=verdict.retry)
+                if not verdict.retry:
+                    assert verdict.outcome is not None
+                    raise Finished(verdict.outcome) from None
+                if self._remaining() <= 0:
+                    raise Finished(
+                        Outcome("DispatchFailed", f"{exc}; the run's timeout expired")
+                    ) from None
+                self.sleep(min(next(delays), self._remaining()))
+                if verdict.check_first and (found := self._find_task(client, context_id)):
+                    return self._record_ids(found, context_id)
+                continue
+            self.log("sent", protocol=client.protocol, task=view.task_id, message=view.is_message)
+            return self._record_ids(view, context_id)
+
+    def _job_uid(self) -> str:
+        if self.job_uid:
+            return str(self.job_uid)
+        raise Finished(
+            Outcome("DispatchFailed", f"no uid for Job {self.s.job_name}: set {api.ENV_JOB_UID}")
+        )
+
+    def _record_ids(self, view: TaskView, context_id: str) -> TaskView:
+        entry = {**self.entry, "sessionID": view.context_id or context_id, "message": "running"}
+        if view.task_id and not view.is_message:
+            entry["taskID"] = view.task_id
+        if view.is_message:
+            self.entry = entry  # the reply is the outcome: one write with the terminal entry
+            return view
+        self._save(entry)
+        self.log("ids-recorded", session=entry["sessionID"], task=view.task_id)
+        return view
+
+    def _find_task(self, client: A2AClient, context_id: str) -> TaskView | None:
+        """The run's task if the agent has one in the run's context (1.0 ListTasks)."""
+        try:
+            tasks = client.list_by_context(context_id, self._request_timeout())
+        except A2AError as exc:
+            self.log("list-failed", error=str(exc))
+            return None
+        self.log("listed", protocol=client.protocol, found=None if tasks is None else len(tasks))
+        return tasks[0] if tasks else None
+
+    def _resolve(self, client: A2AClient) -> TaskView:
+        """Pending without a task id: adopt the task the last runner may have started, or stop."""
+        _, context_id = lifecycle.derive_ids(self._job_uid())
+        found = self._find_task(client, context_id)
+        if found is not None:
+            return self._record_ids(found, context_id)
+        why = (
+            "no task of this run's context on the agent"
+            if client.protocol == "1.0"
+            else "protocol 0.3 cannot look the task up"
+        )
+        raise Finished(
+            Outcome(
+                "DispatchFailed",
+                f"dispatch outcome unknown after a restart ({why}); not sent again",
+            )
+        )
+
+    def _read_task(self, client: A2AClient, task_id: str) -> TaskView:
+        """The task's state now; transient failures are retried until the deadline."""
+        delays = lifecycle.poll_delays()
+        rpc_errors = 0
+        while True:
+            try:
+                return client.get(task_id, self._request_timeout())
+            except RpcError as exc:
+                rpc_errors += 1
+                self.log("read-failed", error=str(exc), task=task_id)
+                if rpc_errors >= 3:
+                    raise Finished(
+                        Outcome("Failed", f"reading task {task_id} failed: {exc}")
+                    ) from None
+            except A2AError as exc:
+                self.log("read-failed", error=str(exc), task=task_id)
+            if self._remaining() <= 0:
+                raise Finished(self._cancel(client, task_id))
+            self.sleep(min(next(delays), self._remaining()))
+
+    def _follow(self, client: A2AClient, view: TaskView) -> Outcome:
+        """Wait for the task's end: a stream when the agent offers one, else adaptive polling."""
+        task_id = view.task_id
+        polls = lifecycle.poll_delays()
+        stream_failures = 0
+        self.log("follow", task=task_id, streaming=self.info.streaming)
+        while True:
+            outcome = lifecycle.outcome_of(view)
+            if outcome is not None:
+                return outcome
+            if self._remaining() <= 0:
+                return self._cancel(client, task_id)
+            if self.info.streaming and stream_failures < 3:
+                try:
+                    idle = min(self.s.stream_idle, self._remaining())
+                    until = time.monotonic() + self._remaining()
+                    for event in client.subscribe(task_id, idle, until):
+                        view = event
+                        if view.settled or self._remaining() <= 0:
+                            break
+                except NoAnswer:
+                    continue  # an idle stream: look at the deadline, then subscribe again
+                except A2AError as exc:
+                    stream_failures += 1
+                    self.log("stream-failed", error=str(exc), task=task_id)
+                    view = self._read_task(client, task_id)
+                    continue
+                if view.state == "completed":
+                    view = self._read_task(client, task_id)  # the answer lives in the artifacts
+                elif not view.settled and self._remaining() > 0:
+                    stream_failures += 1  # closed without an end: do not spin on it
+                continue
+            self.sleep(max(0.0, min(next(polls), self._remaining())))
+            view = self._read_task(client, task_id)
+
+    def _cancel(self, client: A2AClient, task_id: str) -> Outcome:
+        note = self._cancel_note(client, task_id)
+        view = None
+        if note.startswith("cancelling"):  # the cancel was refused: maybe the task just ended
+            try:
+                view = client.get(task_id, min(10.0, self.s.request_timeout))
+            except A2AError:
+                view = None
+        finished = lifecycle.outcome_of(view) if view is not None else None
+        return finished or lifecycle.timeout_outcome(self.timeout, note)
+
+    def _cancel_note(self, client: A2AClient, task_id: str) -> str:
+        try:
+            view = client.cancel(task_id, min(10.0, self.s.request_timeout))
+        except A2AError as exc:
+            self.log("cancel", task=task_id, error=str(exc))
+            return f"cancelling the task failed: {exc}"
+        self.log("cancel", task=task_id, state=view.state)
+        return "the task was cancelled" if view.state == "canceled" else f"task is {view.state}"
