@@ -142,7 +142,9 @@ def operator_command(**options: Any) -> None:
     options["runner_image"] = options["runner_image"] or DEFAULT_RUNNER_IMAGE
     _configure_logging(options["log_format"], options["log_level"])
     memo = kopf.Memo(
-        options=Options(_settings(options), options["runner_cluster_role"]),
+        options=Options(
+            _settings(options), options["runner_cluster_role"], tuple(options["namespaces"])
+        ),
         metrics_port=options["metrics_port"],
     )
     health = options["health_port"]

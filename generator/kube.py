@@ -33,6 +33,7 @@ MERGE: Final = "application/merge-patch+json"
 # connection also holds ~256 KB of buffers.
 MAX_CONNECTIONS: Final = 8
 REQUEST_TIMEOUT: Final = 30.0
+LIST_PAGE: Final = 500  # a page of a start-up listing: bounded memory on large clusters
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +151,28 @@ class Kube:
     async def apply(self, path: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
         params = {"fieldManager": FIELD_MANAGER, "force": "true"}
         return await self.request("PATCH", path, body=body, content_type=APPLY, params=params)
+
+    async def list_items(
+        self, group_version: str, plural: str, namespace: str | None, selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every object of a kind (in a namespace, or all), in pages; [] when the kind does not
+        exist (an Agent CRD that is not installed)."""
+        prefix = "/api/" if group_version == "v1" else "/apis/"
+        where = f"namespaces/{namespace}/" if namespace else ""
+        path = f"{prefix}{group_version}/{where}{plural}"
+        items: list[dict[str, Any]] = []
+        params = {"limit": str(LIST_PAGE)}
+        if selector:
+            params["labelSelector"] = selector
+        while True:
+            page = await self.request("GET", path, params=params)
+            if page is None:
+                return items
+            items.extend(page.get("items") or [])
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+            params["continue"] = token
 
     # ScheduledRuns
 

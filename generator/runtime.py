@@ -1,6 +1,6 @@
 """The operator's running state and the steps that carry out a reconcile plan.
 
-`decisions.plan` decides; `Runtime.reconcile` reads what the decision needs from kopf's indexes,
+`reconcile.plan` decides; `Runtime.reconcile` reads what the decision needs from the `World`,
 makes the calls the plan names through `kube.Kube`, sweeps orphaned `Pending` entries, counts
 finished runs, and books the next look. Every path that can touch a ScheduledRun (its own watch
 events, its target's, its Jobs', the clock) ends here, one at a time per object.
@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from generator import reconcile as decisions
 from generator import render
@@ -22,6 +22,8 @@ from generator.kube import Conflict, Kube, KubeError
 from generator.metrics import RunCounter
 from generator.rechecks import Key, Rechecks
 from generator.settings import OperatorSettings
+from generator.world import World
+from runner import api
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +36,7 @@ SWEEP_ATTEMPTS: Final = 5
 # holding its rendered CronJob while it queues for one of the client's few connections: the peak
 # memory of that burst stays in the process (Python rarely returns freed arenas to the OS).
 IN_FLIGHT: Final = 32
-
-
-class IndexView(Protocol):
-    """What the runtime needs of a kopf index: the values stored under a key."""
-
-    def get(self, key: Any, default: Any = ..., /) -> Any: ...
+TARGET_GROUP_VERSION: Final = "kagent.dev/v1alpha2"
 
 
 @dataclass(frozen=True)
@@ -48,43 +45,14 @@ class Options:
 
     settings: OperatorSettings
     runner_cluster_role: str
-
-
-@dataclass
-class Indexes:
-    scheduledruns: IndexView
-    agents: IndexView
-    sandboxagents: IndexView
-    cronjobs: IndexView
-    jobs: IndexView
-
-    def target_exists(self, key: tuple[str, str, str] | None) -> bool:
-        if key is None:
-            return False
-        index = self.agents if key[1] == "Agent" else self.sandboxagents
-        return bool(index.get(key, None))
-
-    def cronjob(self, namespace: str, name: str) -> decisions.CronJobState | None:
-        state: decisions.CronJobState | None = _first(self.cronjobs.get((namespace, name), ()))
-        return state
-
-    def jobs_of(self, namespace: str, scheduledrun: str) -> dict[str, decisions.JobState]:
-        states = self.jobs.get((namespace, render.label_value(scheduledrun)), ())
-        return {state.name: state for state in states}
-
-    def scheduledruns_by(self, key: tuple[Any, ...]) -> list[str]:
-        return sorted(set(self.scheduledruns.get(key, ())))
-
-
-def _first(values: Iterable[Any]) -> Any:
-    return next(iter(values), None)
+    namespaces: tuple[str, ...] = ()  # empty: all namespaces
 
 
 @dataclass
 class Runtime:
     kube: Kube
     options: Options
-    indexes: Indexes
+    world: World
     counter: RunCounter
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     rechecks: Rechecks = field(init=False)
@@ -112,6 +80,28 @@ class Runtime:
                 del self.locks[key]
             else:
                 self.locks[key] = (lock, users - 1)
+
+    async def prefill(self) -> None:
+        """List targets, CronJobs and Jobs before any handler runs, so the first reconcile of
+        each ScheduledRun after a restart sees the same world as the last one before it."""
+        owned = api.LABEL_SCHEDULEDRUN
+        for namespace in self.options.namespaces or (None,):
+            for kind, plural in (("Agent", "agents"), ("SandboxAgent", "sandboxagents")):
+                for item in await self.kube.list_items(TARGET_GROUP_VERSION, plural, namespace):
+                    meta = item["metadata"]
+                    self.world.note_target(meta["namespace"], kind, meta["name"], True, True)
+            for item in await self.kube.list_items("batch/v1", "cronjobs", namespace, owned):
+                self.world.note_cronjob(item["metadata"]["namespace"], item, True, True)
+            for item in await self.kube.list_items("batch/v1", "jobs", namespace, owned):
+                self.world.note_job(item["metadata"]["namespace"], item, True, True)
+
+    async def confirm_world_later(self, delay: float) -> None:
+        """After kopf's own listings have confirmed what exists, forget what the start-up listing
+        saw that has gone since, and look again at the ScheduledRuns it concerns."""
+        await asyncio.sleep(delay)
+        for key in self.world.drop_unconfirmed():
+            self.applied.pop(key, None)
+            await self.reconcile_named(key)
 
     def forget(self, key: Key) -> None:
         """The ScheduledRun is gone (its CronJob goes with it through the owner reference)."""
@@ -141,7 +131,7 @@ class Runtime:
 
     def _known_cronjob(self, key: Key) -> decisions.CronJobState | None:
         name = render.cronjob_name(key[1])
-        return self.indexes.cronjob(key[0], name) or self.applied.get(key)
+        return self.world.cronjob(key[0], name) or self.applied.get(key)
 
     async def _reconcile(self, key: Key, body: Mapping[str, Any]) -> None:
         async with self.slots:
@@ -152,7 +142,7 @@ class Runtime:
         now = self.clock()
         observed = decisions.Observed(
             now=now,
-            target_exists=self.indexes.target_exists(decisions.target_key(body)),
+            target_exists=self.world.target_exists(decisions.target_key(body)),
             cronjob=self._known_cronjob(key),
         )
         plan = decisions.plan(body, self.options.settings, observed, self.hashes)
@@ -210,7 +200,7 @@ class Runtime:
         write carries the resourceVersion it was computed from, and a conflict re-reads."""
         namespace, name = key
         status = body.get("status") or {}
-        resolutions = decisions.sweep(status.get("runHistory") or [], self.indexes.jobs_of(*key))
+        resolutions = decisions.sweep(status.get("runHistory") or [], self.world.jobs_of(*key))
         confirmed = []
         for resolution in resolutions:
             if resolution.job_gone and await self.kube.job_exists(namespace, resolution.entry_id):

@@ -58,9 +58,15 @@ def configure(settings: Any) -> None:
     # arrive as one huge response at start-up, a memory spike on both sides.
     settings.watching.chunk_size = 500
 
-    # Per-object workers exit after 1 s idle instead of 5 s: after a burst of 1000 creations the
-    # workers (and their memory) are gone sooner; a later event simply starts a new one.
-    settings.queueing.idle_timeout = 1.0
+    # At most 32 per-object workers at once. Without a limit, a burst of 1000 creations starts
+    # 1000 workers (plus one per CronJob), each a deep stack of coroutines waiting for the API
+    # client's few connections; that peak stays in the process as fragmented heap afterwards
+    # (measured: 41 KB of RSS per ScheduledRun unlimited, 15 KB limited, same burst time).
+    settings.queueing.worker_limit = 32
+    # A worker exits 0.1 s after its object's last event instead of 5 s: with a worker limit, an
+    # idle worker holds a slot another object is waiting for. A later event (our own status
+    # write echoing back) just starts a new worker, which is cheap.
+    settings.queueing.idle_timeout = 0.1
 
     # kopf's own API calls (listing, watching) give up after 60 s instead of 5 minutes, and retry
     # transient errors with short back-offs: a restarting apiserver is survived quickly.

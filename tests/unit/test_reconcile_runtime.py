@@ -16,8 +16,9 @@ import pytest
 from generator import reconcile
 from generator.kube import Conflict, KubeError
 from generator.metrics import Metrics, RunCounter
-from generator.runtime import Indexes, Options, Runtime
+from generator.runtime import Options, Runtime
 from generator.settings import OperatorSettings
+from generator.world import World
 from runner import api
 
 NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
@@ -99,19 +100,17 @@ def kube() -> FakeKube:
 
 
 def make_runtime(
-    kube: FakeKube, agents: dict[Any, Any] | None = None, jobs: dict[Any, Any] | None = None
+    kube: FakeKube, target: bool = True, jobs: dict[str, reconcile.JobState] | None = None
 ) -> Runtime:
-    indexes = Indexes(
-        scheduledruns={},
-        agents=agents if agents is not None else {("team-a", "Agent", "k8s-agent"): [True]},
-        sandboxagents={},
-        cronjobs={},
-        jobs=jobs or {},
-    )
+    world = World()
+    if target:
+        world.note_target("team-a", "Agent", "k8s-agent", True)
+    if jobs:
+        world.jobs[("team-a", "nightly")] = jobs
     return Runtime(
         kube=kube,  # type: ignore[arg-type]
         options=Options(OperatorSettings(), "runner-role"),
-        indexes=indexes,
+        world=world,
         counter=RunCounter(Metrics(), started=NOW - timedelta(hours=1)),
         clock=lambda: NOW,
     )
@@ -158,7 +157,7 @@ async def test_an_api_error_books_a_retry_with_backoff(kube: FakeKube) -> None:
 
 
 async def test_a_missing_target_suspends_and_warns(kube: FakeKube) -> None:
-    runtime = make_runtime(kube, agents={})
+    runtime = make_runtime(kube, target=False)
 
     await runtime.reconcile(scheduledrun())
 
@@ -176,7 +175,7 @@ PENDING = {"id": "nightly-29000000", "status": "Pending", "startTime": "2026-03-
     ("jobs", "existing_jobs", "expected_status"),
     [
         pytest.param(
-            {("team-a", "nightly"): [reconcile.JobState("nightly-29000000", "DeadlineExceeded")]},
+            {"nightly-29000000": reconcile.JobState("nightly-29000000", "DeadlineExceeded")},
             set(),
             "Timeout",
             id="deadline-exceeded",
@@ -186,7 +185,10 @@ PENDING = {"id": "nightly-29000000", "status": "Pending", "startTime": "2026-03-
     ],
 )
 async def test_sweep(
-    kube: FakeKube, jobs: dict[Any, Any], existing_jobs: set[str], expected_status: str
+    kube: FakeKube,
+    jobs: dict[str, reconcile.JobState],
+    existing_jobs: set[str],
+    expected_status: str,
 ) -> None:
     sr = scheduledrun(runHistory=[PENDING])
     kube.objects[("team-a", "nightly")] = sr

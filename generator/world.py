@@ -1,0 +1,150 @@
+"""What the operator knows of the cluster besides each ScheduledRun itself, kept in memory.
+
+Which Agents and SandboxAgents exist, the operator's CronJobs (spec hash, suspended, created) and
+runner Jobs (how they finished), and which ScheduledRuns point at a target or carry a label value.
+Filled by a listing at start-up, then kept current by the watch handlers. Plain dicts of small
+frozen records rather than kopf indexes: kopf holds every object's handlers until all indexes are
+filled, which forbids limiting its workers, and the worker limit is what bounds the operator's
+memory in a burst (see startup.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator import render
+from generator.reconcile import (
+    ANNOTATION_SPEC_HASH,
+    CronJobState,
+    JobState,
+    job_state,
+    target_key,
+)
+from runner import api
+
+Key = tuple[str, str]  # namespace, name
+TargetKey = tuple[str, str, str]  # namespace, kind, name
+
+
+def cronjob_state(body: Mapping[str, Any]) -> CronJobState:
+    meta = body.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
+    return CronJobState(
+        str(meta.get("name", "")),
+        annotations.get(ANNOTATION_SPEC_HASH),
+        bool((body.get("spec") or {}).get("suspend")),
+        meta.get("creationTimestamp"),
+    )
+
+
+@dataclass
+class World:
+    targets: set[TargetKey] = field(default_factory=set)
+    cronjobs: dict[Key, CronJobState] = field(default_factory=dict)
+    jobs: dict[Key, dict[str, JobState]] = field(default_factory=dict)  # (ns, label) -> jobs
+    target_of: dict[Key, TargetKey] = field(default_factory=dict)
+    by_target: dict[TargetKey, set[str]] = field(default_factory=dict)
+    by_label: dict[Key, str] = field(default_factory=dict)  # (ns, label value) -> name
+    # Objects known only from the start-up listing, not yet from a watch event: one deleted in
+    # between would never send its DELETED event, so `drop_unconfirmed` forgets them later.
+    unconfirmed: set[tuple[str, ...]] = field(default_factory=set)
+
+    # Questions
+
+    def target_exists(self, key: TargetKey | None) -> bool:
+        return key is not None and key in self.targets
+
+    def cronjob(self, namespace: str, name: str) -> CronJobState | None:
+        return self.cronjobs.get((namespace, name))
+
+    def jobs_of(self, namespace: str, scheduledrun: str) -> dict[str, JobState]:
+        return dict(self.jobs.get((namespace, render.label_value(scheduledrun)), {}))
+
+    def scheduledruns_targeting(self, key: TargetKey) -> list[str]:
+        return sorted(self.by_target.get(key, ()))
+
+    def scheduledrun_labelled(self, namespace: str, label: str) -> str | None:
+        return self.by_label.get((namespace, label))
+
+    # Updates from watch events (present=False: the object was deleted)
+
+    def note_target(
+        self, namespace: str, kind: str, name: str, present: bool, listed: bool = False
+    ) -> None:
+        self._confirm(("target", namespace, kind, name), listed)
+        if present:
+            self.targets.add((namespace, kind, name))
+        else:
+            self.targets.discard((namespace, kind, name))
+
+    def note_cronjob(
+        self, namespace: str, body: Mapping[str, Any], present: bool, listed: bool = False
+    ) -> None:
+        state = cronjob_state(body)
+        self._confirm(("cronjob", namespace, state.name), listed)
+        if present:
+            self.cronjobs[(namespace, state.name)] = state
+        else:
+            self.cronjobs.pop((namespace, state.name), None)
+
+    def note_job(
+        self, namespace: str, body: Mapping[str, Any], present: bool, listed: bool = False
+    ) -> None:
+        labels = (body.get("metadata") or {}).get("labels") or {}
+        key = (namespace, str(labels.get(api.LABEL_SCHEDULEDRUN, "")))
+        state = job_state(body)
+        self._confirm(("job", *key, state.name), listed)
+        jobs = self.jobs.setdefault(key, {})
+        if present:
+            jobs[state.name] = state
+        else:
+            jobs.pop(state.name, None)
+        if not jobs:
+            del self.jobs[key]
+
+    def note_scheduledrun(self, body: Mapping[str, Any], present: bool) -> None:
+        meta = body.get("metadata") or {}
+        key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
+        old = self.target_of.pop(key, None)
+        if old is not None:
+            names = self.by_target.get(old, set())
+            names.discard(key[1])
+            if not names:
+                self.by_target.pop(old, None)
+        label = (key[0], render.label_value(key[1]))
+        if not present:
+            self.by_label.pop(label, None)
+            return
+        self.by_label[label] = key[1]
+        target = target_key(body)
+        if target is not None:
+            self.target_of[key] = target
+            self.by_target.setdefault(target, set()).add(key[1])
+
+    def _confirm(self, key: tuple[str, ...], listed: bool) -> None:
+        if listed:
+            self.unconfirmed.add(key)
+        else:
+            self.unconfirmed.discard(key)
+
+    def drop_unconfirmed(self) -> list[Key]:
+        """Forget what only the start-up listing saw; the ScheduledRuns to look at again."""
+        affected: set[Key] = set()
+        for kind, namespace, *rest in self.unconfirmed:
+            if kind == "target":
+                self.targets.discard((namespace, rest[0], rest[1]))
+                target = (namespace, rest[0], rest[1])
+                affected.update((namespace, n) for n in self.by_target.get(target, ()))
+            elif kind == "cronjob":
+                state = self.cronjobs.pop((namespace, rest[0]), None)
+                owner = self.by_label.get((namespace, rest[0])) if state else None
+                affected.update([(namespace, owner)] if owner else [])
+            else:
+                jobs = self.jobs.get((namespace, rest[0]), {})
+                jobs.pop(rest[1], None)
+                owner = self.by_label.get((namespace, rest[0]))
+                affected.update([(namespace, owner)] if owner else [])
+        self.unconfirmed.clear()
+        return sorted(affected)
