@@ -80,10 +80,8 @@ async def target_event(
     *, type: str, body: kopf.Body, namespace: str | None, name: str, memo: Any, **_: Any
 ) -> None:
     runtime = _runtime(memo)
-    runtime.world.note_target(str(namespace), body["kind"], name, present=type != "DELETED")
-    # Only appearing and vanishing matter; the initial listing (type None) changes nothing the
-    # start-up listing did not already know.
-    if type not in ("ADDED", "DELETED"):
+    # Only appearing and vanishing matter (an edit of an Agent does not).
+    if not runtime.world.note_target(str(namespace), body["kind"], name, type != "DELETED"):
         return
     for sr in runtime.world.scheduledruns_targeting((str(namespace), body["kind"], name)):
         await runtime.reconcile_named((str(namespace), sr))

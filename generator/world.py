@@ -72,12 +72,16 @@ class World:
 
     def note_target(
         self, namespace: str, kind: str, name: str, present: bool, listed: bool = False
-    ) -> None:
+    ) -> bool:
+        """Returns whether the target's existence changed."""
         self._confirm(("target", namespace, kind, name), listed)
+        key = (namespace, kind, name)
+        changed = (key in self.targets) != present
         if present:
-            self.targets.add((namespace, kind, name))
+            self.targets.add(key)
         else:
-            self.targets.discard((namespace, kind, name))
+            self.targets.discard(key)
+        return changed
 
     def note_cronjob(
         self, namespace: str, body: Mapping[str, Any], present: bool, listed: bool = False

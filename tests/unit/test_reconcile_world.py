@@ -99,3 +99,15 @@ def test_what_only_the_startup_listing_saw_is_forgotten(
     affected = world.drop_unconfirmed()
 
     assert (world.targets, affected) == (expected_targets, expected_affected)
+
+
+def test_a_target_event_tells_whether_existence_changed() -> None:
+    world = World()
+    seen = [
+        world.note_target("ns", "Agent", "a", True),
+        world.note_target("ns", "Agent", "a", True),  # an edit
+        world.note_target("ns", "Agent", "a", False),
+        world.note_target("ns", "Agent", "a", False),
+    ]
+
+    assert seen == [True, False, True, False]
