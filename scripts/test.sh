@@ -3,12 +3,7 @@
 # (or reuses) the local Kubernetes control plane binaries, then lint, types and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
-
-if ! command -v uv >/dev/null 2>&1; then
-    python3 -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
-fi
-uv sync --frozen --extra operator
+source scripts/setup.sh
 
 echo "== ruff"
 uv run --frozen ruff check .

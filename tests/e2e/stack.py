@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from runner import api
 from tests.agentserver import AgentServer
+from tests.controlplane.accounts import service_account_kubeconfig
 from tests.controlplane.cluster import ControlPlane, free_port
 from tests.controlplane.kubelet import KubeletStandIn
 
@@ -51,44 +51,6 @@ def eventually(what: str, probe: Callable[[], Any], timeout: float = 90, every: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(every)
-
-
-def service_account_kubeconfig(
-    plane: ControlPlane, namespace: str, account: str, path: Path
-) -> Path:
-    """A kubeconfig holding a fresh TokenRequest token of `namespace/account` (one hour)."""
-    with plane.client() as client:
-        response = client.post(
-            f"/api/v1/namespaces/{namespace}/serviceaccounts/{account}/token",
-            json={
-                "apiVersion": "authentication.k8s.io/v1",
-                "kind": "TokenRequest",
-                "spec": {"expirationSeconds": 3600},
-            },
-        )
-        response.raise_for_status()
-        token = response.json()["status"]["token"]
-    document = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": "local",
-                "cluster": {"server": plane.server, "certificate-authority": str(plane.ca_file)},
-            }
-        ],
-        "users": [{"name": account, "user": {"token": token}}],
-        "contexts": [
-            {
-                "name": account,
-                "context": {"cluster": "local", "user": account, "namespace": namespace},
-            }
-        ],
-        "current-context": account,
-    }
-    path.write_text(yaml.safe_dump(document))
-    path.chmod(0o600)
-    return path
 
 
 def local_operator_argv(
@@ -165,7 +127,7 @@ class Stack:
             )
         account = deployment["spec"]["template"]["spec"]["serviceAccountName"]
         kubeconfig = service_account_kubeconfig(
-            self.plane, RELEASE_NAMESPACE, account, self.log_dir / "operator.kubeconfig"
+            self.plane, RELEASE_NAMESPACE, account, self.log_dir
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")}
         env["KUBECONFIG"] = str(kubeconfig)

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.controlplane.accounts import service_account_kubeconfig
 from tests.controlplane.cluster import ControlPlane, free_port
 from tests.integration.test_chart_cluster import helm
 from tests.unit.test_crd_schema import CHART_DIR
@@ -30,29 +31,6 @@ pytestmark = pytest.mark.cluster
 SCHEDULEDRUN = Path(sys.executable).with_name("scheduledrun")
 # The user name is quoted, and the quotes are escaped when the body sits inside JSON text.
 RBAC_REFUSAL = re.compile(r"forbidden: User \S+ cannot [a-z]+ resource")
-
-
-def service_account_kubeconfig(
-    plane: ControlPlane, namespace: str, account: str, folder: Path
-) -> Path:
-    """A kubeconfig that authenticates as `namespace/account` with a one-hour bound token."""
-    token = plane.kubectl("-n", namespace, "create", "token", account, "--duration=1h").stdout
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": "c",
-                "cluster": {"server": plane.server, "certificate-authority": str(plane.ca_file)},
-            }
-        ],
-        "users": [{"name": account, "user": {"token": token.strip()}}],
-        "contexts": [{"name": "c", "context": {"cluster": "c", "user": account}}],
-        "current-context": "c",
-    }
-    path = folder / f"{account}.kubeconfig"
-    path.write_text(json.dumps(config), encoding="utf-8")
-    return path
 
 
 def grant_namespace_watch(plane: ControlPlane, namespace: str, account: str) -> None:
