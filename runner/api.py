@@ -22,7 +22,8 @@ RUNNER_CONTAINER: Final = "runner"
 
 # Annotations Kubernetes itself puts on Jobs.
 ANNOTATION_SCHEDULED_TIME: Final = "batch.kubernetes.io/cronjob-scheduled-timestamp"
-ANNOTATION_INSTANTIATE: Final = "cronjob.kubernetes.io/instantiate"  # "manual" from kubectl create job --from
+# "manual" on a Job made by `kubectl create job --from=cronjob/...`.
+ANNOTATION_INSTANTIATE: Final = "cronjob.kubernetes.io/instantiate"
 
 # Environment of the runner container (set by the rendered CronJob, downward API for the Job ids).
 ENV_JOB_NAME: Final = "SCHEDULEDRUN_JOB_NAME"

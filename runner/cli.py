@@ -29,7 +29,7 @@ _OPERATOR_EXTRA = frozenset({"kopf", "kubernetes", "jinja2", "prometheus_client"
 def _present(target: str) -> bool:
     """Whether the subcommand's top-level package is installed: `cluster` lives in the source
     tree's tests/ and is absent from the wheel and the images."""
-    return importlib.util.find_spec(target.split(".", 1)[0]) is not None
+    return importlib.util.find_spec(target.partition(":")[0].split(".")[0]) is not None
 
 
 class LazyGroup(click.Group):

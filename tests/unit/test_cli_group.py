@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -18,13 +20,13 @@ def test_a_subcommand_whose_package_is_absent_is_hidden(monkeypatch: pytest.Monk
     assert "No such command 'ghost'" in ran.output
 
 
-def test_a_missing_operator_library_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(cli.SUBCOMMANDS, "needs-kopf", "runner.cli_missing_probe:command")
-
-    def fail(name: str) -> None:
-        raise ImportError("No module named 'kopf'", name="kopf")
-
-    monkeypatch.setattr(cli.importlib, "import_module", fail)
+def test_a_missing_operator_library_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    probe = tmp_path / "needs_kopf_probe.py"
+    probe.write_text('raise ImportError("No module named \'kopf\'", name="kopf")\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(cli.SUBCOMMANDS, "needs-kopf", "needs_kopf_probe:command")
     result = CliRunner().invoke(cli.main, ["needs-kopf"])
     assert result.exit_code == 1
     assert "needs kopf, which is not installed (install kagent-scheduledrun[operator])" in (
