@@ -1,4 +1,4 @@
-"""Names shared by the runner, the operator and the chart: the ScheduledRun API, labels, env, exit codes.
+"""Names shared by runner, operator and chart: the ScheduledRun API, labels, env, exit codes.
 
 One place for every string that two components must agree on, so a rename cannot split them.
 """

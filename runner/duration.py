@@ -1,4 +1,4 @@
-"""Duration strings of the ScheduledRun API (`15m`, `1h30m`, `90s`), shared by runner and operator."""
+"""Duration strings of the ScheduledRun API (`15m`, `1h30m`, `90s`), for runner and operator."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse `1h30m`-style text; units h, m, s, each at most once, in that order, total above zero."""
+    """Parse `1h30m`-style text: units h, m, s, each at most once, in that order, above zero."""
     if not _WHOLE.match(text):
         raise ValueError(f"duration {text!r} must look like 15m, 1h30m or 90s (units h, m, s)")
     units = [unit for _, unit in _PART.findall(text)]
