@@ -55,11 +55,16 @@ def history_ids(plane: ControlPlane) -> list[str]:
     ]
 
 
+def _interrupt(*_: object) -> None:
+    """SIGTERM stops the demo the way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 @click.command()
 @click.option("--once", is_flag=True, help="Stop after the triggered run instead of waiting.")
 def main(once: bool) -> None:
     """Run the demo until Ctrl-C."""
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)
     say("starting etcd, kube-apiserver and kube-controller-manager on loopback")
     plane = ControlPlane(build_binaries())
     plane.start()
@@ -138,6 +143,9 @@ def main(once: bool) -> None:
     except KeyboardInterrupt:
         click.echo("")
     finally:
+        # A terminal's Ctrl-C may arrive more than once; none may cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         say("stopping: operator, chart, agent, kubelet stand-in, control plane")
         stack.stop()
         plane.stop()

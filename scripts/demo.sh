@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 bash tests/controlplane/build.sh >/dev/null
-PYTHONPATH="$PWD" exec uv run --frozen python scripts/demo.py "$@"
+# The environment's python itself (not `uv run`), so Ctrl-C reaches one process, once.
+PYTHONPATH="$PWD" exec .venv/bin/python scripts/demo.py "$@"

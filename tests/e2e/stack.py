@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -75,6 +76,7 @@ class Stack:
     def __init__(self, plane: ControlPlane, agent_port: int = 0, log_dir: Path | None = None):
         self.plane = plane
         self.agent_port = agent_port
+        self._own_log_dir = log_dir is None
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="scheduledrun-stack-"))
         self.kubelet: KubeletStandIn | None = None
         self.agents: AgentServer | None = None
@@ -198,6 +200,8 @@ class Stack:
         if self.kubelet is not None:
             self.kubelet.stop()
             self.kubelet = None
+        if self._own_log_dir:
+            shutil.rmtree(self.log_dir, ignore_errors=True)
 
     def __enter__(self) -> Stack:
         try:

@@ -33,6 +33,8 @@ PROMPT = 'Summarise the cluster\'s "warning" events: {{ all }} of them'
 def stack(control_plane: ControlPlane) -> Iterator[Stack]:
     with Stack(control_plane) as running:
         yield running
+        # Shown by pytest only when a test failed: the operator's side of the story.
+        print(f"operator log (tail):\n{running.operator_log()}")
 
 
 def apply(plane: ControlPlane, obj: dict[str, Any]) -> None:
