@@ -134,12 +134,15 @@ def target_key(sr: Mapping[str, Any]) -> tuple[str, str, str] | None:
     return (str(meta.get("namespace", "")), str(kind), name)
 
 
-def judge(sr: Mapping[str, Any], target_exists: bool) -> Verdict:
-    """The Accepted condition: the first problem of the spec, else whether the target exists."""
+def judge(sr: Mapping[str, Any], target_exists: bool, rejected: str | None = None) -> Verdict:
+    """The Accepted condition: the first problem of the spec, else the API server's rejection of
+    its CronJob (a rule validation missed), else whether the target exists."""
     problems = validate.validate_scheduledrun(sr)
     if problems:
         text = "; ".join(f"{p.field}: {p.message}" for p in problems)
         return Verdict(False, problems[0].reason, _bounded(text))
+    if rejected is not None:
+        return Verdict(False, "InvalidSpec", _bounded(f"the CronJob was rejected: {rejected}"))
     key = target_key(sr)
     if key is None:  # validation covers this; kept so a validator gap cannot fire a schedule
         return Verdict(False, "InvalidTargetRef", "spec.targetRef: unsupported target")
@@ -285,12 +288,13 @@ def plan(
     settings: OperatorSettings,
     observed: Observed,
     cache: HashCache | None = None,
+    rejected: str | None = None,
 ) -> Plan:
     """Everything the operator should do for `sr` now. With a `cache`, a CronJob known to match
-    is not rendered again."""
+    is not rendered again; `rejected` is the API server's refusal of this generation's CronJob."""
     meta, spec = sr.get("metadata") or {}, sr.get("spec") or {}
     status = sr.get("status") or {}
-    verdict = judge(sr, observed.target_exists)
+    verdict = judge(sr, observed.target_exists, rejected)
     have = observed.cronjob
 
     desired_name: str | None = None

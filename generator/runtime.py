@@ -62,6 +62,9 @@ class Runtime:
     locks: dict[Key, tuple[asyncio.Lock, int]] = field(default_factory=dict)
     hashes: decisions.HashCache = field(default_factory=decisions.HashCache)
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(IN_FLIGHT))
+    # CronJobs the API server refused (a rule validation missed), by generation: retrying the
+    # same spec would loop forever, so it becomes Accepted=False until the spec changes.
+    rejections: dict[Key, tuple[Any, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rechecks = Rechecks(self.reconcile_named, self.clock)
@@ -107,6 +110,7 @@ class Runtime:
         """The ScheduledRun is gone (its CronJob goes with it through the owner reference)."""
         self.applied.pop(key, None)
         self.failures.pop(key, None)
+        self.rejections.pop(key, None)
         self.rechecks.forget(key)
         self.counter.forget(key)
 
@@ -145,11 +149,24 @@ class Runtime:
             target_exists=self.world.target_exists(decisions.target_key(body)),
             cronjob=self._known_cronjob(key),
         )
-        plan = decisions.plan(body, self.options.settings, observed, self.hashes)
+        generation = body["metadata"].get("generation")
+        rejection = self.rejections.get(key)
+        if rejection is not None and rejection[0] != generation:
+            self.rejections.pop(key)
+            rejection = None
+        rejected = rejection[1] if rejection else None
+        plan = decisions.plan(body, self.options.settings, observed, self.hashes, rejected)
         try:
             await self._ensure_rbac(namespace)
             if plan.apply_cronjob is not None:
-                await self.kube.apply_cronjob(plan.apply_cronjob)
+                try:
+                    await self.kube.apply_cronjob(plan.apply_cronjob)
+                except KubeError as exc:
+                    if exc.status not in (400, 422) or rejected is not None:
+                        raise
+                    self.rejections[key] = (generation, str(exc))
+                    await self._reconcile_now(key, body)  # once more, to say so in the status
+                    return
                 meta = plan.apply_cronjob["metadata"]
                 self.applied[key] = decisions.CronJobState(
                     meta["name"],

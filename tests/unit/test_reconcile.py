@@ -429,3 +429,18 @@ def test_the_hash_cache_is_bounded() -> None:
         cache.put(key, key.upper())
 
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (None, "B", "C")
+
+
+def test_a_rejected_cronjob_makes_the_spec_invalid_and_suspends_the_existing_one() -> None:
+    cronjob = CronJobState("nightly", "h", suspended=False)
+
+    plan = reconcile.plan(
+        scheduledrun(), SETTINGS, Observed(NOW, True, cronjob), rejected="422: spec.schedule"
+    )
+
+    assert (plan.verdict.reason, plan.apply_cronjob, plan.suspend_cronjob) == (
+        "InvalidSpec",
+        None,
+        "nightly",
+    )
+    assert plan.verdict.message == "the CronJob was rejected: 422: spec.schedule"

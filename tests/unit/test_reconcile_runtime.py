@@ -213,3 +213,20 @@ async def test_sweep_rereads_on_conflict_and_spares_the_runners_outcome(kube: Fa
     (entry,) = kube.objects[("team-a", "nightly")]["status"]["runHistory"]
     assert entry["status"] == "Succeeded"
     assert "get" in names(kube.calls)
+
+
+async def test_a_cronjob_the_apiserver_refuses_is_not_retried_forever(kube: FakeKube) -> None:
+    sr = scheduledrun()
+    kube.objects[("team-a", "nightly")] = sr
+    runtime = make_runtime(kube)
+    kube.fail_next = [KubeError(422, "CronJob.batch is invalid: spec.schedule")]
+
+    await runtime.reconcile(copy.deepcopy(sr))
+    kube.calls.clear()
+    await runtime.reconcile(copy.deepcopy(kube.objects[("team-a", "nightly")]))
+
+    condition = kube.objects[("team-a", "nightly")]["status"]["conditions"][0]
+    assert (condition["status"], condition["reason"]) == ("False", "InvalidSpec")
+    assert "spec.schedule" in condition["message"]
+    assert kube.calls == []  # the same generation is not applied again
+    assert runtime.rechecks.due[("team-a", "nightly")] - NOW == timedelta(hours=1)
