@@ -205,27 +205,13 @@ class Kube:
     # Runner RBAC
 
     async def ensure_runner_rbac(self, namespace: str, account: str, cluster_role: str) -> None:
-        """The runner's ServiceAccount and its RoleBinding to the runner ClusterRole."""
-        labels = {
-            "app.kubernetes.io/managed-by": COMPONENT,
-            api.LABEL_COMPONENT: api.COMPONENT_RUNNER,
-        }
-        service_account = {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": {"name": account, "namespace": namespace, "labels": labels},
-        }
-        binding = {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": {"name": account, "namespace": namespace, "labels": labels},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": cluster_role,
-            },
-            "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}],
-        }
+        """The runner's ServiceAccount and its RoleBinding to the runner ClusterRole, both owned
+        by that ClusterRole, so `helm uninstall` (which deletes it) garbage-collects them."""
+        role = await self.request(
+            "GET", f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{cluster_role}"
+        )
+        owner_uid = None if role is None else role["metadata"]["uid"]
+        service_account, binding = runner_rbac_objects(namespace, account, cluster_role, owner_uid)
         await self.apply(
             f"/api/v1/namespaces/{namespace}/serviceaccounts/{account}", service_account
         )
@@ -268,3 +254,38 @@ class Kube:
             body=event,
             content_type="application/json",
         )
+
+
+def runner_rbac_objects(
+    namespace: str, account: str, cluster_role: str, owner_uid: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The runner ServiceAccount and RoleBinding of one namespace. With the runner ClusterRole's
+    uid they name it as owner (not controller: nothing reconciles them from it), so deleting the
+    chart's ClusterRole removes every namespace's runner access with it."""
+    labels = {
+        "app.kubernetes.io/managed-by": COMPONENT,
+        api.LABEL_COMPONENT: api.COMPONENT_RUNNER,
+    }
+    meta: dict[str, Any] = {"name": account, "namespace": namespace, "labels": labels}
+    if owner_uid is not None:
+        meta["ownerReferences"] = [
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "name": cluster_role,
+                "uid": owner_uid,
+            }
+        ]
+    service_account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta}
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": meta,
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": cluster_role,
+        },
+        "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}],
+    }
+    return service_account, binding

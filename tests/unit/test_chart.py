@@ -338,9 +338,10 @@ RUNNER_RULES = {
     ("kagent.dev", "scheduledruns/status", "patch", ""),
     ("batch", "jobs", "get", ""),
 }
-CRD_WATCH = {
+CLUSTER_SCOPE_RULES = {
     ("apiextensions.k8s.io", "customresourcedefinitions", "list", ""),
     ("apiextensions.k8s.io", "customresourcedefinitions", "watch", ""),
+    ("rbac.authorization.k8s.io", "clusterroles", "get", f"{RELEASE}-runner"),
 }
 NAMESPACE_WATCH = {("", "namespaces", "list", ""), ("", "namespaces", "watch", "")}
 
@@ -350,9 +351,14 @@ NAMESPACE_WATCH = {("", "namespaces", "list", ""), ("", "namespaces", "watch", "
     [
         pytest.param("default_docs", RELEASE, OPERATOR_RULES, id="operator"),
         pytest.param("default_docs", f"{RELEASE}-runner", RUNNER_RULES, id="runner"),
-        pytest.param("default_docs", f"{RELEASE}-cluster", CRD_WATCH, id="cluster-all-ns"),
         pytest.param(
-            "all_docs", f"{RELEASE}-cluster", CRD_WATCH | NAMESPACE_WATCH, id="cluster-some-ns"
+            "default_docs", f"{RELEASE}-cluster", CLUSTER_SCOPE_RULES, id="cluster-all-ns"
+        ),
+        pytest.param(
+            "all_docs",
+            f"{RELEASE}-cluster",
+            CLUSTER_SCOPE_RULES | NAMESPACE_WATCH,
+            id="cluster-some-ns",
         ),
         pytest.param("all_docs", RELEASE, OPERATOR_RULES, id="operator-some-ns"),
     ],
