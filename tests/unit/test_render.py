@@ -26,7 +26,7 @@ from runner import api
 UID = "2f6c3b2e-9d1a-4f7e-8a35-0c1d2e3f4a5b"
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "cronjob.yaml.j2"
+TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "cronjob.json.j2"
 POD = "spec.jobTemplate.spec.template.spec"
 CONTAINER = f"{POD}.containers.0"
 
@@ -453,10 +453,10 @@ def test_label_of_253_character_name_is_rendered_hashed() -> None:
 
 
 def test_every_template_value_goes_through_tojson() -> None:
-    """A `{{ x }}` without `| tojson` would paste raw text into YAML; only the label macro calls
-    and its indentation are exempt (they hold no user text)."""
+    """A `{{ x }}` without `| tojson` would paste raw text into the JSON; only the label macro
+    calls are exempt (they hold no user text, and their own values go through `tojson`)."""
     expressions = re.findall(r"\{\{-?(.*?)-?\}\}", TEMPLATE.read_text(encoding="utf-8"), re.S)
-    exempt = re.compile(r'^\s*(labels\(\d+\)|" " \* indent)\s*$')
+    exempt = re.compile(r"^\s*labels\(\)\s*$")
     raw = [e for e in expressions if not exempt.match(e) and not e.rstrip().endswith("| tojson")]
     assert expressions
     assert raw == []
