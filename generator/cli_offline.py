@@ -214,7 +214,7 @@ def render_command(
     if failed:
         ctx.exit(EXIT_INVALID)
     click.echo(
-        yaml.safe_dump_all(rendered, sort_keys=False, allow_unicode=True, explicit_start=False),
+        yaml.safe_dump_all(rendered, sort_keys=False, explicit_start=False),
         nl=False,
     )
 

@@ -213,6 +213,21 @@ def test_render_prints_the_cronjob() -> None:
     assert "Write a short health report" not in result.stdout
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("http://a2a:1/\x85next-line", id="NEL"),
+        pytest.param("http://a2a:1/\u2028sep", id="line-separator"),
+        pytest.param("http://ä2a:1/ünïcode", id="non-ascii"),
+    ],
+)
+def test_render_output_reads_back_as_the_same_strings(url: str) -> None:
+    result = invoke("render", NIGHTLY, "--a2a-base-url", url)
+    assert result.exit_code == 0, result.output
+    env = rendered(result)[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert url in [item.get("value") for item in env["env"]]
+
+
 RENDER_FLAG_CASES = [
     pytest.param([], "metadata.namespace", "default", id="no-namespace-means-default"),
     pytest.param(["-n", "team"], "metadata.namespace", "team", id="namespace-flag"),
