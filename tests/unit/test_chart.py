@@ -5,13 +5,10 @@ optional feature on (charts/kagent-scheduledrun/ci/all-features-values.yaml), th
 verb by verb, restricted pod security, that the Deployment's arguments parse as the operator's
 own click command would parse them, and that values.schema.json rejects typos and wrong types.
 Not covered here: what the API server makes of the manifests (tests/integration/test_chart_*).
-Skipped, with the reason, while helm has not been built yet.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import tomllib
 from collections.abc import Sequence
@@ -21,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.controlplane.fixtures import binaries
 from tests.unit.test_crd_schema import CHART_DIR
 
 ALL_FEATURES = CHART_DIR / "ci" / "all-features-values.yaml"
@@ -31,31 +29,10 @@ NAMESPACE = "kagent"
 KUBE_VERSION = "1.34.0"
 
 
-def find_helm() -> Path | None:
-    """helm from $SCHEDULEDRUN_BIN_DIR, else the newest complete build cache folder, else PATH."""
-    given = os.environ.get("SCHEDULEDRUN_BIN_DIR")
-    if given and (Path(given) / "helm").exists():
-        return Path(given) / "helm"
-    cache = Path(
-        os.environ.get("SCHEDULEDRUN_BIN_CACHE", Path.home() / ".cache/kagent-scheduledrun")
-    )
-    built = [
-        folder / "helm"
-        for folder in (cache / "bin").glob("*")
-        if (folder / ".complete").exists() and (folder / "helm").exists()
-    ]
-    if built:
-        return max(built, key=lambda p: p.stat().st_mtime)
-    found = shutil.which("helm")
-    return Path(found) if found else None
-
-
 @pytest.fixture(scope="module")
 def helm() -> Path:
-    path = find_helm()
-    if path is None:
-        pytest.skip("helm is not built yet: run tests/controlplane/build.sh")
-    return path
+    """The helm the control-plane build made (built now if it is missing, reused otherwise)."""
+    return binaries() / "helm"
 
 
 def run_helm(helm: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -107,7 +107,7 @@ def _tool_hash() -> str:
 def crondiff() -> Path:
     """The built Go tool (built once per source hash, reused across runs)."""
     if shutil.which("go") is None:
-        pytest.skip("no Go toolchain: cannot build the robfig/cron reference tool")
+        pytest.fail("no Go toolchain on PATH: it builds the robfig/cron reference tool")
     binary = Path.home() / ".cache" / "kagent-scheduledrun" / "crondiff" / _tool_hash() / "crondiff"
     if not binary.exists():
         binary.parent.mkdir(parents=True, exist_ok=True)
