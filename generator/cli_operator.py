@@ -11,9 +11,8 @@ from typing import Any
 
 import click
 
-from runner import api
+from runner.options import a2a_options
 
-PROTOCOLS = ("auto", "0.3", "1.0")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 
 
@@ -44,21 +43,7 @@ def _configure_logging(log_format: str, log_level: str) -> None:
 
 
 @click.command("operator")
-@click.option(
-    "--a2a-base-url",
-    envvar=api.ENV_A2A_BASE_URL,
-    default=api.DEFAULT_A2A_BASE_URL,
-    show_default=True,
-    help="Where kagent serves A2A (passed to every runner).",
-)
-@click.option(
-    "--a2a-protocol",
-    envvar=api.ENV_A2A_PROTOCOL,
-    default="auto",
-    show_default=True,
-    type=click.Choice(PROTOCOLS),
-    help="A2A protocol the runners speak.",
-)
+@a2a_options
 @click.option(
     "--runner-image",
     envvar="SCHEDULEDRUN_RUNNER_IMAGE",

@@ -14,6 +14,7 @@ import click
 
 from runner import api
 from runner.kube import KubeClient, KubeError, load_credentials
+from runner.options import a2a_options
 from runner.run import Log, Run, Settings
 
 
@@ -49,21 +50,7 @@ def execute(settings: Settings, stream: IO[str] | None = None) -> int:
 @click.option("--name", required=True, help="Name of the ScheduledRun.")
 @click.option("--job-name", envvar=api.ENV_JOB_NAME, required=True, help="This run's Job name.")
 @click.option("--job-uid", envvar=api.ENV_JOB_UID, default=None, help="This run's Job uid.")
-@click.option(
-    "--a2a-base-url",
-    envvar=api.ENV_A2A_BASE_URL,
-    default=api.DEFAULT_A2A_BASE_URL,
-    show_default=True,
-    help="Base URL of kagent's A2A endpoints.",
-)
-@click.option(
-    "--a2a-protocol",
-    envvar=api.ENV_A2A_PROTOCOL,
-    type=click.Choice(["auto", "0.3", "1.0"]),
-    default="auto",
-    show_default=True,
-    help="A2A protocol; auto reads the agent card.",
-)
+@a2a_options
 def run_command(
     namespace: str,
     name: str,

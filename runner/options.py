@@ -1,0 +1,34 @@
+"""The A2A flags that `scheduledrun run` and `scheduledrun operator` share: same names, same
+environment variables, same defaults, so the chart, the CronJob and a person type them alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final, TypeVar
+
+import click
+
+from runner import api
+
+PROTOCOLS: Final = ("auto", "0.3", "1.0")
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def a2a_options(func: F) -> F:
+    """Add `--a2a-base-url` and `--a2a-protocol` (with their environment fallbacks)."""
+    func = click.option(
+        "--a2a-protocol",
+        envvar=api.ENV_A2A_PROTOCOL,
+        type=click.Choice(PROTOCOLS),
+        default="auto",
+        show_default=True,
+        help="A2A protocol: 0.3, 1.0, or auto (read the agent card).",
+    )(func)
+    return click.option(
+        "--a2a-base-url",
+        envvar=api.ENV_A2A_BASE_URL,
+        default=api.DEFAULT_A2A_BASE_URL,
+        show_default=True,
+        help="Base URL of kagent's A2A endpoints (agents at /api/a2a/{namespace}/{name}/).",
+    )(func)
