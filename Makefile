@@ -3,8 +3,8 @@
 
 # Build (or find cached) etcd, kube-apiserver, kube-controller-manager, kubectl and helm.
 binaries:
-	bash tests/controlplane/build.sh
+	bash devcluster/build.sh
 
 # Run the loopback control plane with the kubelet stand-in until Ctrl-C; prints export KUBECONFIG=...
 cluster: binaries
-	uv run --frozen scheduledrun cluster --kubelet $(if $(STATE_DIR),--state-dir $(STATE_DIR),)
+	uv run --frozen python -m devcluster --kubelet $(if $(STATE_DIR),--state-dir $(STATE_DIR),)

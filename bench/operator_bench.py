@@ -8,7 +8,7 @@ Prints:
 - API writes and CPU seconds of the operator during an idle minute (goal: none).
 
 Run: `uv run --frozen python -m bench.operator_bench [--count 1000] [--idle 60]`. It starts its
-own control plane through tests/controlplane (binaries from $SCHEDULEDRUN_BIN_DIR or build.sh).
+own control plane through devcluster (binaries from $SCHEDULEDRUN_BIN_DIR or build.sh).
 """
 
 from __future__ import annotations
@@ -25,12 +25,11 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from devcluster.cluster import ControlPlane, binaries
+from devcluster.operator import OperatorProcess
 from generator import render
 from generator.settings import OperatorSettings
 from runner import api
-from tests.controlplane.cluster import ControlPlane
-from tests.controlplane.fixtures import binaries
-from tests.integration.test_operator import OperatorProcess
 
 CONCURRENCY = 16  # requests in flight from the plain client, and from the bench creating objects
 # Never fires within the idle minute (only at midnight on January 1st): any write is the operator's.

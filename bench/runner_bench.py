@@ -1,6 +1,6 @@
 """Runner benchmark: what one `scheduledrun run` costs and how quickly it learns a task ended.
 
-Prints, against the real control plane (tests/controlplane) and the a2a-sdk test agents, with the
+Prints, against the real control plane (devcluster) and the a2a-sdk test agents, with the
 runner authenticating as a pod does (a ServiceAccount token folder and KUBERNETES_SERVICE_*):
 
 - cold start to the first byte the agent receives (the agent-card read), as a ratio to
@@ -12,7 +12,7 @@ runner authenticating as a pod does (a ServiceAccount token folder and KUBERNETE
 - requests per second to the agent while the runner waits (goal at most 1).
 
 Usage: `uv run --frozen python -m bench.runner_bench [--runs 10] [--task-ms 3000]`
-(binaries from $SCHEDULEDRUN_BIN_DIR, or tests/controlplane/build.sh's cache).
+(binaries from $SCHEDULEDRUN_BIN_DIR, or devcluster/build.sh's cache).
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from devcluster.agents import AgentServer, running
+from devcluster.cluster import ControlPlane, build_binaries
 from runner import api, history
-from tests.agentserver import AgentServer, running
-from tests.controlplane.cluster import ControlPlane, build_binaries
 
 SCHEDULEDRUN = str(Path(sys.executable).with_name("scheduledrun"))
 TIME = "/usr/bin/time"

@@ -18,7 +18,6 @@ SUBCOMMANDS: dict[str, str] = {
     "operator": "generator.cli_operator:operator_command",
     "trigger": "generator.cli_cluster:trigger_command",
     "history": "generator.cli_cluster:history_command",
-    "cluster": "tests.controlplane.cli:cluster_command",
 }
 
 
@@ -27,8 +26,7 @@ _OPERATOR_EXTRA = frozenset({"kopf", "kubernetes", "jinja2", "prometheus_client"
 
 
 def _present(target: str) -> bool:
-    """Whether the subcommand's top-level package is installed: `cluster` lives in the source
-    tree's tests/ and is absent from the wheel and the images."""
+    """Whether the subcommand's top-level package is installed (a wheel may lack one)."""
     return importlib.util.find_spec(target.partition(":")[0].split(".")[0]) is not None
 
 

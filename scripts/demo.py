@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
-from tests.controlplane.cluster import ControlPlane, build_binaries
-from tests.e2e.stack import Stack, eventually, sr_path
+from devcluster.cluster import ControlPlane, build_binaries
+from devcluster.stack import Stack, eventually, sr_path
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = REPO / "scripts" / "demo-scheduledrun.yaml"

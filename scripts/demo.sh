@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-bash tests/controlplane/build.sh >/dev/null
+bash devcluster/build.sh >/dev/null
 # The environment's python itself (not `uv run`), so Ctrl-C reaches one process, once.
 PYTHONPATH="$PWD" exec .venv/bin/python scripts/demo.py "$@"

@@ -12,7 +12,7 @@ echo "== mypy --strict"
 uv run --frozen mypy
 
 echo "== control plane binaries"
-bash tests/controlplane/build.sh
+bash devcluster/build.sh
 
 echo "== pytest"
 uv run --frozen pytest -q -p no:cacheprovider "$@"

@@ -1,3 +1,3 @@
-"""Shared pytest set-up: the control-plane fixtures live in tests/controlplane/fixtures.py."""
+"""Shared pytest set-up: the development cluster's fixtures live in tests/fixtures.py."""
 
-pytest_plugins = ["tests.controlplane.fixtures"]
+pytest_plugins = ["tests.fixtures"]

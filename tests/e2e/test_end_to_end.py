@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
+from devcluster.cluster import ControlPlane
+from devcluster.stack import Stack, eventually, sr_path
 from runner import api
-from tests.controlplane.cluster import ControlPlane
-from tests.e2e.stack import Stack, eventually, sr_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 

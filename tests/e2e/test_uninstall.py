@@ -9,9 +9,9 @@ import json
 
 import pytest
 
+from devcluster.cluster import ControlPlane
+from devcluster.stack import RELEASE, RELEASE_NAMESPACE, Stack, eventually
 from runner import api
-from tests.controlplane.cluster import ControlPlane
-from tests.e2e.stack import RELEASE, RELEASE_NAMESPACE, Stack, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from devcluster.cluster import ControlPlane
 from runner import api
-from tests.controlplane.cluster import ControlPlane
 
 pytestmark = pytest.mark.cluster
 

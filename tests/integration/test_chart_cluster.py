@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.controlplane.cluster import ControlPlane
+from devcluster.cluster import ControlPlane
 from tests.unit.test_chart import ALL_FEATURES
 from tests.unit.test_crd_schema import CHART_DIR
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.controlplane.cluster import ControlPlane
+from devcluster.cluster import ControlPlane
 from tests.unit.cron_cases import SCHEDULE_CASES, TIME_ZONE_CASES
 from tests.unit.test_crd_rules import SCHEDULES, violations
 from tests.unit.test_crd_schema import node_at

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.controlplane.accounts import service_account_kubeconfig
-from tests.controlplane.cluster import ControlPlane, free_port
+from devcluster.accounts import service_account_kubeconfig
+from devcluster.cluster import ControlPlane, free_port
 from tests.integration.test_chart_cluster import helm
 from tests.unit.test_crd_schema import CHART_DIR
 

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
+from devcluster import podspec
+from devcluster.cluster import ControlPlane, ControlPlaneError
+from devcluster.kubelet import KubeletStandIn
 from runner import api
-from tests.controlplane import podspec
-from tests.controlplane.cluster import ControlPlane, ControlPlaneError
-from tests.controlplane.kubelet import KubeletStandIn
 
 POD: dict[str, Any] = {
     "metadata": {

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from devcluster.cluster import ControlPlane
+from devcluster.kubelet import KubeletStandIn
 from runner import api
-from tests.controlplane.cluster import ControlPlane
-from tests.controlplane.kubelet import KubeletStandIn
 
 pytestmark = [
     pytest.mark.cluster,

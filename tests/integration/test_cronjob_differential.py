@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from devcluster.cluster import ControlPlane
 from generator.validate import validate_scheduledrun
 from runner import api
-from tests.controlplane.cluster import ControlPlane
 from tests.unit.cron_cases import SCHEDULE_CASES, TIME_ZONE_CASES
 
 pytestmark = pytest.mark.cluster

@@ -13,9 +13,6 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,74 +23,16 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from devcluster.cluster import ControlPlane
+from devcluster.operator import OperatorProcess
 from generator.cli_cluster import manual_job
 from runner import api, history
-from tests.controlplane.cluster import ControlPlane, free_port
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(600)]
 
 REPO = Path(__file__).resolve().parents[2]
 SR_PATH = f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{{ns}}/{api.PLURAL}"
 WAIT = 60.0  # a busy 2-core machine: most waits end in well under a second
-
-
-class OperatorProcess:
-    """`scheduledrun operator` in a subprocess, its log in a temp file."""
-
-    def __init__(self, plane: ControlPlane, *extra: str) -> None:
-        self.plane = plane
-        self.extra = extra
-        self.metrics_port = free_port()
-        self.health_port = free_port()
-        self.log = Path(tempfile.mkstemp(prefix="operator-", suffix=".log")[1])
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> OperatorProcess:
-        argv = [
-            str(Path(sys.executable).with_name("scheduledrun")),
-            "operator",
-            "--a2a-base-url", "http://127.0.0.1:9",
-            "--runner-image", "example.com/kagent-scheduledrun:test",
-            "--runner-cluster-role", "kagent-scheduledrun-runner",
-            "--metrics-port", str(self.metrics_port),
-            "--health-port", str(self.health_port),
-            *self.extra,
-        ]  # fmt: skip
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, env=self.plane.env, cwd=REPO
-            )
-        self.wait_healthy()
-        return self
-
-    def wait_healthy(self) -> None:
-        def healthy() -> bool:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise AssertionError(f"operator exited:\n{self.tail()}")
-            try:
-                url = f"http://127.0.0.1:{self.health_port}/healthz"
-                return httpx.get(url, timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        self.plane.wait_for("operator liveness", healthy, timeout=WAIT)
-
-    def metrics(self) -> str:
-        return httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).text
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
 @pytest.fixture

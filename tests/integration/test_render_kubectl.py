@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.controlplane.cluster import ControlPlane
+from devcluster.cluster import ControlPlane
 
 pytestmark = pytest.mark.cluster
 

@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
+from devcluster.agents import AgentServer, running
+from devcluster.cluster import ControlPlane
 from runner import api, history
-from tests.agentserver import AgentServer, running
-from tests.controlplane.cluster import ControlPlane
 
 pytestmark = pytest.mark.cluster
 

@@ -1,4 +1,4 @@
-"""runner.a2a against the official a2a-sdk server (tests/agentserver.py), in protocol 0.3 and 1.0.
+"""runner.a2a against the official a2a-sdk server (devcluster/agents.py), in protocol 0.3 and 1.0.
 
 Every call runs over the runner's http.client transport and over httpx's default one. Covers:
 the card, send/get/cancel/list/subscribe and every error class. What a state means for the
@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
+from devcluster.agents import AgentServer, running
 from runner import a2a
 from runner.a2a import A2AClient, Protocol, TaskView
 from runner.transport import StdlibTransport
-from tests.agentserver import AgentServer, running
 
 PROTOCOLS = [pytest.param("0.3", id="v0.3"), pytest.param("1.0", id="v1.0")]
 

@@ -1,4 +1,4 @@
-"""The Helm chart, rendered offline with the real `helm` binary (built by tests/controlplane).
+"""The Helm chart, rendered offline with the real `helm` binary (built by devcluster).
 
 Covers: `helm lint --strict`, what `helm template` renders with default values and with every
 optional feature on (charts/kagent-scheduledrun/ci/all-features-values.yaml), the RBAC rules
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.controlplane.fixtures import binaries
+from devcluster.cluster import binaries
 from tests.unit.test_crd_schema import CHART_DIR
 
 ALL_FEATURES = CHART_DIR / "ci" / "all-features-values.yaml"

@@ -17,9 +17,9 @@ import httpx
 import pytest
 import yaml
 
+from devcluster import pki
 from runner import api
 from runner.kube import ConfigError, Credentials, KubeClient, KubeError, load_credentials
-from tests.controlplane import pki
 
 
 @pytest.fixture(scope="module")

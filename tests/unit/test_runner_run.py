@@ -1,4 +1,4 @@
-"""runner.run.Run: the whole run against the real a2a-sdk agents (tests/agentserver.py) and an
+"""runner.run.Run: the whole run against the real a2a-sdk agents (devcluster/agents.py) and an
 in-memory Kubernetes API behind runner.kube's httpx client (merge patches, resourceVersion and
 409 Conflict, as the apiserver does them).
 
@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 import pytest
 
+from devcluster.agents import AgentServer, behaviour_of, running
 from runner import api, history, lifecycle
 from runner.a2a import A2AClient
 from runner.kube import Credentials, KubeClient
 from runner.run import Log, Run, Settings
-from tests.agentserver import AgentServer, behaviour_of, running
 
 NS, SR, JOB, UID = "team", "nightly", "nightly-29000000", "3f1f8a62-0000-4000-8000-000000000001"
 MESSAGE_ID, CONTEXT_ID = lifecycle.derive_ids(UID)

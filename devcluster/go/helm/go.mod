@@ -1,5 +1,5 @@
 // Module helm pins the helm client the tests build (see ../../build.sh).
-module github.com/kagent-scheduledrun/tests/controlplane/go/helm
+module github.com/kagent-scheduledrun/devcluster/go/helm
 
 go 1.24.0
 

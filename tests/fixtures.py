@@ -1,4 +1,4 @@
-"""pytest fixtures for the real control plane (loaded as a plugin by tests/conftest.py).
+"""pytest fixtures for the development cluster (loaded as a plugin by tests/conftest.py).
 
 - `control_plane` (session): etcd + kube-apiserver + kube-controller-manager on loopback, CRDs
   applied. Binaries come from $SCHEDULEDRUN_BIN_DIR, or from build.sh (a no-op once cached).
@@ -11,15 +11,13 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.controlplane.cluster import ControlPlane, build_binaries
-from tests.controlplane.kubelet import KubeletStandIn, default_commands
+from devcluster.cluster import ControlPlane, binaries
+from devcluster.kubelet import KubeletStandIn, default_commands
 
 # The label values a namespace needs for PodSecurity admission to enforce "restricted".
 RESTRICTED_LABELS = {
@@ -33,11 +31,6 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "kubelet_commands(mapping): extra command -> local program entries for the kubelet",
     )
-
-
-def binaries() -> Path:
-    given = os.environ.get("SCHEDULEDRUN_BIN_DIR")
-    return Path(given) if given else build_binaries()
 
 
 @pytest.fixture(scope="session")

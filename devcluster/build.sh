@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the real control-plane binaries the cluster tests run (etcd, kube-apiserver,
-# kube-controller-manager, kubectl, helm) from the Go modules pinned under go/, into a cache
+# kube-controller-manager, kube-scheduler, kubelet, kubectl, helm) from the Go modules pinned under go/, into a cache
 # folder outside git keyed by the hash of those go.mod/go.sum files. Reuses a complete folder.
 # Prints the folder holding the binaries as its last line of output.
 set -euo pipefail
@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache_root="${SCHEDULEDRUN_BIN_CACHE:-$HOME/.cache/kagent-scheduledrun}/bin"
 # Bump when the build recipe below changes in a way the go.mod/go.sum files do not show.
-recipe="recipe-3"
+recipe="recipe-4"
 key="$(cd "$here/go" && { echo "$recipe"; cat kube/go.mod kube/go.sum etcd/go.mod etcd/go.sum helm/go.mod helm/go.sum; } | sha256sum | cut -c1-16)"
 out="$cache_root/$key"
 
@@ -43,7 +43,8 @@ start=$(date +%s)
 build etcd "" go.etcd.io/etcd/server/v3
 mv "$work/server" "$work/etcd"
 build kube "$version_flags" k8s.io/kubernetes/cmd/kube-apiserver \
-    k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
+    k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet
 helm_version="$(cd "$here/go/helm" && go list -m -f '{{.Version}}' helm.sh/helm/v3)"
 client_minor="$(cd "$here/go/helm" && go list -m -f '{{.Version}}' k8s.io/client-go | cut -d. -f2)"
 # Helm's own Makefile sets these; without them `helm version` says v3.19 and offline

@@ -24,11 +24,11 @@ from typing import Any
 
 import httpx
 
+from devcluster.accounts import service_account_kubeconfig
+from devcluster.agents import AgentServer
+from devcluster.cluster import ControlPlane, free_port
+from devcluster.kubelet import KubeletStandIn
 from runner import api
-from tests.agentserver import AgentServer
-from tests.controlplane.accounts import service_account_kubeconfig
-from tests.controlplane.cluster import ControlPlane, free_port
-from tests.controlplane.kubelet import KubeletStandIn
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "kagent-scheduledrun"

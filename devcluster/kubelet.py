@@ -7,7 +7,7 @@ podFailurePolicy act on genuine exit codes.
 It runs nothing but pods labelled app.kubernetes.io/component=scheduledrun-runner, and only the
 programs in its command map (`scheduledrun` -> this venv's `scheduledrun` script by default).
 
-Standalone, for the demo: `python -m tests.controlplane.kubelet --kubeconfig PATH`.
+Standalone, for the demo: `python -m devcluster.kubelet --kubeconfig PATH`.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ import click
 import httpx
 import yaml
 
+from devcluster import podspec
 from runner import api
-from tests.controlplane import podspec
 
 RUNNER_SELECTOR = f"{api.LABEL_COMPONENT}={api.COMPONENT_RUNNER}"
 # A watch is re-opened this often even when quiet, so a dead connection is noticed.
@@ -587,7 +587,7 @@ def _from_kubeconfig(path: Path) -> tuple[str, ssl.SSLContext, Path]:
     "--kubeconfig",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     required=True,
-    help="Admin kubeconfig written by `scheduledrun cluster` (client-certificate files).",
+    help="Admin kubeconfig written by `python -m devcluster` (client-certificate files).",
 )
 def main(kubeconfig: Path) -> None:
     """Run the kubelet stand-in against a control plane until Ctrl-C."""

@@ -31,7 +31,7 @@ instant each task reached a terminal state in `AgentServer.finished`: the tests 
 "at most once" and the benchmark measures latency from these.
 
 Use `with AgentServer() as server:` (uvicorn in a background thread on a free loopback port) or
-`python -m tests.agentserver --port P`.
+`python -m devcluster.agents --port P`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 // Module etcd pins the etcd server the tests build (see ../../build.sh); 3.6.4 is the version k8s.io/kubernetes v1.34.4 requires.
-module github.com/kagent-scheduledrun/tests/controlplane/go/etcd
+module github.com/kagent-scheduledrun/devcluster/go/etcd
 
 go 1.24.0
 

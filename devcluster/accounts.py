@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.controlplane.cluster import ControlPlane
+from devcluster.cluster import ControlPlane
 
 
 def service_account_kubeconfig(

@@ -3,7 +3,7 @@ as local processes, built from their Go modules by build.sh.
 
 Everything this project does happens through the API server, the CronJob controller and the Job
 controller, so the tests run against the real ones rather than a mock of our assumptions. There is
-no kubelet and no scheduler: tests/controlplane/kubelet.py stands in for both, for runner pods only.
+no kubelet and no scheduler: devcluster/kubelet.py stands in for both, for runner pods only.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.controlplane import pki
+from devcluster import pki
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = Path(__file__).with_name("build.sh")
@@ -411,3 +411,9 @@ class ControlPlane:
     def logs(self) -> Iterator[tuple[str, Path]]:
         for component in self.components:
             yield component.name, component.log
+
+
+def binaries() -> Path:
+    """The folder of built binaries: $SCHEDULEDRUN_BIN_DIR when set, else build.sh's cache."""
+    given = os.environ.get("SCHEDULEDRUN_BIN_DIR")
+    return Path(given) if given else build_binaries()

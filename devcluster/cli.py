@@ -1,4 +1,4 @@
-"""`scheduledrun cluster`: the tests' control plane, standalone, for the demo and for poking at.
+"""`python -m devcluster`: the development cluster, standalone, for the demo and for poking at.
 
 Starts etcd, kube-apiserver and kube-controller-manager on loopback (optionally the kubelet
 stand-in), prints how to point kubectl and helm at them, and stops everything on Ctrl-C.
@@ -14,8 +14,8 @@ from types import FrameType
 
 import click
 
-from tests.controlplane.cluster import ControlPlane, ControlPlaneError, build_binaries
-from tests.controlplane.kubelet import KubeletStandIn
+from devcluster.cluster import ControlPlane, ControlPlaneError, build_binaries
+from devcluster.kubelet import KubeletStandIn
 
 # Marks a state folder as ours, so a re-run may clear it and nothing else is ever wiped.
 STATE_MARKER = ".scheduledrun-cluster"
@@ -26,11 +26,11 @@ def prepare_state_dir(folder: Path) -> None:
     if folder.exists() and any(folder.iterdir()):
         if not (folder / STATE_MARKER).exists():
             raise click.ClickException(
-                f"{folder} is not empty and was not made by `scheduledrun cluster`"
+                f"{folder} is not empty and was not made by `python -m devcluster`"
             )
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / STATE_MARKER).write_text("state of `scheduledrun cluster`; cleared on the next run\n")
+    (folder / STATE_MARKER).write_text("state of `python -m devcluster`; cleared on the next run\n")
 
 
 @click.command()
