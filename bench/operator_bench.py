@@ -28,7 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from devcluster.cluster import ControlPlane, binaries
 from devcluster.operator import OperatorProcess
 from generator import render
-from generator.settings import OperatorSettings
+from generator.config import OperatorConfig
 from runner import api
 
 CONCURRENCY = 16  # requests in flight from the plain client, and from the bench creating objects
@@ -91,7 +91,7 @@ def baseline(plane: ControlPlane, namespace: str, count: int, apply: bool = Fals
         created[i] = response.json()
 
     in_parallel(plane, create_sr, count)  # set-up, not timed
-    settings = OperatorSettings()
+    settings = OperatorConfig()
 
     def cronjob_and_status(client: httpx.Client, i: int) -> None:
         cronjob = render.render_cronjob(created[i], settings)

@@ -68,7 +68,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-PATH_KINDS = {"Agent": "a2a", "SandboxAgent": "a2a-sandboxes"}
+from runner import api
 
 # The SDK logs every JSON-RPC error it answers (a runner subscribing to a finished task gets one
 # by design); the tests assert on outcomes, so keep their output to real problems.
@@ -302,7 +302,7 @@ def build_app(shared: _Shared, base_url: Callable[[], str]) -> ASGIApp:
         return JSONResponse(agent_card_to_dict(agent_card(base_url(), path, name)))
 
     routes: list[Route] = []
-    for segment in PATH_KINDS.values():
+    for segment in (target.a2a_segment for target in api.TARGET_KINDS.values()):
         prefix = f"/api/{segment}/{{namespace}}/{{name}}"
         routes += [
             Route(f"{prefix}/", rpc, methods=["POST"]),
@@ -335,7 +335,7 @@ class AgentServer:
 
     def url(self, namespace: str, name: str, kind: str = "Agent") -> str:
         """The A2A endpoint of one agent, as the runner addresses it."""
-        return f"{self.base_url}/api/{PATH_KINDS[kind]}/{namespace}/{name}/"
+        return f"{self.base_url}/api/{api.TARGET_KINDS[kind].a2a_segment}/{namespace}/{name}/"
 
     def start(self) -> AgentServer:
         self._thread = threading.Thread(

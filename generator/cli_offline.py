@@ -18,10 +18,10 @@ from typing import Any, Final
 import click
 import yaml
 
+from generator.config import OperatorConfig
 from generator.cron import CronError, load_time_zone, next_fire_times
 from generator.manifests import STDIN, Document, ManifestError, read_source
 from generator.render import RenderError, render_cronjob
-from generator.settings import OperatorSettings
 from generator.validate import Problem, validate_scheduledrun
 from runner import api
 
@@ -29,7 +29,7 @@ EXIT_OK: Final = 0
 EXIT_INVALID: Final = 1
 EXIT_INPUT: Final = 2
 
-_DEFAULTS = OperatorSettings()
+_DEFAULTS = OperatorConfig()
 
 
 def _is_scheduledrun(doc: Document) -> bool:

@@ -17,9 +17,9 @@ PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 
 
 def _settings(options: dict[str, Any]) -> Any:
-    from generator.settings import OperatorSettings
+    from generator.config import OperatorConfig
 
-    return OperatorSettings(
+    return OperatorConfig(
         runner_image=options["runner_image"],
         image_pull_policy=options["runner_image_pull_policy"],
         a2a_base_url=options["a2a_base_url"],
@@ -121,8 +121,8 @@ def operator_command(**options: Any) -> None:
     import kopf
 
     from generator import handlers  # noqa: F401  (registers the handlers)
-    from generator.runtime import Options
-    from generator.settings import DEFAULT_RUNNER_IMAGE
+    from generator.config import DEFAULT_RUNNER_IMAGE
+    from generator.controller import Options
 
     options["runner_image"] = options["runner_image"] or DEFAULT_RUNNER_IMAGE
     _configure_logging(options["log_format"], options["log_level"])

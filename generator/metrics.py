@@ -18,6 +18,7 @@ from typing import Any, Final
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from runner import history
+from runner.api import ObjectKey
 
 DISPATCH_SUCCEEDED: Final = "success"
 DISPATCH_FAILED: Final = "failure"
@@ -26,8 +27,6 @@ DISPATCH_FAILED: Final = "failure"
 RUN_BUCKETS: Final = (1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 # From the tick to the runner's start: pod scheduling and start-up, normally seconds.
 DISPATCH_BUCKETS: Final = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
-
-Key = tuple[str, str]
 
 
 class Metrics:
@@ -120,10 +119,10 @@ class RunCounter:
 
     metrics: Metrics
     started: datetime
-    seen: dict[Key, frozenset[str]] = field(default_factory=dict)
-    active_keys: set[Key] = field(default_factory=set)
+    seen: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)
+    active_keys: set[ObjectKey] = field(default_factory=set)
 
-    def observe(self, key: Key, run_history: Sequence[Mapping[str, Any]]) -> int:
+    def observe(self, key: ObjectKey, run_history: Sequence[Mapping[str, Any]]) -> int:
         """Count the newly finished runs of one ScheduledRun; returns how many were counted."""
         fresh = newly_finished(run_history, self.seen.get(key, frozenset()), self.started)
         namespace, name = key
@@ -150,14 +149,14 @@ class RunCounter:
             self.seen.pop(key, None)
         return len(fresh)
 
-    def set_active(self, key: Key, active: bool) -> None:
+    def set_active(self, key: ObjectKey, active: bool) -> None:
         if active:
             self.active_keys.add(key)
         else:
             self.active_keys.discard(key)
         self.metrics.active.set(len(self.active_keys))
 
-    def forget(self, key: Key) -> None:
+    def forget(self, key: ObjectKey) -> None:
         """The ScheduledRun is gone: drop its memory (its counters keep their totals)."""
         self.seen.pop(key, None)
         self.set_active(key, False)

@@ -20,14 +20,14 @@ from typing import Any, Final
 
 import jinja2
 
-from generator.settings import OperatorSettings
+from generator.config import OperatorConfig
 from runner import api
 from runner.duration import parse_duration
 
 __all__ = [
     "CRONJOB_NAME_MAX",
     "LABEL_VALUE_MAX",
-    "OperatorSettings",
+    "OperatorConfig",
     "RenderError",
     "cronjob_name",
     "label_value",
@@ -104,7 +104,7 @@ def _template() -> jinja2.Template:
     return env.from_string(_template_text())
 
 
-def _spec_context(spec: Mapping[str, Any], settings: OperatorSettings) -> dict[str, Any]:
+def _spec_context(spec: Mapping[str, Any], settings: OperatorConfig) -> dict[str, Any]:
     try:
         timeout = parse_duration(str(spec.get("timeout") or api.DEFAULT_TIMEOUT))
     except ValueError as exc:
@@ -123,7 +123,7 @@ def _spec_context(spec: Mapping[str, Any], settings: OperatorSettings) -> dict[s
     }
 
 
-def _context(sr: Mapping[str, Any], settings: OperatorSettings) -> dict[str, Any]:
+def _context(sr: Mapping[str, Any], settings: OperatorConfig) -> dict[str, Any]:
     meta = sr.get("metadata") or {}
     name = meta.get("name")
     namespace = meta.get("namespace")
@@ -158,12 +158,12 @@ def _context(sr: Mapping[str, Any], settings: OperatorSettings) -> dict[str, Any
     }
 
 
-def render_cronjob_text(sr: Mapping[str, Any], settings: OperatorSettings) -> str:
+def render_cronjob_text(sr: Mapping[str, Any], settings: OperatorConfig) -> str:
     """The template's JSON text for this ScheduledRun (what `render_cronjob` parses)."""
     return _template().render(_context(sr, settings))
 
 
-def render_cronjob(sr: Mapping[str, Any], settings: OperatorSettings) -> dict[str, Any]:
+def render_cronjob(sr: Mapping[str, Any], settings: OperatorConfig) -> dict[str, Any]:
     """The CronJob (a plain dict) the operator applies for this ScheduledRun. The object must
     carry metadata.name and metadata.namespace; without metadata.uid (a file that was never
     applied) the owner reference is left out, since one with a made-up uid would have the garbage

@@ -20,7 +20,6 @@ from runner.duration import parse_duration
 __all__ = [
     "CONCURRENCY_POLICIES",
     "PROMPT_MAX_CHARS",
-    "TARGET_KINDS",
     "Problem",
     "validate_scheduledrun",
     "validate_spec",
@@ -32,7 +31,6 @@ INVALID_TIME_ZONE: Final = "InvalidTimeZone"
 INVALID_TARGET_REF: Final = "InvalidTargetRef"
 INVALID_SPEC: Final = "InvalidSpec"
 
-TARGET_KINDS: Final = ("Agent", "SandboxAgent")
 CONCURRENCY_POLICIES: Final = ("Allow", "Forbid", "Replace")
 PROMPT_MAX_CHARS: Final = 32768
 MIN_STARTING_DEADLINE_SECONDS: Final = 10  # the CronJob controller syncs about every 10 s
@@ -211,11 +209,11 @@ def _target_ref_problems(ref: object) -> list[Problem]:
             )
         )
     kind = ref.get("kind")
-    if kind not in TARGET_KINDS:
+    if kind not in api.TARGET_KINDS:
         shown = "required" if kind is None else f"{kind!r} is not supported"
         problems.append(
             Problem(
-                INVALID_TARGET_REF, f"{where}.kind", f"{shown}: use {' or '.join(TARGET_KINDS)}"
+                INVALID_TARGET_REF, f"{where}.kind", f"{shown}: use {' or '.join(api.TARGET_KINDS)}"
             )
         )
     target = ref.get("name")

@@ -5,7 +5,7 @@ One place for every string that two components must agree on, so a rename cannot
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 GROUP: Final = "kagent.dev"
 VERSION: Final = "v1alpha2"
@@ -36,6 +36,23 @@ ENV_SERVICEACCOUNT_DIR: Final = "SCHEDULEDRUN_SERVICEACCOUNT_DIR"
 DEFAULT_SERVICEACCOUNT_DIR: Final = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 DEFAULT_A2A_BASE_URL: Final = "http://kagent-controller.kagent.svc:8083"
+
+# What a ScheduledRun may target: kagent's agent kinds, in its API group, same namespace only.
+TARGET_GROUP: Final = "kagent.dev"
+TARGET_VERSION: Final = "v1alpha2"
+
+
+class TargetKind(NamedTuple):
+    plural: str  # the resource in the Kubernetes API
+    a2a_segment: str  # kagent serves its A2A endpoint at /api/{a2a_segment}/{namespace}/{name}/
+
+
+TARGET_KINDS: Final[dict[str, TargetKind]] = {
+    "Agent": TargetKind("agents", "a2a"),
+    "SandboxAgent": TargetKind("sandboxagents", "a2a-sandboxes"),
+}
+
+ObjectKey = tuple[str, str]  # namespace, name: how the operator keys what it keeps per object
 
 RunStatus = Literal["Pending", "Succeeded", "Failed", "Timeout", "DispatchFailed"]
 Trigger = Literal["Scheduled", "Manual"]

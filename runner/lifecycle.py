@@ -17,7 +17,6 @@ from runner.a2a import A2AError, BadAnswer, NoAnswer, RpcError, TaskView, Unreac
 # Fixed namespace for uuid5: the same Job uid always gives the same ids, on any machine.
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://kagent.dev/scheduledrun")
 
-AGENT_PATHS = {"Agent": "a2a", "SandboxAgent": "a2a-sandboxes"}
 
 Step = Literal["start", "done", "follow", "resolve"]
 
@@ -52,11 +51,11 @@ def scheduled_time_of(annotations: Mapping[str, str], trigger: api.Trigger) -> d
 
 def agent_url(base_url: str, kind: str, namespace: str, name: str) -> str:
     """kagent's A2A address of an Agent or SandboxAgent."""
-    if kind not in AGENT_PATHS:
+    if kind not in api.TARGET_KINDS:
         raise ValueError(f"targetRef.kind {kind!r} is not Agent or SandboxAgent")
     if not name:
         raise ValueError("targetRef.name is empty")
-    return f"{base_url.rstrip('/')}/api/{AGENT_PATHS[kind]}/{namespace}/{name}/"
+    return f"{base_url.rstrip('/')}/api/{api.TARGET_KINDS[kind].a2a_segment}/{namespace}/{name}/"
 
 
 def step_for(entry: Mapping[str, Any] | None) -> Step:

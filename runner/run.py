@@ -94,7 +94,7 @@ class Run:
         now: Callable[[], datetime] = _now,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.s = settings
+        self.settings = settings
         self.kube = kube
         self.log = log
         self.now = now
@@ -109,20 +109,25 @@ class Run:
     # --- the whole run -----------------------------------------------------------------------
 
     def execute(self) -> int:
-        sr = self.kube.get_scheduledrun(self.s.namespace, self.s.name)
+        sr = self.kube.get_scheduledrun(self.settings.namespace, self.settings.name)
         job = self._read_job()
-        found = history.find((sr.get("status") or {}).get("runHistory") or [], self.s.job_name)
+        found = history.find(
+            (sr.get("status") or {}).get("runHistory") or [], self.settings.job_name
+        )
         step: str = lifecycle.step_for(found)
         self.log("read", resume=step, entry=found)
         if step == "done":
             assert found is not None
             return lifecycle.exit_code(found["status"])
         metadata = job.get("metadata") or {}
-        self.job_uid = self.s.job_uid or metadata.get("uid")
+        self.job_uid = self.settings.job_uid or metadata.get("uid")
         annotations = metadata.get("annotations") or {}
         trigger = lifecycle.trigger_of(annotations)
         pending = found or history.new_pending(
-            self.s.job_name, trigger, lifecycle.scheduled_time_of(annotations, trigger), self.now()
+            self.settings.job_name,
+            trigger,
+            lifecycle.scheduled_time_of(annotations, trigger),
+            self.now(),
         )
         try:
             spec = self._read_spec(sr)
@@ -153,7 +158,7 @@ class Run:
 
     def _read_job(self) -> dict[str, Any]:
         try:
-            return self.kube.get_job(self.s.namespace, self.s.job_name)
+            return self.kube.get_job(self.settings.namespace, self.settings.job_name)
         except KubeError as exc:
             if exc.status_code not in (403, 404):
                 raise
@@ -169,9 +174,9 @@ class Run:
         self.max_history = int(spec.get("maxRunHistory") or api.DEFAULT_MAX_RUN_HISTORY)
         target = spec.get("targetRef") or {}
         url = lifecycle.agent_url(
-            self.s.a2a_base_url,
+            self.settings.a2a_base_url,
             str(target.get("kind") or ""),
-            self.s.namespace,
+            self.settings.namespace,
             str(target.get("name") or ""),
         )
         return {"prompt": prompt, "url": url}
@@ -186,7 +191,9 @@ class Run:
                 return None  # another runner of this Job recorded it first: follow theirs
             return history.record(status, pending, self.max_history)
 
-        stored = self.kube.update_status(self.s.namespace, self.s.name, add, current=sr)
+        stored = self.kube.update_status(
+            self.settings.namespace, self.settings.name, add, current=sr
+        )
         entry = history.find((stored.get("status") or {}).get("runHistory") or [], pending["id"])
         if entry is None:
             self.log(
@@ -201,8 +208,8 @@ class Run:
     def _save(self, entry: dict[str, Any]) -> None:
         self.entry = entry
         self.kube.update_status(
-            self.s.namespace,
-            self.s.name,
+            self.settings.namespace,
+            self.settings.name,
             lambda status: history.record(status, entry, self.max_history),
         )
 
@@ -211,8 +218,8 @@ class Run:
     ) -> int:
         final = history.finished(entry, outcome.status, outcome.message, self.now())
         self.kube.update_status(
-            self.s.namespace,
-            self.s.name,
+            self.settings.namespace,
+            self.settings.name,
             lambda status: history.record(status, final, self.max_history),
             current=sr,
         )
@@ -225,7 +232,7 @@ class Run:
         return (self.deadline - self.now()).total_seconds()
 
     def _request_timeout(self) -> float:
-        return max(0.1, min(self.s.request_timeout, self._remaining()))
+        return max(0.1, min(self.settings.request_timeout, self._remaining()))
 
     def _drive(self, client: A2AClient, step: str, prompt: str) -> Outcome:
         if step == "send":
@@ -238,8 +245,8 @@ class Run:
 
     def _discover(self, http: httpx.Client, url: str, persistent: bool) -> AgentInfo:
         """Protocol and streaming from the agent card (protocol fixed by setting, if set)."""
-        fixed = _FIXED_PROTOCOLS.get(self.s.a2a_protocol)
-        delays = lifecycle.backoff_delays(*self.s.dispatch_backoff)
+        fixed = _FIXED_PROTOCOLS.get(self.settings.a2a_protocol)
+        delays = lifecycle.backoff_delays(*self.settings.dispatch_backoff)
         attempt = 0
         while True:
             attempt += 1
@@ -261,7 +268,7 @@ class Run:
                 self.log("card", protocol=fixed, streaming=False, note=str(error))
                 return AgentInfo(fixed, False)
             self.log("card-failed", error=str(error), attempt=attempt)
-            if not persistent and attempt >= self.s.dispatch_attempts:
+            if not persistent and attempt >= self.settings.dispatch_attempts:
                 raise Finished(Outcome("DispatchFailed", f"{error} (after {attempt} attempts)"))
             self._pause(next(delays), f"agent unreachable until the deadline: {error}")
 
@@ -273,14 +280,16 @@ class Run:
 
     def _send(self, client: A2AClient, prompt: str) -> TaskView:
         message_id, context_id = lifecycle.derive_ids(self._job_uid())
-        delays = lifecycle.backoff_delays(*self.s.dispatch_backoff)
+        delays = lifecycle.backoff_delays(*self.settings.dispatch_backoff)
         attempt = 0
         while True:
             attempt += 1
             try:
                 view = client.send(prompt, message_id, context_id, self._request_timeout())
             except A2AError as exc:
-                verdict = lifecycle.judge_dispatch_error(exc, attempt, self.s.dispatch_attempts)
+                verdict = lifecycle.judge_dispatch_error(
+                    exc, attempt, self.settings.dispatch_attempts
+                )
                 self.log("send-failed", error=str(exc), attempt=attempt, retry=verdict.retry)
                 if not verdict.retry:
                     assert verdict.outcome is not None
@@ -300,7 +309,9 @@ class Run:
         if self.job_uid:
             return str(self.job_uid)
         raise Finished(
-            Outcome("DispatchFailed", f"no uid for Job {self.s.job_name}: set {api.ENV_JOB_UID}")
+            Outcome(
+                "DispatchFailed", f"no uid for Job {self.settings.job_name}: set {api.ENV_JOB_UID}"
+            )
         )
 
     def _record_ids(self, view: TaskView, context_id: str) -> TaskView:
@@ -376,7 +387,7 @@ class Run:
                 return self._cancel(client, task_id)
             if self.info.streaming and stream_failures < 3:
                 try:
-                    idle = min(self.s.stream_idle, self._remaining())
+                    idle = min(self.settings.stream_idle, self._remaining())
                     until = time.monotonic() + self._remaining()
                     for event in client.subscribe(task_id, idle, until):
                         view = event
@@ -402,7 +413,7 @@ class Run:
         view = None
         if note.startswith("cancelling"):  # the cancel was refused: maybe the task just ended
             try:
-                view = client.get(task_id, min(10.0, self.s.request_timeout))
+                view = client.get(task_id, min(10.0, self.settings.request_timeout))
             except A2AError:
                 view = None
         finished = lifecycle.outcome_of(view) if view is not None else None
@@ -410,7 +421,7 @@ class Run:
 
     def _cancel_note(self, client: A2AClient, task_id: str) -> str:
         try:
-            view = client.cancel(task_id, min(10.0, self.s.request_timeout))
+            view = client.cancel(task_id, min(10.0, self.settings.request_timeout))
         except A2AError as exc:
             self.log("cancel", task=task_id, error=str(exc))
             return f"cancelling the task failed: {exc}"

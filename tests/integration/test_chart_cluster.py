@@ -350,14 +350,14 @@ def rendered_runner_pod(
 ) -> dict[str, Any]:
     """The runner pod the operator would create from the chart's own operator arguments."""
     from generator.cli_operator import operator_command
+    from generator.config import OperatorConfig
     from generator.render import render_cronjob
-    from generator.settings import OperatorSettings
 
     docs = yaml.safe_load_all(template(control_plane, release, namespace))
     deployment = next(d for d in docs if d and d["kind"] == "Deployment")
     args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
     params = operator_command.make_context("operator", list(args)).params
-    settings = OperatorSettings(
+    settings = OperatorConfig(
         runner_image=params["runner_image"],
         image_pull_policy=params["runner_image_pull_policy"],
         a2a_base_url=params["a2a_base_url"],

@@ -3,7 +3,7 @@
 Covers: the CRDs (chart's ScheduledRun, test Agent/SandboxAgent) are served; helm and kubectl are
 built; a start that fails shows the component's own log and leaves nothing behind; a full start
 and stop leaves no process or folder; the stand-in runs only runner pods, refuses unmapped
-programs like a runtime would, and resolves the downward API (pure part, table-driven).
+programs like a controller would, and resolves the downward API (pure part, table-driven).
 """
 
 from __future__ import annotations

@@ -241,7 +241,7 @@ def test_deployment_args_parse_as_the_operator_command(
 
 
 def test_default_runner_image_is_the_operators_default(default_docs: list[dict[str, Any]]) -> None:
-    from generator.settings import DEFAULT_RUNNER_IMAGE
+    from generator.config import DEFAULT_RUNNER_IMAGE
 
     args = operator_container(default_docs)["args"]
     assert f"--runner-image={DEFAULT_RUNNER_IMAGE}" in args

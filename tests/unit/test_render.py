@@ -15,7 +15,7 @@ import pytest
 
 from generator.render import (
     CRONJOB_NAME_MAX,
-    OperatorSettings,
+    OperatorConfig,
     RenderError,
     cronjob_name,
     label_value,
@@ -246,7 +246,7 @@ VALUE_CASES = [
 @pytest.mark.parametrize(("sr", "path", "expected"), VALUE_CASES)
 def test_rendered_value(sr: dict[str, Any], path: str, expected: Any) -> None:
     # Paths split on dots, so the two annotation keys holding dots are looked up whole.
-    cronjob = render_cronjob(sr, OperatorSettings())
+    cronjob = render_cronjob(sr, OperatorConfig())
     if path.startswith("metadata.annotations."):
         assert (
             cronjob["metadata"]["annotations"][path.removeprefix("metadata.annotations.")]
@@ -271,7 +271,7 @@ ABSENT_CASES = [
 
 @pytest.mark.parametrize(("sr", "path"), ABSENT_CASES)
 def test_rendered_field_absent(sr: dict[str, Any], path: str) -> None:
-    cronjob = render_cronjob(sr, OperatorSettings())
+    cronjob = render_cronjob(sr, OperatorConfig())
     if path.startswith("metadata.annotations."):
         assert path.removeprefix("metadata.annotations.") not in cronjob["metadata"]["annotations"]
     else:
@@ -287,7 +287,7 @@ def test_rendered_field_absent(sr: dict[str, Any], path: str) -> None:
     ],
 )
 def test_labels_on_cronjob_job_and_pod(path: str) -> None:
-    assert at(render_cronjob(scheduledrun(), OperatorSettings()), path) == {
+    assert at(render_cronjob(scheduledrun(), OperatorConfig()), path) == {
         api.LABEL_SCHEDULEDRUN: "nightly-report",
         "app.kubernetes.io/name": "kagent-scheduledrun",
         api.LABEL_COMPONENT: api.COMPONENT_RUNNER,
@@ -297,7 +297,7 @@ def test_labels_on_cronjob_job_and_pod(path: str) -> None:
 
 
 def test_env_gives_the_runner_its_job_pod_and_agent_address() -> None:
-    settings = OperatorSettings(a2a_base_url="http://a2a.example:9000", a2a_protocol="1.0")
+    settings = OperatorConfig(a2a_base_url="http://a2a.example:9000", a2a_protocol="1.0")
     assert env_of(render_cronjob(scheduledrun(), settings)) == {
         api.ENV_JOB_NAME: {
             "fieldRef": {"fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}
@@ -313,43 +313,43 @@ def test_env_gives_the_runner_its_job_pod_and_agent_address() -> None:
 
 SETTINGS_CASES = [
     pytest.param(
-        OperatorSettings(runner_image="reg.local/runner:dev"),
+        OperatorConfig(runner_image="reg.local/runner:dev"),
         f"{CONTAINER}.image",
         "reg.local/runner:dev",
         id="runner-image",
     ),
     pytest.param(
-        OperatorSettings(image_pull_policy="Always"),
+        OperatorConfig(image_pull_policy="Always"),
         f"{CONTAINER}.imagePullPolicy",
         "Always",
         id="pull-policy",
     ),
     pytest.param(
-        OperatorSettings(runner_service_account="sa-x"),
+        OperatorConfig(runner_service_account="sa-x"),
         f"{POD}.serviceAccountName",
         "sa-x",
         id="service-account",
     ),
     pytest.param(
-        OperatorSettings(deadline_grace_seconds=0),
+        OperatorConfig(deadline_grace_seconds=0),
         "spec.jobTemplate.spec.activeDeadlineSeconds",
         900,
         id="grace-zero",
     ),
     pytest.param(
-        OperatorSettings(backoff_limit=0),
+        OperatorConfig(backoff_limit=0),
         "spec.jobTemplate.spec.backoffLimit",
         0,
         id="backoff-zero",
     ),
     pytest.param(
-        OperatorSettings(ttl_seconds_after_finished=60),
+        OperatorConfig(ttl_seconds_after_finished=60),
         "spec.jobTemplate.spec.ttlSecondsAfterFinished",
         60,
         id="ttl",
     ),
     pytest.param(
-        OperatorSettings(memory_limit="128Mi"),
+        OperatorConfig(memory_limit="128Mi"),
         f"{CONTAINER}.resources.limits.memory",
         "128Mi",
         id="memory-limit",
@@ -358,18 +358,18 @@ SETTINGS_CASES = [
 
 
 @pytest.mark.parametrize(("settings", "path", "expected"), SETTINGS_CASES)
-def test_settings_reach_the_cronjob(settings: OperatorSettings, path: str, expected: Any) -> None:
+def test_settings_reach_the_cronjob(settings: OperatorConfig, path: str, expected: Any) -> None:
     assert at(render_cronjob(scheduledrun(), settings), path) == expected
 
 
 def test_prompt_is_not_copied_into_the_cronjob() -> None:
     prompt = "Unique prompt text 7f3a: do not copy me"
-    assert prompt not in repr(render_cronjob(scheduledrun(prompt=prompt), OperatorSettings()))
+    assert prompt not in repr(render_cronjob(scheduledrun(prompt=prompt), OperatorConfig()))
 
 
 def test_rendering_is_pure() -> None:
     sr = scheduledrun(timeZone="Asia/Tokyo", startingDeadlineSeconds=30)
-    assert render_cronjob(sr, OperatorSettings()) == render_cronjob(sr, OperatorSettings())
+    assert render_cronjob(sr, OperatorConfig()) == render_cronjob(sr, OperatorConfig())
 
 
 @pytest.mark.parametrize(
@@ -391,7 +391,7 @@ def test_rendering_is_pure() -> None:
 )
 def test_unrenderable_object_raises_render_error(sr: dict[str, Any], message: str) -> None:
     with pytest.raises(RenderError, match=re.escape(message)):
-        render_cronjob(sr, OperatorSettings())
+        render_cronjob(sr, OperatorConfig())
 
 
 def _with_suffix(length: int, char: str = "b") -> str:
@@ -447,7 +447,7 @@ def test_long_names_sharing_a_prefix_get_different_names_and_labels() -> None:
 def test_label_of_253_character_name_is_rendered_hashed() -> None:
     name = ("n" * 60 + ".") * 4 + "n" * 9
     assert len(name) == 253
-    cronjob = render_cronjob(scheduledrun(name), OperatorSettings())
+    cronjob = render_cronjob(scheduledrun(name), OperatorConfig())
     assert cronjob["metadata"]["labels"][api.LABEL_SCHEDULEDRUN] == label_value(name)
     assert len(label_value(name)) <= 63
 

@@ -17,7 +17,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from generator.render import (
-    OperatorSettings,
+    OperatorConfig,
     cronjob_name,
     label_value,
     render_cronjob,
@@ -87,7 +87,7 @@ def leaves(obj: Any) -> list[Any]:
 
 REFERENCE = render_cronjob(
     scheduledrun("ref", "ns", "uid", "agent", "prompt"),
-    OperatorSettings(runner_image="img", a2a_base_url="http://x"),
+    OperatorConfig(runner_image="img", a2a_base_url="http://x"),
 )
 
 
@@ -105,7 +105,7 @@ def test_user_text_never_becomes_structure(
     name: str, namespace: str, uid: str, agent: str, prompt: str, image: str, url: str
 ) -> None:
     sr = scheduledrun(name, namespace, uid, agent, prompt)
-    operator_settings = OperatorSettings(runner_image=image, a2a_base_url=url)
+    operator_settings = OperatorConfig(runner_image=image, a2a_base_url=url)
     cronjob = render_cronjob(sr, operator_settings)
 
     assert key_paths(cronjob) == key_paths(REFERENCE)

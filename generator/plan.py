@@ -1,25 +1,25 @@
 """What the operator wants to be true for one ScheduledRun, as pure functions of what exists now.
 
-The handlers read the world (the ScheduledRun, whether its target exists, the CronJob and Jobs
-the operator's indexes hold, the clock) and pass it here; this module answers with a `Plan`: the
-CronJob to apply (or to suspend), the status fields to write (or nothing, when they already hold
-the desired values: writes are the cost an idle operator must not pay), the event to post, and
-when to look again. Orphan sweeping is the same: given the history and the Jobs, which `Pending`
-entries must be resolved, and to what. No I/O and no clock of its own, so every decision is a
-table test with fixed instants.
+The controller (generator/controller.py) reads what exists (the ScheduledRun, whether its target
+exists, the CronJob the cluster cache holds, the clock) and passes it here; this module answers
+with a `Plan`: the CronJob to apply (or to suspend), the status fields to write (or nothing, when
+they already hold the desired values: writes are the cost an idle operator must not pay), the
+event to post, and when to look again. No I/O and no clock of its own, so every decision is a
+table test with fixed instants. What happens to `Pending` entries whose Job ended lives in
+generator/sweep.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from generator import cron, render, validate
-from generator.settings import OperatorSettings
+from generator.config import OperatorConfig
 from runner import api, history
 
 CONDITION_ACCEPTED: Final = "Accepted"
@@ -29,8 +29,6 @@ REASON_TARGET_NOT_FOUND: Final = "TargetNotFound"
 SPEC_REASONS: Final = frozenset(
     {"InvalidSchedule", "InvalidTimeZone", "InvalidTargetRef", "InvalidSpec"}
 )
-DEFAULT_TARGET_GROUP: Final = api.GROUP
-TARGET_KINDS: Final = ("Agent", "SandboxAgent")
 
 # Hash of the desired CronJob, written on it: the operator's CronJob index compares it with the
 # desired one and skips the apply when they match, so a restart or a status-only event costs no
@@ -45,8 +43,6 @@ AFTER_TICK: Final = timedelta(seconds=1)
 RESYNC: Final = timedelta(hours=1)
 MESSAGE_MAX: Final = 512
 
-JOB_GONE_MESSAGE: Final = "job deleted before the runner finished"
-
 
 @dataclass(frozen=True)
 class CronJobState:
@@ -56,17 +52,6 @@ class CronJobState:
     spec_hash: str | None
     suspended: bool
     created: str | None = None  # creationTimestamp: where an `@every` schedule counts from
-
-
-@dataclass(frozen=True)
-class JobState:
-    """A runner Job as the index last saw it: `failed` is the reason of its Failed condition
-    (DeadlineExceeded, BackoffLimitExceeded, PodFailurePolicy, ...) or "" while it has none."""
-
-    name: str
-    failed: str = ""
-    message: str = ""
-    complete: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,18 +88,8 @@ class Plan:
     active: bool  # accepted and not suspended: the schedule fires
 
 
-@dataclass(frozen=True)
-class Resolution:
-    """A `Pending` entry to end: its Job failed (`job_gone` False) or is gone (`job_gone` True,
-    to be confirmed with a read before writing, since the Job index may lag a fresh Job)."""
-
-    entry_id: str
-    status: api.RunStatus
-    message: str
-    job_gone: bool
-
-
-def _bounded(text: str) -> str:
+def bounded(text: str) -> str:
+    """`text` cut to what a condition or an entry message may hold."""
     return history.truncate_message(text, MESSAGE_MAX)
 
 
@@ -125,11 +100,11 @@ def target_key(sr: Mapping[str, Any]) -> tuple[str, str, str] | None:
     if not isinstance(ref, Mapping):
         return None
     group, kind, name = (
-        ref.get("apiGroup") or DEFAULT_TARGET_GROUP,
+        ref.get("apiGroup") or api.TARGET_GROUP,
         ref.get("kind"),
         ref.get("name"),
     )
-    if group != DEFAULT_TARGET_GROUP or kind not in TARGET_KINDS or not isinstance(name, str):
+    if group != api.TARGET_GROUP or kind not in api.TARGET_KINDS or not isinstance(name, str):
         return None
     return (str(meta.get("namespace", "")), str(kind), name)
 
@@ -140,9 +115,9 @@ def judge(sr: Mapping[str, Any], target_exists: bool, rejected: str | None = Non
     problems = validate.validate_scheduledrun(sr)
     if problems:
         text = "; ".join(f"{p.field}: {p.message}" for p in problems)
-        return Verdict(False, problems[0].reason, _bounded(text))
+        return Verdict(False, problems[0].reason, bounded(text))
     if rejected is not None:
-        return Verdict(False, "InvalidSpec", _bounded(f"the CronJob was rejected: {rejected}"))
+        return Verdict(False, "InvalidSpec", bounded(f"the CronJob was rejected: {rejected}"))
     key = target_key(sr)
     if key is None:  # validation covers this; kept so a validator gap cannot fire a schedule
         return Verdict(False, "InvalidTargetRef", "spec.targetRef: unsupported target")
@@ -159,7 +134,7 @@ def spec_hash(body: Mapping[str, Any]) -> str:
 
 
 def desired_cronjob(
-    sr: Mapping[str, Any], settings: OperatorSettings, verdict: Verdict
+    sr: Mapping[str, Any], settings: OperatorConfig, verdict: Verdict
 ) -> dict[str, Any] | None:
     """The CronJob to apply: rendered, suspended unless accepted, stamped with its hash. None when
     the spec itself is invalid (nothing sensible to render; an existing CronJob is suspended)."""
@@ -283,9 +258,9 @@ def desired_suspend(sr: Mapping[str, Any], verdict: Verdict) -> bool:
     return not verdict.accepted or bool((sr.get("spec") or {}).get("suspend", False))
 
 
-def plan(
+def make_plan(
     sr: Mapping[str, Any],
-    settings: OperatorSettings,
+    settings: OperatorConfig,
     observed: Observed,
     cache: HashCache | None = None,
     rejected: str | None = None,
@@ -348,67 +323,3 @@ def plan(
         look_again_at=look_again,
         active=active,
     )
-
-
-def job_state(job: Mapping[str, Any]) -> JobState:
-    """The index's view of a Job: its name and how (if) it finished."""
-    failed, message, complete = "", "", False
-    for condition in (job.get("status") or {}).get("conditions") or []:
-        if condition.get("status") != "True":
-            continue
-        if condition.get("type") == "Failed":
-            failed = str(condition.get("reason") or "Failed")
-            message = str(condition.get("message") or "")
-        elif condition.get("type") == "Complete":
-            complete = True
-    return JobState(str((job.get("metadata") or {}).get("name", "")), failed, message, complete)
-
-
-def resolution_for(entry_id: str, job: JobState | None) -> Resolution | None:
-    """How a `Pending` entry ends given its Job, or None while the Job may still finish it."""
-    if job is None:
-        return Resolution(entry_id, "Failed", JOB_GONE_MESSAGE, job_gone=True)
-    if job.failed == "DeadlineExceeded":
-        text = f"DeadlineExceeded: {job.message}" if job.message else "DeadlineExceeded"
-        return Resolution(entry_id, "Timeout", _bounded(text), job_gone=False)
-    if job.failed:
-        text = f"{job.failed}: {job.message}" if job.message else job.failed
-        return Resolution(entry_id, "Failed", _bounded(text), job_gone=False)
-    if job.complete:  # exit 0 means the runner wrote its outcome; a Pending left is a lost write
-        text = "job completed but the runner recorded no outcome"
-        return Resolution(entry_id, "Failed", text, job_gone=False)
-    return None
-
-
-def sweep(
-    run_history: Sequence[Mapping[str, Any]], jobs: Mapping[str, JobState]
-) -> list[Resolution]:
-    """The `Pending` entries whose Job failed, completed or is gone."""
-    found = []
-    for entry in run_history:
-        if entry.get("status") != "Pending":
-            continue
-        entry_id = str(entry.get("id", ""))
-        resolution = resolution_for(entry_id, jobs.get(entry_id))
-        if resolution is not None:
-            found.append(resolution)
-    return found
-
-
-def resolve(
-    status: Mapping[str, Any], resolutions: Sequence[Resolution], now: datetime
-) -> dict[str, Any] | None:
-    """The status fields (`runHistory`, `lastRun*`) with these entries ended at `now`, or None when
-    none of them is still `Pending` in `status` (the runner got there first)."""
-    run_history: list[dict[str, Any]] = [dict(e) for e in status.get("runHistory") or []]
-    changed = False
-    for resolution in resolutions:
-        entry = history.find(run_history, resolution.entry_id)
-        if entry is None or entry.get("status") != "Pending":
-            continue
-        ended = history.finished(entry, resolution.status, resolution.message, now)
-        run_history = history.upsert(run_history, ended)
-        changed = True
-    if not changed:
-        return None
-    return {"runHistory": run_history, **history.last_run(run_history)}

@@ -1,4 +1,4 @@
-"""generator.runtime: carrying out a plan through the API client, with `generator.kube.Kube`
+"""generator.controller: carrying out a plan through the API client, with `generator.kube.Kube`
 replaced by a recording fake (the one module that makes API calls) and plain dicts for kopf's
 indexes. Covers: the calls a new object costs, none when nothing changed, retries after an API
 error, and the orphan sweep's optimistic concurrency. Real kopf and a real apiserver are
@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from generator import reconcile
+from generator import sweep
+from generator.cache import ClusterCache
+from generator.config import OperatorConfig
+from generator.controller import Controller, Options
 from generator.kube import Conflict, KubeError
 from generator.metrics import Metrics, RunCounter
-from generator.runtime import Options, Runtime
-from generator.settings import OperatorSettings
-from generator.world import World
 from runner import api
 
 NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
@@ -100,17 +100,17 @@ def kube() -> FakeKube:
 
 
 def make_runtime(
-    kube: FakeKube, target: bool = True, jobs: dict[str, reconcile.JobState] | None = None
-) -> Runtime:
-    world = World()
+    kube: FakeKube, target: bool = True, jobs: dict[str, sweep.JobState] | None = None
+) -> Controller:
+    cache = ClusterCache()
     if target:
-        world.note_target("team-a", "Agent", "k8s-agent", True)
+        cache.note_target("team-a", "Agent", "k8s-agent", True)
     if jobs:
-        world.jobs[("team-a", "nightly")] = jobs
-    return Runtime(
+        cache.jobs[("team-a", "nightly")] = jobs
+    return Controller(
         kube=kube,  # type: ignore[arg-type]
-        options=Options(OperatorSettings(), "runner-role"),
-        world=world,
+        options=Options(OperatorConfig(), "runner-role"),
+        cache=cache,
         counter=RunCounter(Metrics(), started=NOW - timedelta(hours=1)),
         clock=lambda: NOW,
     )
@@ -123,49 +123,51 @@ def names(calls: list[tuple[str, Any]]) -> list[str]:
 async def test_a_new_scheduledrun_costs_rbac_apply_and_one_status_write(kube: FakeKube) -> None:
     sr = scheduledrun()
     kube.objects[("team-a", "nightly")] = sr
-    runtime = make_runtime(kube)
+    controller = make_runtime(kube)
 
-    await runtime.reconcile(copy.deepcopy(sr))
+    await controller.reconcile(copy.deepcopy(sr))
 
     assert names(kube.calls) == ["ensure_runner_rbac", "apply_cronjob", "patch_status"]
-    assert runtime.rechecks.due[("team-a", "nightly")] == datetime(2026, 3, 1, 13, 0, 1, tzinfo=UTC)
+    assert controller.requeue.due[("team-a", "nightly")] == datetime(
+        2026, 3, 1, 13, 0, 1, tzinfo=UTC
+    )
 
 
 async def test_the_event_of_our_own_status_write_costs_nothing(kube: FakeKube) -> None:
     sr = scheduledrun()
     kube.objects[("team-a", "nightly")] = sr
-    runtime = make_runtime(kube)
-    await runtime.reconcile(copy.deepcopy(sr))
+    controller = make_runtime(kube)
+    await controller.reconcile(copy.deepcopy(sr))
     kube.calls.clear()
 
-    await runtime.reconcile(copy.deepcopy(kube.objects[("team-a", "nightly")]))
-    await runtime.reconcile_named(("team-a", "nightly"))
+    await controller.reconcile(copy.deepcopy(kube.objects[("team-a", "nightly")]))
+    await controller.reconcile_named(("team-a", "nightly"))
 
     assert names(kube.calls) == ["get"]  # the named look reads; nothing writes
 
 
 async def test_an_api_error_books_a_retry_with_backoff(kube: FakeKube) -> None:
-    runtime = make_runtime(kube)
+    controller = make_runtime(kube)
     kube.fail_next = [KubeError(500, "boom"), KubeError(500, "boom")]
 
-    await runtime.reconcile(scheduledrun())
-    first = runtime.rechecks.due[("team-a", "nightly")]
-    await runtime.reconcile(scheduledrun())
-    second = runtime.rechecks.due[("team-a", "nightly")]
+    await controller.reconcile(scheduledrun())
+    first = controller.requeue.due[("team-a", "nightly")]
+    await controller.reconcile(scheduledrun())
+    second = controller.requeue.due[("team-a", "nightly")]
 
     assert (first - NOW, second - NOW) == (timedelta(seconds=2), timedelta(seconds=4))
 
 
 async def test_a_missing_target_suspends_and_warns(kube: FakeKube) -> None:
-    runtime = make_runtime(kube, target=False)
+    controller = make_runtime(kube, target=False)
 
-    await runtime.reconcile(scheduledrun())
+    await controller.reconcile(scheduledrun())
 
     assert [c for c in kube.calls if c[0] in ("apply_cronjob", "post_event")] == [
         ("apply_cronjob", True),
         ("post_event", "TargetNotFound"),
     ]
-    assert ("team-a", "nightly") not in runtime.counter.active_keys
+    assert ("team-a", "nightly") not in controller.counter.active_keys
 
 
 PENDING = {"id": "nightly-29000000", "status": "Pending", "startTime": "2026-03-01T11:00:05Z"}
@@ -175,7 +177,7 @@ PENDING = {"id": "nightly-29000000", "status": "Pending", "startTime": "2026-03-
     ("jobs", "existing_jobs", "expected_status"),
     [
         pytest.param(
-            {"nightly-29000000": reconcile.JobState("nightly-29000000", "DeadlineExceeded")},
+            {"nightly-29000000": sweep.JobState("nightly-29000000", "DeadlineExceeded")},
             set(),
             "Timeout",
             id="deadline-exceeded",
@@ -186,16 +188,16 @@ PENDING = {"id": "nightly-29000000", "status": "Pending", "startTime": "2026-03-
 )
 async def test_sweep(
     kube: FakeKube,
-    jobs: dict[str, reconcile.JobState],
+    jobs: dict[str, sweep.JobState],
     existing_jobs: set[str],
     expected_status: str,
 ) -> None:
     sr = scheduledrun(runHistory=[PENDING])
     kube.objects[("team-a", "nightly")] = sr
     kube.jobs = existing_jobs
-    runtime = make_runtime(kube, jobs=jobs)
+    controller = make_runtime(kube, jobs=jobs)
 
-    await runtime.reconcile(copy.deepcopy(sr))
+    await controller.reconcile(copy.deepcopy(sr))
 
     (entry,) = kube.objects[("team-a", "nightly")]["status"]["runHistory"]
     assert entry["status"] == expected_status
@@ -206,9 +208,9 @@ async def test_sweep_rereads_on_conflict_and_spares_the_runners_outcome(kube: Fa
     fresh = scheduledrun(runHistory=[{**PENDING, "status": "Succeeded"}])
     fresh["metadata"]["resourceVersion"] = "11"  # the runner wrote after our read
     kube.objects[("team-a", "nightly")] = fresh
-    runtime = make_runtime(kube)
+    controller = make_runtime(kube)
 
-    await runtime.reconcile(stale)
+    await controller.reconcile(stale)
 
     (entry,) = kube.objects[("team-a", "nightly")]["status"]["runHistory"]
     assert entry["status"] == "Succeeded"
@@ -218,15 +220,15 @@ async def test_sweep_rereads_on_conflict_and_spares_the_runners_outcome(kube: Fa
 async def test_a_cronjob_the_apiserver_refuses_is_not_retried_forever(kube: FakeKube) -> None:
     sr = scheduledrun()
     kube.objects[("team-a", "nightly")] = sr
-    runtime = make_runtime(kube)
+    controller = make_runtime(kube)
     kube.fail_next = [KubeError(422, "CronJob.batch is invalid: spec.schedule")]
 
-    await runtime.reconcile(copy.deepcopy(sr))
+    await controller.reconcile(copy.deepcopy(sr))
     kube.calls.clear()
-    await runtime.reconcile(copy.deepcopy(kube.objects[("team-a", "nightly")]))
+    await controller.reconcile(copy.deepcopy(kube.objects[("team-a", "nightly")]))
 
     condition = kube.objects[("team-a", "nightly")]["status"]["conditions"][0]
     assert (condition["status"], condition["reason"]) == ("False", "InvalidSpec")
     assert "spec.schedule" in condition["message"]
     assert kube.calls == []  # the same generation is not applied again
-    assert runtime.rechecks.due[("team-a", "nightly")] - NOW == timedelta(hours=1)
+    assert controller.requeue.due[("team-a", "nightly")] - NOW == timedelta(hours=1)

@@ -1,9 +1,10 @@
 """The operator's running state and the steps that carry out a reconcile plan.
 
-`reconcile.plan` decides; `Runtime.reconcile` reads what the decision needs from the `World`,
-makes the calls the plan names through `kube.Kube`, sweeps orphaned `Pending` entries, counts
-finished runs, and books the next look. Every path that can touch a ScheduledRun (its own watch
-events, its target's, its Jobs', the clock) ends here, one at a time per object.
+`plan.make_plan` decides; `Controller.reconcile` reads what the decision needs from the
+`ClusterCache`, makes the calls the plan names through `kube.Kube`, sweeps orphaned `Pending`
+entries (`sweep`), counts finished runs, and books the next look. Every path that can touch a
+ScheduledRun (its own watch events, its target's, its Jobs', the clock) ends here, one at a time
+per object.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from generator import reconcile as decisions
-from generator import render
+from generator import plan, render, sweep
+from generator.cache import ClusterCache
+from generator.config import OperatorConfig
 from generator.kube import Conflict, Kube, KubeError
 from generator.metrics import RunCounter
-from generator.rechecks import Key, Rechecks
-from generator.settings import OperatorSettings
-from generator.world import World
+from generator.requeue import RequeueClock
 from runner import api
+from runner.api import ObjectKey
 
 logger = logging.getLogger(__name__)
 
@@ -36,41 +37,41 @@ SWEEP_ATTEMPTS: Final = 5
 # holding its rendered CronJob while it queues for one of the client's few connections: the peak
 # memory of that burst stays in the process (Python rarely returns freed arenas to the OS).
 IN_FLIGHT: Final = 32
-TARGET_GROUP_VERSION: Final = "kagent.dev/v1alpha2"
+TARGET_GROUP_VERSION: Final = f"{api.TARGET_GROUP}/{api.TARGET_VERSION}"
 
 
 @dataclass(frozen=True)
 class Options:
     """What `scheduledrun operator` was started with, besides kopf's own flags."""
 
-    settings: OperatorSettings
+    settings: OperatorConfig
     runner_cluster_role: str
     namespaces: tuple[str, ...] = ()  # empty: all namespaces
 
 
 @dataclass
-class Runtime:
+class Controller:
     kube: Kube
     options: Options
-    world: World
+    cache: ClusterCache
     counter: RunCounter
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    rechecks: Rechecks = field(init=False)
-    applied: dict[Key, decisions.CronJobState] = field(default_factory=dict)
+    requeue: RequeueClock = field(init=False)
+    applied: dict[ObjectKey, plan.CronJobState] = field(default_factory=dict)
     rbac_ready: set[str] = field(default_factory=set)
-    failures: dict[Key, int] = field(default_factory=dict)
-    locks: dict[Key, tuple[asyncio.Lock, int]] = field(default_factory=dict)
-    hashes: decisions.HashCache = field(default_factory=decisions.HashCache)
+    failures: dict[ObjectKey, int] = field(default_factory=dict)
+    locks: dict[ObjectKey, tuple[asyncio.Lock, int]] = field(default_factory=dict)
+    hashes: plan.HashCache = field(default_factory=plan.HashCache)
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(IN_FLIGHT))
     # CronJobs the API server refused (a rule validation missed), by generation: retrying the
     # same spec would loop forever, so it becomes Accepted=False until the spec changes.
-    rejections: dict[Key, tuple[Any, str]] = field(default_factory=dict)
+    rejections: dict[ObjectKey, tuple[Any, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.rechecks = Rechecks(self.reconcile_named, self.clock)
+        self.requeue = RequeueClock(self.reconcile_named, self.clock)
 
     @contextlib.asynccontextmanager
-    async def locked(self, key: Key) -> AsyncIterator[None]:
+    async def locked(self, key: ObjectKey) -> AsyncIterator[None]:
         """One reconcile per object at a time; the lock lives only while someone holds or waits."""
         lock, users = self.locks.get(key, (asyncio.Lock(), 0))
         self.locks[key] = (lock, users + 1)
@@ -86,35 +87,37 @@ class Runtime:
 
     async def prefill(self) -> None:
         """List targets, CronJobs and Jobs before any handler runs, so the first reconcile of
-        each ScheduledRun after a restart sees the same world as the last one before it."""
+        each ScheduledRun after a restart sees the same cache as the last one before it."""
         owned = api.LABEL_SCHEDULEDRUN
         for namespace in self.options.namespaces or (None,):
-            for kind, plural in (("Agent", "agents"), ("SandboxAgent", "sandboxagents")):
-                for item in await self.kube.list_items(TARGET_GROUP_VERSION, plural, namespace):
+            for kind, target in api.TARGET_KINDS.items():
+                for item in await self.kube.list_items(
+                    TARGET_GROUP_VERSION, target.plural, namespace
+                ):
                     meta = item["metadata"]
-                    self.world.note_target(meta["namespace"], kind, meta["name"], True, True)
+                    self.cache.note_target(meta["namespace"], kind, meta["name"], True, True)
             for item in await self.kube.list_items("batch/v1", "cronjobs", namespace, owned):
-                self.world.note_cronjob(item["metadata"]["namespace"], item, True, True)
+                self.cache.note_cronjob(item["metadata"]["namespace"], item, True, True)
             for item in await self.kube.list_items("batch/v1", "jobs", namespace, owned):
-                self.world.note_job(item["metadata"]["namespace"], item, True, True)
+                self.cache.note_job(item["metadata"]["namespace"], item, True, True)
 
     async def confirm_world_later(self, delay: float) -> None:
         """After kopf's own listings have confirmed what exists, forget what the start-up listing
         saw that has gone since, and look again at the ScheduledRuns it concerns."""
         await asyncio.sleep(delay)
-        for key in self.world.drop_unconfirmed():
+        for key in self.cache.drop_unconfirmed():
             self.applied.pop(key, None)
             await self.reconcile_named(key)
 
-    def forget(self, key: Key) -> None:
+    def forget(self, key: ObjectKey) -> None:
         """The ScheduledRun is gone (its CronJob goes with it through the owner reference)."""
         self.applied.pop(key, None)
         self.failures.pop(key, None)
         self.rejections.pop(key, None)
-        self.rechecks.forget(key)
+        self.requeue.forget(key)
         self.counter.forget(key)
 
-    async def reconcile_named(self, key: Key) -> None:
+    async def reconcile_named(self, key: ObjectKey) -> None:
         """Reconcile a ScheduledRun known only by name (a target, Job or clock woke it)."""
         async with self.locked(key):
             try:
@@ -133,20 +136,20 @@ class Runtime:
         async with self.locked(key):
             await self._reconcile(key, body)
 
-    def _known_cronjob(self, key: Key) -> decisions.CronJobState | None:
+    def _known_cronjob(self, key: ObjectKey) -> plan.CronJobState | None:
         name = render.cronjob_name(key[1])
-        return self.world.cronjob(key[0], name) or self.applied.get(key)
+        return self.cache.cronjob(key[0], name) or self.applied.get(key)
 
-    async def _reconcile(self, key: Key, body: Mapping[str, Any]) -> None:
+    async def _reconcile(self, key: ObjectKey, body: Mapping[str, Any]) -> None:
         async with self.slots:
             await self._reconcile_now(key, body)
 
-    async def _reconcile_now(self, key: Key, body: Mapping[str, Any]) -> None:
+    async def _reconcile_now(self, key: ObjectKey, body: Mapping[str, Any]) -> None:
         namespace, name = key
         now = self.clock()
-        observed = decisions.Observed(
+        observed = plan.Observed(
             now=now,
-            target_exists=self.world.target_exists(decisions.target_key(body)),
+            target_exists=self.cache.target_exists(plan.target_key(body)),
             cronjob=self._known_cronjob(key),
         )
         generation = body["metadata"].get("generation")
@@ -155,30 +158,30 @@ class Runtime:
             self.rejections.pop(key)
             rejection = None
         rejected = rejection[1] if rejection else None
-        plan = decisions.plan(body, self.options.settings, observed, self.hashes, rejected)
+        decided = plan.make_plan(body, self.options.settings, observed, self.hashes, rejected)
         try:
             await self._ensure_rbac(namespace)
-            if plan.apply_cronjob is not None:
+            if decided.apply_cronjob is not None:
                 try:
-                    await self.kube.apply_cronjob(plan.apply_cronjob)
+                    await self.kube.apply_cronjob(decided.apply_cronjob)
                 except KubeError as exc:
                     if exc.status not in (400, 422) or rejected is not None:
                         raise
                     self.rejections[key] = (generation, str(exc))
                     await self._reconcile_now(key, body)  # once more, to say so in the status
                     return
-                meta = plan.apply_cronjob["metadata"]
-                self.applied[key] = decisions.CronJobState(
+                meta = decided.apply_cronjob["metadata"]
+                self.applied[key] = plan.CronJobState(
                     meta["name"],
-                    meta["annotations"][decisions.ANNOTATION_SPEC_HASH],
-                    bool(plan.apply_cronjob["spec"]["suspend"]),
+                    meta["annotations"][plan.ANNOTATION_SPEC_HASH],
+                    bool(decided.apply_cronjob["spec"]["suspend"]),
                 )
-            if plan.suspend_cronjob is not None:
-                await self.kube.suspend_cronjob(namespace, plan.suspend_cronjob)
-            if plan.status_patch is not None:
-                await self.kube.patch_status(namespace, name, plan.status_patch)
-            if plan.event is not None:
-                await self._post_event(body, plan.event)
+            if decided.suspend_cronjob is not None:
+                await self.kube.suspend_cronjob(namespace, decided.suspend_cronjob)
+            if decided.status_patch is not None:
+                await self.kube.patch_status(namespace, name, decided.status_patch)
+            if decided.event is not None:
+                await self._post_event(body, decided.event)
             await self._sweep(key, body)
         except KubeError as exc:
             self._retry_later(key, exc)
@@ -186,15 +189,15 @@ class Runtime:
         self.failures.pop(key, None)
         status = body.get("status") or {}
         self.counter.observe(key, status.get("runHistory") or [])
-        self.counter.set_active(key, plan.active)
-        self.rechecks.at(key, plan.look_again_at)
+        self.counter.set_active(key, decided.active)
+        self.requeue.at(key, decided.look_again_at)
 
-    def _retry_later(self, key: Key, exc: Exception) -> None:
+    def _retry_later(self, key: ObjectKey, exc: Exception) -> None:
         count = self.failures.get(key, 0) + 1
         self.failures[key] = count
         delay = min(RETRY_FIRST * 2 ** (count - 1), RETRY_MAX)
         logger.warning("reconcile of %s/%s failed (%s); again in %s", *key, exc, delay)
-        self.rechecks.at(key, self.clock() + delay)
+        self.requeue.at(key, self.clock() + delay)
 
     async def _ensure_rbac(self, namespace: str) -> None:
         if namespace in self.rbac_ready:
@@ -206,18 +209,20 @@ class Runtime:
         )
         self.rbac_ready.add(namespace)
 
-    async def _post_event(self, body: Mapping[str, Any], event: decisions.Event) -> None:
+    async def _post_event(self, body: Mapping[str, Any], event: plan.Event) -> None:
         try:
             await self.kube.post_event(body, event.type, event.reason, event.message)
         except KubeError as exc:  # an event is a courtesy; the condition holds the truth
             logger.warning("could not post event %s: %s", event.reason, exc)
 
-    async def _sweep(self, key: Key, body: Mapping[str, Any]) -> None:
+    async def _sweep(self, key: ObjectKey, body: Mapping[str, Any]) -> None:
         """Resolve `Pending` entries whose Job failed or vanished; never clobber a runner: the
         write carries the resourceVersion it was computed from, and a conflict re-reads."""
         namespace, name = key
         status = body.get("status") or {}
-        resolutions = decisions.sweep(status.get("runHistory") or [], self.world.jobs_of(*key))
+        resolutions = sweep.pending_resolutions(
+            status.get("runHistory") or [], self.cache.jobs_of(*key)
+        )
         confirmed = []
         for resolution in resolutions:
             if resolution.job_gone and await self.kube.job_exists(namespace, resolution.entry_id):
@@ -227,7 +232,7 @@ class Runtime:
         for _ in range(SWEEP_ATTEMPTS):
             if current is None:
                 return
-            fields = decisions.resolve(current.get("status") or {}, confirmed, self.clock())
+            fields = sweep.resolve(current.get("status") or {}, confirmed, self.clock())
             if fields is None:
                 return
             version = current["metadata"].get("resourceVersion")

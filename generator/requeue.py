@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Final
 
-Key = tuple[str, str]
-Action = Callable[[Key], Awaitable[None]]
+from runner.api import ObjectKey
+
+Action = Callable[[ObjectKey], Awaitable[None]]
 
 logger = logging.getLogger(__name__)
 
@@ -24,19 +25,19 @@ logger = logging.getLogger(__name__)
 CONCURRENCY: Final = 8
 
 
-class Rechecks:
+class RequeueClock:
     """Due times per key; the latest `at()` for a key wins. `run()` calls the action when due."""
 
     def __init__(self, action: Action, clock: Callable[[], datetime] | None = None) -> None:
         self.action = action
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.due: dict[Key, datetime] = {}
-        self.heap: list[tuple[datetime, Key]] = []
+        self.due: dict[ObjectKey, datetime] = {}
+        self.heap: list[tuple[datetime, ObjectKey]] = []
         self.wakeup = asyncio.Event()
         self.slots = asyncio.Semaphore(CONCURRENCY)
         self.tasks: set[asyncio.Task[None]] = set()
 
-    def at(self, key: Key, when: datetime | None) -> None:
+    def at(self, key: ObjectKey, when: datetime | None) -> None:
         """Look at `key` again at `when` (None: never, unless asked again)."""
         if when is None:
             self.due.pop(key, None)
@@ -52,10 +53,10 @@ class Rechecks:
             self.heap = [(w, k) for k, w in self.due.items()]
             heapq.heapify(self.heap)
 
-    def forget(self, key: Key) -> None:
+    def forget(self, key: ObjectKey) -> None:
         self.due.pop(key, None)
 
-    def pop_due(self) -> list[Key]:
+    def pop_due(self) -> list[ObjectKey]:
         """Keys whose time has come, removed from the schedule."""
         now = self.clock()
         keys = []
@@ -86,7 +87,7 @@ class Rechecks:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), timeout=delay)
 
-    async def _act(self, key: Key) -> None:
+    async def _act(self, key: ObjectKey) -> None:
         try:
             await self.action(key)
         except Exception:  # one object's failure must not stop the clock for the others

@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 
-from generator import reconcile
-from generator.reconcile import CronJobState, JobState, Observed, Resolution
-from generator.settings import OperatorSettings
+from generator import plan, sweep
+from generator.config import OperatorConfig
+from generator.plan import CronJobState, Observed
+from generator.sweep import JobState, Resolution
 from runner import api
 
 NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
-SETTINGS = OperatorSettings(runner_image="example.com/runner:1")
+SETTINGS = OperatorConfig(runner_image="example.com/runner:1")
 UID = "0b6c6a4e-1111-4c3e-9a55-6a7d2b1c0e9f"
 
 
@@ -44,29 +45,32 @@ def scheduledrun(status: dict[str, Any] | None = None, **spec: Any) -> dict[str,
 
 
 def desired_hash(sr: dict[str, Any], accepted: bool = True) -> str:
-    verdict = reconcile.Verdict(accepted, "Accepted" if accepted else "TargetNotFound", "")
-    body = reconcile.desired_cronjob(sr, SETTINGS, verdict)
+    verdict = plan.Verdict(accepted, "Accepted" if accepted else "TargetNotFound", "")
+    body = plan.desired_cronjob(sr, SETTINGS, verdict)
     assert body is not None
-    return str(body["metadata"]["annotations"][reconcile.ANNOTATION_SPEC_HASH])
+    return str(body["metadata"]["annotations"][plan.ANNOTATION_SPEC_HASH])
 
 
 def converged(sr: dict[str, Any], suspended: bool = False) -> dict[str, Any]:
     """`sr` with the status and CronJob that a previous reconcile at NOW left."""
-    first = reconcile.plan(sr, SETTINGS, Observed(NOW, True, None))
+    first = plan.make_plan(sr, SETTINGS, Observed(NOW, True, None))
     assert first.status_patch is not None
     return {**sr, "status": {**sr["status"], **first.status_patch["status"]}}
 
 
 def test_new_scheduledrun_gets_its_cronjob_and_accepted_status() -> None:
-    plan = reconcile.plan(scheduledrun(), SETTINGS, Observed(NOW, True, None))
+    got = plan.make_plan(scheduledrun(), SETTINGS, Observed(NOW, True, None))
 
-    assert plan.apply_cronjob is not None
-    assert (plan.apply_cronjob["metadata"]["name"], plan.apply_cronjob["spec"]["suspend"]) == (
+    assert got.apply_cronjob is not None
+    assert (
+        got.apply_cronjob["metadata"]["name"],
+        got.apply_cronjob["spec"]["suspend"],
+    ) == (
         "nightly",
         False,
     )
-    assert plan.status_patch is not None
-    status = plan.status_patch["status"]
+    assert got.status_patch is not None
+    status = got.status_patch["status"]
     assert status["conditions"] == [
         {
             "type": "Accepted",
@@ -82,18 +86,23 @@ def test_new_scheduledrun_gets_its_cronjob_and_accepted_status() -> None:
         "nightly",
         "2026-03-01T12:15:00Z",
     )
-    assert plan.event is None  # a first acceptance is told by the status alone
-    assert plan.look_again_at == datetime(2026, 3, 1, 12, 15, 1, tzinfo=UTC)
-    assert plan.active
+    assert got.event is None  # a first acceptance is told by the status alone
+    assert got.look_again_at == datetime(2026, 3, 1, 12, 15, 1, tzinfo=UTC)
+    assert got.active
 
 
 def test_nothing_changed_means_no_writes() -> None:
     sr = converged(scheduledrun())
     cronjob = CronJobState("nightly", desired_hash(sr), suspended=False)
 
-    plan = reconcile.plan(sr, SETTINGS, Observed(NOW + timedelta(minutes=5), True, cronjob))
+    got = plan.make_plan(sr, SETTINGS, Observed(NOW + timedelta(minutes=5), True, cronjob))
 
-    assert (plan.apply_cronjob, plan.suspend_cronjob, plan.status_patch, plan.event) == (
+    assert (
+        got.apply_cronjob,
+        got.suspend_cronjob,
+        got.status_patch,
+        got.event,
+    ) == (
         None,
         None,
         None,
@@ -105,10 +114,10 @@ def test_after_a_tick_only_next_run_time_moves() -> None:
     sr = converged(scheduledrun())
     cronjob = CronJobState("nightly", desired_hash(sr), suspended=False)
 
-    plan = reconcile.plan(sr, SETTINGS, Observed(NOW + timedelta(minutes=15), True, cronjob))
+    got = plan.make_plan(sr, SETTINGS, Observed(NOW + timedelta(minutes=15), True, cronjob))
 
-    assert plan.status_patch == {"status": {"nextRunTime": "2026-03-01T12:30:00Z"}}
-    assert plan.apply_cronjob is None
+    assert got.status_patch == {"status": {"nextRunTime": "2026-03-01T12:30:00Z"}}
+    assert got.apply_cronjob is None
 
 
 @pytest.mark.parametrize(
@@ -157,13 +166,18 @@ def test_what_fires_and_what_is_suspended(
     cronjob: CronJobState | None,
     expected: tuple[str, bool | None, str | None, bool],
 ) -> None:
-    plan = reconcile.plan(scheduledrun(**spec), SETTINGS, Observed(NOW, target_exists, cronjob))
+    got = plan.make_plan(scheduledrun(**spec), SETTINGS, Observed(NOW, target_exists, cronjob))
 
-    applied_suspend = None if plan.apply_cronjob is None else plan.apply_cronjob["spec"]["suspend"]
-    assert (plan.verdict.reason, applied_suspend, plan.suspend_cronjob, plan.active) == expected
-    assert plan.status_patch is not None
-    next_run = plan.status_patch["status"].get("nextRunTime")
-    assert (next_run is not None) == plan.active
+    applied_suspend = None if got.apply_cronjob is None else got.apply_cronjob["spec"]["suspend"]
+    assert (
+        got.verdict.reason,
+        applied_suspend,
+        got.suspend_cronjob,
+        got.active,
+    ) == expected
+    assert got.status_patch is not None
+    next_run = got.status_patch["status"].get("nextRunTime")
+    assert (next_run is not None) == got.active
 
 
 @pytest.mark.parametrize(
@@ -183,9 +197,9 @@ def test_events_on_transitions_only(
     if previous is not None:
         condition = {"type": "Accepted", "status": previous[0], "reason": previous[1]}
         status = {"conditions": [condition]}
-    plan = reconcile.plan(scheduledrun(status), SETTINGS, Observed(NOW, target_exists, None))
+    decided = plan.make_plan(scheduledrun(status), SETTINGS, Observed(NOW, target_exists, None))
 
-    got = None if plan.event is None else (plan.event.type, plan.event.reason)
+    got = None if decided.event is None else (decided.event.type, decided.event.reason)
     assert got == expected
 
 
@@ -207,10 +221,10 @@ def test_transition_time_moves_only_with_the_status(
     }
     sr = scheduledrun({"conditions": [old]}, timeZone="Mars/Olympus")
 
-    plan = reconcile.plan(sr, SETTINGS, Observed(NOW, True, None))
+    got = plan.make_plan(sr, SETTINGS, Observed(NOW, True, None))
 
-    assert plan.status_patch is not None
-    (condition,) = plan.status_patch["status"]["conditions"]
+    assert got.status_patch is not None
+    (condition,) = got.status_patch["status"]["conditions"]
     assert (condition["reason"], condition["lastTransitionTime"]) == (reason, expected_time)
 
 
@@ -219,31 +233,32 @@ def test_suspending_keeps_the_cronjob_and_drops_next_run_time() -> None:
     sr["spec"]["suspend"] = True
     cronjob = CronJobState("nightly", "hash-of-unsuspended", suspended=False)
 
-    plan = reconcile.plan(sr, SETTINGS, Observed(NOW, True, cronjob))
+    got = plan.make_plan(sr, SETTINGS, Observed(NOW, True, cronjob))
 
-    assert plan.apply_cronjob is not None
-    assert plan.apply_cronjob["spec"]["suspend"] is True
-    assert plan.status_patch == {"status": {"nextRunTime": None}}
+    assert got.apply_cronjob is not None
+    assert got.apply_cronjob["spec"]["suspend"] is True
+    assert got.status_patch == {"status": {"nextRunTime": None}}
 
 
 def test_a_cronjob_edited_by_hand_is_put_back() -> None:
     sr = converged(scheduledrun())
     cronjob = CronJobState("nightly", desired_hash(sr), suspended=True)
 
-    plan = reconcile.plan(sr, SETTINGS, Observed(NOW, True, cronjob))
+    got = plan.make_plan(sr, SETTINGS, Observed(NOW, True, cronjob))
 
-    assert plan.apply_cronjob is not None
-    assert plan.apply_cronjob["spec"]["suspend"] is False
+    assert got.apply_cronjob is not None
+    assert got.apply_cronjob["spec"]["suspend"] is False
 
 
 def test_other_conditions_are_kept() -> None:
     other = {"type": "Ready", "status": "True", "reason": "X", "message": ""}
-    plan = reconcile.plan(
-        scheduledrun({"conditions": [other]}), SETTINGS, Observed(NOW, True, None)
-    )
+    got = plan.make_plan(scheduledrun({"conditions": [other]}), SETTINGS, Observed(NOW, True, None))
 
-    assert plan.status_patch is not None
-    assert [c["type"] for c in plan.status_patch["status"]["conditions"]] == ["Ready", "Accepted"]
+    assert got.status_patch is not None
+    assert [c["type"] for c in got.status_patch["status"]["conditions"]] == [
+        "Ready",
+        "Accepted",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -268,13 +283,13 @@ def test_other_conditions_are_kept() -> None:
 def test_next_run_time(
     schedule: str, cronjob: CronJobState | None, expected: datetime | None
 ) -> None:
-    assert reconcile.next_run_time(scheduledrun(schedule=schedule), NOW, cronjob) == expected
+    assert plan.next_run_time(scheduledrun(schedule=schedule), NOW, cronjob) == expected
 
 
 def test_a_schedule_that_never_fires_is_looked_at_again_after_the_resync() -> None:
-    plan = reconcile.plan(scheduledrun(schedule="0 0 31 2 *"), SETTINGS, Observed(NOW, True, None))
+    got = plan.make_plan(scheduledrun(schedule="0 0 31 2 *"), SETTINGS, Observed(NOW, True, None))
 
-    assert plan.look_again_at == NOW + reconcile.RESYNC
+    assert got.look_again_at == NOW + plan.RESYNC
 
 
 def job(name: str, **conditions: tuple[str, str]) -> dict[str, Any]:
@@ -302,7 +317,7 @@ def job(name: str, **conditions: tuple[str, str]) -> dict[str, Any]:
     ],
 )
 def test_job_state(body: dict[str, Any], expected: JobState) -> None:
-    assert reconcile.job_state(body) == expected
+    assert sweep.job_state(body) == expected
 
 
 HISTORY = [
@@ -332,7 +347,7 @@ HISTORY = [
                 Resolution(
                     "run-3", "Failed", "BackoffLimitExceeded: Job has reached the limit", False
                 ),
-                Resolution("run-1", "Failed", reconcile.JOB_GONE_MESSAGE, True),
+                Resolution("run-1", "Failed", sweep.JOB_GONE_MESSAGE, True),
             ],
             id="backoff-fails-and-missing-job-is-gone",
         ),
@@ -353,14 +368,14 @@ HISTORY = [
     ],
 )
 def test_sweep(jobs: dict[str, JobState], expected: list[Resolution]) -> None:
-    assert reconcile.sweep(HISTORY, jobs) == expected
+    assert sweep.pending_resolutions(HISTORY, jobs) == expected
 
 
 def test_resolve_ends_the_entry_and_updates_last_run() -> None:
     status = {"runHistory": HISTORY[:2], "lastRunStatus": "Pending"}
     resolution = Resolution("run-3", "Timeout", "DeadlineExceeded", False)
 
-    fields = reconcile.resolve(status, [resolution], NOW)
+    fields = sweep.resolve(status, [resolution], NOW)
 
     assert fields is not None
     newest = fields["runHistory"][0]
@@ -376,24 +391,24 @@ def test_resolve_ends_the_entry_and_updates_last_run() -> None:
 def test_resolve_leaves_an_entry_the_runner_already_finished() -> None:
     status = {"runHistory": [{"id": "run-3", "status": "Succeeded"}]}
 
-    assert reconcile.resolve(status, [Resolution("run-3", "Failed", "x", True)], NOW) is None
+    assert sweep.resolve(status, [Resolution("run-3", "Failed", "x", True)], NOW) is None
 
 
 def test_a_cached_hash_answers_without_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
-    cache = reconcile.HashCache()
+    cache = plan.HashCache()
     sr = scheduledrun()
-    first = reconcile.plan(sr, SETTINGS, Observed(NOW, True, None), cache)
+    first = plan.make_plan(sr, SETTINGS, Observed(NOW, True, None), cache)
     assert first.apply_cronjob is not None
     applied = first.apply_cronjob["metadata"]
     cronjob = CronJobState(
-        applied["name"], applied["annotations"][reconcile.ANNOTATION_SPEC_HASH], False
+        applied["name"], applied["annotations"][plan.ANNOTATION_SPEC_HASH], False
     )
 
     def no_render(*_: Any) -> None:
         raise AssertionError("rendered again")
 
-    monkeypatch.setattr(reconcile, "desired_cronjob", no_render)
-    again = reconcile.plan(sr, SETTINGS, Observed(NOW, True, cronjob), cache)
+    monkeypatch.setattr(plan, "desired_cronjob", no_render)
+    again = plan.make_plan(sr, SETTINGS, Observed(NOW, True, cronjob), cache)
 
     assert again.apply_cronjob is None
     assert again.status_patch == first.status_patch
@@ -407,24 +422,24 @@ def test_a_cached_hash_answers_without_rendering(monkeypatch: pytest.MonkeyPatch
     ],
 )
 def test_a_change_misses_the_cache(change: dict[str, Any], target_exists: bool) -> None:
-    cache = reconcile.HashCache()
+    cache = plan.HashCache()
     sr = scheduledrun()
-    first = reconcile.plan(sr, SETTINGS, Observed(NOW, True, None), cache)
+    first = plan.make_plan(sr, SETTINGS, Observed(NOW, True, None), cache)
     assert first.apply_cronjob is not None
     applied = first.apply_cronjob["metadata"]
     cronjob = CronJobState(
-        applied["name"], applied["annotations"][reconcile.ANNOTATION_SPEC_HASH], False
+        applied["name"], applied["annotations"][plan.ANNOTATION_SPEC_HASH], False
     )
     sr["spec"].update(change)
     sr["metadata"]["generation"] += 1 if change else 0
 
-    again = reconcile.plan(sr, SETTINGS, Observed(NOW, target_exists, cronjob), cache)
+    again = plan.make_plan(sr, SETTINGS, Observed(NOW, target_exists, cronjob), cache)
 
     assert again.apply_cronjob is not None
 
 
 def test_the_hash_cache_is_bounded() -> None:
-    cache = reconcile.HashCache(size=2)
+    cache = plan.HashCache(size=2)
     for key in ("a", "b", "c"):
         cache.put(key, key.upper())
 
@@ -434,13 +449,13 @@ def test_the_hash_cache_is_bounded() -> None:
 def test_a_rejected_cronjob_makes_the_spec_invalid_and_suspends_the_existing_one() -> None:
     cronjob = CronJobState("nightly", "h", suspended=False)
 
-    plan = reconcile.plan(
+    got = plan.make_plan(
         scheduledrun(), SETTINGS, Observed(NOW, True, cronjob), rejected="422: spec.schedule"
     )
 
-    assert (plan.verdict.reason, plan.apply_cronjob, plan.suspend_cronjob) == (
+    assert (got.verdict.reason, got.apply_cronjob, got.suspend_cronjob) == (
         "InvalidSpec",
         None,
         "nightly",
     )
-    assert plan.verdict.message == "the CronJob was rejected: 422: spec.schedule"
+    assert got.verdict.message == "the CronJob was rejected: 422: spec.schedule"

@@ -15,16 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator import render
-from generator.reconcile import (
-    ANNOTATION_SPEC_HASH,
-    CronJobState,
-    JobState,
-    job_state,
-    target_key,
-)
+from generator.plan import ANNOTATION_SPEC_HASH, CronJobState, target_key
+from generator.sweep import JobState, job_state
 from runner import api
+from runner.api import ObjectKey
 
-Key = tuple[str, str]  # namespace, name
 TargetKey = tuple[str, str, str]  # namespace, kind, name
 
 
@@ -40,13 +35,13 @@ def cronjob_state(body: Mapping[str, Any]) -> CronJobState:
 
 
 @dataclass
-class World:
+class ClusterCache:
     targets: set[TargetKey] = field(default_factory=set)
-    cronjobs: dict[Key, CronJobState] = field(default_factory=dict)
-    jobs: dict[Key, dict[str, JobState]] = field(default_factory=dict)  # (ns, label) -> jobs
-    target_of: dict[Key, TargetKey] = field(default_factory=dict)
+    cronjobs: dict[ObjectKey, CronJobState] = field(default_factory=dict)
+    jobs: dict[ObjectKey, dict[str, JobState]] = field(default_factory=dict)  # (ns, label) -> jobs
+    target_of: dict[ObjectKey, TargetKey] = field(default_factory=dict)
     by_target: dict[TargetKey, set[str]] = field(default_factory=dict)
-    by_label: dict[Key, str] = field(default_factory=dict)  # (ns, label value) -> name
+    by_label: dict[ObjectKey, str] = field(default_factory=dict)  # (ns, label value) -> name
     # Objects known only from the start-up listing, not yet from a watch event: one deleted in
     # between would never send its DELETED event, so `drop_unconfirmed` forgets them later.
     unconfirmed: set[tuple[str, ...]] = field(default_factory=set)
@@ -133,9 +128,9 @@ class World:
         else:
             self.unconfirmed.discard(key)
 
-    def drop_unconfirmed(self) -> list[Key]:
+    def drop_unconfirmed(self) -> list[ObjectKey]:
         """Forget what only the start-up listing saw; the ScheduledRuns to look at again."""
-        affected: set[Key] = set()
+        affected: set[ObjectKey] = set()
         for kind, namespace, *rest in self.unconfirmed:
             if kind == "target":
                 self.targets.discard((namespace, rest[0], rest[1]))

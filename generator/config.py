@@ -15,7 +15,7 @@ DEFAULT_RUNNER_SERVICE_ACCOUNT = "kagent-scheduledrun-runner"
 
 
 @dataclass(frozen=True)
-class OperatorSettings:
+class OperatorConfig:
     """Everything about a rendered CronJob that is not in its ScheduledRun."""
 
     runner_image: str = DEFAULT_RUNNER_IMAGE

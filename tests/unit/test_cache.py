@@ -1,0 +1,114 @@
+"""generator.cache: the operator's memory of targets, CronJobs, Jobs and ScheduledRun lookups,
+kept from watch events, and forgetting what only the start-up listing saw.
+
+Pure bookkeeping; that the events arrive is tests/integration/test_operator.py's concern.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from generator.cache import ClusterCache
+from generator.plan import CronJobState
+from generator.sweep import JobState
+from runner import api
+
+
+def scheduledrun(name: str, target: str = "helper", kind: str = "Agent") -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "namespace": "ns"},
+        "spec": {"targetRef": {"kind": kind, "name": target}},
+    }
+
+
+def job(name: str, label: str, failed: str | None = None) -> dict[str, Any]:
+    conditions = [{"type": "Failed", "status": "True", "reason": failed}] if failed else []
+    return {
+        "metadata": {"name": name, "labels": {api.LABEL_SCHEDULEDRUN: label}},
+        "status": {"conditions": conditions},
+    }
+
+
+def test_scheduledruns_follow_their_target_across_edits_and_deletion() -> None:
+    cache = ClusterCache()
+    cache.note_scheduledrun(scheduledrun("a"), present=True)
+    cache.note_scheduledrun(scheduledrun("b"), present=True)
+    cache.note_scheduledrun(scheduledrun("a", target="other"), present=True)  # edited
+    cache.note_scheduledrun(scheduledrun("b"), present=False)  # deleted
+
+    assert cache.scheduledruns_targeting(("ns", "Agent", "helper")) == []
+    assert cache.scheduledruns_targeting(("ns", "Agent", "other")) == ["a"]
+    assert (cache.scheduledrun_labelled("ns", "a"), cache.scheduledrun_labelled("ns", "b")) == (
+        "a",
+        None,
+    )
+
+
+def test_long_names_are_found_by_their_hashed_label() -> None:
+    from generator.render import label_value
+
+    cache = ClusterCache()
+    long_name = "x" * 80
+    cache.note_scheduledrun(scheduledrun(long_name), present=True)
+
+    assert cache.scheduledrun_labelled("ns", label_value(long_name)) == long_name
+
+
+def test_jobs_are_kept_per_scheduledrun_until_deleted() -> None:
+    cache = ClusterCache()
+    cache.note_job("ns", job("a-1", "a"), present=True)
+    cache.note_job("ns", job("a-1", "a", failed="DeadlineExceeded"), present=True)
+    cache.note_job("ns", job("a-2", "a"), present=True)
+    cache.note_job("ns", job("a-2", "a"), present=False)
+
+    assert cache.jobs_of("ns", "a") == {"a-1": JobState("a-1", "DeadlineExceeded")}
+
+
+def test_cronjob_state_from_its_body() -> None:
+    cache = ClusterCache()
+    body = {
+        "metadata": {
+            "name": "a",
+            "annotations": {"kagent.dev/spec-hash": "h1"},
+            "creationTimestamp": "2026-03-01T00:00:00Z",
+        },
+        "spec": {"suspend": True},
+    }
+    cache.note_cronjob("ns", body, present=True)
+
+    assert cache.cronjob("ns", "a") == CronJobState("a", "h1", True, "2026-03-01T00:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("confirmed", "expected_targets", "expected_affected"),
+    [
+        pytest.param(True, {("ns", "Agent", "helper")}, [], id="confirmed-by-a-watch-event"),
+        pytest.param(False, set(), [("ns", "a")], id="gone-before-the-watch-started"),
+    ],
+)
+def test_what_only_the_startup_listing_saw_is_forgotten(
+    confirmed: bool, expected_targets: set[Any], expected_affected: list[Any]
+) -> None:
+    cache = ClusterCache()
+    cache.note_scheduledrun(scheduledrun("a"), present=True)
+    cache.note_target("ns", "Agent", "helper", True, listed=True)
+    if confirmed:
+        cache.note_target("ns", "Agent", "helper", True)
+
+    affected = cache.drop_unconfirmed()
+
+    assert (cache.targets, affected) == (expected_targets, expected_affected)
+
+
+def test_a_target_event_tells_whether_existence_changed() -> None:
+    cache = ClusterCache()
+    seen = [
+        cache.note_target("ns", "Agent", "a", True),
+        cache.note_target("ns", "Agent", "a", True),  # an edit
+        cache.note_target("ns", "Agent", "a", False),
+        cache.note_target("ns", "Agent", "a", False),
+    ]
+
+    assert seen == [True, False, True, False]
