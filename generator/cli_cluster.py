@@ -1,7 +1,8 @@
 """`scheduledrun trigger` and `scheduledrun history`: what a kubectl user wants on a live cluster.
 
-Thin I/O around two pure pieces: `manual_job` builds the Job that `kubectl create job --from`
-would build, and `history_table` formats a run history. The Kubernetes client is the official
+Thin I/O around pure pieces: `generator.trigger` decides whether a manual run may start and
+builds the Job that `kubectl create job --from` would build; `history_table` formats a run
+history. The Kubernetes client is the official
 one (kubeconfig contexts and exec plugins work as they do for kubectl).
 """
 
@@ -16,44 +17,8 @@ from typing import Any
 
 import click
 
+from generator.trigger import active_jobs, decide_trigger, manual_job, manual_job_name
 from runner import api
-
-
-def manual_job(cronjob: Mapping[str, Any], job_name: str) -> dict[str, Any]:
-    """The Job `kubectl create job --from=cronjob/X` creates: the CronJob's job template, the
-    `manual` instantiate annotation (the runner records the run as Manual), owned by the CronJob
-    so its history limits and deletion cover it."""
-    template = cronjob["spec"]["jobTemplate"]
-    meta = template.get("metadata") or {}
-    annotations = {**(meta.get("annotations") or {}), api.ANNOTATION_INSTANTIATE: "manual"}
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": job_name,
-            "namespace": cronjob["metadata"]["namespace"],
-            "labels": dict(meta.get("labels") or {}),
-            "annotations": annotations,
-            "ownerReferences": [
-                {
-                    "apiVersion": "batch/v1",
-                    "kind": "CronJob",
-                    "name": cronjob["metadata"]["name"],
-                    "uid": cronjob["metadata"]["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
-        },
-        "spec": template["spec"],
-    }
-
-
-def manual_job_name(cronjob_name: str, suffix: str) -> str:
-    """`<cronjob>-manual-<suffix>`, cut so the whole stays a valid 63-character label value."""
-    tail = f"-manual-{suffix}"
-    return cronjob_name[: 63 - len(tail)].rstrip("-.") + tail
-
 
 HISTORY_COLUMNS = ("ID", "TRIGGER", "STATUS", "SCHEDULED", "STARTED", "ENDED", "MESSAGE")
 _HISTORY_KEYS = ("id", "trigger", "status", "scheduledTime", "startTime", "endTime", "message")
@@ -70,6 +35,13 @@ def history_table(entries: Sequence[Mapping[str, Any]], message_width: int = 60)
     widths = [max(len(row[i]) for row in rows) for i in range(len(HISTORY_COLUMNS))]
     lines = ["   ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _job_selector(cronjob: Mapping[str, Any]) -> str:
+    """The label selector of the Jobs made from this CronJob's template."""
+    labels = ((cronjob["spec"]["jobTemplate"].get("metadata") or {}).get("labels")) or {}
+    value = labels.get(api.LABEL_SCHEDULEDRUN)
+    return f"{api.LABEL_SCHEDULEDRUN}={value}" if value else ""
 
 
 def kube_clients(kubeconfig: str | None, context: str | None) -> tuple[Any, Any]:
@@ -136,6 +108,11 @@ def cluster_options(func: Any) -> Any:
 @cluster_options
 @click.option("--no-wait", is_flag=True, help="Create the Job and return at once.")
 @click.option("--timeout", default=1800.0, show_default=True, help="Seconds to wait for the end.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Run even if not Accepted, or while a run is active under concurrencyPolicy Forbid.",
+)
 def trigger_command(
     name: str,
     namespace: str | None,
@@ -143,23 +120,37 @@ def trigger_command(
     context: str | None,
     no_wait: bool,
     timeout: float,
+    force: bool,
 ) -> None:
-    """Run a ScheduledRun now (a Manual Job from its CronJob), wait, print the outcome."""
+    """Run a ScheduledRun now (a Manual Job from its CronJob), wait, print the outcome.
+
+    Refuses a ScheduledRun that is not Accepted, or that has concurrencyPolicy Forbid while one
+    of its runs is active (--force overrides); with Replace the active runs are deleted first.
+    `kubectl create job --from=cronjob/...` makes the same Job without these checks."""
     from kubernetes.client.exceptions import ApiException
 
     custom, batch = kube_clients(kubeconfig, context)
     ns = cluster_namespace(namespace, context)
     sr = get_scheduledrun(custom, ns, name)
     cronjob_name = (sr.get("status") or {}).get("cronJobName")
-    if not cronjob_name:
-        raise click.ClickException(
-            f'scheduledrun "{name}" has no CronJob yet (is it Accepted? kubectl describe sr {name})'
-        )
     try:
-        cronjob = batch.api_client.sanitize_for_serialization(
-            batch.read_namespaced_cron_job(cronjob_name, ns)
-        )
-        job = manual_job(cronjob, manual_job_name(cronjob_name, secrets.token_hex(3)))
+        running: list[str] = []
+        cronjob: dict[str, Any] = {}
+        if cronjob_name:
+            cronjob = batch.api_client.sanitize_for_serialization(
+                batch.read_namespaced_cron_job(cronjob_name, ns)
+            )
+            jobs = batch.api_client.sanitize_for_serialization(
+                batch.list_namespaced_job(ns, label_selector=_job_selector(cronjob))
+            )
+            running = active_jobs(jobs.get("items") or [], cronjob["metadata"]["uid"])
+        decision = decide_trigger(sr, running, force=force)
+        if not decision.allowed:
+            raise click.ClickException(decision.message)
+        for old in decision.replace:
+            batch.delete_namespaced_job(old, ns, propagation_policy="Background")
+            click.echo(f"job.batch/{old} deleted (concurrencyPolicy Replace)")
+        job = manual_job(cronjob, manual_job_name(str(cronjob_name), secrets.token_hex(3)))
         batch.create_namespaced_job(ns, job)
     except ApiException as exc:
         raise click.ClickException(f"creating the run's Job: {exc.status} {exc.reason}") from exc

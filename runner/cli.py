@@ -18,11 +18,15 @@ SUBCOMMANDS: dict[str, str] = {
     "operator": "generator.cli_operator:operator_command",
     "trigger": "generator.cli_cluster:trigger_command",
     "history": "generator.cli_cluster:history_command",
+    "serve": "server.cli:serve_command",
 }
 
 
-# Top-level modules of the `operator` extra: a subcommand failing on one of these needs the extra.
-_OPERATOR_EXTRA = frozenset({"kopf", "kubernetes", "jinja2", "prometheus_client", "yaml"})
+# Top-level modules of the extras: a subcommand failing on one of these needs that extra.
+_EXTRAS = {
+    "operator": frozenset({"kopf", "kubernetes", "jinja2", "prometheus_client", "yaml"}),
+    "server": frozenset({"fastapi", "starlette", "pydantic", "uvicorn", "yaml"}),
+}
 
 
 def _present(target: str) -> bool:
@@ -45,7 +49,8 @@ class LazyGroup(click.Group):
             module = importlib.import_module(module_name)
         except ImportError as exc:
             missing = exc.name or "a module"
-            hint = " (install kagent-scheduledrun[operator])" if missing in _OPERATOR_EXTRA else ""
+            extra = "server" if module_name.startswith("server.") else "operator"
+            hint = f" (install kagent-scheduledrun[{extra}])" if missing in _EXTRAS[extra] else ""
             raise click.ClickException(
                 f"`scheduledrun {cmd_name}` needs {missing}, which is not installed{hint}"
             ) from exc

@@ -5,4 +5,4 @@ export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 if ! command -v uv >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
 fi
-uv sync --frozen --extra operator
+uv sync --frozen --extra operator --extra server

@@ -25,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
-from generator.cli_cluster import manual_job
+from generator.trigger import manual_job
 from runner import api, history
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(600)]

@@ -23,6 +23,10 @@ FORBIDDEN = [
     "a2a",
     "asyncio",
     "generator",
+    "server",
+    "fastapi",
+    "starlette",
+    "uvicorn",
     # httpx's default transport: the runner's clients use runner.transport instead
     "httpcore",
     "h11",

@@ -1,0 +1,50 @@
+"""kagent's response envelope, `{"error": bool, "data": ..., "message": "..."}`, for every answer.
+
+Errors use the same envelope (kagent's own handlers answer errors with `{"error": "text"}`; one
+shape for both lets a client read `message` without first guessing which it got): `error` is
+true, `message` says what went wrong, `data` holds the machine-readable part (the reason, the
+apiserver's status code, the validator's problems).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+
+class ApiError(Exception):
+    """An answer other than success: raised by routes, turned into the envelope by the app."""
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        message: str,
+        details: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {reason}: {message}")
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.details = dict(details or {})
+        self.headers = dict(headers or {})
+
+
+def ok(
+    data: Any, message: str, status: int = 200, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": False, "data": data, "message": message}, status_code=status, headers=headers
+    )
+
+
+def failure(error: ApiError) -> JSONResponse:
+    data = {"status": error.status, "reason": error.reason, **error.details}
+    return JSONResponse(
+        {"error": True, "data": data, "message": error.message},
+        status_code=error.status,
+        headers=error.headers or None,
+    )

@@ -1,0 +1,223 @@
+"""Every call the REST API makes to the Kubernetes API, through one async httpx client.
+
+The one seam between the server and the cluster: routes call the methods below, unit tests
+replace exactly this class. Each call carries the caller's credentials: in `client` auth mode
+the caller's bearer token (the server has none of its own), in `local` mode the kubeconfig's.
+Any answer of 400 or more becomes a `KubeError` holding the apiserver's status code, reason and
+message, so the routes can pass the cluster's refusal on as it was given.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import httpx
+
+from runner import api
+
+MERGE_PATCH: Final = "application/merge-patch+json"
+LIST_PAGE: Final = 500  # kubectl's own chunk size for lists
+# Enough parallel requests for a page of the UI (list + agents + history); the apiserver's own
+# max-in-flight limits protect it from more.
+MAX_CONNECTIONS: Final = 32
+TIMEOUT: Final = 30.0
+# Kinds a ScheduledRun may target: (kind, plural) in kagent.dev/v1alpha2.
+TARGET_KINDS: Final = (("Agent", "agents"), ("SandboxAgent", "sandboxagents"))
+
+
+class KubeError(Exception):
+    """The apiserver refused (status >= 400), or could not be reached (status 0)."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{status} {reason}: {message}")
+        self.status = status
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Where the apiserver is and how to trust it; `token` only in local mode (the kubeconfig's);
+    a client certificate, if any, lives in `ssl_context`."""
+
+    server: str
+    ssl_context: ssl.SSLContext
+    token: str | None = None
+
+
+def _group_path(namespace: str | None) -> str:
+    where = f"/namespaces/{namespace}" if namespace else ""
+    return f"/apis/{api.GROUP}/{api.VERSION}{where}"
+
+
+def scheduledruns_path(namespace: str | None) -> str:
+    return f"{_group_path(namespace)}/{api.PLURAL}"
+
+
+def scheduledrun_path(namespace: str, name: str) -> str:
+    return f"{scheduledruns_path(namespace)}/{name}"
+
+
+def _error_of(response: httpx.Response) -> KubeError:
+    reason, message = response.reason_phrase, response.text[:1000]
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        reason = str(body.get("reason") or reason)
+        message = str(body.get("message") or message)
+    return KubeError(response.status_code, reason, message)
+
+
+class KubeClient:
+    """`await client.aclose()` when done. `token`: the caller's bearer token (client mode); None
+    uses the cluster's own credentials (local mode), or none at all."""
+
+    def __init__(self, cluster: Cluster, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.cluster = cluster
+        self.http = httpx.AsyncClient(
+            base_url=cluster.server,
+            verify=cluster.ssl_context,
+            timeout=TIMEOUT,
+            headers={"Accept": "application/json", "User-Agent": "kagent-scheduledrun-server"},
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        token: str | None,
+        *,
+        body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        headers: dict[str, str] = {}
+        bearer = token or self.cluster.token
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        content = None
+        if body is not None:
+            content = json.dumps(body).encode()
+            headers["Content-Type"] = content_type
+        try:
+            response = await self.http.request(
+                method, path, params=dict(params or {}), content=content, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise KubeError(0, "Unreachable", f"{method} {path}: {exc!r}") from exc
+        if response.status_code >= 400:
+            raise _error_of(response)
+        decoded = response.json() if response.content else {}
+        if not isinstance(decoded, dict):
+            raise KubeError(0, "BadAnswer", f"{method} {path}: the answer is not an object")
+        return decoded
+
+    async def list_all(
+        self, path: str, token: str | None, selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every item of a list, fetched in kubectl-sized pages."""
+        params = {"limit": str(LIST_PAGE)}
+        if selector:
+            params["labelSelector"] = selector
+        items: list[dict[str, Any]] = []
+        while True:
+            page = await self.request("GET", path, token, params=params)
+            items.extend(page.get("items") or [])
+            token_ = (page.get("metadata") or {}).get("continue")
+            if not token_:
+                return items
+            params["continue"] = token_
+
+    # ScheduledRuns
+
+    async def list_scheduledruns(self, namespace: str | None, token: str | None) -> list[Any]:
+        return await self.list_all(scheduledruns_path(namespace), token)
+
+    async def get_scheduledrun(
+        self, namespace: str, name: str, token: str | None
+    ) -> dict[str, Any]:
+        return await self.request("GET", scheduledrun_path(namespace, name), token)
+
+    async def create_scheduledrun(
+        self, namespace: str, obj: Mapping[str, Any], token: str | None
+    ) -> dict[str, Any]:
+        return await self.request("POST", scheduledruns_path(namespace), token, body=obj)
+
+    async def replace_scheduledrun(
+        self, namespace: str, name: str, obj: Mapping[str, Any], token: str | None
+    ) -> dict[str, Any]:
+        """PUT: the apiserver answers 409 when `obj`'s resourceVersion is not the current one."""
+        return await self.request("PUT", scheduledrun_path(namespace, name), token, body=obj)
+
+    async def patch_scheduledrun(
+        self, namespace: str, name: str, patch: Mapping[str, Any], token: str | None
+    ) -> dict[str, Any]:
+        path = scheduledrun_path(namespace, name)
+        return await self.request("PATCH", path, token, body=patch, content_type=MERGE_PATCH)
+
+    async def delete_scheduledrun(
+        self, namespace: str, name: str, resource_version: str | None, token: str | None
+    ) -> dict[str, Any]:
+        options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        if resource_version:
+            options["preconditions"] = {"resourceVersion": resource_version}
+        return await self.request("DELETE", scheduledrun_path(namespace, name), token, body=options)
+
+    # CronJobs and Jobs
+
+    async def get_cronjob(self, namespace: str, name: str, token: str | None) -> dict[str, Any]:
+        path = f"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}"
+        return await self.request("GET", path, token)
+
+    async def list_jobs(self, namespace: str, selector: str, token: str | None) -> list[Any]:
+        return await self.list_all(f"/apis/batch/v1/namespaces/{namespace}/jobs", token, selector)
+
+    async def get_job(self, namespace: str, name: str, token: str | None) -> dict[str, Any]:
+        return await self.request(
+            "GET", f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}", token
+        )
+
+    async def create_job(
+        self, namespace: str, job: Mapping[str, Any], token: str | None
+    ) -> dict[str, Any]:
+        return await self.request(
+            "POST", f"/apis/batch/v1/namespaces/{namespace}/jobs", token, body=job
+        )
+
+    async def delete_job(self, namespace: str, name: str, token: str | None) -> None:
+        options = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
+        path = f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}"
+        await self.request("DELETE", path, token, body=options)
+
+    # Agents
+
+    async def list_agents(
+        self, plural: str, namespace: str | None, token: str | None
+    ) -> list[dict[str, Any]]:
+        return await self.list_all(f"{_group_path(namespace)}/{plural}", token)
+
+    # Who is asking, and where may they look
+
+    async def list_namespaces(self, token: str | None) -> list[str]:
+        items = await self.list_all("/api/v1/namespaces", token)
+        return [str(item["metadata"]["name"]) for item in items]
+
+    async def username(self, token: str | None) -> str:
+        """The caller's user name as the apiserver authenticated it (SelfSubjectReview, which
+        every authenticated user may create)."""
+        review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+        answer = await self.request(
+            "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", token, body=review
+        )
+        return str(((answer.get("status") or {}).get("userInfo") or {}).get("username") or "")

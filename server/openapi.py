@@ -1,0 +1,235 @@
+"""The parts of the OpenAPI document that FastAPI cannot infer from the routes.
+
+The routes answer with hand-built envelopes and read their bodies themselves (to bound their
+size), so their schemas are written here: the ScheduledRun schema is the CRD's own (the chart's
+CRD file is the single source of truth, with every field's description), wrapped in kagent's
+envelope. `finish` adds them to FastAPI's document, drops FastAPI's default 422 answers (this
+server answers bad parameters with 400, as kagent does) and declares the bearer-token scheme.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import json
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from runner import api
+
+CRD_FILE: Final = "scheduledruns.yaml"
+
+
+def _crd_text() -> str:
+    """The CRD from the installed wheel (`generator/crds`) or from a source checkout's chart."""
+    packaged = importlib.resources.files("generator").joinpath("crds", CRD_FILE)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    source = Path(__file__).resolve().parent.parent / "charts" / "kagent-scheduledrun" / "crds"
+    return (source / CRD_FILE).read_text(encoding="utf-8")
+
+
+@functools.cache
+def scheduledrun_schema() -> dict[str, Any]:
+    crd = yaml.safe_load(_crd_text())
+    version = next(v for v in crd["spec"]["versions"] if v["name"] == api.VERSION)
+    schema: dict[str, Any] = json.loads(json.dumps(version["schema"]["openAPIV3Schema"]))
+    return schema
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def envelope(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["error", "data", "message"],
+        "properties": {
+            "error": {"type": "boolean", "const": False},
+            "data": data,
+            "message": {"type": "string"},
+        },
+    }
+
+
+def answer(description: str, data: dict[str, Any], etag: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": envelope(data)}},
+    }
+    if etag:
+        response["headers"] = {
+            "ETag": {
+                "description": "The object's resourceVersion, quoted: send it back in If-Match",
+                "schema": {"type": "string"},
+            }
+        }
+    return response
+
+
+def failures(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """Error answers of an operation: the ones every route can give, and `codes`."""
+    described = {
+        400: "The request is malformed, or the object breaks the validator's rules",
+        401: "No bearer token (client auth mode), or the cluster did not accept it",
+        403: "The cluster's RBAC refused the caller, or a cross-site request",
+        404: "No such object (or its namespace)",
+        409: "Stale resourceVersion, an object that already exists, or a refused trigger",
+        413: "The body is larger than 1 MiB",
+        422: "The apiserver refused the object (its schema or CEL rules)",
+        428: "An update without a resourceVersion (If-Match or metadata.resourceVersion)",
+        502: "The Kubernetes API could not be reached or failed",
+    }
+    always = (400, 401, 403, 502)
+    return {
+        code: {
+            "description": described[code],
+            "content": {"application/json": {"schema": ref("ErrorEnvelope")}},
+        }
+        for code in sorted({*always, *codes})
+    }
+
+
+SCHEMAS: Final[dict[str, Any]] = {
+    "ErrorEnvelope": {
+        "type": "object",
+        "required": ["error", "data", "message"],
+        "properties": {
+            "error": {"type": "boolean", "const": True},
+            "message": {"type": "string"},
+            "data": {
+                "type": "object",
+                "required": ["status", "reason"],
+                "properties": {
+                    "status": {"type": "integer", "description": "The HTTP status"},
+                    "reason": {
+                        "type": "string",
+                        "description": "Machine-readable: the apiserver's reason, or this "
+                        "server's (Invalid, Unauthorized, NotAccepted, ConcurrencyForbidden...)",
+                    },
+                    "problems": {"type": "array", "items": ref("Problem")},
+                },
+            },
+        },
+    },
+    "Problem": {
+        "type": "object",
+        "description": "One broken rule, as `scheduledrun validate` reports it",
+        "required": ["reason", "field", "message"],
+        "properties": {
+            "reason": {"type": "string", "description": "The Accepted condition's reason"},
+            "field": {"type": "string", "description": "The field's path, e.g. spec.schedule"},
+            "message": {"type": "string"},
+        },
+    },
+    "FireTime": {
+        "type": "object",
+        "required": ["time", "local"],
+        "properties": {
+            "time": {"type": "string", "format": "date-time", "description": "In UTC"},
+            "local": {
+                "type": "string",
+                "format": "date-time",
+                "description": "The same instant in the ScheduledRun's time zone, with offset",
+            },
+        },
+    },
+    "NextRuns": {
+        "type": "object",
+        "required": ["timeZone", "suspended", "times"],
+        "properties": {
+            "timeZone": {"type": "string"},
+            "suspended": {"type": "boolean"},
+            "times": {
+                "type": "array",
+                "items": ref("FireTime"),
+                "description": "As the CronJob controller will fire them; empty for a schedule "
+                "that cannot fire, or with problems",
+            },
+            "problems": {"type": "array", "items": ref("Problem")},
+        },
+    },
+    "Verdict": {
+        "type": "object",
+        "required": ["valid", "problems", "timeZone", "times"],
+        "properties": {
+            "valid": {"type": "boolean"},
+            "problems": {"type": "array", "items": ref("Problem")},
+            "timeZone": {"type": "string"},
+            "times": {"type": "array", "items": ref("FireTime")},
+        },
+    },
+    "RunHistoryEntry": {
+        "type": "object",
+        "description": "One run (a Job), from status.runHistory",
+        "required": ["id"],
+        "properties": {
+            "id": {"type": "string", "description": "The Job's name"},
+            "trigger": {"type": "string", "enum": ["Scheduled", "Manual"]},
+            "scheduledTime": {"type": "string"},
+            "startTime": {"type": "string"},
+            "endTime": {"type": "string"},
+            "sessionID": {"type": "string"},
+            "taskID": {"type": "string"},
+            "status": {"type": "string"},
+            "message": {"type": "string"},
+        },
+    },
+    "TriggeredRun": {
+        "type": "object",
+        "required": ["id", "namespace", "scheduledRun", "trigger", "replayed"],
+        "properties": {
+            "id": {"type": "string", "description": "The Job's name: the run's history id"},
+            "namespace": {"type": "string"},
+            "scheduledRun": {"type": "string"},
+            "trigger": {"type": "string", "const": "Manual"},
+            "replayed": {
+                "type": "boolean",
+                "description": "True when an earlier request with this Idempotency-Key made it",
+            },
+            "replaced": {"type": "array", "items": {"type": "string"}},
+            "job": {"type": "object"},
+        },
+    },
+    "AgentTarget": {
+        "type": "object",
+        "required": ["kind", "namespace", "name"],
+        "properties": {
+            "kind": {"type": "string", "enum": ["Agent", "SandboxAgent"]},
+            "apiGroup": {"type": "string"},
+            "namespace": {"type": "string"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+        },
+    },
+}
+
+
+def finish(document: dict[str, Any], bearer: bool) -> dict[str, Any]:
+    """Complete FastAPI's document: our schemas, no default 422s, the security scheme."""
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    schemas.update(SCHEMAS)
+    schemas["ScheduledRun"] = scheduledrun_schema()
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            default_422 = responses.get("422", {}).get("content", {})
+            if "HTTPValidationError" in json.dumps(default_422):
+                responses.pop("422")
+    if bearer:
+        components["securitySchemes"] = {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A Kubernetes bearer token (e.g. `kubectl create token NAME`); "
+                "every call to the cluster is made with it",
+            }
+        }
+        document["security"] = [{"bearer": []}]
+    return document

@@ -1,0 +1,169 @@
+"""The REST API's pure decisions: what an answer holds, and what a write sends to the cluster.
+
+No I/O here: routes read from the cluster, call these, and write what they return.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from generator.cron import CronError, load_time_zone, next_fire_times
+from generator.validate import Problem, validate_scheduledrun
+from runner import api
+
+# Problems that make fire times impossible to compute (as for `scheduledrun next`).
+_TIME_FIELDS: Final = ("spec.schedule", "spec.timeZone")
+# metadata a client may set; everything else in metadata belongs to the cluster.
+CLIENT_METADATA: Final = ("name", "namespace", "labels", "annotations")
+
+
+def problems_data(problems: Sequence[Problem]) -> list[dict[str, str]]:
+    return [dataclasses.asdict(p) for p in problems]
+
+
+def _stamp(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def fire_times(spec: Mapping[str, Any], after: datetime, count: int) -> list[dict[str, str]]:
+    """The next `count` fire times of a valid schedule, in UTC and in its time zone, exactly as
+    `scheduledrun next` computes them."""
+    time_zone = str(spec.get("timeZone") or "UTC")
+    zone = load_time_zone(time_zone)
+    times = next_fire_times(str(spec["schedule"]), time_zone, after, count)
+    return [{"time": _stamp(t), "local": t.astimezone(zone).isoformat()} for t in times]
+
+
+def next_runs(obj: Mapping[str, Any], after: datetime, count: int) -> dict[str, Any]:
+    """The answer of `.../next`: fire times, or the problems that prevent computing them."""
+    spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
+    assert isinstance(spec, Mapping)
+    time_zone = spec.get("timeZone") or "UTC"
+    answer: dict[str, Any] = {
+        "timeZone": time_zone if isinstance(time_zone, str) else str(time_zone),
+        "suspended": spec.get("suspend") is True,
+        "times": [],
+    }
+    blocking = [
+        p
+        for p in validate_scheduledrun(obj)
+        if p.field in ("", "spec") or p.field.startswith(_TIME_FIELDS)
+    ]
+    if blocking:
+        answer["problems"] = problems_data(blocking)
+        return answer
+    try:
+        answer["times"] = fire_times(spec, after, count)
+    except CronError as exc:
+        answer["problems"] = [
+            {"reason": "InvalidSchedule", "field": "spec.schedule", "message": str(exc)}
+        ]
+    return answer
+
+
+def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
+    """The answer of `POST /api/scheduledruns/validate`: every problem, and the fire times."""
+    problems = validate_scheduledrun(obj)
+    spec = obj.get("spec") if isinstance(obj, Mapping) else None
+    times: list[dict[str, str]] = []
+    time_zone = "UTC"
+    if isinstance(spec, Mapping):
+        zone = spec.get("timeZone") or "UTC"
+        time_zone = zone if isinstance(zone, str) else str(zone)
+        if not any(p.field.startswith(_TIME_FIELDS) for p in problems):
+            try:
+                times = fire_times(spec, after, count)
+            except (CronError, KeyError):
+                times = []
+    return {
+        "valid": not problems,
+        "problems": problems_data(problems),
+        "timeZone": time_zone,
+        "times": times,
+    }
+
+
+def new_object(body: Mapping[str, Any], namespace: str) -> dict[str, Any]:
+    """What a create sends: the client's spec and its own metadata fields, nothing else."""
+    meta = body.get("metadata") if isinstance(body.get("metadata"), Mapping) else {}
+    assert isinstance(meta, Mapping)
+    metadata = {k: meta[k] for k in CLIENT_METADATA if k in meta}
+    metadata["namespace"] = namespace
+    return {
+        "apiVersion": api.API_VERSION,
+        "kind": api.KIND,
+        "metadata": metadata,
+        "spec": body.get("spec"),
+    }
+
+
+def replacement(
+    current: Mapping[str, Any], body: Mapping[str, Any], resource_version: str
+) -> dict[str, Any]:
+    """What an update PUTs: the stored object with the client's spec (and labels and annotations
+    when it sent them), carrying the resourceVersion the client last saw, so the apiserver
+    refuses it (409) if anyone wrote in between. Status is the cluster's; it is not sent."""
+    metadata = dict(current.get("metadata") or {})
+    sent = body.get("metadata") if isinstance(body.get("metadata"), Mapping) else {}
+    assert isinstance(sent, Mapping)
+    for key in ("labels", "annotations"):
+        if key in sent:
+            metadata[key] = sent[key]
+    metadata["resourceVersion"] = resource_version
+    return {
+        "apiVersion": api.API_VERSION,
+        "kind": api.KIND,
+        "metadata": metadata,
+        "spec": body.get("spec"),
+    }
+
+
+def etag(obj: Mapping[str, Any]) -> str:
+    return f'"{(obj.get("metadata") or {}).get("resourceVersion", "")}"'
+
+
+def if_match_version(header: str | None) -> str | None:
+    """The resourceVersion of an If-Match header (`"123"`, `W/"123"` or `123`); `*` is none."""
+    if header is None:
+        return None
+    value = header.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    return None if value in ("", "*") else value
+
+
+def agent_target(obj: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    meta = obj.get("metadata") or {}
+    target: dict[str, Any] = {
+        "kind": kind,
+        "apiGroup": api.GROUP,
+        "namespace": str(meta.get("namespace", "")),
+        "name": str(meta.get("name", "")),
+    }
+    description = (obj.get("spec") or {}).get("description")
+    if isinstance(description, str):
+        target["description"] = description
+    return target
+
+
+def triggered_run(
+    sr: Mapping[str, Any], job: Mapping[str, Any], replayed: bool, replaced: Sequence[str] = ()
+) -> dict[str, Any]:
+    meta = job.get("metadata") or {}
+    return {
+        "id": str(meta.get("name", "")),
+        "namespace": str(meta.get("namespace", "")),
+        "scheduledRun": str((sr.get("metadata") or {}).get("name", "")),
+        "trigger": "Manual",
+        "replayed": replayed,
+        "replaced": list(replaced),
+        "job": {
+            "name": meta.get("name"),
+            "uid": meta.get("uid"),
+            "creationTimestamp": meta.get("creationTimestamp"),
+        },
+    }

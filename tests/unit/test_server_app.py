@@ -1,0 +1,120 @@
+"""The app's own behaviour before and around the cluster: authentication first, kagent's envelope
+on every answer (the framework's own errors too), the 1 MiB body bound (declared and chunked),
+and an OpenAPI document that holds every route with the CRD's schema.
+
+The Kubernetes client is replaced by `RefusingKube` (exactly server.kube.KubeClient's seam),
+which fails the test on any call: these cases must be decided without asking the cluster.
+Everything that reaches the cluster is in tests/integration/test_server_api.py.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from server.app import ServerConfig, create_app
+from server.auth import AuthMode
+from server.kube import Cluster, KubeClient
+
+AUTH = {"Authorization": "Bearer t"}
+
+
+class RefusingKube(KubeClient):
+    async def request(self, method: str, path: str, token: str | None, **_: Any) -> Any:
+        raise AssertionError(f"unexpected call to the cluster: {method} {path}")
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    cluster = Cluster("https://127.0.0.1:1", ssl.create_default_context())
+    app = create_app(ServerConfig(AuthMode.CLIENT, cluster), kube=RefusingKube(cluster))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_no_token_is_401_before_anything_else(client: TestClient) -> None:
+    response = client.get("/api/scheduledruns/ns/name/executions?limit=0")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["error"] is True
+
+
+def test_a_declared_body_over_1_mib_is_413(client: TestClient) -> None:
+    response = client.post("/api/scheduledruns", headers=AUTH, content=b" " * (1024 * 1024 + 1))
+    assert response.status_code == 413
+
+
+def test_a_chunked_body_over_1_mib_is_413(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(17):
+            yield b" " * 65536
+
+    response = client.post("/api/scheduledruns/validate", headers=AUTH, content=chunks())
+    assert response.status_code == 413
+
+
+def test_an_invalid_object_is_400_naming_each_field_without_a_cluster_call(
+    client: TestClient,
+) -> None:
+    body = {
+        "apiVersion": "kagent.dev/v1alpha2",
+        "kind": "ScheduledRun",
+        "metadata": {"name": "x", "namespace": "ns"},
+        "spec": {"schedule": "every day", "prompt": " ", "targetRef": {"kind": "Pod", "name": "a"}},
+    }
+    response = client.post("/api/scheduledruns", headers=AUTH, json=body)
+    assert response.status_code == 400
+    fields = {p["field"] for p in response.json()["data"]["problems"]}
+    assert fields == {"spec.schedule", "spec.prompt", "spec.targetRef.kind"}
+
+
+def test_an_update_without_a_resource_version_is_428(client: TestClient) -> None:
+    response = client.put("/api/scheduledruns/ns/x", headers=AUTH, json={"spec": {}})
+    assert response.status_code == 428
+
+
+def test_framework_errors_use_the_envelope(client: TestClient) -> None:
+    response = client.get("/api/nothing-here", headers=AUTH)
+    assert response.status_code == 404
+    assert set(response.json()) == {"error", "data", "message"}
+
+
+def test_bad_parameters_are_400_like_kagent(client: TestClient) -> None:
+    response = client.get("/api/scheduledruns/ns/x/next?count=0", headers=AUTH)
+    assert response.status_code == 400
+    assert response.json()["data"]["problems"][0]["field"] == "query.count"
+
+
+def test_a_bad_name_never_reaches_the_cluster(client: TestClient) -> None:
+    assert client.get("/api/scheduledruns/ns/a..b", headers=AUTH).status_code == 400
+    assert client.get("/api/scheduledruns/NS/x", headers=AUTH).status_code == 400
+
+
+def test_the_document_has_every_route_and_the_crds_schema(client: TestClient) -> None:
+    document = client.get("/api/openapi.json").json()
+    operations = {
+        (method.upper(), path) for path, item in document["paths"].items() for method in item
+    }
+    base = "/api/scheduledruns/{namespace}/{name}"
+    assert operations == {
+        ("GET", "/api/scheduledruns"),
+        ("POST", "/api/scheduledruns"),
+        ("POST", "/api/scheduledruns/validate"),
+        ("GET", base),
+        ("PUT", base),
+        ("DELETE", base),
+        ("GET", f"{base}/executions"),
+        ("GET", f"{base}/next"),
+        ("POST", f"{base}/trigger"),
+        ("POST", f"{base}/suspend"),
+        ("POST", f"{base}/resume"),
+        ("GET", "/api/agents"),
+    }
+    spec = document["components"]["schemas"]["ScheduledRun"]["properties"]["spec"]
+    assert "description" in spec["properties"]["schedule"]
+    assert document["security"] == [{"bearer": []}]
+    assert "HTTPValidationError" not in str(document)

@@ -1,0 +1,169 @@
+"""The REST API's pure parts: executions paging (kagent's cursor), fire times, verdicts, the
+update body, If-Match and the auth decisions. The routes against the cluster are in
+tests/integration/test_server_api.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from server import executions, views
+from server.auth import AuthError, AuthMode, authenticate, bearer_token, cross_origin
+
+T0 = "2026-03-01T10:00:00Z"
+
+
+def entry(id_: str, start: str | None, scheduled: str | None = None) -> dict[str, Any]:
+    e: dict[str, Any] = {"id": id_}
+    if start:
+        e["startTime"] = start
+    if scheduled:
+        e["scheduledTime"] = scheduled
+    return e
+
+
+HISTORY = [
+    entry("a", "2026-03-01T09:00:00Z"),
+    entry("c", T0),
+    entry("b", T0),
+    entry("d", None, "2026-03-01T11:00:00Z"),
+]
+
+
+def ids(entries: list[dict[str, Any]]) -> list[str]:
+    return [e["id"] for e in entries]
+
+
+def test_history_is_newest_first_by_start_then_id() -> None:
+    assert ids(executions.page(HISTORY)) == ["d", "c", "b", "a"]
+
+
+def test_pages_walk_the_whole_history_without_loss_at_a_shared_instant() -> None:
+    first = executions.page(HISTORY, limit=2)
+    last = first[-1]
+    cursor = executions.parse_instant(last["startTime"])
+    second = executions.page(HISTORY, limit=2, before=cursor, before_id=last["id"])
+    assert ids(first) + ids(second) == ["d", "c", "b", "a"]
+
+
+def test_before_without_id_is_strictly_earlier() -> None:
+    assert ids(executions.page(HISTORY, before=executions.parse_instant(T0))) == ["a"]
+
+
+def test_parse_instant_needs_an_offset() -> None:
+    with pytest.raises(ValueError, match="offset"):
+        executions.parse_instant("2026-03-01T10:00:00")
+
+
+def scheduledrun(**spec: Any) -> dict[str, Any]:
+    base = {"schedule": "30 2 * * *", "prompt": "hi", "targetRef": {"kind": "Agent", "name": "a"}}
+    return {
+        "apiVersion": "kagent.dev/v1alpha2",
+        "kind": "ScheduledRun",
+        "metadata": {"name": "nightly"},
+        "spec": base | spec,
+    }
+
+
+def test_fire_times_skip_the_spring_forward_gap_like_robfig() -> None:
+    after = datetime(2026, 3, 28, 12, tzinfo=UTC)
+    times = views.fire_times(scheduledrun(timeZone="Europe/Berlin")["spec"], after, 2)
+    # 02:30 does not exist in Berlin on 29 March 2026: that day has no run.
+    assert times == [
+        {"time": "2026-03-30T00:30:00Z", "local": "2026-03-30T02:30:00+02:00"},
+        {"time": "2026-03-31T00:30:00Z", "local": "2026-03-31T02:30:00+02:00"},
+    ]
+
+
+def test_verdict_lists_every_problem_and_no_times_for_a_bad_schedule() -> None:
+    result = views.verdict(
+        scheduledrun(schedule="61 * * * *", maxRunHistory=0), datetime.now(UTC), 5
+    )
+    assert not result["valid"]
+    assert {p["field"] for p in result["problems"]} == {"spec.schedule", "spec.maxRunHistory"}
+    assert result["times"] == []
+
+
+def test_verdict_of_something_that_is_not_an_object() -> None:
+    result = views.verdict([1, 2], datetime.now(UTC), 5)
+    assert (result["valid"], result["times"]) == (False, [])
+
+
+def test_next_runs_report_a_schedule_that_never_fires() -> None:
+    result = views.next_runs(scheduledrun(schedule="0 0 31 2 *"), datetime.now(UTC), 3)
+    assert (result["times"], "problems" in result) == ([], False)
+
+
+def test_replacement_keeps_cluster_metadata_and_carries_the_clients_version() -> None:
+    current = {
+        "metadata": {
+            "name": "n",
+            "uid": "u",
+            "resourceVersion": "9",
+            "labels": {"a": "1"},
+            "finalizers": ["f"],
+        },
+        "spec": {"prompt": "old"},
+        "status": {"runHistory": [{"id": "j"}]},
+    }
+    body = {"metadata": {"annotations": {"b": "2"}}, "spec": {"prompt": "new"}, "status": {}}
+    sent = views.replacement(current, body, "7")
+    assert sent["metadata"] == {
+        "name": "n",
+        "uid": "u",
+        "resourceVersion": "7",
+        "labels": {"a": "1"},
+        "finalizers": ["f"],
+        "annotations": {"b": "2"},
+    }
+    assert (sent["spec"], "status" in sent) == ({"prompt": "new"}, False)
+
+
+@pytest.mark.parametrize(
+    ("header", "version"),
+    [('"12"', "12"), ('W/"12"', "12"), ("12", "12"), ("*", None), (None, None)],
+)
+def test_if_match_version(header: str | None, version: str | None) -> None:
+    assert views.if_match_version(header) == version
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [("Bearer abc", "abc"), ("bearer  abc ", "abc"), ("Basic abc", None), ("Bearer", None)],
+)
+def test_bearer_token(header: str, token: str | None) -> None:
+    assert bearer_token({"authorization": header}) == token
+
+
+@pytest.mark.parametrize(
+    ("method", "origin", "refused"),
+    [
+        ("POST", "https://evil.example", True),
+        ("POST", "null", True),
+        ("POST", "http://127.0.0.1:8080", False),
+        ("POST", None, False),
+        ("GET", "https://evil.example", False),
+    ],
+)
+def test_cross_site_writes_are_refused(method: str, origin: str | None, refused: bool) -> None:
+    assert cross_origin(method, origin, "127.0.0.1:8080") is refused
+
+
+def test_client_mode_without_token_is_401() -> None:
+    with pytest.raises(AuthError) as caught:
+        authenticate(AuthMode.CLIENT, "GET", {"host": "api.example"})
+    assert caught.value.status == 401
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8080", "localhost", "[::1]:80"])
+def test_local_mode_answers_loopback_names(host: str) -> None:
+    assert authenticate(AuthMode.LOCAL, "GET", {"host": host}) is None
+
+
+def test_local_mode_refuses_other_names() -> None:
+    """A page on attacker.example that rebinds its name to 127.0.0.1 still sends its own Host."""
+    with pytest.raises(AuthError) as caught:
+        authenticate(AuthMode.LOCAL, "GET", {"host": "attacker.example:8080"})
+    assert caught.value.status == 403

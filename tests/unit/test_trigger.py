@@ -1,0 +1,101 @@
+"""The rule shared by `scheduledrun trigger` and the REST API's trigger: may a manual run start,
+and the Job name an Idempotency-Key maps to. Pure; the cluster round trips are in
+tests/integration/test_server_api.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from generator.trigger import (
+    CONCURRENCY_FORBIDDEN,
+    NO_CRONJOB,
+    NOT_ACCEPTED,
+    active_jobs,
+    decide_trigger,
+    idempotent_job_name,
+)
+
+
+def scheduledrun(
+    accepted: str | None = "True", policy: str | None = None, cronjob: str | None = "nightly"
+) -> dict[str, Any]:
+    status: dict[str, Any] = {}
+    if cronjob:
+        status["cronJobName"] = cronjob
+    if accepted is not None:
+        status["conditions"] = [
+            {"type": "Accepted", "status": accepted, "reason": "TargetNotFound", "message": "x"}
+        ]
+    spec = {} if policy is None else {"concurrencyPolicy": policy}
+    return {"metadata": {"name": "nightly"}, "spec": spec, "status": status}
+
+
+@pytest.mark.parametrize(
+    ("sr", "active", "force", "allowed", "reason", "replace"),
+    [
+        pytest.param(scheduledrun(), [], False, True, "", (), id="accepted, idle"),
+        pytest.param(scheduledrun(cronjob=None), [], True, False, NO_CRONJOB, (), id="no cronjob"),
+        pytest.param(scheduledrun("False"), [], False, False, NOT_ACCEPTED, (), id="not accepted"),
+        pytest.param(scheduledrun(None), [], False, False, NOT_ACCEPTED, (), id="never judged"),
+        pytest.param(scheduledrun("False"), [], True, True, "", (), id="not accepted, forced"),
+        pytest.param(
+            scheduledrun(), ["j1"], False, False, CONCURRENCY_FORBIDDEN, (), id="default forbid"
+        ),
+        pytest.param(
+            scheduledrun(policy="Forbid"), ["j1"], True, True, "", (), id="forbid, forced"
+        ),
+        pytest.param(scheduledrun(policy="Allow"), ["j1"], False, True, "", (), id="allow"),
+        pytest.param(
+            scheduledrun(policy="Replace"),
+            ["j2", "j1"],
+            False,
+            True,
+            "",
+            ("j1", "j2"),
+            id="replace",
+        ),
+    ],
+)
+def test_decide_trigger(
+    sr: dict[str, Any],
+    active: list[str],
+    force: bool,
+    allowed: bool,
+    reason: str,
+    replace: tuple[str, ...],
+) -> None:
+    decision = decide_trigger(sr, active, force=force)
+    assert (decision.allowed, decision.reason, decision.replace) == (allowed, reason, replace)
+
+
+def test_a_forbidden_trigger_names_the_active_job() -> None:
+    assert "nightly-28000" in decide_trigger(scheduledrun(), ["nightly-28000"]).message
+
+
+def job(name: str, owner: str, condition: str | None = None) -> dict[str, Any]:
+    status = {"conditions": [{"type": condition, "status": "True"}]} if condition else {}
+    return {"metadata": {"name": name, "ownerReferences": [{"uid": owner}]}, "status": status}
+
+
+def test_active_jobs_are_the_cronjobs_unfinished_ones() -> None:
+    jobs = [
+        job("running", "cj"),
+        job("done", "cj", "Complete"),
+        job("failed", "cj", "Failed"),
+        job("foreign", "other"),
+    ]
+    assert active_jobs(jobs, "cj") == ["running"]
+
+
+def test_idempotent_job_name_depends_on_key_and_object() -> None:
+    first = idempotent_job_name("nightly", "uid-1", "key-a")
+    assert first == idempotent_job_name("nightly", "uid-1", "key-a")
+    assert first.startswith("nightly-manual-")
+    others = {
+        idempotent_job_name("nightly", "uid-1", "key-b"),
+        idempotent_job_name("nightly", "uid-2", "key-a"),
+    }
+    assert first not in others
+    assert len(idempotent_job_name("x" * 60, "u", "k")) <= 63
