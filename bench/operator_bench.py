@@ -1,4 +1,4 @@
-"""Operator benchmark on the real control plane (DESIGN.md "Performance targets").
+"""Operator benchmark on the real control plane: the operator's speed and memory goals.
 
 Prints:
 - the time for N ScheduledRuns, created at once, to all be Accepted with their CronJobs, as a

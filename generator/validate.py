@@ -25,7 +25,7 @@ __all__ = [
     "validate_spec",
 ]
 
-# Reasons of the `Accepted` condition (DESIGN.md, status table).
+# Reasons of the `Accepted` condition when False (the README's API section lists them).
 INVALID_SCHEDULE: Final = "InvalidSchedule"
 INVALID_TIME_ZONE: Final = "InvalidTimeZone"
 INVALID_TARGET_REF: Final = "InvalidTargetRef"

@@ -1,4 +1,4 @@
-"""Rendering a ScheduledRun into its CronJob: one named case per rule of DESIGN.md "Rendering".
+"""Rendering a ScheduledRun into its CronJob: one named case per rule the rendered CronJob keeps.
 
 Covers the pure `render_cronjob`, `cronjob_name` and `label_value`, and that the template writes
 every value through `tojson`. Hostile input is the property test's job (test_render_property.py);

@@ -1,0 +1,205 @@
+"""The import graph matches docs/ARCHITECTURE.md: no module imports across a boundary it forbids.
+
+The rules are read from the document's two tables ("Which room may import which" and its
+exceptions), so the document is their one definition. Every `import` and `from ... import` of
+every Python file in the repository counts, read with `ast` (nothing is run), including imports
+inside functions. What it does not see: modules loaded by a name in a string
+(`importlib.import_module`), which docs/ARCHITECTURE.md names where they are.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENT = ROOT / "docs" / "ARCHITECTURE.md"
+RULES_HEADING = "## Which room may import which"
+
+
+@dataclass(frozen=True)
+class Rules:
+    may_import: dict[str, frozenset[str]]  # room -> the other project rooms it may import
+    forbidden_libraries: dict[str, frozenset[str]]  # room -> libraries it may not import
+    exceptions: frozenset[tuple[str, str]]  # (module path, imported top-level name)
+
+    @property
+    def rooms(self) -> frozenset[str]:
+        return frozenset(self.may_import)
+
+
+@dataclass(frozen=True)
+class Crossing:
+    path: str
+    line: int
+    imported: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line} imports {self.imported} ({self.why})"
+
+
+def _tables(section: str) -> list[list[list[str]]]:
+    """Markdown tables of a section: their body rows, each a list of cells."""
+    tables: list[list[list[str]]] = []
+    current: list[list[str]] | None = None
+    for line in section.splitlines():
+        if not line.startswith("|"):
+            current = None
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if current is None:
+            current = []  # the header row
+            tables.append(current)
+        elif not all(re.fullmatch(r":?-+:?", cell) for cell in cells):
+            current.append(cells)
+    return tables
+
+
+def _names(cell: str) -> frozenset[str]:
+    return frozenset(re.findall(r"`([^`]+)`", cell))
+
+
+def parse_rules(text: str) -> Rules:
+    start = text.index(RULES_HEADING)
+    end = text.find("\n## ", start + len(RULES_HEADING))
+    rooms_table, exceptions_table = _tables(text[start : end if end >= 0 else None])
+    may_import: dict[str, frozenset[str]] = {}
+    forbidden: dict[str, frozenset[str]] = {}
+    for room_cell, rooms_cell, libraries_cell in rooms_table:
+        (room,) = _names(room_cell)
+        may_import[room] = _names(rooms_cell)
+        forbidden[room] = _names(libraries_cell)
+    exceptions = frozenset(
+        (path, name)
+        for path_cell, names_cell, _why in exceptions_table
+        for path in _names(path_cell)
+        for name in _names(names_cell)
+    )
+    return Rules(may_import, forbidden, exceptions)
+
+
+def imported_names(source: str) -> list[tuple[int, str]]:
+    """(line, top-level name) of every absolute import in a module's source."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module.split(".")[0]))
+    return found
+
+
+def crossings(rules: Rules, path: str, source: str) -> list[Crossing]:
+    """The imports of the module at `path` (relative to the repository) that the rules forbid."""
+    room = path.split("/")[0]
+    found: list[Crossing] = []
+    for line, name in imported_names(source):
+        if (path, name) in rules.exceptions:
+            continue
+        if name in rules.rooms and name != room and name not in rules.may_import[room]:
+            found.append(Crossing(path, line, name, f"{room} may not import the room {name}"))
+        elif name in rules.forbidden_libraries[room]:
+            found.append(Crossing(path, line, name, f"{room} may not import the library {name}"))
+    return found
+
+
+def python_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return sorted(path for path in listed if (ROOT / path).is_file())
+
+
+@pytest.fixture(scope="module")
+def rules() -> Rules:
+    return parse_rules(DOCUMENT.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def sources() -> dict[str, str]:
+    return {path: (ROOT / path).read_text(encoding="utf-8") for path in python_files()}
+
+
+def test_no_module_imports_across_a_forbidden_boundary(
+    rules: Rules, sources: dict[str, str]
+) -> None:
+    found = [str(c) for path, source in sources.items() for c in crossings(rules, path, source)]
+    assert found == []
+
+
+def test_every_python_file_lives_in_a_room_the_document_names(
+    rules: Rules, sources: dict[str, str]
+) -> None:
+    assert {path.split("/")[0] for path in sources} - rules.rooms == set()
+
+
+def test_every_exception_is_still_needed(rules: Rules, sources: dict[str, str]) -> None:
+    used = {
+        (path, name)
+        for path, name in rules.exceptions
+        for _, imported in imported_names(sources.get(path, ""))
+        if imported == name
+    }
+    assert set(rules.exceptions) - used == set()
+
+
+def test_the_document_forbids_what_the_project_promises(rules: Rules) -> None:
+    """Guards the parsing: a table the test failed to read would allow everything."""
+    product = {"runner", "generator", "server"}
+    assert product | {"devcluster", "tests", "bench", "scripts"} <= rules.rooms
+    assert all("tests" not in rules.may_import[room] for room in product | {"devcluster"})
+    assert all("devcluster" not in rules.may_import[room] for room in product)
+    assert rules.may_import["runner"] == frozenset()
+    assert {"kopf", "kubernetes", "jinja2", "yaml", "prometheus_client"} <= (
+        rules.forbidden_libraries["runner"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "imported"),
+    [
+        pytest.param("runner/run.py", "import kopf\n", "kopf", id="runner-library"),
+        pytest.param(
+            "runner/a2a.py",
+            "def f():\n    from generator import render\n",
+            "generator",
+            id="runner-operator-in-a-function",
+        ),
+        pytest.param("generator/plan.py", "import tests.builders\n", "tests", id="product-tests"),
+        pytest.param(
+            "generator/cli_offline.py",
+            "from devcluster.cluster import ControlPlane\n",
+            "devcluster",
+            id="product-devcluster",
+        ),
+        pytest.param(
+            "devcluster/stack.py", "from tests import fixtures\n", "tests", id="dev-tests"
+        ),
+        pytest.param("runner/history.py", "import yaml\n", "yaml", id="exception-is-per-module"),
+    ],
+)
+def test_a_forbidden_import_is_reported(
+    rules: Rules, path: str, source: str, imported: str
+) -> None:
+    assert [c.imported for c in crossings(rules, path, source)] == [imported]
+
+
+def test_allowed_imports_are_not_reported(rules: Rules) -> None:
+    source = "import httpx\nfrom runner import api\nfrom generator import plan\nimport kopf\n"
+    assert crossings(rules, "generator/controller.py", source) == []
+
+
+def test_the_checker_reads_this_interpreter(rules: Rules) -> None:
+    """Standard-library names are never rooms (a room named like one would hide its imports)."""
+    assert rules.rooms & set(sys.stdlib_module_names) == set()
