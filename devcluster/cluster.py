@@ -26,7 +26,7 @@ import yaml
 
 from devcluster import pki
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = Path(__file__).with_name("build.sh")
 CHART_CRDS = REPO_ROOT / "charts" / "kagent-scheduledrun" / "crds"
 TEST_CRDS = Path(__file__).with_name("crds")

@@ -30,7 +30,7 @@ from devcluster.cluster import ControlPlane, free_port
 from devcluster.kubelet import KubeletStandIn
 from runner import api
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 CHART = REPO / "charts" / "kagent-scheduledrun"
 RELEASE = "kagent-scheduledrun"
 RELEASE_NAMESPACE = "kagent-system"
