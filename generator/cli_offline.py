@@ -20,6 +20,7 @@ import yaml
 
 from generator.config import OperatorConfig
 from generator.cron import CronError, load_time_zone, next_fire_times
+from generator.hashed import effective_schedule, has_hash
 from generator.manifests import STDIN, Document, ManifestError, read_source
 from generator.render import RenderError, render_cronjob
 from generator.validate import Problem, validate_scheduledrun
@@ -244,9 +245,13 @@ def format_fire_time(instant: datetime, time_zone: str) -> str:
 _TIME_FIELDS: Final = ("spec.schedule", "spec.timeZone")
 
 
-def next_lines(doc: Document, after: datetime, count: int) -> tuple[list[str], bool]:
+def next_lines(
+    doc: Document, after: datetime, count: int, namespace: str | None = None
+) -> tuple[list[str], bool]:
     """The lines `scheduledrun next` prints for one ScheduledRun, and whether it could compute
-    them (a bad schedule or zone prints its problems instead)."""
+    them (a bad schedule or zone prints its problems instead). `H` in the schedule is expanded
+    for the object's namespace (else `namespace`, else `default`) and name, as the operator
+    will."""
     problems = problems_of(doc)
     blocking = [p for p in problems if p.field in ("", "spec") or p.field.startswith(_TIME_FIELDS)]
     if blocking:
@@ -255,6 +260,14 @@ def next_lines(doc: Document, after: datetime, count: int) -> tuple[list[str], b
     schedule: str = spec["schedule"]
     time_zone: str = spec.get("timeZone") or "UTC"
     lines = [f"{doc.label}: {json.dumps(schedule, ensure_ascii=False)} in {time_zone}"]
+    if has_hash(schedule):
+        obj = _with_namespace(doc.obj, namespace, None)
+        schedule = effective_schedule(obj)
+        where = obj["metadata"]["namespace"]
+        lines.append(
+            f"  effective schedule {json.dumps(schedule, ensure_ascii=False)}"
+            f" (H hashed from {where}/{obj['metadata'].get('name')})"
+        )
     if spec.get("suspend"):
         lines.append("  suspended: no scheduled run fires until spec.suspend is false")
     if problems:
@@ -286,7 +299,12 @@ def _cluster_scheduledrun(
 @click.argument("target", metavar="FILE|NAME")
 @click.option("-n", "--count", type=click.IntRange(1, 1000), default=5, show_default=True)
 @click.option("--after", default=None, help="RFC 3339 time to count from  [default: now]")
-@click.option("--namespace", default=None, help="Namespace of NAME (default: the context's).")
+@click.option(
+    "--namespace",
+    default=None,
+    help="Namespace of NAME (default: the context's); for a FILE, the namespace `H` is hashed"
+    " with when metadata.namespace is absent (default: default).",
+)
 @click.option("--kubeconfig", default=None, envvar="KUBECONFIG", help="Kubeconfig for NAME.")
 @click.option("--context", default=None, help="Kubeconfig context for NAME.")
 @click.pass_context
@@ -311,7 +329,7 @@ def next_command(
         docs = _read_scheduledruns(ctx, target)
     ok = True
     for doc in docs:
-        lines, computed = next_lines(doc, start, count)
+        lines, computed = next_lines(doc, start, count, namespace)
         ok = ok and computed
         for line in lines:
             click.echo(line)

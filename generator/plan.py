@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from generator import cron, render, validate
+from generator import cron, hashed, render, validate
 from generator.config import OperatorConfig
 from runner import api, history
 
@@ -160,7 +160,7 @@ def next_run_time(
     chain of ticks there), not from `now`, or the answer would move with every look."""
     spec = sr.get("spec") or {}
     try:
-        schedule = str(spec["schedule"])
+        schedule = hashed.effective_schedule(sr)
         parsed = cron.parse_schedule(schedule)
         if isinstance(parsed, cron.EverySchedule):
             created = cronjob.created if cronjob else None
@@ -171,9 +171,20 @@ def next_run_time(
                 step = timedelta(seconds=parsed.seconds)
                 return anchor + step * ((now - anchor) // step + 1)
         times = cron.next_fire_times(schedule, spec.get("timeZone") or "UTC", now, 1)
-    except (cron.CronError, KeyError):
+    except cron.CronError:
         return None
     return times[0] if times else None
+
+
+def effective_schedule(sr: Mapping[str, Any], verdict: Verdict) -> str | None:
+    """`status.effectiveSchedule`: what the CronJob carries (`H` expanded), None when the spec
+    is too broken to render."""
+    if verdict.reason in SPEC_REASONS:
+        return None
+    try:
+        return hashed.effective_schedule(sr)
+    except cron.CronError:
+        return None
 
 
 def accepted_condition(
@@ -309,6 +320,7 @@ def make_plan(
         "observedGeneration": generation,
         "conditions": [*others, condition],
         "cronJobName": desired_name or (have.name if have else None),
+        "effectiveSchedule": effective_schedule(sr, verdict),
         "nextRunTime": history.format_time(next_run) if next_run else None,
     }
     look_again = observed.now + RESYNC

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import jinja2
 
+from generator import hashed
 from generator.config import OperatorConfig
 from runner import api
 from runner.duration import parse_duration
@@ -109,11 +110,7 @@ def _spec_context(spec: Mapping[str, Any], settings: OperatorConfig) -> dict[str
         timeout = parse_duration(str(spec.get("timeout") or api.DEFAULT_TIMEOUT))
     except ValueError as exc:
         raise RenderError(f"spec.timeout: {exc}") from exc
-    schedule = spec.get("schedule")
-    if not isinstance(schedule, str):
-        raise RenderError("spec.schedule is required")
     return {
-        "schedule": schedule,
         # Always explicit: without timeZone the CronJob follows kube-controller-manager's zone.
         "time_zone": spec.get("timeZone") or "UTC",
         "suspend": bool(spec.get("suspend", False)),
@@ -132,7 +129,12 @@ def _context(sr: Mapping[str, Any], settings: OperatorConfig) -> dict[str, Any]:
     if not isinstance(namespace, str) or not namespace:
         raise RenderError("metadata.namespace is required")
     generation = meta.get("generation")
+    try:
+        schedule = hashed.effective_schedule(sr)  # `H` expanded for this namespace and name
+    except hashed.HashError as exc:
+        raise RenderError(str(exc)) from exc
     return {
+        "schedule": schedule,
         "name": cronjob_name(name),
         "namespace": namespace,
         "scheduledrun_name": name,

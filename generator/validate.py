@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from generator import hashed
 from generator.cron import CronError, parse_schedule, validate_time_zone
 from runner import api
 from runner.duration import parse_duration
@@ -150,7 +151,7 @@ def _schedule_problems(spec: Mapping[str, Any]) -> list[Problem]:
                 "spec.schedule",
                 spec["schedule"],
                 SCHEDULE_MAX_CHARS,
-                parse_schedule,
+                _parse_hashed,
             )
         )
     if "timeZone" in spec:
@@ -164,6 +165,11 @@ def _schedule_problems(spec: Mapping[str, Any]) -> list[Problem]:
             )
         )
     return problems
+
+
+def _parse_hashed(schedule: object) -> object:
+    """The schedule's `H` forms checked, then the result as robfig reads it."""
+    return parse_schedule(hashed.expand(schedule) if isinstance(schedule, str) else schedule)
 
 
 def _check(

@@ -184,6 +184,16 @@ BAD_SCHEDULED_RUNS = [
     pytest.param({"timeout": "0m"}, ["spec.timeout", "longer than zero"], id="timeout-zero"),
     pytest.param({"timeout": "15 minutes"}, ["spec.timeout", "duration"], id="timeout-words"),
     pytest.param({"suspend": "yes"}, ["spec.suspend", "boolean"], id="suspend-not-bool"),
+    pytest.param(
+        {"schedule": "H(0-60) * * * *"},
+        ["spec.schedule", "minute field", "hashed H, H(a-b), H/n or H(a-b)/n"],
+        id="hashed-minute-60",
+    ),
+    pytest.param(
+        {"schedule": "0 0 * * H(1-7)"},
+        ["spec.schedule", "day-of-week field"],
+        id="hashed-weekday-7",
+    ),
 ]
 
 
@@ -197,3 +207,13 @@ def test_bad_scheduledrun_is_rejected_with_a_clear_message(
     for fragment in expected:
         assert fragment in output, f"{fragment!r} not in:\n{output}"
     assert control_plane.kubectl("get", "sr", "-n", namespace, "-o", "name").stdout == ""
+
+
+@pytest.mark.parametrize(
+    "schedule", ["H 2 * * *", "H(0-29)/10 H(+1-05) H H(1-6) H/2", "H,30 * * * *"]
+)
+def test_hashed_schedules_are_admitted(
+    control_plane: ControlPlane, namespace: str, schedule: str
+) -> None:
+    code, output = apply(control_plane, namespace, scheduled_run(schedule=schedule))
+    assert code == 0, output

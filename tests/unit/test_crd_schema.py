@@ -184,6 +184,7 @@ def test_status_covers_the_design_fields() -> None:
         "observedGeneration",
         "conditions",
         "cronJobName",
+        "effectiveSchedule",
         "lastRunTime",
         "nextRunTime",
         "lastRunStatus",
