@@ -167,7 +167,7 @@ def _schedule_problems(spec: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def _parse_hashed(schedule: object) -> object:
+def _parse_hashed(schedule: Any) -> object:
     """The schedule's `H` forms checked, then the result as robfig reads it."""
     return parse_schedule(hashed.expand(schedule) if isinstance(schedule, str) else schedule)
 
