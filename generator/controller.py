@@ -20,11 +20,12 @@ from typing import Any, Final
 from generator import plan, render, sweep
 from generator.cache import ClusterCache
 from generator.config import OperatorConfig
-from generator.kube import Conflict, Kube, KubeError
+from generator.kube import Conflict, Kube
 from generator.metrics import RunCounter
 from generator.requeue import RequeueClock
 from runner import api
 from runner.api import ObjectKey
+from runner.kube import KubeError
 
 logger = logging.getLogger(__name__)
 
@@ -243,4 +244,4 @@ class Controller:
                 return
             except Conflict:
                 current = await self.kube.get_scheduledrun(namespace, name)
-        raise KubeError(409, f"sweep of {namespace}/{name} kept conflicting")
+        raise KubeError(409, "Conflict", f"sweep of {namespace}/{name} kept conflicting")

@@ -22,6 +22,7 @@ import aiohttp
 from prometheus_client import Counter
 
 from runner import api
+from runner.kube import KubeError
 
 FIELD_MANAGER: Final = "kagent-scheduledrun"
 COMPONENT: Final = "kagent-scheduledrun"
@@ -36,14 +37,6 @@ REQUEST_TIMEOUT: Final = 30.0
 LIST_PAGE: Final = 500  # a page of a start-up listing: bounded memory on large clusters
 
 logger = logging.getLogger(__name__)
-
-
-class KubeError(Exception):
-    """An API request failed; `status` is the HTTP code (0 when no response arrived)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
 
 
 class Conflict(KubeError):
@@ -139,12 +132,12 @@ class Kube:
                 text = await response.text()
         except (aiohttp.ClientError, TimeoutError) as exc:
             self.counter.labels(method, "0").inc()
-            raise KubeError(0, f"{method} {path}: {exc!r}") from exc
+            raise KubeError(0, "Unreachable", f"{method} {path}: {exc!r}") from exc
         if response.status == 404:
             return None
         if response.status >= 400:
             error = Conflict if response.status == 409 else KubeError
-            raise error(response.status, f"{method} {path}: {text[:500]}")
+            raise error.of_answer(response.status, text, f"{method} {path}")
         decoded: dict[str, Any] = json.loads(text) if text else {}
         return decoded
 

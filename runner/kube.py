@@ -25,8 +25,9 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -37,15 +38,39 @@ Mutate = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]
 
 
 class KubeError(Exception):
-    """A Kubernetes API call failed; str() says which and why."""
+    """A Kubernetes API call failed: the one error of every Kubernetes client in this project
+    (runner, operator, REST API). `status` is the HTTP code, 0 when no answer arrived; `reason`
+    the apiserver's reason (`NotFound`, `Conflict`, ...) or a word for what failed without one;
+    `message` what it said, or what went wrong."""
 
-    def __init__(self, message: str, status_code: int | None = None) -> None:
-        super().__init__(message)
-        self.status_code = status_code
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{status} {reason}: {message}" if status else f"{reason}: {message}")
+        self.status = status
+        self.reason = reason
+        self.message = message
+
+    @classmethod
+    def of_answer(cls, status: int, text: str, context: str = "") -> Self:
+        """The error of an answer of 400 or more: the reason and message of the apiserver's
+        Status object when the body is one, else the status line's word and the body's start.
+        `context` (say, the method and path) goes in front of the message."""
+        reason, message = HTTPStatus(status).phrase if status in _KNOWN else "Error", text[:500]
+        with contextlib.suppress(ValueError):
+            body = json.loads(text)
+            if isinstance(body, dict):
+                reason = str(body.get("reason") or reason)
+                message = str(body.get("message") or message)
+        return cls(status, reason, f"{context}: {message}" if context else message)
+
+
+_KNOWN = frozenset(code.value for code in HTTPStatus)
 
 
 class ConfigError(KubeError):
     """No usable credentials for the Kubernetes API."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(0, "NoCredentials", message)
 
 
 @dataclass(frozen=True)
@@ -198,17 +223,13 @@ class KubeClient:
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise KubeError(f"{method} {path}: {exc or type(exc).__name__}") from exc
+            detail = f"{method} {path}: {exc or type(exc).__name__}"
+            raise KubeError(0, "Unreachable", detail) from exc
         if response.status_code >= 400:
-            reason = response.text[:300]
-            with contextlib.suppress(ValueError):
-                reason = str(response.json().get("message", reason))
-            raise KubeError(
-                f"{method} {path}: HTTP {response.status_code}: {reason}", response.status_code
-            )
+            raise KubeError.of_answer(response.status_code, response.text, f"{method} {path}")
         body = response.json()
         if not isinstance(body, dict):
-            raise KubeError(f"{method} {path}: answer is not an object")
+            raise KubeError(0, "BadAnswer", f"{method} {path}: the answer is not an object")
         return body
 
     @staticmethod
@@ -255,7 +276,7 @@ class KubeClient:
                     headers={"Content-Type": "application/merge-patch+json"},
                 )
             except KubeError as exc:
-                if exc.status_code != 409 or time.monotonic() > deadline:
+                if exc.status != 409 or time.monotonic() > deadline:
                     raise
             attempt += 1
             time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))

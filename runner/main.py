@@ -35,7 +35,7 @@ def execute(settings: Settings, stream: IO[str] | None = None) -> int:
     try:
         return Run(settings, kube, log).execute()
     except KubeError as exc:
-        final = exc.status_code == 404
+        final = exc.status == 404
         log("error", error=str(exc), retry=not final)
         return api.EXIT_FINAL_FAILURE if final else api.EXIT_RETRY
     except Exception as exc:  # a crash must still say what happened, as one line

@@ -160,7 +160,7 @@ class Run:
         try:
             return self.kube.get_job(self.settings.namespace, self.settings.job_name)
         except KubeError as exc:
-            if exc.status_code not in (403, 404):
+            if exc.status not in (403, 404):
                 raise
             self.log("job-unreadable", error=str(exc))
             return {}

@@ -17,10 +17,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from runner.kube import KubeError
 from server import openapi
 from server.auth import AuthMode
 from server.envelope import ApiError, failure
-from server.kube import Cluster, KubeClient, KubeError
+from server.kube import Cluster, KubeClient
 from server.routes import router
 
 logger = logging.getLogger(__name__)

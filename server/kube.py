@@ -18,6 +18,7 @@ from typing import Any, Final
 import httpx
 
 from runner import api
+from runner.kube import KubeError
 
 MERGE_PATCH: Final = "application/merge-patch+json"
 LIST_PAGE: Final = 500  # kubectl's own chunk size for lists
@@ -25,18 +26,6 @@ LIST_PAGE: Final = 500  # kubectl's own chunk size for lists
 # max-in-flight limits protect it from more.
 MAX_CONNECTIONS: Final = 32
 TIMEOUT: Final = 30.0
-# Kinds a ScheduledRun may target: (kind, plural) in kagent.dev/v1alpha2.
-TARGET_KINDS: Final = (("Agent", "agents"), ("SandboxAgent", "sandboxagents"))
-
-
-class KubeError(Exception):
-    """The apiserver refused (status >= 400), or could not be reached (status 0)."""
-
-    def __init__(self, status: int, reason: str, message: str) -> None:
-        super().__init__(f"{status} {reason}: {message}")
-        self.status = status
-        self.reason = reason
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -60,18 +49,6 @@ def scheduledruns_path(namespace: str | None) -> str:
 
 def scheduledrun_path(namespace: str, name: str) -> str:
     return f"{scheduledruns_path(namespace)}/{name}"
-
-
-def _error_of(response: httpx.Response) -> KubeError:
-    reason, message = response.reason_phrase, response.text[:1000]
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        reason = str(body.get("reason") or reason)
-        message = str(body.get("message") or message)
-    return KubeError(response.status_code, reason, message)
 
 
 class KubeClient:
@@ -117,7 +94,7 @@ class KubeClient:
         except httpx.HTTPError as exc:
             raise KubeError(0, "Unreachable", f"{method} {path}: {exc!r}") from exc
         if response.status_code >= 400:
-            raise _error_of(response)
+            raise KubeError.of_answer(response.status_code, response.text)
         decoded = response.json() if response.content else {}
         if not isinstance(decoded, dict):
             raise KubeError(0, "BadAnswer", f"{method} {path}: the answer is not an object")

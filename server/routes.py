@@ -25,9 +25,10 @@ from generator.trigger import (
 )
 from generator.validate import validate_scheduledrun
 from runner import api
+from runner.kube import KubeError
 from server import auth, executions, views
 from server.envelope import ApiError, ok
-from server.kube import TARGET_KINDS, KubeClient, KubeError
+from server.kube import KubeClient
 from server.openapi import answer, failures, ref
 
 MAX_BODY: Final = 1024 * 1024  # 1 MiB: far above any valid ScheduledRun (prompt <= 32 KiB)
@@ -462,9 +463,9 @@ async def _earlier_run(
 async def list_agents(request: Request, namespace: NamespaceFilter = None) -> JSONResponse:
     client, caller = kube(request), token(request)
     targets: list[dict[str, Any]] = []
-    for kind, plural in TARGET_KINDS:
+    for kind, target in api.TARGET_KINDS.items():
 
-        async def lister(ns: str | None, plural: str = plural) -> list[Any]:
+        async def lister(ns: str | None, plural: str = target.plural) -> list[Any]:
             try:
                 return await client.list_agents(plural, ns, caller)
             except KubeError as exc:

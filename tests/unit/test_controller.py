@@ -17,9 +17,10 @@ from generator import sweep
 from generator.cache import ClusterCache
 from generator.config import OperatorConfig
 from generator.controller import Controller, Options
-from generator.kube import Conflict, KubeError
+from generator.kube import Conflict
 from generator.metrics import Metrics, RunCounter
 from runner import api
+from runner.kube import KubeError
 
 NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
 
@@ -50,7 +51,7 @@ class FakeKube:
             return
         wanted = (patch.get("metadata") or {}).get("resourceVersion")
         if wanted is not None and wanted != current["metadata"]["resourceVersion"]:
-            raise Conflict(409, "changed")
+            raise Conflict(409, "Conflict", "changed")
         current.setdefault("status", {}).update(patch["status"])
         current["metadata"]["resourceVersion"] = str(
             int(current["metadata"]["resourceVersion"]) + 1
@@ -148,7 +149,7 @@ async def test_the_event_of_our_own_status_write_costs_nothing(kube: FakeKube) -
 
 async def test_an_api_error_books_a_retry_with_backoff(kube: FakeKube) -> None:
     controller = make_runtime(kube)
-    kube.fail_next = [KubeError(500, "boom"), KubeError(500, "boom")]
+    kube.fail_next = [KubeError(500, "InternalError", "boom")] * 2
 
     await controller.reconcile(scheduledrun())
     first = controller.requeue.due[("team-a", "nightly")]
@@ -221,7 +222,7 @@ async def test_a_cronjob_the_apiserver_refuses_is_not_retried_forever(kube: Fake
     sr = scheduledrun()
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
-    kube.fail_next = [KubeError(422, "CronJob.batch is invalid: spec.schedule")]
+    kube.fail_next = [KubeError(422, "Invalid", "CronJob.batch is invalid: spec.schedule")]
 
     await controller.reconcile(copy.deepcopy(sr))
     kube.calls.clear()

@@ -138,11 +138,14 @@ def test_no_credentials_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         pytest.param(
             403,
             {"message": "forbidden: cannot patch"},
-            "HTTP 403: forbidden: cannot patch",
+            "^403 Forbidden: PATCH /apis/.*/sr/status: forbidden: cannot patch$",
             id="forbidden",
         ),
         pytest.param(
-            422, {"message": "runHistory: Too many"}, "HTTP 422: runHistory: Too many", id="invalid"
+            422,
+            {"reason": "Invalid", "message": "runHistory: Too many"},
+            "^422 Invalid: PATCH /apis/.*/sr/status: runHistory: Too many$",
+            id="invalid",
         ),
     ],
 )
@@ -163,4 +166,4 @@ def test_status_write_errors_other_than_conflict_are_not_retried(
     )
     with pytest.raises(KubeError, match=words) as caught:
         client.update_status("ns", "sr", lambda status: {"lastRunStatus": "Pending"})
-    assert (caught.value.status_code, calls) == (status, ["GET", "PATCH"])
+    assert (caught.value.status, calls) == (status, ["GET", "PATCH"])
