@@ -25,6 +25,7 @@ from generator.manifests import STDIN, Document, ManifestError, read_source
 from generator.render import RenderError, render_cronjob
 from generator.validate import Problem, validate_scheduledrun
 from runner import api
+from runner.options import a2a_options, pull_policy_option
 
 EXIT_OK: Final = 0
 EXIT_INVALID: Final = 1
@@ -138,19 +139,8 @@ def _with_namespace(obj: dict[str, Any], namespace: str | None, uid: str | None)
 @click.command("render")
 @click.argument("file", metavar="FILE")
 @click.option("--runner-image", default=_DEFAULTS.runner_image, show_default=True)
-@click.option(
-    "--runner-image-pull-policy",
-    type=click.Choice(["Always", "IfNotPresent", "Never"]),
-    default=_DEFAULTS.image_pull_policy,
-    show_default=True,
-)
-@click.option("--a2a-base-url", default=_DEFAULTS.a2a_base_url, show_default=True)
-@click.option(
-    "--a2a-protocol",
-    type=click.Choice(["auto", "0.3", "1.0"]),
-    default=_DEFAULTS.a2a_protocol,
-    show_default=True,
-)
+@pull_policy_option
+@a2a_options
 @click.option(
     "--runner-service-account", default=_DEFAULTS.runner_service_account, show_default=True
 )

@@ -11,9 +11,7 @@ from typing import Any
 
 import click
 
-from runner.options import a2a_options
-
-PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+from runner.options import a2a_options, pull_policy_option
 
 
 def _settings(options: dict[str, Any]) -> Any:
@@ -50,13 +48,7 @@ def _configure_logging(log_format: str, log_level: str) -> None:
     default=None,
     help="Image of the runner container (default: this release's image).",
 )
-@click.option(
-    "--runner-image-pull-policy",
-    envvar="SCHEDULEDRUN_RUNNER_IMAGE_PULL_POLICY",
-    default="IfNotPresent",
-    show_default=True,
-    type=click.Choice(PULL_POLICIES),
-)
+@pull_policy_option
 @click.option(
     "--runner-service-account",
     envvar="SCHEDULEDRUN_RUNNER_SERVICE_ACCOUNT",

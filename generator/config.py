@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner import api
+from runner import api, options
 
 DEFAULT_RUNNER_IMAGE = "ghcr.io/kagent-dev/kagent-scheduledrun:0.1.0"
 DEFAULT_RUNNER_SERVICE_ACCOUNT = "kagent-scheduledrun-runner"
@@ -21,13 +21,13 @@ class OperatorConfig:
     runner_image: str = DEFAULT_RUNNER_IMAGE
     """Image of the runner container; it must put `scheduledrun` on PATH."""
 
-    image_pull_policy: str = "IfNotPresent"
+    image_pull_policy: str = options.DEFAULT_PULL_POLICY
     """Pull policy of the runner container (Always, IfNotPresent or Never)."""
 
     a2a_base_url: str = api.DEFAULT_A2A_BASE_URL
     """Where kagent serves A2A; agents are below `/api/a2a/{ns}/{name}/`."""
 
-    a2a_protocol: str = "auto"
+    a2a_protocol: str = options.DEFAULT_PROTOCOL
     """A2A protocol the runner speaks: `auto`, `0.3` or `1.0`."""
 
     runner_service_account: str = DEFAULT_RUNNER_SERVICE_ACCOUNT

@@ -21,7 +21,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import NamedTuple
+from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -44,10 +44,14 @@ class CronError(ValueError):
 # whether day-of-month and day-of-week combine with AND (either starred) or OR (neither).
 STAR_BIT = 1 << 63
 
-# Go's unicode.IsSpace, which strings.Fields splits on (Python's str.split also splits on
-# U+001C..U+001F, which Go does not).
-_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_FIELD_SEPARATOR = re.compile(f"[{_GO_SPACE}]+")
+# Go's unicode.IsSpace, every character of it: what strings.Fields splits a schedule on (Python's
+# str.split also splits on U+001C..U+001F, which Go does not) and what CEL's trim() strips.
+GO_SPACE: Final = (
+    "\t\n\v\f\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+_FIELD_SEPARATOR = re.compile(f"[{re.escape(GO_SPACE)}]+")
 _GO_INT = re.compile(r"[+-]?[0-9]+")
 _INT64_MAX = (1 << 63) - 1
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from generator import hashed
-from generator.cron import CronError, parse_schedule, validate_time_zone
+from generator.cron import GO_SPACE, CronError, parse_schedule, validate_time_zone
 from runner import api
 from runner.duration import parse_duration
 
@@ -58,8 +58,6 @@ TARGET_REF_FIELDS: Final = frozenset({"apiGroup", "kind", "name"})
 _DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS1123_SUBDOMAIN: Final = re.compile(rf"{_DNS1123_LABEL}(\.{_DNS1123_LABEL})*")
 _DNS1123_SUBDOMAIN_MAX: Final = 253
-# Go's unicode.IsSpace: what the CRD's CEL `trim()` strips, so both agree on "only whitespace".
-_GO_SPACE: Final = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # noqa: E501
 
 
 @dataclass(frozen=True)
@@ -257,7 +255,7 @@ def _prompt_problems(spec: Mapping[str, Any]) -> list[Problem]:
                 f"is {len(prompt)} characters; at most {PROMPT_MAX_CHARS} allowed",
             )
         ]
-    if not prompt.strip(_GO_SPACE):
+    if not prompt.strip(GO_SPACE):  # as the CRD's CEL trim() decides "only whitespace"
         return [Problem(INVALID_SPEC, where, "must contain something besides whitespace")]
     return []
 

@@ -1,5 +1,6 @@
-"""The A2A flags that `scheduledrun run` and `scheduledrun operator` share: same names, same
-environment variables, same defaults, so the chart, the CronJob and a person type them alike."""
+"""The flags that `scheduledrun run`, `operator` and `render` share (the A2A endpoint and
+protocol, the runner's pull policy): same names, same environment variables, same defaults, so the
+chart, the CronJob and a person type them alike."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ import click
 from runner import api
 
 PROTOCOLS: Final = ("auto", "0.3", "1.0")
+DEFAULT_PROTOCOL: Final = "auto"
+PULL_POLICIES: Final = ("Always", "IfNotPresent", "Never")
+DEFAULT_PULL_POLICY: Final = "IfNotPresent"
+ENV_RUNNER_IMAGE_PULL_POLICY: Final = "SCHEDULEDRUN_RUNNER_IMAGE_PULL_POLICY"
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -21,7 +26,7 @@ def a2a_options(func: F) -> F:
         "--a2a-protocol",
         envvar=api.ENV_A2A_PROTOCOL,
         type=click.Choice(PROTOCOLS),
-        default="auto",
+        default=DEFAULT_PROTOCOL,
         show_default=True,
         help="A2A protocol: 0.3, 1.0, or auto (read the agent card).",
     )(func)
@@ -31,4 +36,16 @@ def a2a_options(func: F) -> F:
         default=api.DEFAULT_A2A_BASE_URL,
         show_default=True,
         help="Base URL of kagent's A2A endpoints (agents at /api/a2a/{namespace}/{name}/).",
+    )(func)
+
+
+def pull_policy_option(func: F) -> F:
+    """Add `--runner-image-pull-policy` (with its environment fallback)."""
+    return click.option(
+        "--runner-image-pull-policy",
+        envvar=ENV_RUNNER_IMAGE_PULL_POLICY,
+        type=click.Choice(PULL_POLICIES),
+        default=DEFAULT_PULL_POLICY,
+        show_default=True,
+        help="Pull policy of the runner container in each CronJob.",
     )(func)
