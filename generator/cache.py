@@ -5,7 +5,7 @@ runner Jobs (how they finished), and which ScheduledRuns point at a target or ca
 Filled by a listing at start-up, then kept current by the watch handlers. Plain dicts of small
 frozen records rather than kopf indexes: kopf holds every object's handlers until all indexes are
 filled, which forbids limiting its workers, and the worker limit is what bounds the operator's
-memory in a burst (see startup.py).
+memory in a burst (see kopf_settings.py).
 """
 
 from __future__ import annotations

@@ -102,7 +102,7 @@ class Controller:
             for item in await self.kube.list_items("batch/v1", "jobs", namespace, owned):
                 self.cache.note_job(item["metadata"]["namespace"], item, True, True)
 
-    async def confirm_world_later(self, delay: float) -> None:
+    async def confirm_cache_later(self, delay: float) -> None:
         """After kopf's own listings have confirmed what exists, forget what the start-up listing
         saw that has gone since, and look again at the ScheduledRuns it concerns."""
         await asyncio.sleep(delay)
@@ -227,7 +227,7 @@ class Controller:
         confirmed = []
         for resolution in resolutions:
             if resolution.job_gone and await self.kube.job_exists(namespace, resolution.entry_id):
-                continue  # a Job younger than the index: not gone
+                continue  # a Job younger than the cache's view: not gone
             confirmed.append(resolution)
         current: Mapping[str, Any] | None = body
         for _ in range(SWEEP_ATTEMPTS):

@@ -51,7 +51,7 @@ async def start(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None
     memo["controller"] = controller
     memo["tasks"] = [
         asyncio.create_task(controller.requeue.run()),
-        asyncio.create_task(controller.confirm_world_later(CONFIRM_AFTER)),
+        asyncio.create_task(controller.confirm_cache_later(CONFIRM_AFTER)),
     ]
 
 

@@ -1,6 +1,6 @@
 """kopf settings for this operator, each with the reason it is what it is.
 
-The operator is level-based: it has only event, index and activity handlers, and keeps its own
+The operator is level-based: it has only event and activity handlers, and keeps its own
 clock (generator/requeue.py). Most settings below exist to make sure kopf itself writes nothing
 to the cluster: an idle operator must make no API writes at all.
 """

@@ -30,8 +30,8 @@ SPEC_REASONS: Final = frozenset(
     {"InvalidSchedule", "InvalidTimeZone", "InvalidTargetRef", "InvalidSpec"}
 )
 
-# Hash of the desired CronJob, written on it: the operator's CronJob index compares it with the
-# desired one and skips the apply when they match, so a restart or a status-only event costs no
+# Hash of the desired CronJob, written on it: the operator's cache of CronJobs holds it, and the
+# apply is skipped when it matches the desired one, so a restart or a status-only event costs no
 # request at all.
 ANNOTATION_SPEC_HASH: Final = "kagent.dev/spec-hash"
 
@@ -46,7 +46,7 @@ MESSAGE_MAX: Final = 512
 
 @dataclass(frozen=True)
 class CronJobState:
-    """The operator's CronJob as its index last saw it."""
+    """The operator's CronJob as its cache last saw it."""
 
     name: str
     spec_hash: str | None
@@ -94,7 +94,7 @@ def bounded(text: str) -> str:
 
 
 def target_key(sr: Mapping[str, Any]) -> tuple[str, str, str] | None:
-    """(namespace, kind, name) of the target in the Agent indexes, None when unusable."""
+    """(namespace, kind, name) of the target as the cache keys targets, None when unusable."""
     meta = sr.get("metadata") or {}
     ref = (sr.get("spec") or {}).get("targetRef")
     if not isinstance(ref, Mapping):

@@ -133,19 +133,26 @@ def _context(sr: Mapping[str, Any], settings: OperatorConfig) -> dict[str, Any]:
         schedule = hashed.effective_schedule(sr)  # `H` expanded for this namespace and name
     except hashed.HashError as exc:
         raise RenderError(str(exc)) from exc
+    annotations = {ANNOTATION_SCHEDULEDRUN_NAME: name}
+    if generation is not None:
+        annotations[ANNOTATION_GENERATION] = str(generation)  # annotation values are strings
     return {
         "schedule": schedule,
         "name": cronjob_name(name),
         "namespace": namespace,
         "scheduledrun_name": name,
-        "label_value": label_value(name),
-        "app_name": APP_NAME,
-        "component": api.COMPONENT_RUNNER,
+        # On the CronJob, its Jobs and their Pods alike.
+        "labels": {
+            api.LABEL_SCHEDULEDRUN: label_value(name),
+            "app.kubernetes.io/name": APP_NAME,
+            api.LABEL_COMPONENT: api.COMPONENT_RUNNER,
+            "app.kubernetes.io/managed-by": APP_NAME,
+            "app.kubernetes.io/part-of": "kagent",
+        },
+        "annotations": annotations,
         "owner_api_version": api.API_VERSION,
         "owner_kind": api.KIND,
         "owner_uid": meta.get("uid") or None,
-        # Annotation values must be strings.
-        "generation": None if generation is None else str(generation),
         "container": api.RUNNER_CONTAINER,
         "exit_final_failure": api.EXIT_FINAL_FAILURE,
         "settings": settings,

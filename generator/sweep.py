@@ -21,8 +21,9 @@ JOB_GONE_MESSAGE: Final = "job deleted before the runner finished"
 
 @dataclass(frozen=True)
 class JobState:
-    """A runner Job as the index last saw it: `failed` is the reason of its Failed condition
-    (DeadlineExceeded, BackoffLimitExceeded, PodFailurePolicy, ...) or "" while it has none."""
+    """A runner Job as the operator's cache last saw it: `failed` is the reason of its Failed
+    condition (DeadlineExceeded, BackoffLimitExceeded, PodFailurePolicy, ...) or "" while it has
+    none."""
 
     name: str
     failed: str = ""
@@ -33,7 +34,7 @@ class JobState:
 @dataclass(frozen=True)
 class Resolution:
     """A `Pending` entry to end: its Job failed (`job_gone` False) or is gone (`job_gone` True,
-    to be confirmed with a read before writing, since the Job index may lag a fresh Job)."""
+    to be confirmed with a read before writing, since the cache may lag a fresh Job)."""
 
     entry_id: str
     status: api.RunStatus
@@ -42,7 +43,7 @@ class Resolution:
 
 
 def job_state(job: Mapping[str, Any]) -> JobState:
-    """The index's view of a Job: its name and how (if) it finished."""
+    """The cache's view of a Job: its name and how (if) it finished."""
     failed, message, complete = "", "", False
     for condition in (job.get("status") or {}).get("conditions") or []:
         if condition.get("status") != "True":

@@ -18,7 +18,9 @@ from runner.a2a import A2AError, BadAnswer, NoAnswer, RpcError, TaskView, Unreac
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://kagent.dev/scheduledrun")
 
 
-Step = Literal["start", "done", "follow", "resolve"]
+# Where a run stands: `step_for` starts it at one of four; "send" is where a start goes once its
+# own Pending entry is written.
+Step = Literal["start", "send", "done", "follow", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def agent_url(base_url: str, kind: str, namespace: str, name: str) -> str:
 
 
 def step_for(entry: Mapping[str, Any] | None) -> Step:
-    """Where a runner starts, given its Job's history entry (design step 1).
+    """Where a runner starts, given its Job's history entry.
 
     start: no entry, write Pending and send; done: terminal, dispatch nothing; follow: Pending
     with a task id; resolve: Pending without one (a previous runner may or may not have sent).

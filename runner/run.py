@@ -1,7 +1,7 @@
 """One A2A run of a ScheduledRun, exactly once, recorded in its history (the `Run` of a Job).
 
-The I/O half of the design's "The runner: one run, exactly once"; every decision is a pure
-function in `runner.lifecycle`. Steps, each logged as one JSON line on stderr:
+The I/O half of the runner's exactly-once run (the README's "The runner, exactly once"); every
+decision is a pure function in `runner.lifecycle`. Steps, each logged as one JSON line on stderr:
 
 start -> read (ScheduledRun, Job, own entry) -> card (protocol, streaming) -> pending-written
 (before anything is sent) -> sent -> ids-recorded (sessionID/taskID) -> follow (stream or poll;
@@ -114,7 +114,7 @@ class Run:
         found = history.find(
             (sr.get("status") or {}).get("runHistory") or [], self.settings.job_name
         )
-        step: str = lifecycle.step_for(found)
+        step: lifecycle.Step = lifecycle.step_for(found)
         self.log("read", resume=step, entry=found)
         if step == "done":
             assert found is not None

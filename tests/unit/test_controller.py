@@ -1,6 +1,6 @@
 """generator.controller: carrying out a plan through the API client, with `generator.kube.Kube`
-replaced by a recording fake (the one module that makes API calls) and plain dicts for kopf's
-indexes. Covers: the calls a new object costs, none when nothing changed, retries after an API
+replaced by a recording fake (the one module that makes API calls) and a `ClusterCache` filled
+by hand. Covers: the calls a new object costs, none when nothing changed, retries after an API
 error, and the orphan sweep's optimistic concurrency. Real kopf and a real apiserver are
 tests/integration/test_operator.py's.
 """

@@ -1,7 +1,7 @@
 """The ScheduledRun CRD file, read offline: names, structure, defaults, enums, bounds, columns.
 
 Covers what `kubectl explain` and admission rely on without a server: every schema node is
-documented, the design's defaults/enums/bounds are there, the schema is structural (every node
+documented, the API's defaults/enums/bounds are there, the schema is structural (every node
 typed). The CEL rules are covered in test_crd_rules.py; whether the API server compiles them is
 checked on the real control plane (tests/integration).
 """

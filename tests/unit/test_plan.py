@@ -2,7 +2,7 @@
 the orphan-sweep decisions, with a fixed clock.
 
 Pure functions only. That kopf delivers the events and the apiserver accepts the writes is
-tests/integration/test_operator.py's job; the I/O around a plan is test_reconcile_runtime.py's.
+tests/integration/test_operator.py's job; the I/O around a plan is test_controller.py's.
 """
 
 from __future__ import annotations
