@@ -34,16 +34,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from generator.cron import CronError
+from generator.cron import GO_SPACE, CronError
 
 __all__ = ["FIELDS", "HashError", "effective_schedule", "expand", "has_hash", "object_key"]
 
-# Go's unicode.IsSpace: the separators robfig's strings.Fields splits a schedule on.
-_GO_SPACE: Final = "\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_SEPARATOR: Final = re.compile(f"[{_GO_SPACE}]+")
+# The separators robfig's strings.Fields splits a schedule on.
+_SPACE: Final = f"[{re.escape(GO_SPACE)}]"
+_SEPARATOR: Final = re.compile(f"{_SPACE}+")
 _NUMBER: Final = r"\+?[0-9]+"
 _HASHED: Final = re.compile(rf"H(?:\(({_NUMBER})-({_NUMBER})\))?(?:/({_NUMBER}))?")
-_HASHED_PIECE: Final = re.compile(f"(?:^|[,{_GO_SPACE}])H")
+_HASHED_PIECE: Final = re.compile(f"(?:^|,|{_SPACE})H")
 # Placeholder identity for checks that have no object: whether a form is valid never depends on
 # the values it expands to.
 _ANY_KEY: Final = "validate/validate"
