@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # The operator image: `scheduledrun operator` with the `operator` extra (kopf, kubernetes,
-# jinja2, prometheus-client). The chart's Deployment runs it as uid 65532 with a read-only root
+# jinja2, prometheus-client), and `scheduledrun serve` (the REST API) with the `server` extra
+# (FastAPI, uvicorn): the chart runs both from this one image. The chart's Deployment runs it as uid 65532 with a read-only root
 # filesystem and an emptyDir at /tmp.
 #
 # Built by scripts/images.sh (buildah, or docker where it runs); by hand, from the repository root:
@@ -27,14 +28,15 @@ WORKDIR /src
 COPY pyproject.toml uv.lock README.md ./
 RUN --mount=type=secret,id=ca-bundle \
     if [ -s /run/secrets/ca-bundle ]; then export SSL_CERT_FILE=/run/secrets/ca-bundle PIP_CERT=/run/secrets/ca-bundle; fi; \
-    /opt/uv/bin/uv sync --frozen --no-dev --extra operator --no-install-project
+    /opt/uv/bin/uv sync --frozen --no-dev --extra operator --extra server --no-install-project
 COPY runner ./runner
 COPY generator ./generator
+COPY server ./server
 COPY templates ./templates
 COPY charts/kagent-scheduledrun/crds ./charts/kagent-scheduledrun/crds
 RUN --mount=type=secret,id=ca-bundle \
     if [ -s /run/secrets/ca-bundle ]; then export SSL_CERT_FILE=/run/secrets/ca-bundle PIP_CERT=/run/secrets/ca-bundle; fi; \
-    /opt/uv/bin/uv sync --frozen --no-dev --extra operator --no-editable
+    /opt/uv/bin/uv sync --frozen --no-dev --extra operator --extra server --no-editable
 
 FROM ${BASE_IMAGE}
 ARG VERSION=0.1.0

@@ -55,13 +55,15 @@ def decide_trigger(
 ) -> TriggerDecision:
     """May a manual run of `sr` start now, given the names of its CronJob's unfinished Jobs?"""
     name = (sr.get("metadata") or {}).get("name", "")
-    if not (sr.get("status") or {}).get("cronJobName"):
-        return TriggerDecision(
-            False, NO_CRONJOB, f'scheduledrun "{name}" has no CronJob yet (is it Accepted?)'
-        )
     accepted, why = _accepted(sr)
     if not accepted and not force:
         return TriggerDecision(False, NOT_ACCEPTED, f'scheduledrun "{name}" is not Accepted: {why}')
+    if not (sr.get("status") or {}).get("cronJobName"):
+        return TriggerDecision(
+            False,
+            NO_CRONJOB,
+            f'scheduledrun "{name}" has no CronJob yet (kubectl describe sr {name})',
+        )
     active = tuple(sorted(active_jobs))
     policy = (sr.get("spec") or {}).get("concurrencyPolicy") or "Forbid"
     if active and policy == "Forbid" and not force:

@@ -179,10 +179,13 @@ class KubeClient:
 
     # Agents
 
-    async def list_agents(
+    async def list_targets(
         self, plural: str, namespace: str | None, token: str | None
     ) -> list[dict[str, Any]]:
-        return await self.list_all(f"{_group_path(namespace)}/{plural}", token)
+        """Agents or SandboxAgents (`plural`), the kinds a ScheduledRun may target."""
+        where = f"/namespaces/{namespace}" if namespace else ""
+        path = f"/apis/{api.TARGET_GROUP}/{api.TARGET_VERSION}{where}/{plural}"
+        return await self.list_all(path, token)
 
     # Who is asking, and where may they look
 

@@ -198,7 +198,7 @@ SCHEMAS: Final[dict[str, Any]] = {
         "type": "object",
         "required": ["kind", "namespace", "name"],
         "properties": {
-            "kind": {"type": "string", "enum": ["Agent", "SandboxAgent"]},
+            "kind": {"type": "string", "enum": list(api.TARGET_KINDS)},
             "apiGroup": {"type": "string"},
             "namespace": {"type": "string"},
             "name": {"type": "string"},

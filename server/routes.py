@@ -467,7 +467,7 @@ async def list_agents(request: Request, namespace: NamespaceFilter = None) -> JS
 
         async def lister(ns: str | None, plural: str = target.plural) -> list[Any]:
             try:
-                return await client.list_agents(plural, ns, caller)
+                return await client.list_targets(plural, ns, caller)
             except KubeError as exc:
                 if exc.status == 404:  # that kind's CRD is not installed
                     return []

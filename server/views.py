@@ -140,7 +140,7 @@ def agent_target(obj: Mapping[str, Any], kind: str) -> dict[str, Any]:
     meta = obj.get("metadata") or {}
     target: dict[str, Any] = {
         "kind": kind,
-        "apiGroup": api.GROUP,
+        "apiGroup": api.TARGET_GROUP,
         "namespace": str(meta.get("namespace", "")),
         "name": str(meta.get("name", "")),
     }

@@ -473,3 +473,94 @@ def test_chart_versions_follow_the_package() -> None:
     assert chart["apiVersion"] == "v2"
     assert chart["version"] == "0.1.0"
     assert chart["appVersion"] == pyproject["project"]["version"]
+
+
+# ---- the REST API server (server.enabled) -------------------------------------------------
+
+SERVER = f"{RELEASE}-server"
+
+
+def server_pod(docs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    pod: dict[str, Any] = by_kind(docs, "Deployment")[SERVER]["spec"]["template"]["spec"]
+    return pod
+
+
+def test_server_is_off_by_default(default_docs: list[dict[str, Any]]) -> None:
+    assert not [d for d in default_docs if d["metadata"]["name"].endswith("-server")]
+
+
+def test_server_objects_with_all_features(all_docs: list[dict[str, Any]]) -> None:
+    server = {
+        (d["kind"], d["metadata"]["name"])
+        for d in all_docs
+        if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "server"
+    }
+    assert server == {
+        ("Deployment", SERVER),
+        ("Service", SERVER),
+        ("ServiceAccount", "scheduledrun-api"),
+    }
+
+
+def test_server_holds_no_kubernetes_credentials(all_docs: list[dict[str, Any]]) -> None:
+    pod = server_pod(all_docs)
+    assert pod["serviceAccountName"] == "scheduledrun-api"
+    assert pod["automountServiceAccountToken"] is False
+    assert (
+        by_kind(all_docs, "ServiceAccount")["scheduledrun-api"]["automountServiceAccountToken"]
+        is False
+    )
+    subjects = [
+        s["name"]
+        for kind in ("RoleBinding", "ClusterRoleBinding")
+        for d in all_docs
+        if d["kind"] == kind
+        for s in d.get("subjects", [])
+    ]
+    assert "scheduledrun-api" not in subjects
+    (container,) = pod["containers"]
+    assert "--auth-mode=client" in container["args"]
+
+
+def test_server_pod_meets_restricted_pod_security(all_docs: list[dict[str, Any]]) -> None:
+    pod = server_pod(all_docs)
+    (container,) = pod["containers"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+
+
+def test_server_values_reach_the_pod_and_service(all_docs: list[dict[str, Any]]) -> None:
+    deployment = by_kind(all_docs, "Deployment")[SERVER]
+    (container,) = server_pod(all_docs)["containers"]
+    service = by_kind(all_docs, "Service")[SERVER]
+    assert deployment["spec"]["replicas"] == 2
+    assert container["image"] == "registry.example.com/kagent/scheduledrun-operator:0.1.0-rc.1"
+    assert container["ports"] == [{"name": "http", "containerPort": 8443, "protocol": "TCP"}]
+    assert "--port=8443" in container["args"]
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert service["spec"]["ports"] == [
+        {"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}
+    ]
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+
+
+def test_server_args_parse_as_the_serve_command(all_docs: list[dict[str, Any]]) -> None:
+    from server.cli import serve_command
+
+    (container,) = server_pod(all_docs)["containers"]
+    assert container["command"] == ["scheduledrun", "serve"]
+    context = serve_command.make_context("serve", list(container["args"]))
+    assert context.params["auth_mode"] == "client"
+    assert context.params["host"] == "0.0.0.0"
+
+
+def test_metrics_service_does_not_select_the_server(all_docs: list[dict[str, Any]]) -> None:
+    selector = by_kind(all_docs, "Service")[f"{RELEASE}-metrics"]["spec"]["selector"]
+    assert selector["app.kubernetes.io/component"] == "operator"

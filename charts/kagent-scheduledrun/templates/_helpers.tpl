@@ -78,3 +78,23 @@ app.kubernetes.io/component: operator
 {{- define "kagent-scheduledrun.runnerImage" -}}
 {{- printf "%s:%s" .Values.runner.image.repository (default .Chart.AppVersion .Values.runner.image.tag) }}
 {{- end }}
+
+{{/* The REST API server: its name, its pod's selector labels, its ServiceAccount, its image. */}}
+{{- define "kagent-scheduledrun.serverName" -}}
+{{- printf "%s-server" (include "kagent-scheduledrun.fullname" .) }}
+{{- end }}
+{{- define "kagent-scheduledrun.serverSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "kagent-scheduledrun.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: server
+{{- end }}
+{{- define "kagent-scheduledrun.serverServiceAccountName" -}}
+{{- if .Values.server.serviceAccount.create }}
+{{- default (include "kagent-scheduledrun.serverName" .) .Values.server.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.server.serviceAccount.name }}
+{{- end }}
+{{- end }}
+{{- define "kagent-scheduledrun.serverImage" -}}
+{{- printf "%s:%s" (default .Values.image.repository .Values.server.image.repository) (default (default .Chart.AppVersion .Values.image.tag) .Values.server.image.tag) }}
+{{- end }}
