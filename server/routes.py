@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -47,10 +48,13 @@ NamespaceFilter = Annotated[
     str | None,
     Query(pattern=NAMESPACE_PATTERN, max_length=63, description="Only this namespace"),
 ]
+# This apiserver's resourceVersions are etcd revisions: anything else would be its 500.
+RESOURCE_VERSION: Final = r"^[0-9]{1,20}$"
 IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
+        pattern=r'^(\*|(W/)?"?[0-9]{1,20}"?)$',
         description="The ETag of a GET (the resourceVersion): a stale write gets 409",
     ),
 ]
@@ -256,6 +260,8 @@ async def update_scheduledrun(
             "PreconditionRequired",
             "send the resourceVersion last read (If-Match or metadata.resourceVersion)",
         )
+    if not re.fullmatch(RESOURCE_VERSION, wanted):
+        raise ApiError(400, "BadRequest", f"{wanted!r} is not a resourceVersion")
     if isinstance(sent_version, str) and sent_version and sent_version != wanted:
         raise ApiError(409, "Conflict", "If-Match and metadata.resourceVersion disagree")
     problems = validate_scheduledrun(body)
