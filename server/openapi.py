@@ -142,6 +142,10 @@ SCHEMAS: Final[dict[str, Any]] = {
         "required": ["timeZone", "suspended", "times"],
         "properties": {
             "timeZone": {"type": "string"},
+            "effectiveSchedule": {
+                "type": "string",
+                "description": "The schedule the CronJob carries (`H` expanded)",
+            },
             "suspended": {"type": "boolean"},
             "times": {
                 "type": "array",

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from generator.cron import CronError, load_time_zone, next_fire_times
+from generator.hashed import HashError, effective_schedule, has_hash
 from generator.validate import Problem, validate_scheduledrun
 from runner import api
 
@@ -28,12 +29,24 @@ def _stamp(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def fire_times(spec: Mapping[str, Any], after: datetime, count: int) -> list[dict[str, str]]:
+def schedule_of(obj: Mapping[str, Any]) -> str:
+    """The schedule the CronJob carries: `H` expanded for the object's namespace (`default`
+    when it has none, as `scheduledrun next` assumes) and name, as the operator expands it."""
+    schedule = str(obj["spec"]["schedule"])
+    if not has_hash(schedule):
+        return schedule
+    meta = dict(obj.get("metadata") or {})
+    meta.setdefault("namespace", "default")
+    return effective_schedule({**obj, "metadata": meta})
+
+
+def fire_times(obj: Mapping[str, Any], after: datetime, count: int) -> list[dict[str, str]]:
     """The next `count` fire times of a valid schedule, in UTC and in its time zone, exactly as
     `scheduledrun next` computes them."""
+    spec = obj["spec"]
     time_zone = str(spec.get("timeZone") or "UTC")
     zone = load_time_zone(time_zone)
-    times = next_fire_times(str(spec["schedule"]), time_zone, after, count)
+    times = next_fire_times(schedule_of(obj), time_zone, after, count)
     return [{"time": _stamp(t), "local": t.astimezone(zone).isoformat()} for t in times]
 
 
@@ -56,8 +69,9 @@ def next_runs(obj: Mapping[str, Any], after: datetime, count: int) -> dict[str, 
         answer["problems"] = problems_data(blocking)
         return answer
     try:
-        answer["times"] = fire_times(spec, after, count)
-    except CronError as exc:
+        answer["effectiveSchedule"] = schedule_of(obj)
+        answer["times"] = fire_times(obj, after, count)
+    except (CronError, HashError) as exc:
         answer["problems"] = [
             {"reason": "InvalidSchedule", "field": "spec.schedule", "message": str(exc)}
         ]
@@ -75,8 +89,8 @@ def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
         time_zone = zone if isinstance(zone, str) else str(zone)
         if not any(p.field.startswith(_TIME_FIELDS) for p in problems):
             try:
-                times = fire_times(spec, after, count)
-            except (CronError, KeyError):
+                times = fire_times(obj, after, count)
+            except (CronError, HashError, KeyError):
                 times = []
     return {
         "valid": not problems,

@@ -69,7 +69,7 @@ def scheduledrun(**spec: Any) -> dict[str, Any]:
 
 def test_fire_times_skip_the_spring_forward_gap_like_robfig() -> None:
     after = datetime(2026, 3, 28, 12, tzinfo=UTC)
-    times = views.fire_times(scheduledrun(timeZone="Europe/Berlin")["spec"], after, 2)
+    times = views.fire_times(scheduledrun(timeZone="Europe/Berlin"), after, 2)
     # 02:30 does not exist in Berlin on 29 March 2026: that day has no run.
     assert times == [
         {"time": "2026-03-30T00:30:00Z", "local": "2026-03-30T02:30:00+02:00"},
@@ -167,3 +167,17 @@ def test_local_mode_refuses_other_names() -> None:
     with pytest.raises(AuthError) as caught:
         authenticate(AuthMode.LOCAL, "GET", {"host": "attacker.example:8080"})
     assert caught.value.status == 403
+
+
+def test_hashed_schedules_fire_at_the_operators_expansion() -> None:
+    obj = scheduledrun(schedule="H 3 * * *")
+    obj["metadata"]["namespace"] = "team-a"
+    result = views.next_runs(obj, datetime(2026, 1, 1, tzinfo=UTC), 1)
+    minute = result["effectiveSchedule"].split()[0]
+    assert result["effectiveSchedule"] == f"{minute} 3 * * *"
+    assert result["times"] == [
+        {
+            "time": f"2026-01-01T03:{int(minute):02d}:00Z",
+            "local": f"2026-01-01T03:{int(minute):02d}:00+00:00",
+        }
+    ]
