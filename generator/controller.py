@@ -183,6 +183,8 @@ class Controller:
                 await self.kube.patch_status(namespace, name, decided.status_patch)
             if decided.event is not None:
                 await self._post_event(body, decided.event)
+            if decided.policy_event is not None:
+                await self._post_event(body, decided.policy_event)
             await self._sweep(key, body)
         except KubeError as exc:
             self._retry_later(key, exc)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from generator import cron, hashed, render, validate
+from generator import cron, hashed, policies, render, validate
 from generator.config import OperatorConfig
 from runner import api, history
 
@@ -86,6 +86,7 @@ class Plan:
     event: Event | None
     look_again_at: datetime | None
     active: bool  # accepted and not suspended: the schedule fires
+    policy_event: Event | None = None  # a pause, resume or stop (generator/policies.py)
 
 
 def bounded(text: str) -> str:
@@ -134,7 +135,7 @@ def spec_hash(body: Mapping[str, Any]) -> str:
 
 
 def desired_cronjob(
-    sr: Mapping[str, Any], settings: OperatorConfig, verdict: Verdict
+    sr: Mapping[str, Any], settings: OperatorConfig, verdict: Verdict, held: bool = False
 ) -> dict[str, Any] | None:
     """The CronJob to apply: rendered, suspended unless accepted, stamped with its hash. None when
     the spec itself is invalid (nothing sensible to render; an existing CronJob is suspended)."""
@@ -144,7 +145,7 @@ def desired_cronjob(
         body = render.render_cronjob(sr, settings)
     except render.RenderError:
         return None
-    if not verdict.accepted:
+    if not verdict.accepted or held:  # held: a policy (generator/policies.py) stopped it
         body["spec"]["suspend"] = True
     annotations = body["metadata"].setdefault("annotations", {})
     annotations[ANNOTATION_SPEC_HASH] = spec_hash(body)
@@ -257,16 +258,16 @@ class HashCache:
             del self.hashes[next(iter(self.hashes))]
 
 
-def fingerprint(sr: Mapping[str, Any], verdict: Verdict) -> str:
+def fingerprint(sr: Mapping[str, Any], verdict: Verdict, held: bool = False) -> str:
     """Everything of the object that the rendered CronJob depends on, hashed."""
     meta = sr.get("metadata") or {}
     parts = [meta.get(k) for k in ("name", "namespace", "uid", "generation", "creationTimestamp")]
-    text = json.dumps([parts, sr.get("spec"), verdict.accepted], sort_keys=True, default=str)
+    text = json.dumps([parts, sr.get("spec"), verdict.accepted, held], sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def desired_suspend(sr: Mapping[str, Any], verdict: Verdict) -> bool:
-    return not verdict.accepted or bool((sr.get("spec") or {}).get("suspend", False))
+def desired_suspend(sr: Mapping[str, Any], verdict: Verdict, held: bool = False) -> bool:
+    return not verdict.accepted or held or bool((sr.get("spec") or {}).get("suspend", False))
 
 
 def make_plan(
@@ -282,20 +283,23 @@ def make_plan(
     status = sr.get("status") or {}
     verdict = judge(sr, observed.target_exists, rejected)
     have = observed.cronjob
+    # Not accepted: suspended anyway; the policies' conditions stay as they are until it is.
+    policy = policies.decide(sr, observed.now) if verdict.accepted else policies.unchanged(status)
+    held = policy.held
 
     desired_name: str | None = None
     apply = None
     if verdict.reason not in SPEC_REASONS:
-        key = fingerprint(sr, verdict) if cache is not None else ""
+        key = fingerprint(sr, verdict, held) if cache is not None else ""
         known = cache.get(key) if cache is not None else None
         if (
             known is not None
             and have is not None
-            and (have.spec_hash, have.suspended) == (known, desired_suspend(sr, verdict))
+            and (have.spec_hash, have.suspended) == (known, desired_suspend(sr, verdict, held))
         ):
             desired_name = have.name
         else:
-            desired = desired_cronjob(sr, settings, verdict)
+            desired = desired_cronjob(sr, settings, verdict, held)
             if desired is not None:
                 desired_name = desired["metadata"]["name"]
                 wanted = desired["metadata"]["annotations"][ANNOTATION_SPEC_HASH]
@@ -310,15 +314,19 @@ def make_plan(
     if desired_name is None and have is not None and not have.suspended:
         suspend = have.name
 
-    active = verdict.accepted and not bool(spec.get("suspend", False))
+    active = verdict.accepted and not held and not bool(spec.get("suspend", False))
     next_run = next_run_time(sr, observed.now, have) if active else None
+    if next_run is not None and policy.end_time is not None and next_run > policy.end_time:
+        next_run = None  # the next tick would come after spec.endTime: there is none
     current_condition = find_condition(status, CONDITION_ACCEPTED)
     generation = meta.get("generation")
     condition = accepted_condition(verdict, generation, current_condition, observed.now)
-    others = [c for c in status.get("conditions") or [] if c.get("type") != CONDITION_ACCEPTED]
+    owned = {CONDITION_ACCEPTED, *policies.CONDITIONS}
+    others = [c for c in status.get("conditions") or [] if c.get("type") not in owned]
     desired_status = {
         "observedGeneration": generation,
-        "conditions": [*others, condition],
+        "conditions": [*others, condition, *policy.conditions()],
+        "resumedAt": policy.resumed_at,
         "cronJobName": desired_name or (have.name if have else None),
         "effectiveSchedule": effective_schedule(sr, verdict),
         "nextRunTime": history.format_time(next_run) if next_run else None,
@@ -326,6 +334,8 @@ def make_plan(
     look_again = observed.now + RESYNC
     if next_run is not None:
         look_again = min(look_again, next_run + AFTER_TICK)
+    if policy.look_again_at is not None:
+        look_again = min(look_again, policy.look_again_at)
     return Plan(
         verdict=verdict,
         apply_cronjob=apply,
@@ -334,4 +344,5 @@ def make_plan(
         event=transition_event(verdict, current_condition),
         look_again_at=look_again,
         active=active,
+        policy_event=Event(**vars(policy.event)) if policy.event else None,
     )

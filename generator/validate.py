@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from generator import hashed
 from generator.cron import GO_SPACE, CronError, parse_schedule, validate_time_zone
-from runner import api
+from runner import api, history
 from runner.duration import parse_duration
 
 __all__ = [
@@ -51,10 +51,18 @@ SPEC_FIELDS: Final = frozenset(
         "startingDeadlineSeconds",
         "timeout",
         "maxRunHistory",
+        "pauseAfterFailures",
+        "endTime",
+        "maxRuns",
+        "includePreviousRun",
     }
 )
 TARGET_REF_FIELDS: Final = frozenset({"apiGroup", "kind", "name"})
 
+# RFC 3339 date-time as the API server's `format: date-time` accepts it (with a zone).
+_RFC3339: Final = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 _DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS1123_SUBDOMAIN: Final = re.compile(rf"{_DNS1123_LABEL}(\.{_DNS1123_LABEL})*")
 _DNS1123_SUBDOMAIN_MAX: Final = 253
@@ -329,10 +337,83 @@ def _check_max_run_history(spec: Mapping[str, Any]) -> list[Problem]:
     return []
 
 
+def _check_pause_after_failures(spec: Mapping[str, Any]) -> list[Problem]:
+    if "pauseAfterFailures" not in spec:
+        return []
+    value = spec["pauseAfterFailures"]
+    kept = spec.get("maxRunHistory", api.DEFAULT_MAX_RUN_HISTORY)
+    if not _is_int(value) or not 1 <= value <= MAX_RUN_HISTORY:
+        return [
+            Problem(
+                INVALID_SPEC,
+                "spec.pauseAfterFailures",
+                f"must be a whole number from 1 to {MAX_RUN_HISTORY}, not {value!r}",
+            )
+        ]
+    if _is_int(kept) and value > kept:
+        return [
+            Problem(
+                INVALID_SPEC,
+                "spec.pauseAfterFailures",
+                f"{value} is more than maxRunHistory {kept}: failures are counted in "
+                "status.runHistory, which keeps only maxRunHistory runs; raise maxRunHistory",
+            )
+        ]
+    return []
+
+
+def _check_end_time(spec: Mapping[str, Any]) -> list[Problem]:
+    if "endTime" not in spec:
+        return []
+    value = spec["endTime"]
+    if (
+        not isinstance(value, str)
+        or not _RFC3339.fullmatch(value)
+        or history.parse_time(value) is None
+    ):
+        return [
+            Problem(
+                INVALID_SPEC,
+                "spec.endTime",
+                "must be an RFC 3339 time with a zone, such as 2026-12-31T23:00:00Z, "
+                f"not {value!r}",
+            )
+        ]
+    return []
+
+
+def _check_max_runs(spec: Mapping[str, Any]) -> list[Problem]:
+    if "maxRuns" not in spec:
+        return []
+    value = spec["maxRuns"]
+    if not _is_int(value) or value < 1:
+        return [
+            Problem(
+                INVALID_SPEC, "spec.maxRuns", f"must be a whole number, at least 1, not {value!r}"
+            )
+        ]
+    return []
+
+
+def _check_include_previous_run(spec: Mapping[str, Any]) -> list[Problem]:
+    value = spec.get("includePreviousRun", False)
+    if not isinstance(value, bool):
+        return [
+            Problem(
+                INVALID_SPEC, "spec.includePreviousRun", f"must be true or false, not {value!r}"
+            )
+        ]
+    return []
+
+
 _OPTIONAL_FIELD_CHECKS: Final[tuple[Callable[[Mapping[str, Any]], list[Problem]], ...]] = (
     _check_suspend,
     _check_concurrency_policy,
     _check_starting_deadline,
     _check_timeout,
     _check_max_run_history,
+    _check_pause_after_failures,
+    _check_end_time,
+    _check_max_runs,
+    _check_include_previous_run,
 )

@@ -25,6 +25,9 @@ ANNOTATION_SCHEDULED_TIME: Final = "batch.kubernetes.io/cronjob-scheduled-timest
 # "manual" on a Job made by `kubectl create job --from=cronjob/...`.
 ANNOTATION_INSTANTIATE: Final = "cronjob.kubernetes.io/instantiate"
 
+# Set by `scheduledrun resume` to the Paused condition's lastTransitionTime: ends that pause.
+ANNOTATION_RESUME: Final = "kagent.dev/resume"
+
 # Environment of the runner container (set by the rendered CronJob, downward API for the Job ids).
 ENV_JOB_NAME: Final = "SCHEDULEDRUN_JOB_NAME"
 ENV_JOB_UID: Final = "SCHEDULEDRUN_JOB_UID"

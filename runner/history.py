@@ -35,7 +35,7 @@ def parse_time(text: object) -> datetime | None:
     if not isinstance(text, str) or not text:
         return None
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))  # RFC 3339: t, z
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import httpx
 
-from runner import api, history, lifecycle
+from runner import api, history, lifecycle, limits
 from runner.a2a import (
     A2AClient,
     A2AError,
@@ -105,6 +105,7 @@ class Run:
         self.job_uid = settings.job_uid
         self.deadline = self.now()
         self.info = AgentInfo("0.3", False)
+        self.refused: str | None = None
 
     # --- the whole run -----------------------------------------------------------------------
 
@@ -129,6 +130,8 @@ class Run:
             lifecycle.scheduled_time_of(annotations, trigger),
             self.now(),
         )
+        if step == "start" and self._refused(sr, trigger, pending):
+            return api.EXIT_SUCCEEDED
         try:
             spec = self._read_spec(sr)
         except ValueError as exc:
@@ -143,7 +146,7 @@ class Run:
                 if step == "start":
                     written = self._write_pending(pending, sr)
                     if written is None:
-                        return api.EXIT_FINAL_FAILURE
+                        return api.EXIT_SUCCEEDED if self.refused else api.EXIT_FINAL_FAILURE
                     step = "send" if written == pending else lifecycle.step_for(written)
                     if step == "done":
                         return lifecycle.exit_code(written["status"])
@@ -181,6 +184,16 @@ class Run:
         )
         return {"prompt": prompt, "url": url}
 
+    def _refused(
+        self, sr: Mapping[str, Any], trigger: api.Trigger, entry: Mapping[str, Any]
+    ) -> bool:
+        """A scheduled run past spec.endTime or spec.maxRuns: nothing is sent or recorded."""
+        due = history.parse_time(entry.get("scheduledTime")) or self.now()
+        self.refused = limits.refusal(sr.get("spec") or {}, sr.get("status") or {}, trigger, due)
+        if self.refused:
+            self.log("refused", reason=self.refused)
+        return self.refused is not None
+
     def _write_pending(
         self, pending: dict[str, Any], sr: Mapping[str, Any]
     ) -> dict[str, Any] | None:
@@ -189,12 +202,20 @@ class Run:
         def add(status: Mapping[str, Any]) -> Mapping[str, Any] | None:
             if history.find(status.get("runHistory") or [], pending["id"]) is not None:
                 return None  # another runner of this Job recorded it first: follow theirs
-            return history.record(status, pending, self.max_history)
+            # Checked again on every fresh read: the count moves only with this very write.
+            if self._refused({**sr, "status": status}, pending["trigger"], pending):
+                return None
+            fields = history.record(status, pending, self.max_history)
+            if history.find(fields["runHistory"], pending["id"]) is None:
+                return fields  # trimmed away at once: not dispatched, not counted
+            return {**fields, **limits.counted(status, pending)}
 
         stored = self.kube.update_status(
             self.settings.namespace, self.settings.name, add, current=sr
         )
         entry = history.find((stored.get("status") or {}).get("runHistory") or [], pending["id"])
+        if entry is None and self.refused:
+            return None
         if entry is None:
             self.log(
                 "not-dispatched",

@@ -176,6 +176,10 @@ def test_spec_covers_the_design_fields() -> None:
         "startingDeadlineSeconds",
         "timeout",
         "maxRunHistory",
+        "pauseAfterFailures",
+        "endTime",
+        "maxRuns",
+        "includePreviousRun",
     }
 
 
@@ -185,6 +189,8 @@ def test_status_covers_the_design_fields() -> None:
         "conditions",
         "cronJobName",
         "effectiveSchedule",
+        "scheduledRuns",
+        "resumedAt",
         "lastRunTime",
         "nextRunTime",
         "lastRunStatus",

@@ -1,0 +1,254 @@
+"""Scheduling policies a CronJob does not have: pause after failures, and the stop rules.
+
+Pure decisions over one ScheduledRun and the clock; `plan.make_plan` folds the answer into the
+CronJob (suspended while a policy holds the schedule), the status and the events.
+
+Pause after failures (`spec.pauseAfterFailures: N`). The streak is counted over
+`status.runHistory`, newest first: `Scheduled` entries only (manual runs neither count nor break
+it), `Pending` ones skipped (not ended yet), stopping at the first `Succeeded`, and only entries
+due after `status.resumedAt`. At N the operator suspends the CronJob and sets the `Paused`
+condition (True, `PausedAfterFailures`, the count and the last failure's message). The pause is
+sticky: it ends only when someone acts, never because history was trimmed. It ends
+- on any change of the spec (a new `metadata.generation`: `suspend: true` then `false`, a fixed
+  prompt, a new target), or
+- with the annotation `kagent.dev/resume` set to the pause's `lastTransitionTime` (what
+  `scheduledrun resume` writes; naming the pause makes a stale annotation harmless), or
+- when `pauseAfterFailures` is removed.
+Then `status.resumedAt` is set to now, so the same failures cannot pause it again: the count
+starts afresh. The history holds at most `maxRunHistory` entries, so N <= maxRunHistory is
+enforced (admission and validation); manual runs take history slots too, so with many manual
+runs between failures a streak can scroll out of sight (documented, not counted).
+
+Stop rules. `spec.endTime` (RFC 3339): no scheduled run after it; the operator suspends the
+CronJob when it passes (the requeue clock wakes at it) and the runner refuses a scheduled run
+whose tick is later (a backstop for the seconds between). `spec.maxRuns`: at most N scheduled
+runs; `status.scheduledRuns` is the count, incremented by the runner in the same write that
+records the run (so exactly once per Job); at N the CronJob is suspended and the runner refuses
+any further scheduled run. Either sets the `Stopped` condition (True, `EndTimeReached` or
+`MaxRunsReached`) and clears `nextRunTime`. Raising or removing the limit starts it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from runner import api, history
+
+CONDITION_PAUSED: Final = "Paused"
+CONDITION_STOPPED: Final = "Stopped"
+CONDITIONS: Final = (CONDITION_PAUSED, CONDITION_STOPPED)
+REASON_PAUSED: Final = "PausedAfterFailures"
+REASON_BELOW_THRESHOLD: Final = "BelowThreshold"
+REASON_RESUMED: Final = "Resumed"
+REASON_END_TIME: Final = "EndTimeReached"
+REASON_MAX_RUNS: Final = "MaxRunsReached"
+REASON_WITHIN_LIMITS: Final = "WithinLimits"
+ANNOTATION_RESUME: Final = api.ANNOTATION_RESUME
+# The end time is a hard line; look a second after it, as after a tick.
+AFTER_END: Final = timedelta(seconds=1)
+MESSAGE_MAX: Final = 512
+
+
+@dataclass(frozen=True)
+class Streak:
+    count: int
+    last_failure: Mapping[str, Any] | None  # the newest entry of the streak
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the policies want: whether they hold the schedule, the conditions they own (each
+    None when absent), `status.resumedAt`, an event, and when to look again."""
+
+    held: bool
+    paused: dict[str, Any] | None
+    stopped: dict[str, Any] | None
+    resumed_at: str | None
+    event: Event | None
+    look_again_at: datetime | None
+    end_time: datetime | None
+
+    def conditions(self) -> list[dict[str, Any]]:
+        return [c for c in (self.paused, self.stopped) if c is not None]
+
+
+def streak(run_history: Sequence[Mapping[str, Any]], since: datetime | None) -> Streak:
+    """Consecutive scheduled runs, newest first, that ended without succeeding (see above)."""
+    count = 0
+    newest: Mapping[str, Any] | None = None
+    for entry in history.newest_first(run_history):
+        if entry.get("trigger") != "Scheduled" or entry.get("status") not in api.TERMINAL_STATUSES:
+            continue
+        due = history.parse_time(entry.get("scheduledTime") or entry.get("startTime"))
+        if since is not None and (due is None or due <= since):
+            break
+        if entry.get("status") == "Succeeded":
+            break
+        count += 1
+        newest = newest or entry
+    return Streak(count, newest)
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _condition(
+    type_: str,
+    status: bool,
+    reason: str,
+    message: str,
+    current: Mapping[str, Any] | None,
+    now: datetime,
+    generation: object,
+) -> dict[str, Any]:
+    value = "True" if status else "False"
+    same = current is not None and current.get("status") == value
+    since = current.get("lastTransitionTime") if same and current else None
+    condition: dict[str, Any] = {
+        "type": type_,
+        "status": value,
+        "reason": reason,
+        "message": history.truncate_message(message, MESSAGE_MAX),
+        "lastTransitionTime": since or history.format_time(now),
+    }
+    if _int(generation) is not None:
+        condition["observedGeneration"] = generation
+    return condition
+
+
+def _find(status: Mapping[str, Any], type_: str) -> dict[str, Any] | None:
+    for condition in status.get("conditions") or []:
+        if isinstance(condition, Mapping) and condition.get("type") == type_:
+            return dict(condition)
+    return None
+
+
+def resume_request(sr: Mapping[str, Any], paused: Mapping[str, Any]) -> str | None:
+    """Why a standing pause ends now, or None while it stands."""
+    meta = sr.get("metadata") or {}
+    generation, paused_at = _int(meta.get("generation")), _int(paused.get("observedGeneration"))
+    if generation is not None and paused_at is not None and generation > paused_at:
+        return "the spec changed"
+    annotation = (meta.get("annotations") or {}).get(ANNOTATION_RESUME)
+    if annotation and annotation == paused.get("lastTransitionTime"):
+        return f"annotation {ANNOTATION_RESUME}"
+    return None
+
+
+def _pause(
+    sr: Mapping[str, Any], now: datetime
+) -> tuple[dict[str, Any] | None, str | None, Event | None]:
+    """The `Paused` condition (None without the policy), `resumedAt`, and an event."""
+    meta, spec = sr.get("metadata") or {}, sr.get("spec") or {}
+    status = sr.get("status") or {}
+    limit = _int(spec.get("pauseAfterFailures"))
+    current = _find(status, CONDITION_PAUSED)
+    resumed_at = status.get("resumedAt")
+    generation = meta.get("generation")
+    event = None
+    if current is not None and current.get("status") == "True":
+        why = "pauseAfterFailures was removed" if limit is None else resume_request(sr, current)
+        if why is None:
+            return current, resumed_at, None
+        resumed_at = history.format_time(now)  # failures due before now no longer count
+        event = Event("Normal", REASON_RESUMED, f"scheduled runs resumed: {why}")
+    if limit is None:
+        return None, None, event
+    found = streak(status.get("runHistory") or [], history.parse_time(resumed_at))
+    if found.count >= limit:
+        last = found.last_failure or {}
+        message = (
+            f"{found.count} consecutive scheduled runs did not succeed (pauseAfterFailures "
+            f"{limit}); last: {last.get('id')} {last.get('status')}: {last.get('message') or ''}"
+            f". Resume with `scheduledrun resume {meta.get('name')}` or by changing the spec."
+        )
+        condition = _condition(
+            CONDITION_PAUSED, True, REASON_PAUSED, message, current, now, generation
+        )
+        return condition, resumed_at, Event("Warning", REASON_PAUSED, condition["message"])
+    message = f"{found.count} of {limit} consecutive scheduled runs did not succeed"
+    condition = _condition(
+        CONDITION_PAUSED, False, REASON_BELOW_THRESHOLD, message, current, now, generation
+    )
+    return condition, resumed_at, event
+
+
+def _stop(sr: Mapping[str, Any], now: datetime) -> tuple[dict[str, Any] | None, Event | None]:
+    """The `Stopped` condition (None without stop rules) and an event when it is newly True."""
+    meta, spec = sr.get("metadata") or {}, sr.get("spec") or {}
+    status = sr.get("status") or {}
+    end = history.parse_time(spec.get("endTime"))
+    limit = _int(spec.get("maxRuns"))
+    if end is None and limit is None:
+        return None, None
+    done = _int(status.get("scheduledRuns")) or 0
+    current = _find(status, CONDITION_STOPPED)
+    if end is not None and now > end:
+        reason = REASON_END_TIME
+        message = f"spec.endTime {history.format_time(end)} has passed: no more scheduled runs"
+    elif limit is not None and done >= limit:
+        reason = REASON_MAX_RUNS
+        message = f"{done} scheduled runs have started, spec.maxRuns is {limit}: no more"
+    else:
+        parts = []
+        if end is not None:
+            parts.append(f"scheduled runs until {history.format_time(end)}")
+        if limit is not None:
+            parts.append(f"{done} of {limit} scheduled runs started")
+        condition = _condition(
+            CONDITION_STOPPED,
+            False,
+            REASON_WITHIN_LIMITS,
+            "; ".join(parts),
+            current,
+            now,
+            meta.get("generation"),
+        )
+        return condition, None
+    condition = _condition(
+        CONDITION_STOPPED, True, reason, message, current, now, meta.get("generation")
+    )
+    newly = current is None or (current.get("status"), current.get("reason")) != ("True", reason)
+    return condition, Event("Normal", reason, message) if newly else None
+
+
+def decide(sr: Mapping[str, Any], now: datetime) -> Decision:
+    """Every policy of `sr` at `now`."""
+    paused, resumed_at, pause_event = _pause(sr, now)
+    stopped, stop_event = _stop(sr, now)
+    end = history.parse_time((sr.get("spec") or {}).get("endTime"))
+    held = any(c is not None and c["status"] == "True" for c in (paused, stopped))
+    return Decision(
+        held=held,
+        paused=paused,
+        stopped=stopped,
+        resumed_at=resumed_at,
+        event=pause_event or stop_event,
+        look_again_at=end + AFTER_END if end is not None and now <= end else None,
+        end_time=end,
+    )
+
+
+def unchanged(status: Mapping[str, Any]) -> Decision:
+    """The policies' status as it stands, for a ScheduledRun that is not accepted (its CronJob
+    is suspended for that reason; a pause or stop is judged again once it is accepted)."""
+    return Decision(
+        held=False,
+        paused=_find(status, CONDITION_PAUSED),
+        stopped=_find(status, CONDITION_STOPPED),
+        resumed_at=status.get("resumedAt"),
+        event=None,
+        look_again_at=None,
+        end_time=None,
+    )
