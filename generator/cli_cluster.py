@@ -196,3 +196,27 @@ def history_command(
         click.echo(history_table(entries))
     else:
         click.echo(f'scheduledrun "{name}" has no runs yet')
+
+
+@click.command("resume")
+@click.argument("name")
+@cluster_options
+def resume_command(
+    name: str, namespace: str | None, kubeconfig: str | None, context: str | None
+) -> None:
+    """End a ScheduledRun's pause after failures (spec.pauseAfterFailures).
+
+    Sets the annotation kagent.dev/resume to the Paused condition's lastTransitionTime, naming
+    the pause it ends; the operator then lifts it, unsuspends the CronJob and counts failures
+    afresh. Changing the spec (for example suspend true, then false) does the same.
+    """
+    from generator.policies import pause_to_resume
+
+    custom, _ = kube_clients(kubeconfig, context)
+    ns = cluster_namespace(namespace, context)
+    since = pause_to_resume(get_scheduledrun(custom, ns, name))
+    if since is None:
+        raise click.ClickException(f'scheduledrun "{name}" is not paused after failures')
+    patch = {"metadata": {"annotations": {api.ANNOTATION_RESUME: since}}}
+    custom.patch_namespaced_custom_object(api.GROUP, api.VERSION, ns, api.PLURAL, name, patch)
+    click.echo(f"scheduledrun {ns}/{name}: resume of the pause since {since} requested")

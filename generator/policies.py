@@ -146,6 +146,16 @@ def resume_request(sr: Mapping[str, Any], paused: Mapping[str, Any]) -> str | No
     return None
 
 
+def pause_to_resume(sr: Mapping[str, Any]) -> str | None:
+    """The value `scheduledrun resume` writes to kagent.dev/resume: the standing pause's
+    lastTransitionTime, or None when the ScheduledRun is not paused."""
+    paused = _find(sr.get("status") or {}, CONDITION_PAUSED)
+    if paused is None or paused.get("status") != "True":
+        return None
+    since = paused.get("lastTransitionTime")
+    return str(since) if since else None
+
+
 def _pause(
     sr: Mapping[str, Any], now: datetime
 ) -> tuple[dict[str, Any] | None, str | None, Event | None]:

@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, str] = {
     "operator": "generator.cli_operator:operator_command",
     "trigger": "generator.cli_cluster:trigger_command",
     "history": "generator.cli_cluster:history_command",
+    "resume": "generator.cli_cluster:resume_command",
     "serve": "server.cli:serve_command",
 }
 

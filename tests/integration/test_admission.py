@@ -185,6 +185,26 @@ BAD_SCHEDULED_RUNS = [
     pytest.param({"timeout": "15 minutes"}, ["spec.timeout", "duration"], id="timeout-words"),
     pytest.param({"suspend": "yes"}, ["spec.suspend", "boolean"], id="suspend-not-bool"),
     pytest.param(
+        {"pauseAfterFailures": 0},
+        ["spec.pauseAfterFailures", "greater than or equal to 1"],
+        id="pause-0",
+    ),
+    pytest.param(
+        {"pauseAfterFailures": 11},
+        ["spec.pauseAfterFailures", "must not be more than maxRunHistory"],
+        id="pause-over-history",
+    ),
+    pytest.param(
+        {"pauseAfterFailures": 30, "maxRunHistory": 20},
+        ["spec.pauseAfterFailures", "must not be more than maxRunHistory"],
+        id="pause-over-given-history",
+    ),
+    pytest.param({"endTime": "tomorrow"}, ["spec.endTime", "date-time"], id="end-time-words"),
+    pytest.param({"maxRuns": 0}, ["spec.maxRuns", "greater than or equal to 1"], id="max-runs-0"),
+    pytest.param(
+        {"includePreviousRun": "yes"}, ["spec.includePreviousRun", "boolean"], id="previous-str"
+    ),
+    pytest.param(
         {"schedule": "H(0-60) * * * *"},
         ["spec.schedule", "minute field", "hashed H, H(a-b), H/n or H(a-b)/n"],
         id="hashed-minute-60",
@@ -217,3 +237,25 @@ def test_hashed_schedules_are_admitted(
 ) -> None:
     code, output = apply(control_plane, namespace, scheduled_run(schedule=schedule))
     assert code == 0, output
+
+
+def test_policy_fields_are_admitted_and_explained(
+    control_plane: ControlPlane, namespace: str
+) -> None:
+    obj = scheduled_run(
+        pauseAfterFailures=20,
+        maxRunHistory=20,
+        endTime="2030-01-01T00:00:00Z",
+        maxRuns=5,
+        includePreviousRun=True,
+    )
+    code, output = apply(control_plane, namespace, obj)
+    assert code == 0, output
+    spec = control_plane.kubectl("explain", "scheduledrun.spec").stdout
+    for field in ("pauseAfterFailures", "endTime", "maxRuns", "includePreviousRun"):
+        assert f"  {field}\t" in spec or f"  {field} " in spec, spec
+    status = control_plane.kubectl("explain", "scheduledrun.status").stdout
+    for field in ("effectiveSchedule", "scheduledRuns", "resumedAt"):
+        assert f"  {field}\t" in status or f"  {field} " in status, status
+    pause = control_plane.kubectl("explain", "scheduledrun.spec.pauseAfterFailures").stdout
+    assert "scheduledrun resume" in pause

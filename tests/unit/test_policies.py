@@ -112,7 +112,8 @@ def test_pause_after_exactly_n_failures(failures: int, held: bool) -> None:
     if held:
         assert f"{failures} consecutive scheduled runs did not succeed" in got.paused["message"]
         assert "last: nightly-50 Failed: failed at 50" in got.paused["message"]
-        assert got.event is not None and got.event.reason == "PausedAfterFailures"
+        assert got.event is not None
+        assert got.event.reason == "PausedAfterFailures"
 
 
 def standing_pause(since: str = "2026-03-01T11:50:05Z", generation: int = 4) -> dict[str, Any]:
@@ -128,9 +129,7 @@ def standing_pause(since: str = "2026-03-01T11:50:05Z", generation: int = 4) -> 
 
 def test_a_pause_is_sticky_when_history_scrolls_away() -> None:
     manual = [entry(55 - i, S, "Manual") for i in range(5)]  # the failures trimmed away
-    got = policies.decide(
-        sr(manual, {"conditions": [standing_pause()]}, pauseAfterFailures=3), NOW
-    )
+    got = policies.decide(sr(manual, {"conditions": [standing_pause()]}, pauseAfterFailures=3), NOW)
     assert (got.held, got.event, got.paused) == (True, None, standing_pause())
 
 
@@ -156,7 +155,8 @@ def test_resume(
         assert (got.held, got.event) == (True, None)
         return
     assert got.held is False
-    assert got.event is not None and got.event.reason == "Resumed"
+    assert got.event is not None
+    assert got.event.reason == "Resumed"
     assert resumed in got.event.message
     assert got.resumed_at == ("2026-03-01T12:00:30Z" if limit else None)
     if limit is not None:
@@ -228,12 +228,14 @@ def test_a_held_schedule_suspends_the_cronjob_and_has_no_next_run(
     obj: dict[str, Any], reason: str
 ) -> None:
     got = plan_for(obj)
-    assert got.apply_cronjob is not None and got.apply_cronjob["spec"]["suspend"] is True
+    assert got.apply_cronjob is not None
+    assert got.apply_cronjob["spec"]["suspend"] is True
     assert got.status_patch is not None
     status = got.status_patch["status"]
     assert "nextRunTime" not in status  # absent before, absent now: nothing to write
     assert reason in [c["reason"] for c in status["conditions"]]
-    assert got.policy_event is not None and got.policy_event.reason == reason
+    assert got.policy_event is not None
+    assert got.policy_event.reason == reason
     assert got.active is False
 
 
@@ -242,26 +244,30 @@ def test_no_next_run_when_the_next_tick_is_after_end_time() -> None:
     assert got.status_patch is not None
     assert got.status_patch["status"].get("nextRunTime") is None
     assert got.look_again_at == datetime(2026, 3, 1, 12, 0, 46, tzinfo=UTC)
-    assert got.apply_cronjob is not None and got.apply_cronjob["spec"]["suspend"] is False
+    assert got.apply_cronjob is not None
+    assert got.apply_cronjob["spec"]["suspend"] is False
 
 
 def test_a_resumed_schedule_runs_again_and_records_resumed_at() -> None:
     obj = sr(fails(3), {"conditions": [standing_pause()]}, 5, pauseAfterFailures=3)
     got = plan_for(obj)
-    assert got.apply_cronjob is not None and got.apply_cronjob["spec"]["suspend"] is False
+    assert got.apply_cronjob is not None
+    assert got.apply_cronjob["spec"]["suspend"] is False
     assert got.status_patch is not None
     status = got.status_patch["status"]
     assert (status["resumedAt"], status["nextRunTime"]) == (
         "2026-03-01T12:00:30Z",
         "2026-03-01T12:01:00Z",
     )
-    assert got.policy_event is not None and got.policy_event.reason == "Resumed"
+    assert got.policy_event is not None
+    assert got.policy_event.reason == "Resumed"
 
 
 def test_a_standing_pause_writes_nothing_more() -> None:
     obj = sr(fails(3), pauseAfterFailures=3)
     first = plan_for(obj)
-    assert first.status_patch is not None and first.apply_cronjob is not None
+    assert first.status_patch is not None
+    assert first.apply_cronjob is not None
     obj["status"] |= first.status_patch["status"]
     applied = first.apply_cronjob["metadata"]["annotations"][plan.ANNOTATION_SPEC_HASH]
     cronjob = CronJobState("nightly", applied, suspended=True)
@@ -279,7 +285,7 @@ def test_policies_keep_their_conditions_while_not_accepted() -> None:
 @pytest.mark.parametrize(
     ("spec", "field", "message"),
     [
-        pytest.param({"pauseAfterFailures": 0}, "spec.pauseAfterFailures", "from 1 to 100", id="p0"),
+        pytest.param({"pauseAfterFailures": 0}, "spec.pauseAfterFailures", "1 to 100", id="p0"),
         pytest.param(
             {"pauseAfterFailures": 11}, "spec.pauseAfterFailures", "more than maxRunHistory 10",
             id="p-over-default-history",

@@ -127,4 +127,3 @@ def test_end_time_backstop(
     fake = RecordingApiServer(scheduledrun(name, endTime="2026-03-01T12:00:00Z"), job(annotations))
     code, _ = run(fake, agents.base_url)
     assert (code, sent(agents, name), len(fake.landed) > 0) == (0, sends, sends == 1)
-
