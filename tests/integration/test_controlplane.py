@@ -276,8 +276,7 @@ def test_cluster_command_prints_kubeconfig_and_stops_on_ctrl_c(
     control_plane: ControlPlane, tmp_path: Path
 ) -> None:
     state = tmp_path / "state"
-    script = str(Path(sys.executable).with_name("scheduledrun"))
-    command = [script, "cluster", "--state-dir", str(state), "--kubelet"]
+    command = [sys.executable, "-m", "devcluster", "--state-dir", str(state), "--kubelet"]
     env = {**os.environ, "SCHEDULEDRUN_BIN_CACHE": str(control_plane.bin_dir.parents[1])}
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
