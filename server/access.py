@@ -1,0 +1,94 @@
+"""What the caller may do in a namespace, so a UI offers only the actions the cluster would allow.
+
+`GET /api/access?namespace=` asks the apiserver one SelfSubjectAccessReview per Kubernetes
+permission an action needs, with the caller's own credentials (which every authenticated user
+may do). It only informs: each action is still decided by the cluster when it is taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from runner import api
+from server.envelope import ok
+from server.kube import KubeClient
+from server.openapi import answer, failures
+from server.routes import NAMESPACE_PATTERN, authenticate, kube, token
+
+# (group, resource, verb): a Kubernetes permission.
+Permission = tuple[str, str, str]
+
+SCHEDULEDRUNS: Final = (api.GROUP, api.PLURAL)
+# Each action of the API and the permissions its route uses on the caller's behalf.
+ACTIONS: Final[Mapping[str, tuple[Permission, ...]]] = {
+    "create": ((*SCHEDULEDRUNS, "create"),),
+    "update": ((*SCHEDULEDRUNS, "get"), (*SCHEDULEDRUNS, "update")),
+    "suspend": ((*SCHEDULEDRUNS, "patch"),),
+    "delete": ((*SCHEDULEDRUNS, "delete"),),
+    # The trigger route reads the ScheduledRun and its CronJob, lists the Jobs, creates one.
+    "trigger": (
+        (*SCHEDULEDRUNS, "get"),
+        ("batch", "cronjobs", "get"),
+        ("batch", "jobs", "list"),
+        ("batch", "jobs", "create"),
+    ),
+}
+
+
+def permissions() -> list[Permission]:
+    """Every permission some action needs, each once, in a stable order."""
+    return sorted({p for needed in ACTIONS.values() for p in needed})
+
+
+def allowed_actions(granted: Mapping[Permission, bool]) -> dict[str, bool]:
+    """Each action, and whether the caller holds every permission it needs."""
+    return {
+        action: all(granted.get(p, False) for p in needed) for action, needed in ACTIONS.items()
+    }
+
+
+async def _review(client: KubeClient, namespace: str, p: Permission, caller: str | None) -> bool:
+    return await client.can_i(namespace, *p, token=caller)
+
+
+router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)])
+
+
+@router.get(
+    "/access",
+    summary="Which actions the caller may take on ScheduledRuns in a namespace",
+    description="One SelfSubjectAccessReview per permission an action needs; the answer only "
+    "informs (a UI hides what would be refused), the cluster still decides every request.",
+    responses={
+        200: answer(
+            "The actions",
+            {
+                "type": "object",
+                "required": ["namespace", "actions"],
+                "properties": {
+                    "namespace": {"type": "string"},
+                    "actions": {
+                        "type": "object",
+                        "properties": {a: {"type": "boolean"} for a in ACTIONS},
+                        "required": list(ACTIONS),
+                    },
+                },
+            },
+        ),
+        **failures(),
+    },
+)
+async def access(
+    request: Request,
+    namespace: Annotated[str, Query(pattern=NAMESPACE_PATTERN, max_length=63)],
+) -> JSONResponse:
+    client, caller = kube(request), token(request)
+    wanted = permissions()
+    answers = await asyncio.gather(*(_review(client, namespace, p, caller) for p in wanted))
+    actions = allowed_actions(dict(zip(wanted, answers, strict=True)))
+    return ok({"namespace": namespace, "actions": actions}, "what the caller may do")
