@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test from a fresh machine: installs uv and the locked environment, builds
-# (or reuses) the local Kubernetes control plane binaries, then lint, types and pytest.
+# (or reuses) the local Kubernetes control plane binaries, installs Debian's Chromium (for the
+# UI tests) if missing, then lint, types and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -13,6 +14,9 @@ uv run --frozen mypy
 
 echo "== control plane binaries"
 bash devcluster/build.sh
+
+echo "== headless Chromium for the UI tests (Debian's package)"
+bash devcluster/browser.sh
 
 echo "== pytest"
 uv run --frozen pytest -q -p no:cacheprovider "$@"

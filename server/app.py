@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -18,7 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runner.kube import KubeError
-from server import openapi
+from server import access, openapi, webui
 from server.auth import AuthMode
 from server.envelope import ApiError, failure
 from server.kube import Cluster, KubeClient
@@ -33,6 +33,7 @@ OPENAPI_PATH = "/api/openapi.json"
 class ServerConfig:
     auth_mode: AuthMode
     cluster: Cluster
+    ui: webui.UiSettings = field(default_factory=webui.UiSettings)
 
 
 def _kube_failure(exc: KubeError) -> ApiError:
@@ -69,6 +70,8 @@ def create_app(config: ServerConfig, kube: KubeClient | None = None) -> FastAPI:
     )
     app.state.auth_mode = config.auth_mode
     app.include_router(router)
+    app.include_router(access.router)
+    webui.install(app, config.auth_mode.value, config.ui)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

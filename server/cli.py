@@ -75,6 +75,13 @@ def local_mode_cluster(kubeconfig: str | None) -> Cluster:
     help="client mode: the apiserver's CA file (default: the pod's ca.crt).",
 )
 @click.option("--kubeconfig", default=None, envvar="KUBECONFIG", help="local mode: kubeconfig.")
+@click.option(
+    "--session-url",
+    default=None,
+    help="The web UI links each run's session id to kagent's UI with this template, e.g. "
+    "https://kagent.example/agents/{namespace}/{agent}/chat/{sessionID} "
+    "(fields: namespace, name, agent, sessionID, taskID).",
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve_command(
     auth_mode: str,
@@ -83,12 +90,21 @@ def serve_command(
     apiserver: str | None,
     certificate_authority: str | None,
     kubeconfig: str | None,
+    session_url: str | None,
     log_level: str,
 ) -> None:
-    """Serve the REST API of ScheduledRuns (OpenAPI document at /api/openapi.json)."""
+    """Serve the REST API of ScheduledRuns (OpenAPI document at /api/openapi.json) and its web
+    UI (at /ui/)."""
     import uvicorn
 
     from server.app import ServerConfig, create_app
+    from server.webui import UiSettings, check_session_url
+
+    if session_url is not None:
+        try:
+            check_session_url(session_url)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--session-url") from exc
 
     mode = AuthMode(auth_mode)
     if mode == AuthMode.LOCAL:
@@ -97,5 +113,6 @@ def serve_command(
         cluster = local_mode_cluster(kubeconfig)
     else:
         cluster = client_mode_cluster(apiserver, certificate_authority)
-    app = create_app(ServerConfig(auth_mode=mode, cluster=cluster))
+    ui = UiSettings(session_url=session_url)
+    app = create_app(ServerConfig(auth_mode=mode, cluster=cluster, ui=ui))
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)

@@ -193,6 +193,22 @@ class KubeClient:
         items = await self.list_all("/api/v1/namespaces", token)
         return [str(item["metadata"]["name"]) for item in items]
 
+    async def can_i(
+        self, namespace: str, group: str, resource: str, verb: str, token: str | None
+    ) -> bool:
+        """Whether the caller may `verb` `resource` in `namespace` (SelfSubjectAccessReview,
+        which every authenticated user may create)."""
+        attributes = {"namespace": namespace, "group": group, "resource": resource, "verb": verb}
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attributes},
+        }
+        answer = await self.request(
+            "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", token, body=review
+        )
+        return (answer.get("status") or {}).get("allowed") is True
+
     async def username(self, token: str | None) -> str:
         """The caller's user name as the apiserver authenticated it (SelfSubjectReview, which
         every authenticated user may create)."""

@@ -164,6 +164,29 @@ SCHEMAS: Final[dict[str, Any]] = {
             "problems": {"type": "array", "items": ref("Problem")},
             "timeZone": {"type": "string"},
             "times": {"type": "array", "items": ref("FireTime")},
+            "dst": {"type": "array", "items": ref("DstChange")},
+        },
+    },
+    "DstChange": {
+        "type": "object",
+        "description": "A daylight-saving change of the zone within a year (or before the last "
+        "fire time) and the wall-clock times of this schedule it skips or fires twice",
+        "required": ["at", "kind", "from", "to", "times", "more"],
+        "properties": {
+            "at": {"type": "string", "format": "date-time", "description": "In UTC"},
+            "kind": {
+                "type": "string",
+                "enum": ["skip", "repeat"],
+                "description": "skip: clocks go forward; repeat: clocks go back",
+            },
+            "from": {"type": "string", "description": "Wall clock just before the change"},
+            "to": {"type": "string", "description": "Wall clock just after the change"},
+            "times": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Wall-clock times of this schedule skipped (or fired twice)",
+            },
+            "more": {"type": "boolean", "description": "More times than listed are affected"},
         },
     },
     "RunHistoryEntry": {

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from generator.cron import CronError, load_time_zone, next_fire_times
+from generator.dst import DstNote, dst_notes
 from generator.hashed import HashError, effective_schedule, has_hash
 from generator.validate import Problem, validate_scheduledrun
 from runner import api
@@ -78,11 +79,25 @@ def next_runs(obj: Mapping[str, Any], after: datetime, count: int) -> dict[str, 
     return answer
 
 
+def dst_data(note: DstNote) -> dict[str, Any]:
+    change = note.transition
+    return {
+        "at": _stamp(change.instant),
+        "kind": change.kind,
+        "from": change.before.isoformat(),
+        "to": change.after.isoformat(),
+        "times": [t.isoformat() for t in note.times],
+        "more": note.more,
+    }
+
+
 def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
-    """The answer of `POST /api/scheduledruns/validate`: every problem, and the fire times."""
+    """The answer of `POST /api/scheduledruns/validate`: every problem, the fire times, and the
+    zone's daylight-saving changes of the coming year with what they skip or repeat."""
     problems = validate_scheduledrun(obj)
     spec = obj.get("spec") if isinstance(obj, Mapping) else None
     times: list[dict[str, str]] = []
+    dst: list[dict[str, Any]] = []
     time_zone = "UTC"
     if isinstance(spec, Mapping):
         zone = spec.get("timeZone") or "UTC"
@@ -90,6 +105,9 @@ def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
         if not any(p.field.startswith(_TIME_FIELDS) for p in problems):
             try:
                 times = fire_times(obj, after, count)
+                last = datetime.fromisoformat(times[-1]["time"]) if times else after
+                notes = dst_notes(schedule_of(obj), time_zone, after, last)
+                dst = [dst_data(note) for note in notes]
             except (CronError, HashError, KeyError):
                 times = []
     return {
@@ -97,6 +115,7 @@ def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
         "problems": problems_data(problems),
         "timeZone": time_zone,
         "times": times,
+        "dst": dst,
     }
 
 

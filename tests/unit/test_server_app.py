@@ -113,6 +113,7 @@ def test_the_document_has_every_route_and_the_crds_schema(client: TestClient) ->
         ("POST", f"{base}/suspend"),
         ("POST", f"{base}/resume"),
         ("GET", "/api/agents"),
+        ("GET", "/api/access"),
     }
     spec = document["components"]["schemas"]["ScheduledRun"]["properties"]["spec"]
     assert "description" in spec["properties"]["schedule"]

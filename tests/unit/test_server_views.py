@@ -86,6 +86,21 @@ def test_verdict_lists_every_problem_and_no_times_for_a_bad_schedule() -> None:
     assert result["times"] == []
 
 
+def test_verdict_names_the_dst_changes_the_schedule_meets() -> None:
+    after = datetime(2026, 3, 28, 12, tzinfo=UTC)
+    result = views.verdict(scheduledrun(timeZone="Europe/Berlin"), after, 2)
+    skip, repeat, *_ = result["dst"]  # and those of the next spring, within a year
+    assert skip == {
+        "at": "2026-03-29T01:00:00Z",
+        "kind": "skip",
+        "from": "2026-03-29T02:00:00",
+        "to": "2026-03-29T03:00:00",
+        "times": ["2026-03-29T02:30:00"],
+        "more": False,
+    }
+    assert (repeat["kind"], repeat["times"]) == ("repeat", ["2026-10-25T02:30:00"])
+
+
 def test_verdict_of_something_that_is_not_an_object() -> None:
     result = views.verdict([1, 2], datetime.now(UTC), 5)
     assert (result["valid"], result["times"]) == (False, [])

@@ -1,0 +1,148 @@
+"""The web UI's serving side: the page and its files at /ui/, the headers that keep untrusted
+text harmless (a CSP without inline script, no framing) on every answer, the page's settings,
+the session-link template check, and `/api/access` turning access reviews into actions.
+
+The Kubernetes client is replaced at its seam (`KubeClient.request`) by `ReviewingKube`, which
+answers SelfSubjectAccessReviews from a table and fails on any other call. What the page does
+in a browser is in tests/e2e/test_ui.py.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from runner import api
+from server.access import ACTIONS, Permission, allowed_actions, permissions
+from server.app import ServerConfig, create_app
+from server.auth import AuthMode
+from server.kube import Cluster, KubeClient
+from server.webui import UI_DIR, UiSettings, check_session_url
+
+AUTH = {"Authorization": "Bearer t"}
+SESSION_URL = "https://kagent.example/agents/{namespace}/{agent}/chat/{sessionID}"
+
+
+class ReviewingKube(KubeClient):
+    """Allows exactly `granted`; records the reviews asked."""
+
+    granted: frozenset[Permission] = frozenset()
+
+    async def request(self, method: str, path: str, token: str | None, **kw: Any) -> Any:
+        assert (method, path) == ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
+        assert token == "t"
+        attrs = kw["body"]["spec"]["resourceAttributes"]
+        asked = (attrs["group"], attrs["resource"], attrs["verb"])
+        return {"status": {"allowed": asked in self.granted}}
+
+
+@pytest.fixture
+def kube() -> ReviewingKube:
+    return ReviewingKube(Cluster("https://127.0.0.1:1", ssl.create_default_context()))
+
+
+@pytest.fixture
+def client(kube: ReviewingKube) -> Iterator[TestClient]:
+    config = ServerConfig(AuthMode.CLIENT, kube.cluster, UiSettings(session_url=SESSION_URL))
+    with TestClient(create_app(config, kube=kube)) as test_client:
+        yield test_client
+
+
+def test_the_root_sends_the_browser_to_the_ui(client: TestClient) -> None:
+    response = client.get("/", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (302, "/ui/")
+
+
+def test_the_page_comes_with_a_policy_that_forbids_inline_script(client: TestClient) -> None:
+    response = client.get("/ui/")
+    assert response.status_code == 200
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["content-security-policy"].split(";")
+    )
+    assert policy["script-src"] == "'self'"
+    assert policy["default-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert "unsafe" not in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_page_has_no_inline_script_or_style_and_no_other_origin() -> None:
+    page = (UI_DIR / "index.html").read_text()
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="app.js" defer>']
+    assert "<style" not in page
+    assert not re.search(r"<[^>]*\son\w+\s*=", page), "an inline event handler"
+    for name in ("index.html", "app.js", "app.css"):
+        assert not re.search(
+            r"(?:src|href|url)\s*[=(]\s*['\"]?(?:https?:)?//", (UI_DIR / name).read_text()
+        )
+
+
+def test_the_script_never_writes_html() -> None:
+    script = (UI_DIR / "app.js").read_text()
+    for sink in (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "Function(",
+    ):
+        assert sink not in script
+
+
+def test_api_answers_carry_the_headers_too(client: TestClient) -> None:
+    response = client.get("/api/scheduledruns")
+    assert response.status_code == 401
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_the_settings_say_the_auth_mode_and_the_session_link(client: TestClient) -> None:
+    assert client.get("/ui/config.json").json() == {"authMode": "client", "sessionUrl": SESSION_URL}
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        pytest.param("javascript:alert(1)//{sessionID}", id="script scheme"),
+        pytest.param("//kagent.example/{sessionID}", id="no scheme"),
+        pytest.param("https://kagent.example/{session}", id="unknown field"),
+        pytest.param("https://kagent.example/{sessionID.__class__}", id="attribute access"),
+    ],
+)
+def test_a_bad_session_link_template_is_refused(template: str) -> None:
+    with pytest.raises(ValueError, match="session URL"):
+        check_session_url(template)
+
+
+def test_a_good_session_link_template_passes() -> None:
+    assert check_session_url(SESSION_URL) == SESSION_URL
+
+
+def test_access_needs_a_token(client: TestClient) -> None:
+    assert client.get("/api/access?namespace=ns").status_code == 401
+
+
+def test_a_reader_may_do_nothing(client: TestClient, kube: ReviewingKube) -> None:
+    kube.granted = frozenset({(api.GROUP, api.PLURAL, "get")})
+    answer = client.get("/api/access?namespace=ns", headers=AUTH).json()["data"]
+    assert answer == {"namespace": "ns", "actions": dict.fromkeys(ACTIONS, False)}
+
+
+def test_trigger_needs_every_permission_its_route_uses(
+    client: TestClient, kube: ReviewingKube
+) -> None:
+    kube.granted = frozenset(permissions()) - {("batch", "jobs", "create")}
+    actions = client.get("/api/access?namespace=ns", headers=AUTH).json()["data"]["actions"]
+    assert actions == {**dict.fromkeys(ACTIONS, True), "trigger": False}
+
+
+def test_each_permission_is_asked_once() -> None:
+    wanted = permissions()
+    assert len(wanted) == len(set(wanted))
+    assert allowed_actions(dict.fromkeys(wanted, True)) == dict.fromkeys(ACTIONS, True)
