@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -19,11 +20,15 @@ WAIT = 60.0
 
 class ServerProcess:
     """`scheduledrun serve` in a subprocess. Auth mode `client` (default): it knows only where
-    the apiserver is and its CA; `local`: the control plane's admin kubeconfig."""
+    the apiserver is and its CA; `local`: the control plane's admin kubeconfig. `args`: more
+    flags of `serve` (such as `--session-url`)."""
 
-    def __init__(self, plane: ControlPlane, auth_mode: str = "client") -> None:
+    def __init__(
+        self, plane: ControlPlane, auth_mode: str = "client", args: Sequence[str] = ()
+    ) -> None:
         self.plane = plane
         self.auth_mode = auth_mode
+        self.args = list(args)
         self.port = free_port()
         self.log = Path(tempfile.mkstemp(prefix="server-", suffix=".log")[1])
         self.process: subprocess.Popen[bytes] | None = None
@@ -38,6 +43,7 @@ class ServerProcess:
             "--auth-mode", self.auth_mode,
             "--port", str(self.port),
             "--log-level", "warning",
+            *self.args,
         ]  # fmt: skip
         env = self.plane.env
         if self.auth_mode == "client":

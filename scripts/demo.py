@@ -2,8 +2,9 @@
 
 Starts etcd, kube-apiserver and kube-controller-manager on loopback, the kubelet stand-in, an
 a2a-sdk agent, `helm install`s the chart, runs the operator with the chart's ServiceAccount,
-applies a ScheduledRun, triggers one run, and shows `kubectl get sr` and the history. Then it
-keeps running (new ticks are printed as they land) until Ctrl-C, and stops everything.
+serves the REST API and the web UI (printing its address), applies a ScheduledRun, triggers one
+run, and shows `kubectl get sr` and the history. Then it keeps running (new ticks are printed as
+they land) until Ctrl-C, and stops everything.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import click
 
 from devcluster.cluster import ControlPlane, build_binaries
+from devcluster.server import ServerProcess
 from devcluster.stack import Stack, eventually, sr_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,12 +71,17 @@ def main(once: bool) -> None:
     plane = ControlPlane(build_binaries())
     plane.start()
     stack = Stack(plane)
+    server = ServerProcess(plane, "local")
     try:
         say("kubelet stand-in, demo agent, `helm install`, operator (chart's ServiceAccount)")
         stack.start()
         click.echo(f"agent server:  {stack.agents.base_url if stack.agents else '?'}")
         click.echo(f"operator log:  {stack.log_dir / 'operator.log'}")
         click.echo(f"metrics:       http://127.0.0.1:{stack.metrics_port}/metrics")
+        say("REST API and web UI: `scheduledrun serve --auth-mode local` (your kubeconfig)")
+        server.start()
+        click.echo(f"web UI:        {server.url}/ui/")
+        click.echo(f"REST API:      {server.url}/api/scheduledruns  (OpenAPI: /api/openapi.json)")
         plane.kubectl("create", "namespace", NAMESPACE)
         plane.kubectl(
             "label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=restricted"
@@ -132,6 +139,7 @@ def main(once: bool) -> None:
 
         say("waiting for scheduled ticks (every two minutes); Ctrl-C stops everything")
         click.echo(f"in another shell:  export KUBECONFIG={plane.kubeconfig}")
+        click.echo(f"in a browser:      {server.url}/ui/")
         seen = set(history_ids(plane))
         while True:
             time.sleep(2)
@@ -146,7 +154,8 @@ def main(once: bool) -> None:
         # A terminal's Ctrl-C may arrive more than once; none may cut the clean-up short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        say("stopping: operator, chart, agent, kubelet stand-in, control plane")
+        say("stopping: web UI and API, operator, chart, agent, kubelet stand-in, control plane")
+        server.stop()
         stack.stop()
         plane.stop()
         click.echo("stopped; nothing left running")

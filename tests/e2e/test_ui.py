@@ -31,7 +31,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from devcluster.cluster import ControlPlane, free_port
+from devcluster.accounts import namespace_user
+from devcluster.cluster import ControlPlane
+from devcluster.server import ServerProcess
 from devcluster.stack import REPO, Stack, eventually, sr_path
 from runner import api
 
@@ -78,35 +80,8 @@ class Users:
     viewer: str
 
 
-@dataclass(frozen=True)
-class UiServer:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
 def apply(plane: ControlPlane, obj: dict[str, Any]) -> None:
     plane.kubectl("apply", "-f", "-", input=json.dumps(obj))
-
-
-def user(plane: ControlPlane, namespace: str, name: str, rules: list[dict[str, Any]]) -> str:
-    """A ServiceAccount bound to a Role of `rules`; its one-hour token."""
-    plane.kubectl("-n", namespace, "create", "serviceaccount", name)
-    meta = {"name": name, "namespace": namespace}
-    apply(plane, {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta,
-                  "rules": rules})  # fmt: skip
-    apply(
-        plane,
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": meta,
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
-        },
-    )
-    token = plane.kubectl("-n", namespace, "create", "token", name, "--duration=1h").stdout
-    return token.strip()
 
 
 @pytest.fixture(scope="module")
@@ -139,50 +114,18 @@ def users(control_plane: ControlPlane, stack: Stack) -> Iterator[Users]:
     )
     yield Users(
         namespace,
-        admin=user(plane, namespace, "sr-admin", ADMIN_RULES),
-        viewer=user(plane, namespace, "sr-viewer", VIEWER_RULES),
+        admin=namespace_user(plane, namespace, "sr-admin", ADMIN_RULES),
+        viewer=namespace_user(plane, namespace, "sr-viewer", VIEWER_RULES),
     )
     plane.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
 
 
 @pytest.fixture(scope="module")
-def server(
-    control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[UiServer]:
+def server(control_plane: ControlPlane) -> Iterator[ServerProcess]:
     """`scheduledrun serve` in client auth mode: it holds no credentials of its own."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("ui") / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")}
-    env.pop("KUBECONFIG", None)
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("scheduledrun")),
-                "serve",
-                "--auth-mode=client",
-                f"--port={port}",
-                f"--apiserver={control_plane.server}",
-                f"--certificate-authority={control_plane.ca_file}",
-                f"--session-url={SESSION_URL}",
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        assert process.poll() is None, log.read_text(errors="replace")
-        try:
-            return httpx.get(f"{url}/healthz", timeout=2).is_success
-        except httpx.HTTPError:
-            return False
-
-    eventually("the API server", ready, timeout=60)
-    yield UiServer(url, process, log)
-    process.terminate()
-    process.wait(15)
+    process = ServerProcess(control_plane, "client", [f"--session-url={SESSION_URL}"]).start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +162,7 @@ def new_tab(browser: Browser, width: int = 1280) -> Tab:
     return Tab(page, errors)
 
 
-def sign_in(page: Page, server: UiServer, token: str, route: str = "#/") -> None:
+def sign_in(page: Page, server: ServerProcess, token: str, route: str = "#/") -> None:
     page.goto(f"{server.url}/ui/{route}")
     page.get_by_label("Kubernetes bearer token").fill(token)
     page.get_by_role("button", name="Sign in").click()
@@ -251,7 +194,9 @@ def preview_times(page: Page, where: str) -> list[str]:
         "(els) => els.map((e) => e.getAttribute('datetime'))")]  # fmt: skip
 
 
-def create_via_api(server: UiServer, token: str, namespace: str, name: str, **spec: Any) -> None:
+def create_via_api(
+    server: ServerProcess, token: str, namespace: str, name: str, **spec: Any
+) -> None:
     body = {
         "apiVersion": api.API_VERSION,
         "kind": api.KIND,
@@ -269,7 +214,7 @@ def create_via_api(server: UiServer, token: str, namespace: str, name: str, **sp
 
 
 def test_the_whole_flow(
-    control_plane: ControlPlane, stack: Stack, users: Users, server: UiServer, browser: Browser
+    control_plane: ControlPlane, stack: Stack, users: Users, server: ServerProcess, browser: Browser
 ) -> None:
     plane, ns, name = control_plane, users.namespace, "ui-report"
     tab = new_tab(browser)
@@ -287,6 +232,7 @@ def test_the_whole_flow(
     expect(page.locator("#schedule-error")).to_contain_text("61")
     expect(page.get_by_label("Schedule")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#preview")).to_contain_text("Fix the schedule")
+    shot(page, "form-error")
 
     page.get_by_label("Schedule").fill("30 2 * * *")
     page.get_by_label("Time zone").fill("Europe/Berlin")
@@ -349,8 +295,14 @@ def test_the_whole_flow(
     expect(page.locator("dl.spec")).to_contain_text("0 9 * * 1-5")
     assert get_sr(plane, ns, name).json()["spec"]["schedule"] == "0 9 * * 1-5"
 
-    # The list shows it with its last run; screenshots of it at both widths.
+    # The list shows it with its last run, beside others (screenshots of it at both widths).
+    create_via_api(server, users.admin, ns, "ui-hourly-check", schedule="@hourly", suspend=True,
+                   prompt="Check the ingress certificates")  # fmt: skip
+    create_via_api(server, users.admin, ns, "ui-weekly-cost", schedule="0 9 * * 1",
+                   timeZone="America/New_York", prompt="Weekly cost report",
+                   targetRef={"kind": "SandboxAgent", "name": "cost-agent"})  # fmt: skip
     page.get_by_role("link", name="Schedules").click()
+    expect(page.locator("tr[data-name='ui-weekly-cost']")).to_contain_text("TargetNotFound")
     listed = page.locator(f"tr[data-name='{name}']")
     expect(listed).to_contain_text("Succeeded")
     expect(listed).to_contain_text("0 9 * * 1-5")
@@ -374,7 +326,7 @@ def test_the_whole_flow(
 
 
 def test_agent_html_shows_as_text_and_runs_nothing(
-    control_plane: ControlPlane, stack: Stack, users: Users, server: UiServer, browser: Browser
+    control_plane: ControlPlane, stack: Stack, users: Users, server: ServerProcess, browser: Browser
 ) -> None:
     ns, name = users.namespace, "ui-hostile"
     prompt = f"{HOSTILE} and a long tail so the message is shown in full only on demand: " + (
@@ -423,7 +375,7 @@ def force(page: Page, method: str, url: str, body: dict[str, Any] | None = None)
 
 
 def test_a_user_with_only_get_cannot_act(
-    control_plane: ControlPlane, stack: Stack, users: Users, server: UiServer, browser: Browser
+    control_plane: ControlPlane, stack: Stack, users: Users, server: ServerProcess, browser: Browser
 ) -> None:
     plane, ns, name = control_plane, users.namespace, "ui-readonly"
     create_via_api(server, users.admin, ns, name, prompt="Report", suspend=True)
@@ -484,7 +436,7 @@ class _CrossSitePage(BaseHTTPRequestHandler):
 
 
 def test_another_site_cannot_act_for_the_user(
-    control_plane: ControlPlane, stack: Stack, users: Users, server: UiServer, browser: Browser
+    control_plane: ControlPlane, stack: Stack, users: Users, server: ServerProcess, browser: Browser
 ) -> None:
     plane, ns, name = control_plane, users.namespace, "ui-crosssite"
     create_via_api(server, users.admin, ns, name, prompt="Report")
