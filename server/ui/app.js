@@ -279,10 +279,17 @@ function accepted(sr) {
   return conditions.find((c) => c.type === 'Accepted') || null;
 }
 
+// Conditions other than Accepted that hold scheduled runs back (Paused, Stopped), when true.
+function holds(sr) {
+  const conditions = (sr.status && sr.status.conditions) || [];
+  return conditions.filter((c) => c.type !== 'Accepted' && c.status === 'True')
+    .map((c) => h('span', { class: 'badge wait', title: c.message || c.reason || '' }, c.type));
+}
+
 function acceptedEl(sr) {
   const cond = accepted(sr);
   if (!cond) return h('span', { class: 'badge wait' }, 'Not yet seen');
-  if (cond.status === 'True') return h('span', { class: 'badge ok' }, 'Accepted');
+  if (cond.status === 'True') return h('span', null, h('span', { class: 'badge ok' }, 'Accepted'), holds(sr));
   return h('span', { class: 'why' }, h('span', { class: 'badge bad' }, cond.reason || 'Not accepted'),
     h('span', { class: 'sub' }, cond.message || ''));
 }
@@ -519,7 +526,7 @@ function historyTable(sr, open) {
       h('td', { 'data-label': 'Message' }, messageEl(e, open))))));
 }
 
-function specList(spec) {
+function specList(spec, status) {
   const rows = [
     ['Schedule', h('code', null, spec.schedule || '')],
     ['Time zone', spec.timeZone || 'UTC'],
@@ -529,6 +536,10 @@ function specList(spec) {
     ['Starting deadline', spec.startingDeadlineSeconds ? `${spec.startingDeadlineSeconds} s` : 'none'],
     ['Timeout', spec.timeout || '15m'],
     ['Run history kept', String(spec.maxRunHistory || 10)],
+    ['Include previous run', spec.includePreviousRun ? 'yes' : 'no'],
+    ['Pause after failures', spec.pauseAfterFailures ? `${spec.pauseAfterFailures} in a row` : 'never'],
+    ['End time', spec.endTime ? timeEl(spec.endTime) : 'none'],
+    ['Most scheduled runs', spec.maxRuns ? `${spec.maxRuns} (${(status || {}).scheduledRuns || 0} so far)` : 'no limit'],
   ];
   return h('dl', { class: 'spec' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
     h('dt', null, 'Prompt'), h('dd', null, h('pre', { class: 'prompt' }, spec.prompt || '')));
@@ -605,7 +616,7 @@ async function detailView(gen, namespace, name) {
         h('p', { class: 'badges' }, acceptedEl(sr), sr.spec.suspend ? h('span', { class: 'badge wait' }, 'Suspended') : null,
           h('span', { class: 'sub' }, 'last run '), statusBadge(st.lastRunStatus))),
       actionsFor(sr, actions, refresh, 'detail'));
-    fill(summary, h('h2', { id: 'h-spec' }, 'Spec'), specList(sr.spec));
+    fill(summary, h('h2', { id: 'h-spec' }, 'Spec'), specList(sr.spec, sr.status));
     fill(conditions, conditionsTable(sr));
     const open = new Set([...history.querySelectorAll('details[open]')].map((d) => d.dataset.id));
     fill(history, historyTable(sr, open));
@@ -664,13 +675,20 @@ async function detailView(gen, namespace, name) {
 
 // ---- create and edit ------------------------------------------------------------------------
 
+// The spec fields the form edits; any other field of a stored object is kept as it is.
+const FORM_FIELDS = ['schedule', 'timeZone', 'targetRef', 'prompt', 'suspend', 'concurrencyPolicy',
+  'startingDeadlineSeconds', 'timeout', 'maxRunHistory', 'pauseAfterFailures', 'endTime', 'maxRuns',
+  'includePreviousRun'];
+
 // Validator field paths -> the form control that shows the problem.
 function fieldOf(path) {
   if (path.startsWith('spec.targetRef')) return 'target';
   const known = { 'metadata.name': 'name', 'metadata.namespace': 'namespace', 'spec.schedule': 'schedule',
     'spec.timeZone': 'timeZone', 'spec.prompt': 'prompt', 'spec.suspend': 'suspend',
     'spec.concurrencyPolicy': 'concurrencyPolicy', 'spec.startingDeadlineSeconds': 'startingDeadlineSeconds',
-    'spec.timeout': 'timeout', 'spec.maxRunHistory': 'maxRunHistory' };
+    'spec.timeout': 'timeout', 'spec.maxRunHistory': 'maxRunHistory',
+    'spec.pauseAfterFailures': 'pauseAfterFailures', 'spec.endTime': 'endTime', 'spec.maxRuns': 'maxRuns',
+    'spec.includePreviousRun': 'includePreviousRun' };
   return known[path] || 'general';
 }
 
@@ -727,6 +745,10 @@ async function formView(gen, editing, wantedNamespace) {
   const deadline = input({ type: 'number', min: 10, step: 1, inputmode: 'numeric', value: spec.startingDeadlineSeconds ?? '', placeholder: 'none' });
   const timeout = input({ value: spec.timeout || '', placeholder: '15m' });
   const history = input({ type: 'number', min: 1, max: 100, step: 1, inputmode: 'numeric', value: spec.maxRunHistory ?? '', placeholder: '10' });
+  const pauseAfter = input({ type: 'number', min: 1, step: 1, inputmode: 'numeric', value: spec.pauseAfterFailures ?? '', placeholder: 'never' });
+  const endTime = input({ value: spec.endTime || '', placeholder: '2026-12-31T23:00:00Z' });
+  const maxRuns = input({ type: 'number', min: 1, step: 1, inputmode: 'numeric', value: spec.maxRuns ?? '', placeholder: 'no limit' });
+  const previous = h('input', { type: 'checkbox', checked: Boolean(spec.includePreviousRun) });
   const general = h('div', { class: 'error', id: 'general-error', role: 'alert' });
   const verdict = h('p', { id: 'verdict', role: 'status', 'aria-live': 'polite' });
   const preview = h('div', { id: 'preview' });
@@ -773,8 +795,12 @@ async function formView(gen, editing, wantedNamespace) {
     if (deadline.value !== '') out.startingDeadlineSeconds = Number(deadline.value);
     if (timeout.value.trim()) out.timeout = timeout.value.trim();
     if (history.value !== '') out.maxRunHistory = Number(history.value);
-    if (current) {
-      for (const [k, v] of Object.entries(current.spec)) if (!(k in out) && !['timeZone', 'suspend', 'startingDeadlineSeconds', 'timeout', 'maxRunHistory'].includes(k)) out[k] = v;
+    if (pauseAfter.value !== '') out.pauseAfterFailures = Number(pauseAfter.value);
+    if (endTime.value.trim()) out.endTime = endTime.value.trim();
+    if (maxRuns.value !== '') out.maxRuns = Number(maxRuns.value);
+    if (previous.checked) out.includePreviousRun = true;
+    if (current) { // a field this form does not know (a newer CRD) is kept as it was
+      for (const [k, v] of Object.entries(current.spec)) if (!FORM_FIELDS.includes(k)) out[k] = v;
     }
     return { apiVersion: 'kagent.dev/v1alpha2', kind: 'ScheduledRun',
       metadata: { name: nameInput.value.trim(), namespace: namespace.value.trim() }, spec: out };
@@ -863,7 +889,8 @@ async function formView(gen, editing, wantedNamespace) {
 
   for (const [el, id] of [[namespace, 'namespace'], [nameInput, 'name'], [schedule, 'schedule'], [zone, 'timeZone'],
     [prompt, 'prompt'], [suspend, 'suspend'], [policy, 'concurrencyPolicy'], [deadline, 'startingDeadlineSeconds'],
-    [timeout, 'timeout'], [history, 'maxRunHistory'], [otherName, 'target'], [otherKind, 'target']]) {
+    [timeout, 'timeout'], [history, 'maxRunHistory'], [pauseAfter, 'pauseAfterFailures'], [endTime, 'endTime'],
+    [maxRuns, 'maxRuns'], [previous, 'includePreviousRun'], [otherName, 'target'], [otherKind, 'target']]) {
     el.addEventListener('input', later(id));
     el.addEventListener('change', later(id));
   }
@@ -898,7 +925,12 @@ async function formView(gen, editing, wantedNamespace) {
             field('concurrencyPolicy', 'Concurrency policy', policy, doc('concurrencyPolicy', 'What to do when a run is still going.')),
             field('startingDeadlineSeconds', 'Starting deadline (seconds)', deadline, doc('startingDeadlineSeconds', 'At least 10.')),
             field('timeout', 'Timeout', timeout, doc('timeout', 'How long a run may take.')),
-            field('maxRunHistory', 'Runs kept in history', history, doc('maxRunHistory', '1 to 100.'))))),
+            field('maxRunHistory', 'Runs kept in history', history, doc('maxRunHistory', '1 to 100.')),
+            field('includePreviousRun', 'Include the previous run', previous, doc('includePreviousRun', 'Send the previous run as context.'), 'check')),
+          h('fieldset', null, h('legend', null, 'Limits'),
+            field('pauseAfterFailures', 'Pause after failures', pauseAfter, doc('pauseAfterFailures', 'Pause after this many failed runs in a row.')),
+            field('endTime', 'End time', endTime, doc('endTime', 'No scheduled run after this RFC 3339 time.')),
+            field('maxRuns', 'Most scheduled runs', maxRuns, doc('maxRuns', 'At most this many scheduled runs in total.'))))),
       general, canWrite,
       h('div', { class: 'actions' }, submit,
         h('a', { class: 'button', href: editing ? `#/sr/${encodeURIComponent(editing.namespace)}/${encodeURIComponent(editing.name)}` : '#/' }, 'Cancel'))),

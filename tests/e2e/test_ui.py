@@ -228,13 +228,13 @@ def test_the_whole_flow(
     page.get_by_label("Namespace").fill(ns)
     page.get_by_label("Namespace").dispatch_event("change")
     page.get_by_label("Name", exact=True).fill(name)
-    page.get_by_label("Schedule").fill("61 2 * * *")
+    page.get_by_label("Schedule", exact=True).fill("61 2 * * *")
     expect(page.locator("#schedule-error")).to_contain_text("61")
-    expect(page.get_by_label("Schedule")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Schedule", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#preview")).to_contain_text("Fix the schedule")
     shot(page, "form-error")
 
-    page.get_by_label("Schedule").fill("30 2 * * *")
+    page.get_by_label("Schedule", exact=True).fill("30 2 * * *")
     page.get_by_label("Time zone").fill("Europe/Berlin")
     page.get_by_label("Agent", exact=True).select_option(f"Agent/{SLOW_AGENT}")
     page.get_by_label("Prompt").fill("Summarise yesterday's warning events.")
@@ -287,13 +287,17 @@ def test_the_whole_flow(
 
     # Edit: the form holds the stored spec; a new schedule is saved (with the resourceVersion).
     page.get_by_role("link", name="Edit").click()
-    expect(page.get_by_label("Schedule")).to_have_value("30 2 * * *")
+    expect(page.get_by_label("Schedule", exact=True)).to_have_value("30 2 * * *")
     expect(page.get_by_label("Agent", exact=True)).to_have_value(f"Agent/{SLOW_AGENT}")
-    page.get_by_label("Schedule").fill("0 9 * * 1-5")
+    page.get_by_label("Schedule", exact=True).fill("0 9 * * 1-5")
+    page.get_by_label("Pause after failures").fill("0")
+    expect(page.locator("#pauseAfterFailures-error")).not_to_be_empty()
+    page.get_by_label("Pause after failures").fill("3")
     expect(page.locator("#verdict")).to_have_text("Valid: the operator will accept this.")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("dl.spec")).to_contain_text("0 9 * * 1-5")
-    assert get_sr(plane, ns, name).json()["spec"]["schedule"] == "0 9 * * 1-5"
+    saved = get_sr(plane, ns, name).json()["spec"]
+    assert (saved["schedule"], saved["pauseAfterFailures"]) == ("0 9 * * 1-5", 3)
 
     # The list shows it with its last run, beside others (screenshots of it at both widths).
     create_via_api(server, users.admin, ns, "ui-hourly-check", schedule="@hourly", suspend=True,
