@@ -305,7 +305,7 @@ async def _set_suspend(
 @router.post(
     "/scheduledruns/{namespace}/{name}/suspend",
     summary="Suspend scheduled runs (manual runs still work); only spec.suspend changes",
-    responses={200: answer("Suspended", SCHEDULEDRUN, etag=True), **failures(404, 409)},
+    responses={200: answer("Suspended", SCHEDULEDRUN, etag=True), **failures(404, 409, 422)},
 )
 async def suspend(
     request: Request, namespace: Namespace, name: Name, if_match: IfMatch = None
@@ -316,7 +316,7 @@ async def suspend(
 @router.post(
     "/scheduledruns/{namespace}/{name}/resume",
     summary="Resume scheduled runs; only spec.suspend changes",
-    responses={200: answer("Resumed", SCHEDULEDRUN, etag=True), **failures(404, 409)},
+    responses={200: answer("Resumed", SCHEDULEDRUN, etag=True), **failures(404, 409, 422)},
 )
 async def resume(
     request: Request, namespace: Namespace, name: Name, if_match: IfMatch = None
