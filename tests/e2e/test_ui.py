@@ -129,6 +129,14 @@ def server(control_plane: ControlPlane) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="module")
+def local_server(control_plane: ControlPlane) -> Iterator[ServerProcess]:
+    """`scheduledrun serve --auth-mode local`: the admin kubeconfig's credentials, no sign-in."""
+    process = ServerProcess(control_plane, "local").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
@@ -439,10 +447,19 @@ class _CrossSitePage(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.parametrize("mode", ["client", "local"])
 def test_another_site_cannot_act_for_the_user(
-    control_plane: ControlPlane, stack: Stack, users: Users, server: ServerProcess, browser: Browser
+    control_plane: ControlPlane,
+    stack: Stack,
+    users: Users,
+    server: ServerProcess,
+    local_server: ServerProcess,
+    browser: Browser,
+    mode: str,
 ) -> None:
-    plane, ns, name = control_plane, users.namespace, "ui-crosssite"
+    """Client mode: the user is signed in, in this browser. Local mode: the server acts with the
+    kubeconfig's own credentials for whoever reaches it, so only its origin check stands."""
+    plane, ns, name = control_plane, users.namespace, f"ui-crosssite-{mode}"
     create_via_api(server, users.admin, ns, name, prompt="Report")
     eventually(
         "accepted",
@@ -450,17 +467,19 @@ def test_another_site_cannot_act_for_the_user(
     )
     tab = new_tab(browser)
     page = tab.page
-    sign_in(page, server, users.admin)  # the user is signed in, in this browser
+    target = server if mode == "client" else local_server
+    if mode == "client":
+        sign_in(page, server, users.admin)
+    else:
+        page.goto(f"{local_server.url}/ui/")
+        expect(page.get_by_role("heading", name="Schedules")).to_be_visible()
+        expect(page.locator(f"tr[data-name='{name}']")).to_be_visible()
 
-    _CrossSitePage.target = f"{server.url}/api/scheduledruns/{ns}/{name}/trigger"
+    _CrossSitePage.target = f"{target.url}/api/scheduledruns/{ns}/{name}/trigger"
     other = ThreadingHTTPServer(("127.0.0.1", 0), _CrossSitePage)
     threading.Thread(target=other.serve_forever, daemon=True).start()
     try:
         statuses: list[int] = []
-        page.on(
-            "response",
-            lambda r: statuses.append(r.status) if r.url == _CrossSitePage.target else None,
-        )
         evil = page.context.new_page()
         evil.on(
             "response",
@@ -474,3 +493,57 @@ def test_another_site_cannot_act_for_the_user(
     assert all(status in (401, 403) for status in statuses), statuses
     jobs = plane.kubectl("-n", ns, "get", "jobs", "-o", "name").stdout
     assert name not in jobs
+
+
+def focus_by_tab(page: Page, where: str, label: str, limit: int = 80) -> None:
+    """Press Tab until the focused element is `label` inside `where` (a CSS selector)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(
+            "([where, label]) => { const el = document.activeElement;"
+            " return Boolean(el.closest(where)) && el.textContent.trim() === label; }",
+            [where, label],
+        ):
+            return
+    raise AssertionError(f"Tab never reached {label!r} in {where}")
+
+
+def test_the_keyboard_alone_is_enough(
+    control_plane: ControlPlane, stack: Stack, users: Users, server: ServerProcess, browser: Browser
+) -> None:
+    plane, ns, name = control_plane, users.namespace, "ui-keys"
+    create_via_api(server, users.admin, ns, name, prompt="Report", targetRef={"kind": "Agent",
+                   "name": ECHO_AGENT})  # fmt: skip
+    eventually(
+        "accepted",
+        lambda: (get_sr(plane, ns, name).json().get("status") or {}).get("cronJobName"),
+    )
+    tab = new_tab(browser)
+    page = tab.page
+    page.goto(f"{server.url}/ui/")
+    expect(page.get_by_label("Kubernetes bearer token")).to_be_focused()
+    page.keyboard.type(users.admin)
+    page.keyboard.press("Enter")
+    row = f"tr[data-name='{name}']"
+    expect(page.locator(row)).to_be_visible()
+
+    focus_by_tab(page, row, "Run now")
+    page.keyboard.press("Enter")
+    expect(page.locator(row)).to_contain_text("Succeeded", timeout=WAIT_MS)
+    expect(page.locator(f"{row} [data-action=trigger]")).to_be_focused()  # kept across refresh
+
+    focus_by_tab(page, row, "Delete")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#confirm")).to_be_hidden()
+
+    page.keyboard.press("Shift+Tab")
+    focus_by_tab(page, row, name)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    focus_by_tab(page, "#main", "Suspend")
+    page.keyboard.press("Space")
+    expect(page.locator(".badges")).to_contain_text("Suspended")
+    assert get_sr(plane, ns, name).json()["spec"]["suspend"] is True
+    assert tab.errors == []
