@@ -10,6 +10,8 @@ memory in a burst (see kopf_settings.py).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,21 +25,41 @@ from runner.api import ObjectKey
 TargetKey = tuple[str, str, str]  # namespace, kind, name
 
 
+# The parts of a live CronJob the operator renders (besides its name): what drift is judged on.
+_KEPT_METADATA = ("labels", "annotations", "ownerReferences")
+
+
 def cronjob_state(body: Mapping[str, Any]) -> CronJobState:
     meta = body.get("metadata") or {}
     annotations = meta.get("annotations") or {}
+    kept = {
+        "metadata": {k: meta[k] for k in _KEPT_METADATA if k in meta},
+        "spec": body.get("spec") or {},
+    }
+    live = json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return CronJobState(
         str(meta.get("name", "")),
         annotations.get(ANNOTATION_SPEC_HASH),
         bool((body.get("spec") or {}).get("suspend")),
         meta.get("creationTimestamp"),
+        live,
+        hashlib.sha256(live.encode("utf-8")).hexdigest()[:16],
     )
+
+
+def _older(incoming: Mapping[str, Any], known: str | None) -> bool:
+    """Whether `incoming` is an older version than the one known: an apply's response can be
+    noted before the watch delivers the edit it overwrote. resourceVersions are etcd revisions
+    (decimal); anything else is never called older."""
+    version = str((incoming.get("metadata") or {}).get("resourceVersion") or "")
+    return version.isdigit() and (known or "").isdigit() and int(version) < int(known or "0")
 
 
 @dataclass
 class ClusterCache:
     targets: set[TargetKey] = field(default_factory=set)
     cronjobs: dict[ObjectKey, CronJobState] = field(default_factory=dict)
+    cronjob_versions: dict[ObjectKey, str] = field(default_factory=dict)
     jobs: dict[ObjectKey, dict[str, JobState]] = field(default_factory=dict)  # (ns, label) -> jobs
     target_of: dict[ObjectKey, TargetKey] = field(default_factory=dict)
     by_target: dict[TargetKey, set[str]] = field(default_factory=dict)
@@ -80,13 +102,20 @@ class ClusterCache:
 
     def note_cronjob(
         self, namespace: str, body: Mapping[str, Any], present: bool, listed: bool = False
-    ) -> None:
+    ) -> bool:
+        """Returns whether what the operator renders changed (not only the CronJob's status)."""
         state = cronjob_state(body)
+        key = (namespace, state.name)
         self._confirm(("cronjob", namespace, state.name), listed)
-        if present:
-            self.cronjobs[(namespace, state.name)] = state
-        else:
-            self.cronjobs.pop((namespace, state.name), None)
+        if not present:
+            self.cronjob_versions.pop(key, None)
+            return self.cronjobs.pop(key, None) is not None
+        if _older(body, self.cronjob_versions.get(key)):
+            return False
+        self.cronjob_versions[key] = str((body.get("metadata") or {}).get("resourceVersion", ""))
+        before = self.cronjobs.get(key)
+        self.cronjobs[key] = state
+        return before is None or before.digest != state.digest
 
     def note_job(
         self, namespace: str, body: Mapping[str, Any], present: bool, listed: bool = False
@@ -138,6 +167,7 @@ class ClusterCache:
                 affected.update((namespace, n) for n in self.by_target.get(target, ()))
             elif kind == "cronjob":
                 state = self.cronjobs.pop((namespace, rest[0]), None)
+                self.cronjob_versions.pop((namespace, rest[0]), None)
                 owner = self.by_label.get((namespace, rest[0])) if state else None
                 affected.update([(namespace, owner)] if owner else [])
             else:

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from generator.cli_options import cluster_options
 from generator.trigger import active_jobs, decide_trigger, manual_job, manual_job_name
 from runner import api
 
@@ -90,19 +91,6 @@ def cluster_namespace(namespace: str | None, context: str | None) -> str:
         return "default"
 
 
-_cluster_options = [
-    click.option("-n", "--namespace", default=None, help="Namespace (default: the context's)."),
-    click.option("--kubeconfig", default=None, envvar="KUBECONFIG", help="Kubeconfig file."),
-    click.option("--context", default=None, help="Kubeconfig context."),
-]
-
-
-def cluster_options(func: Any) -> Any:
-    for option in reversed(_cluster_options):
-        func = option(func)
-    return func
-
-
 @click.command("trigger")
 @click.argument("name")
 @cluster_options
@@ -155,7 +143,7 @@ def trigger_command(
     except ApiException as exc:
         raise click.ClickException(f"creating the run's Job: {exc.status} {exc.reason}") from exc
     job_name = job["metadata"]["name"]
-    click.echo(f"job.batch/{job_name} created")
+    click.echo(f"job.batch/{job_name} created from cronjob.batch/{cronjob_name}")
     if no_wait:
         return
     deadline = time.monotonic() + timeout

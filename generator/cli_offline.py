@@ -18,6 +18,7 @@ from typing import Any, Final
 import click
 import yaml
 
+from generator.cli_options import cluster_options
 from generator.config import OperatorConfig
 from generator.cron import CronError, load_time_zone, next_fire_times
 from generator.hashed import effective_schedule, has_hash
@@ -102,10 +103,10 @@ def validate_command(ctx: click.Context, files: tuple[str, ...]) -> None:
     ctx.exit(EXIT_INVALID if invalid else EXIT_OK)
 
 
-def _read_scheduledruns(ctx: click.Context, source: str) -> list[Document]:
-    """The ScheduledRuns of one source; other kinds are noted on stderr; exits 2 when unreadable
-    or when it holds no ScheduledRun, 1 (with the problems on stderr) when any is invalid."""
-    docs, errors = _read_all([source])
+def _read_scheduledruns(ctx: click.Context, sources: Sequence[str]) -> list[Document]:
+    """The ScheduledRuns of the sources; other kinds are noted on stderr; exits 2 when one is
+    unreadable, 1 (saying so) when they hold no ScheduledRun at all."""
+    docs, errors = _read_all(sources)
     if errors:
         _fail_input(ctx, errors)
     runs: list[Document] = []
@@ -117,7 +118,7 @@ def _read_scheduledruns(ctx: click.Context, source: str) -> list[Document]:
                 f"{doc.label}: skipped, kind {doc.obj['kind']} is not a ScheduledRun", err=True
             )
     if not runs:
-        click.echo(f"error: no ScheduledRun in {source}", err=True)
+        click.echo(f"error: no ScheduledRun in {', '.join(sources)}", err=True)
         ctx.exit(EXIT_INVALID)
     return runs
 
@@ -137,7 +138,7 @@ def _with_namespace(obj: dict[str, Any], namespace: str | None, uid: str | None)
 
 
 @click.command("render")
-@click.argument("file", metavar="FILE")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--runner-image", default=_DEFAULTS.runner_image, show_default=True)
 @pull_policy_option
 @a2a_options
@@ -159,7 +160,7 @@ def _with_namespace(obj: dict[str, Any], namespace: str | None, uid: str | None)
 @click.pass_context
 def render_command(
     ctx: click.Context,
-    file: str,
+    files: tuple[str, ...],
     runner_image: str,
     runner_image_pull_policy: str,
     a2a_base_url: str,
@@ -168,7 +169,9 @@ def render_command(
     namespace: str | None,
     uid: str | None,
 ) -> None:
-    """Print the CronJob the operator would apply for each ScheduledRun in FILE (`-`: stdin).
+    """Print the CronJob the operator would apply for each ScheduledRun.
+
+    Each FILE may hold several YAML documents; `-` reads stdin.
 
     The owner reference that ties the CronJob to its ScheduledRun needs the ScheduledRun's uid,
     which only the cluster assigns. It comes from metadata.uid in the file or from --uid; without
@@ -176,7 +179,7 @@ def render_command(
     made-up uid would have the garbage collector delete the CronJob at once.
 
     If any ScheduledRun is invalid nothing is printed: its problems go to stderr and the exit
-    status is 1 (2 when FILE cannot be read or is not YAML).
+    status is 1 (2 when a FILE cannot be read or is not YAML).
 
     Check the output against a cluster with `| kubectl apply --dry-run=server -f -`.
     """
@@ -190,7 +193,7 @@ def render_command(
     )
     rendered: list[dict[str, Any]] = []
     failed = False
-    for doc in _read_scheduledruns(ctx, file):
+    for doc in _read_scheduledruns(ctx, files):
         problems = problems_of(doc)
         if not problems:
             try:
@@ -274,49 +277,60 @@ def next_lines(
     return lines, True
 
 
-def _cluster_scheduledrun(
-    name: str, namespace: str | None, kubeconfig: str | None, context: str | None
-) -> Document:
-    """The live ScheduledRun `name`, read with the kubeconfig, as a Document."""
+def _cluster_scheduledruns(
+    names: Sequence[str], namespace: str | None, kubeconfig: str | None, context: str | None
+) -> list[Document]:
+    """The live ScheduledRuns `names`, read with the kubeconfig, as Documents."""
     from generator.cli_cluster import cluster_namespace, get_scheduledrun, kube_clients
 
     custom, _ = kube_clients(kubeconfig, context)
     ns = cluster_namespace(namespace, context)
-    return Document(f"namespace {ns}", 1, 1, get_scheduledrun(custom, ns, name))
+    docs = []
+    for name in names:
+        obj = get_scheduledrun(custom, ns, name)
+        cronjob = (obj.get("status") or {}).get("cronJobName")
+        label = f"{ns}/{name}" + (f" (cronjob.batch/{cronjob})" if cronjob else "")
+        docs.append(Document(label, 1, 1, obj))
+    return docs
+
+
+def _looks_like_file(target: str) -> bool:
+    return target == STDIN or "/" in target or target.endswith((".yaml", ".yml", ".json"))
 
 
 @click.command("next")
-@click.argument("target", metavar="FILE|NAME")
-@click.option("-n", "--count", type=click.IntRange(1, 1000), default=5, show_default=True)
+@click.argument("targets", nargs=-1, required=True, metavar="FILE...|NAME...")
+@click.option("--count", type=click.IntRange(1, 1000), default=5, show_default=True)
 @click.option("--after", default=None, help="RFC 3339 time to count from  [default: now]")
-@click.option(
-    "--namespace",
-    default=None,
-    help="Namespace of NAME (default: the context's); for a FILE, the namespace `H` is hashed"
-    " with when metadata.namespace is absent (default: default).",
+@cluster_options(
+    namespace_help="Namespace of NAME (default: the context's); for a FILE, the namespace `H` is"
+    " hashed with when metadata.namespace is absent (default: default)."
 )
-@click.option("--kubeconfig", default=None, envvar="KUBECONFIG", help="Kubeconfig for NAME.")
-@click.option("--context", default=None, help="Kubeconfig context for NAME.")
 @click.pass_context
 def next_command(
     ctx: click.Context,
-    target: str,
+    targets: tuple[str, ...],
     count: int,
     after: str | None,
     namespace: str | None,
     kubeconfig: str | None,
     context: str | None,
 ) -> None:
-    """Print the next fire times of each ScheduledRun in FILE (`-`: stdin), or of the live
-    ScheduledRun NAME on the cluster, as the Kubernetes CronJob controller will fire them: in UTC
-    (RFC 3339) and in the object's time zone, or `never` for a schedule that cannot fire."""
+    """Print when ScheduledRuns fire next, from files or live on the cluster.
+
+    Each target is a FILE (several YAML documents each; `-` reads stdin) or the NAME of a live
+    ScheduledRun in --namespace. Times are those the Kubernetes CronJob controller will fire: in
+    UTC (RFC 3339) and in the object's time zone, or `never` for a schedule that cannot fire.
+    """
     start = _parse_instant(after)
-    if target != STDIN and not Path(target).exists():
-        if "/" in target or target.endswith((".yaml", ".yml", ".json")):
-            _fail_input(ctx, [f"no such file: {target}"])
-        docs = [_cluster_scheduledrun(target, namespace, kubeconfig, context)]
-    else:
-        docs = _read_scheduledruns(ctx, target)
+    files = [t for t in targets if Path(t).exists() or _looks_like_file(t)]
+    names = [t for t in targets if t not in files]
+    missing = [f for f in files if f != STDIN and not Path(f).exists()]
+    if missing:
+        _fail_input(ctx, [f"no such file: {f}" for f in missing])
+    docs = _read_scheduledruns(ctx, files) if files else []
+    if names:
+        docs += _cluster_scheduledruns(names, namespace, kubeconfig, context)
     ok = True
     for doc in docs:
         lines, computed = next_lines(doc, start, count, namespace)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from generator import plan, render, sweep
-from generator.cache import ClusterCache
+from generator import drift, plan, render, sweep
+from generator.cache import ClusterCache, cronjob_state
 from generator.config import OperatorConfig
 from generator.kube import Conflict, Kube
 from generator.metrics import RunCounter
@@ -28,6 +28,19 @@ from runner.api import ObjectKey
 from runner.kube import KubeError
 
 logger = logging.getLogger(__name__)
+
+
+def ref(key: ObjectKey) -> dict[str, Any]:
+    """`extra` of a log line about one ScheduledRun: kopf's JSON format prints it as `object`."""
+    return {
+        "k8s_ref": {
+            "apiVersion": api.API_VERSION,
+            "kind": api.KIND,
+            "namespace": key[0],
+            "name": key[1],
+        }
+    }
+
 
 # After a failed API call, look again this soon (doubling per failure of the same object, capped):
 # quick enough to heal a blip within seconds, slow enough not to hammer a struggling apiserver.
@@ -164,23 +177,43 @@ class Controller:
             await self._ensure_rbac(namespace)
             if decided.apply_cronjob is not None:
                 try:
-                    await self.kube.apply_cronjob(decided.apply_cronjob)
+                    live = await self.kube.apply_cronjob(decided.apply_cronjob)
                 except KubeError as exc:
                     if exc.status not in (400, 422) or rejected is not None:
                         raise
                     self.rejections[key] = (generation, str(exc))
+                    logger.warning(
+                        "%s/%s: the API server rejected its CronJob: %s", *key, exc, extra=ref(key)
+                    )
                     await self._reconcile_now(key, body)  # once more, to say so in the status
                     return
-                meta = decided.apply_cronjob["metadata"]
-                self.applied[key] = plan.CronJobState(
-                    meta["name"],
-                    meta["annotations"][plan.ANNOTATION_SPEC_HASH],
-                    bool(decided.apply_cronjob["spec"]["suspend"]),
-                )
+                # The response is the CronJob as it now is: noted at once, so a reconcile before
+                # the watch event arrives does not see the old (drifted) one and apply again.
+                if live is not None:
+                    self.cache.note_cronjob(namespace, live, present=True)
+                self.applied[key] = cronjob_state(live or decided.apply_cronjob)
+                await self._log_apply(key, body, decided)
             if decided.suspend_cronjob is not None:
                 await self.kube.suspend_cronjob(namespace, decided.suspend_cronjob)
+                logger.info(
+                    "%s/%s: suspended CronJob %s (%s)",
+                    *key,
+                    decided.suspend_cronjob,
+                    decided.verdict.reason,
+                    extra=ref(key),
+                )
             if decided.status_patch is not None:
                 await self.kube.patch_status(namespace, name, decided.status_patch)
+            if decided.accepted_changed:
+                verdict = decided.verdict
+                logger.info(
+                    "%s/%s: Accepted=%s %s: %s",
+                    *key,
+                    verdict.accepted,
+                    verdict.reason,
+                    verdict.message,
+                    extra=ref(key),
+                )
             if decided.event is not None:
                 await self._post_event(body, decided.event)
             if decided.policy_event is not None:
@@ -195,11 +228,37 @@ class Controller:
         self.counter.set_active(key, decided.active)
         self.requeue.at(key, decided.look_again_at)
 
+    async def _log_apply(self, key: ObjectKey, body: Mapping[str, Any], decided: plan.Plan) -> None:
+        """One line per CronJob write; a revert also posts an event that says what it undid."""
+        assert decided.apply_cronjob is not None
+        cronjob = decided.apply_cronjob["metadata"]["name"]
+        suspended = decided.apply_cronjob["spec"]["suspend"]
+        if decided.cronjob_action == "revert":
+            what = drift.describe(decided.reverted)
+            logger.info(
+                "%s/%s: reverted edits of CronJob %s: %s", *key, cronjob, what, extra=ref(key)
+            )
+            message = plan.bounded(f"CronJob {cronjob} was edited; put back {what}")
+            await self._post_event(body, plan.Event("Warning", plan.REASON_REVERTED, message))
+        else:
+            verb = "created" if decided.cronjob_action == "create" else "updated"
+            logger.info(
+                "%s/%s: %s CronJob %s (generation %s, suspend %s)",
+                *key,
+                verb,
+                cronjob,
+                body["metadata"].get("generation"),
+                str(suspended).lower(),
+                extra=ref(key),
+            )
+
     def _retry_later(self, key: ObjectKey, exc: Exception) -> None:
         count = self.failures.get(key, 0) + 1
         self.failures[key] = count
         delay = min(RETRY_FIRST * 2 ** (count - 1), RETRY_MAX)
-        logger.warning("reconcile of %s/%s failed (%s); again in %s", *key, exc, delay)
+        logger.warning(
+            "%s/%s: reconcile failed (%s); again in %s", *key, exc, delay, extra=ref(key)
+        )
         self.requeue.at(key, self.clock() + delay)
 
     async def _ensure_rbac(self, namespace: str) -> None:
@@ -242,7 +301,13 @@ class Controller:
             patch = {"metadata": {"resourceVersion": version}, "status": fields}
             try:
                 await self.kube.patch_status(namespace, name, patch)
-                logger.info("resolved %d orphaned run(s) of %s/%s", len(confirmed), *key)
+                logger.info(
+                    "%s/%s: swept %d orphaned run(s): %s",
+                    *key,
+                    len(confirmed),
+                    ", ".join(f"{r.entry_id} {r.status}" for r in confirmed),
+                    extra=ref(key),
+                )
                 return
             except Conflict:
                 current = await self.kube.get_scheduledrun(namespace, name)

@@ -93,12 +93,16 @@ async def cronjob_event(
 ) -> None:
     controller = _runtime(memo)
     body = event["object"]
-    controller.cache.note_cronjob(str(namespace), body, present=type != "DELETED")
+    changed = controller.cache.note_cronjob(str(namespace), body, present=type != "DELETED")
     owner = ((body.get("metadata") or {}).get("annotations") or {}).get(
         render.ANNOTATION_SCHEDULEDRUN_NAME
     )
-    if type == "DELETED" and owner:  # deleted by hand: put it back (or forget a deleted owner)
+    if not owner or type is None:  # the initial listing: each ScheduledRun's own event follows
+        return
+    if type == "DELETED":  # deleted by hand: put it back (or forget a deleted owner)
         controller.applied.pop((str(namespace), owner), None)
+        await controller.reconcile_named((str(namespace), owner))
+    elif changed:  # edited (not only its status): compare it with the desired one
         await controller.reconcile_named((str(namespace), owner))
 
 

@@ -182,9 +182,10 @@ class Kube:
 
     # CronJobs and Jobs
 
-    async def apply_cronjob(self, body: Mapping[str, Any]) -> None:
+    async def apply_cronjob(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Server-side apply; the CronJob as the API server now holds it."""
         meta = body["metadata"]
-        await self.apply(_cronjob_path(meta["namespace"], meta["name"]), body)
+        return await self.apply(_cronjob_path(meta["namespace"], meta["name"]), body)
 
     async def suspend_cronjob(self, namespace: str, name: str) -> None:
         """Suspend an existing CronJob without applying a whole spec (its spec is invalid)."""

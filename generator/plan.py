@@ -18,13 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from generator import cron, hashed, policies, render, validate
+from generator import cron, drift, hashed, policies, render, validate
 from generator.config import OperatorConfig
 from runner import api, history
 
 CONDITION_ACCEPTED: Final = "Accepted"
 REASON_ACCEPTED: Final = "Accepted"
 REASON_TARGET_NOT_FOUND: Final = "TargetNotFound"
+# Accepted (the spec is valid, the CronJob exists and manual runs work) but no date matches the
+# schedule within robfig's five-year search, such as "0 0 30 2 *": flagged, never silent.
+REASON_NEVER_FIRES: Final = "ScheduleNeverFires"
+# The event that says which fields of an edited CronJob the operator put back.
+REASON_REVERTED: Final = "CronJobReverted"
 # Reasons the spec itself is wrong: there is nothing sensible to render into a CronJob.
 SPEC_REASONS: Final = frozenset(
     {"InvalidSchedule", "InvalidTimeZone", "InvalidTargetRef", "InvalidSpec"}
@@ -46,12 +51,17 @@ MESSAGE_MAX: Final = 512
 
 @dataclass(frozen=True)
 class CronJobState:
-    """The operator's CronJob as its cache last saw it."""
+    """The operator's CronJob as its cache last saw it. `live` is its labels, annotations, owner
+    references and spec as compact JSON (what drift is judged on; text, because it is kept for
+    every CronJob and read only when the ScheduledRun is reconciled), `digest` a hash of it;
+    None when only the spec hash is known."""
 
     name: str
     spec_hash: str | None
     suspended: bool
     created: str | None = None  # creationTimestamp: where an `@every` schedule counts from
+    live: str | None = None
+    digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,11 @@ class Plan:
     look_again_at: datetime | None
     active: bool  # accepted and not suspended: the schedule fires
     policy_event: Event | None = None  # a pause, resume or stop (generator/policies.py)
+    # Why the CronJob is applied: "create" (none exists), "update" (the ScheduledRun or the
+    # settings changed), "revert" (someone edited it: `reverted` says where); None: no apply.
+    cronjob_action: str | None = None
+    reverted: tuple[drift.Difference, ...] = ()
+    accepted_changed: bool = False  # the Accepted condition changes status or reason
 
 
 def bounded(text: str) -> str:
@@ -123,8 +138,13 @@ def judge(sr: Mapping[str, Any], target_exists: bool, rejected: str | None = Non
     if key is None:  # validation covers this; kept so a validator gap cannot fire a schedule
         return Verdict(False, "InvalidTargetRef", "spec.targetRef: unsupported target")
     if not target_exists:
-        _, kind, name = key
-        return Verdict(False, REASON_TARGET_NOT_FOUND, f"{kind} {name!r} not found in namespace")
+        namespace, kind, name = key
+        return Verdict(
+            False,
+            REASON_TARGET_NOT_FOUND,
+            f'{kind} "{name}" not found in namespace "{namespace}"; the CronJob stays suspended'
+            " until it exists",
+        )
     name = render.cronjob_name(str(sr["metadata"]["name"]))
     return Verdict(True, REASON_ACCEPTED, f"CronJob {name} carries the schedule")
 
@@ -230,9 +250,54 @@ def transition_event(verdict: Verdict, current: Mapping[str, Any] | None) -> Eve
         verdict.reason,
     ):
         return None
+    if verdict.reason == REASON_NEVER_FIRES:
+        return Event("Warning", verdict.reason, verdict.message)
     if verdict.accepted:
         return None if current is None else Event("Normal", REASON_ACCEPTED, verdict.message)
     return Event("Warning", verdict.reason, verdict.message)
+
+
+def never_fires(sr: Mapping[str, Any], verdict: Verdict, now: datetime) -> Verdict:
+    """An accepted verdict turned into `ScheduleNeverFires` when no date matches the schedule."""
+    if not verdict.accepted or next_run_time(sr, now) is not None:
+        return verdict
+    schedule = str((sr.get("spec") or {}).get("schedule"))
+    return Verdict(
+        True,
+        REASON_NEVER_FIRES,
+        f"spec.schedule {json.dumps(schedule)} matches no date within five years, so it never"
+        " fires; only manual runs (kubectl create job --from) will happen",
+    )
+
+
+def live_cronjob(have: CronJobState) -> dict[str, Any] | None:
+    """The stored live CronJob, parsed (None when only its hash is known)."""
+    if have.live is None:
+        return None
+    parsed: dict[str, Any] = json.loads(have.live)
+    return parsed
+
+
+def cronjob_drift(desired: Mapping[str, Any], have: CronJobState) -> list[drift.Difference]:
+    """Where the live CronJob differs from the desired one, in the fields the operator renders.
+    With only its hash known, a differing hash or suspension is the one difference."""
+    live = live_cronjob(have)
+    if live is not None:
+        wanted = {
+            "metadata": {
+                k: v for k, v in desired["metadata"].items() if k not in ("name", "namespace")
+            },
+            "spec": desired["spec"],
+        }
+        return drift.differences(wanted, live)
+    found = []
+    wanted_hash = desired["metadata"]["annotations"][ANNOTATION_SPEC_HASH]
+    if have.spec_hash != wanted_hash:
+        path = f"metadata.annotations.{ANNOTATION_SPEC_HASH}"
+        found.append(drift.Difference(path, wanted_hash, have.spec_hash))
+    if have.suspended != desired["spec"]["suspend"]:
+        found.append(drift.Difference("spec.suspend", desired["spec"]["suspend"], have.suspended))
+    return found
 
 
 class HashCache:
@@ -281,7 +346,7 @@ def make_plan(
     is not rendered again; `rejected` is the API server's refusal of this generation's CronJob."""
     meta, spec = sr.get("metadata") or {}, sr.get("spec") or {}
     status = sr.get("status") or {}
-    verdict = judge(sr, observed.target_exists, rejected)
+    verdict = never_fires(sr, judge(sr, observed.target_exists, rejected), observed.now)
     have = observed.cronjob
     # Not accepted: suspended anyway; the policies' conditions stay as they are until it is.
     policy = policies.decide(sr, observed.now) if verdict.accepted else policies.unchanged(status)
@@ -289,27 +354,29 @@ def make_plan(
 
     desired_name: str | None = None
     apply = None
+    action: str | None = None
+    reverted: tuple[drift.Difference, ...] = ()
     if verdict.reason not in SPEC_REASONS:
-        key = fingerprint(sr, verdict, held) if cache is not None else ""
+        # The key covers the live CronJob too: a hit means "this spec against this live object
+        # was found in step", so an edit of the CronJob (a new digest) is always looked at.
+        key = f"{fingerprint(sr, verdict, held)}:{have.digest if have else ''}" if cache else ""
         known = cache.get(key) if cache is not None else None
-        if (
-            known is not None
-            and have is not None
-            and (have.spec_hash, have.suspended) == (known, desired_suspend(sr, verdict, held))
-        ):
+        if known is not None and have is not None and have.spec_hash == known:
             desired_name = have.name
         else:
             desired = desired_cronjob(sr, settings, verdict, held)
             if desired is not None:
                 desired_name = desired["metadata"]["name"]
                 wanted = desired["metadata"]["annotations"][ANNOTATION_SPEC_HASH]
-                if cache is not None:
+                found = cronjob_drift(desired, have) if have is not None else []
+                if have is None:
+                    apply, action = desired, "create"
+                elif found and have.spec_hash != wanted:
+                    apply, action = desired, "update"
+                elif found:  # our hash, other values: someone edited the CronJob
+                    apply, action, reverted = desired, "revert", tuple(found)
+                elif cache is not None:
                     cache.put(key, wanted)
-                if have is None or (have.spec_hash, have.suspended) != (
-                    wanted,
-                    desired["spec"]["suspend"],  # someone edited the CronJob
-                ):
-                    apply = desired
     suspend = None
     if desired_name is None and have is not None and not have.suspended:
         suspend = have.name
@@ -329,6 +396,7 @@ def make_plan(
         "resumedAt": policy.resumed_at,
         "cronJobName": desired_name or (have.name if have else None),
         "effectiveSchedule": effective_schedule(sr, verdict),
+        "suspended": desired_suspend(sr, verdict, held),
         "nextRunTime": history.format_time(next_run) if next_run else None,
     }
     look_again = observed.now + RESYNC
@@ -336,6 +404,10 @@ def make_plan(
         look_again = min(look_again, next_run + AFTER_TICK)
     if policy.look_again_at is not None:
         look_again = min(look_again, policy.look_again_at)
+    changed = current_condition is None or (
+        current_condition.get("status"),
+        current_condition.get("reason"),
+    ) != (condition["status"], condition["reason"])
     return Plan(
         verdict=verdict,
         apply_cronjob=apply,
@@ -345,4 +417,7 @@ def make_plan(
         look_again_at=look_again,
         active=active,
         policy_event=Event(**vars(policy.event)) if policy.event else None,
+        cronjob_action=action,
+        reverted=reverted,
+        accepted_changed=changed,
     )

@@ -53,7 +53,7 @@ def test_get_sr_and_explain_are_served(control_plane: ControlPlane, namespace: s
     assert code == 0, output
     table = control_plane.kubectl("get", "sr", "-n", namespace).stdout
     header, row = table.splitlines()[:2]
-    assert header.split()[:4] == ["NAME", "SCHEDULE", "SUSPEND", "TARGET"]
+    assert header.split()[:4] == ["NAME", "SCHEDULE", "ACCEPTED", "REASON"]
     assert row.split()[0] == "nightly"
     assert "0 9 * * 1-5" in row
     explained = control_plane.kubectl("explain", "scheduledrun.spec").stdout
@@ -131,7 +131,7 @@ BAD_SCHEDULED_RUNS = [
     ),
     pytest.param(
         {"targetRef": {"kind": "Agent", "name": "reporter", "namespace": "other-team"}},
-        ["spec.targetRef.namespace", "unknown field"],
+        ["spec.targetRef.namespace", "own namespace", 'namespace "other-team"'],
         id="target-other-namespace",
     ),
     pytest.param(

@@ -6,12 +6,12 @@ Pure bookkeeping; that the events arrive is tests/integration/test_operator.py's
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from generator.cache import ClusterCache
-from generator.plan import CronJobState
 from generator.sweep import JobState
 from runner import api
 
@@ -78,7 +78,50 @@ def test_cronjob_state_from_its_body() -> None:
     }
     cache.note_cronjob("ns", body, present=True)
 
-    assert cache.cronjob("ns", "a") == CronJobState("a", "h1", True, "2026-03-01T00:00:00Z")
+    state = cache.cronjob("ns", "a")
+    assert state is not None
+    assert (state.name, state.spec_hash, state.suspended, state.created) == (
+        "a",
+        "h1",
+        True,
+        "2026-03-01T00:00:00Z",
+    )
+    assert state.live is not None
+    assert json.loads(state.live) == {
+        "metadata": {"annotations": {"kagent.dev/spec-hash": "h1"}},
+        "spec": {"suspend": True},
+    }
+
+
+@pytest.mark.parametrize(
+    ("edit", "changed"),
+    [
+        pytest.param({"spec": {"suspend": False}}, True, id="spec-edit"),
+        pytest.param({"status": {"lastScheduleTime": "2026-03-01T00:05:00Z"}}, False, id="status"),
+    ],
+)
+def test_only_an_edit_of_what_is_rendered_counts_as_a_change(
+    edit: dict[str, Any], changed: bool
+) -> None:
+    cache = ClusterCache()
+    body = {"metadata": {"name": "a", "resourceVersion": "5"}, "spec": {"suspend": True}}
+    assert cache.note_cronjob("ns", body, present=True)
+
+    later = {**body, "metadata": {"name": "a", "resourceVersion": "6"}, **edit}
+    assert cache.note_cronjob("ns", later, present=True) is changed
+
+
+def test_an_older_version_than_the_known_one_is_ignored() -> None:
+    cache = ClusterCache()
+    applied = {"metadata": {"name": "a", "resourceVersion": "9"}, "spec": {"schedule": "0 2 * * *"}}
+    stale = {"metadata": {"name": "a", "resourceVersion": "8"}, "spec": {"schedule": "* * * * *"}}
+    cache.note_cronjob("ns", applied, present=True)
+
+    assert not cache.note_cronjob("ns", stale, present=True)
+    state = cache.cronjob("ns", "a")
+    assert state is not None
+    assert state.live is not None
+    assert json.loads(state.live)["spec"]["schedule"] == "0 2 * * *"
 
 
 @pytest.mark.parametrize(

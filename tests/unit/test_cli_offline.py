@@ -303,7 +303,7 @@ def test_render_bad_flag_value_is_a_usage_error() -> None:
 NEXT_CASES = [
     pytest.param(
         VALID,
-        ["--after", "2026-03-28T12:00:00Z", "-n", "2"],
+        ["--after", "2026-03-28T12:00:00Z", "--count", "2"],
         [
             'ok-run (<stdin>): "0 2 * * *" in Europe/Berlin',
             # 02:00 on 29 March does not exist in Berlin (clocks jump to 03:00): skipped that day.
@@ -314,7 +314,7 @@ NEXT_CASES = [
     ),
     pytest.param(
         VALID.replace("  timeZone: Europe/Berlin\n", ""),
-        ["--after", "2026-01-01T02:00:00+00:00", "-n", "1"],
+        ["--after", "2026-01-01T02:00:00+00:00", "--count", "1"],
         ['ok-run (<stdin>): "0 2 * * *" in UTC', "  2026-01-02T02:00:00Z"],
         id="utc-default-one-column",
     ),
@@ -329,7 +329,7 @@ NEXT_CASES = [
     ),
     pytest.param(
         VALID.replace("spec:\n", "spec:\n  suspend: true\n"),
-        ["--after", "2026-05-31T12:00:00Z", "-n", "1"],
+        ["--after", "2026-05-31T12:00:00Z", "--count", "1"],
         [
             'ok-run (<stdin>): "0 2 * * *" in Europe/Berlin',
             "  suspended: no scheduled run fires until spec.suspend is false",
@@ -339,7 +339,7 @@ NEXT_CASES = [
     ),
     pytest.param(
         VALID.replace("  prompt:", "  promt:"),
-        ["--after", "2026-05-31T12:00:00Z", "-n", "1"],
+        ["--after", "2026-05-31T12:00:00Z", "--count", "1"],
         [
             'ok-run (<stdin>): "0 2 * * *" in Europe/Berlin',
             "  note: the object has other problems (see `scheduledrun validate`)",
@@ -374,7 +374,7 @@ def test_next_of_a_name_without_a_cluster_says_so(tmp_path: Path) -> None:
     [
         pytest.param(["--after", "yesterday"], "is not an RFC 3339 time", id="after-not-a-time"),
         pytest.param(["--after", "2026-01-01T00:00:00"], "has no UTC offset", id="after-naive"),
-        pytest.param(["-n", "0"], "Invalid value for '-n'", id="count-zero"),
+        pytest.param(["--count", "0"], "Invalid value for '--count'", id="count-zero"),
     ],
 )
 def test_next_bad_flags_are_usage_errors(flags: list[str], message: str) -> None:

@@ -8,10 +8,14 @@ tests/integration/test_operator.py's.
 from __future__ import annotations
 
 import copy
+import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import kopf
 import pytest
+from kopf._core.actions import loggers as kopf_loggers
 
 from generator import sweep
 from generator.cache import ClusterCache
@@ -233,3 +237,30 @@ async def test_a_cronjob_the_apiserver_refuses_is_not_retried_forever(kube: Fake
     assert "spec.schedule" in condition["message"]
     assert kube.calls == []  # the same generation is not applied again
     assert controller.requeue.due[("team-a", "nightly")] - NOW == timedelta(hours=1)
+
+
+async def test_one_log_line_per_decision_with_the_object(
+    kube: FakeKube, caplog: pytest.LogCaptureFixture
+) -> None:
+    sr = scheduledrun()
+    kube.objects[("team-a", "nightly")] = sr
+    controller = make_runtime(kube, target=False)
+    caplog.set_level(logging.INFO, logger="generator.controller")
+
+    await controller.reconcile(copy.deepcopy(sr))
+
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "team-a/nightly: created CronJob nightly (generation 1, suspend true)",
+        'team-a/nightly: Accepted=False TargetNotFound: Agent "k8s-agent" not found in namespace'
+        ' "team-a"; the CronJob stays suspended until it exists',
+    ]
+    formatter = kopf_loggers.make_formatter(kopf.LogFormat.JSON)
+    record = json.loads(formatter.format(caplog.records[0]))
+    assert record["object"] == {
+        "apiVersion": api.API_VERSION,
+        "kind": api.KIND,
+        "namespace": "team-a",
+        "name": "nightly",
+    }
+    assert record["message"].endswith("created CronJob nightly (generation 1, suspend true)")

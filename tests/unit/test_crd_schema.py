@@ -158,10 +158,13 @@ def test_required_fields() -> None:
     assert set(node_at("spec.targetRef")["required"]) == {"kind", "name"}
 
 
-def test_target_ref_has_no_namespace_and_says_same_namespace() -> None:
+def test_target_ref_namespace_is_declared_only_to_be_refused() -> None:
     target = node_at("spec.targetRef")
-    assert set(target["properties"]) == {"apiGroup", "kind", "name"}
+    assert set(target["properties"]) == {"apiGroup", "kind", "name", "namespace"}
     assert "namespace" in target["description"]
+    [rule] = target["x-kubernetes-validations"]
+    assert rule["rule"] == "!has(self.__namespace__)"
+    assert "own namespace" in rule["message"]
     assert "x-kubernetes-preserve-unknown-fields" not in target
 
 
@@ -191,6 +194,7 @@ def test_status_covers_the_design_fields() -> None:
         "effectiveSchedule",
         "scheduledRuns",
         "resumedAt",
+        "suspended",
         "lastRunTime",
         "nextRunTime",
         "lastRunStatus",
@@ -273,10 +277,19 @@ def test_every_cel_rule_has_a_message() -> None:
     ("name", "json_path", "column_type"),
     [
         pytest.param("Schedule", ".spec.schedule", "string", id="schedule"),
-        pytest.param("Suspend", ".spec.suspend", "boolean", id="suspend"),
-        pytest.param("Target", ".spec.targetRef.name", "string", id="target"),
-        pytest.param("Last Run", ".status.lastRunTime", "date", id="last-run"),
+        pytest.param(
+            "Accepted",
+            '.status.conditions[?(@.type=="Accepted")].status',
+            "string",
+            id="accepted",
+        ),
+        pytest.param(
+            "Reason", '.status.conditions[?(@.type=="Accepted")].reason', "string", id="reason"
+        ),
+        # The suspension in effect (the CronJob's), not only spec.suspend.
+        pytest.param("Suspended", ".status.suspended", "boolean", id="suspended"),
         pytest.param("Last Status", ".status.lastRunStatus", "string", id="last-status"),
+        pytest.param("Last Run", ".status.lastRunTime", "date", id="last-run"),
         # A future time as `date` prints "<invalid>", so the next run is a plain string.
         pytest.param("Next Run", ".status.nextRunTime", "string", id="next-run"),
         pytest.param("Age", ".metadata.creationTimestamp", "date", id="age"),
@@ -289,6 +302,28 @@ def test_default_printer_columns(name: str, json_path: str, column_type: str) ->
     assert columns[name].get("priority", 0) == 0
 
 
-def test_default_columns_are_in_the_design_order() -> None:
+def test_default_columns_answer_whether_the_schedule_works_first() -> None:
     shown = [c["name"] for c in VERSION["additionalPrinterColumns"] if not c.get("priority")]
-    assert shown == ["Schedule", "Suspend", "Target", "Last Run", "Last Status", "Next Run", "Age"]
+    assert shown == [
+        "Schedule",
+        "Accepted",
+        "Reason",
+        "Suspended",
+        "Last Status",
+        "Last Run",
+        "Next Run",
+        "Age",
+    ]
+
+
+def test_wide_columns_name_the_target_and_the_cronjob() -> None:
+    wide = {
+        c["name"]: c["jsonPath"] for c in VERSION["additionalPrinterColumns"] if c.get("priority")
+    }
+    assert wide == {
+        "Effective Schedule": ".status.effectiveSchedule",
+        "Time Zone": ".spec.timeZone",
+        "Target": ".spec.targetRef.name",
+        "Kind": ".spec.targetRef.kind",
+        "CronJob": ".status.cronJobName",
+    }

@@ -237,7 +237,7 @@ def test_suspending_keeps_the_cronjob_and_drops_next_run_time() -> None:
 
     assert got.apply_cronjob is not None
     assert got.apply_cronjob["spec"]["suspend"] is True
-    assert got.status_patch == {"status": {"nextRunTime": None}}
+    assert got.status_patch == {"status": {"nextRunTime": None, "suspended": True}}
 
 
 def test_a_cronjob_edited_by_hand_is_put_back() -> None:
@@ -403,6 +403,8 @@ def test_a_cached_hash_answers_without_rendering(monkeypatch: pytest.MonkeyPatch
     cronjob = CronJobState(
         applied["name"], applied["annotations"][plan.ANNOTATION_SPEC_HASH], False
     )
+    checked = plan.make_plan(sr, SETTINGS, Observed(NOW, True, cronjob), cache)
+    assert checked.apply_cronjob is None  # rendered once more, found in step, remembered
 
     def no_render(*_: Any) -> None:
         raise AssertionError("rendered again")
