@@ -18,7 +18,7 @@ from typing import Any, Final
 import click
 import yaml
 
-from generator.cli_options import cluster_options
+from generator.cli_options import cluster_options_with
 from generator.config import OperatorConfig
 from generator.cron import CronError, load_time_zone, next_fire_times
 from generator.hashed import effective_schedule, has_hash
@@ -302,8 +302,8 @@ def _looks_like_file(target: str) -> bool:
 @click.argument("targets", nargs=-1, required=True, metavar="FILE...|NAME...")
 @click.option("--count", type=click.IntRange(1, 1000), default=5, show_default=True)
 @click.option("--after", default=None, help="RFC 3339 time to count from  [default: now]")
-@cluster_options(
-    namespace_help="Namespace of NAME (default: the context's); for a FILE, the namespace `H` is"
+@cluster_options_with(
+    "Namespace of NAME (default: the context's); for a FILE, the namespace `H` is"
     " hashed with when metadata.namespace is absent (default: default)."
 )
 @click.pass_context

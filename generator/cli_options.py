@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 
@@ -14,15 +14,19 @@ F = TypeVar("F", bound=Callable[..., object])
 NAMESPACE_HELP = "Namespace (default: the context's)."
 
 
-def cluster_options(func: F | None = None, *, namespace_help: str = NAMESPACE_HELP) -> Any:
-    """Add `-n/--namespace`, `--kubeconfig` and `--context` (as `@cluster_options`, or as
-    `@cluster_options(namespace_help=...)` where the namespace means a little more)."""
+def cluster_options_with(namespace_help: str) -> Callable[[F], F]:
+    """`cluster_options` where the namespace means a little more than usual."""
 
-    def decorate(f: F) -> F:
-        f = click.option("--context", default=None, help="Kubeconfig context.")(f)
-        f = click.option(
+    def decorate(func: F) -> F:
+        func = click.option("--context", default=None, help="Kubeconfig context.")(func)
+        func = click.option(
             "--kubeconfig", default=None, envvar="KUBECONFIG", help="Kubeconfig file."
-        )(f)
-        return click.option("-n", "--namespace", default=None, help=namespace_help)(f)
+        )(func)
+        return click.option("-n", "--namespace", default=None, help=namespace_help)(func)
 
-    return decorate if func is None else decorate(func)
+    return decorate
+
+
+def cluster_options(func: F) -> F:
+    """Add `-n/--namespace`, `--kubeconfig` and `--context`."""
+    return cluster_options_with(NAMESPACE_HELP)(func)
