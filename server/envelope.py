@@ -11,7 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from fastapi.responses import JSONResponse
+
+
+class FastJSONResponse(JSONResponse):
+    """JSON rendered by orjson: a list of 1000 ScheduledRuns is 4 MB, and the standard library
+    spends more time encoding it than the apiserver spends listing it."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except TypeError:  # an integer beyond 64 bits, echoed from a request
+            return super().render(content)
 
 
 class ApiError(Exception):
@@ -35,15 +47,15 @@ class ApiError(Exception):
 
 def ok(
     data: Any, message: str, status: int = 200, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse(
+) -> FastJSONResponse:
+    return FastJSONResponse(
         {"error": False, "data": data, "message": message}, status_code=status, headers=headers
     )
 
 
-def failure(error: ApiError) -> JSONResponse:
+def failure(error: ApiError) -> FastJSONResponse:
     data = {"status": error.status, "reason": error.reason, **error.details}
-    return JSONResponse(
+    return FastJSONResponse(
         {"error": True, "data": data, "message": error.message},
         status_code=error.status,
         headers=error.headers or None,

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
+import orjson
 
 from runner import api
 from runner.kube import KubeError
+from server.listjson import split_list
 
 MERGE_PATCH: Final = "application/merge-patch+json"
 LIST_PAGE: Final = 500  # kubectl's own chunk size for lists
@@ -49,6 +51,14 @@ def scheduledruns_path(namespace: str | None) -> str:
 
 def scheduledrun_path(namespace: str, name: str) -> str:
     return f"{scheduledruns_path(namespace)}/{name}"
+
+
+def dumps(value: Any) -> bytes:
+    """JSON bytes; the standard library for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value).encode()
 
 
 class KubeClient:
@@ -85,7 +95,7 @@ class KubeClient:
             headers["Authorization"] = f"Bearer {bearer}"
         content = None
         if body is not None:
-            content = json.dumps(body).encode()
+            content = dumps(body)
             headers["Content-Type"] = content_type
         try:
             response = await self.http.request(
@@ -95,10 +105,42 @@ class KubeClient:
             raise KubeError(0, "Unreachable", f"{method} {path}: {exc!r}") from exc
         if response.status_code >= 400:
             raise KubeError.of_answer(response.status_code, response.text)
-        decoded = response.json() if response.content else {}
+        try:
+            decoded = orjson.loads(response.content) if response.content else {}
+        except orjson.JSONDecodeError as exc:
+            raise KubeError(0, "BadAnswer", f"{method} {path}: the answer is not JSON") from exc
         if not isinstance(decoded, dict):
             raise KubeError(0, "BadAnswer", f"{method} {path}: the answer is not an object")
         return decoded
+
+    async def get_bytes(self, path: str, token: str | None, params: Mapping[str, str]) -> bytes:
+        """The body of a GET as the apiserver sent it (KubeError for a refusal)."""
+        bearer = token or self.cluster.token
+        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+        try:
+            response = await self.http.get(path, params=dict(params), headers=headers)
+        except httpx.HTTPError as exc:
+            raise KubeError(0, "Unreachable", f"GET {path}: {exc!r}") from exc
+        if response.status_code >= 400:
+            raise KubeError.of_answer(response.status_code, response.text)
+        return response.content
+
+    async def list_json(self, path: str, token: str | None) -> list[bytes]:
+        """Every item of a list as the apiserver's JSON bytes (one run per page): the items pass
+        through undecoded (server.listjson)."""
+        params = {"limit": str(LIST_PAGE)}
+        pages: list[bytes] = []
+        while True:
+            body = await self.get_bytes(path, token, params)
+            try:
+                items, metadata = split_list(body)
+            except ValueError as exc:
+                raise KubeError(0, "BadAnswer", f"GET {path}: the answer is not a list") from exc
+            pages.append(items)
+            token_ = metadata.get("continue")
+            if not token_:
+                return pages
+            params["continue"] = str(token_)
 
     async def list_all(
         self, path: str, token: str | None, selector: str | None = None
@@ -118,8 +160,9 @@ class KubeClient:
 
     # ScheduledRuns
 
-    async def list_scheduledruns(self, namespace: str | None, token: str | None) -> list[Any]:
-        return await self.list_all(scheduledruns_path(namespace), token)
+    async def list_scheduledruns(self, namespace: str | None, token: str | None) -> list[bytes]:
+        """ScheduledRuns as JSON bytes, ready to send on (a list is large: see server.listjson)."""
+        return await self.list_json(scheduledruns_path(namespace), token)
 
     async def get_scheduledrun(
         self, namespace: str, name: str, token: str | None

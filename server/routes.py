@@ -10,10 +10,10 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from generator.trigger import (
     ANNOTATION_IDEMPOTENCY_KEY,
@@ -30,6 +30,7 @@ from runner.kube import KubeError
 from server import auth, executions, views
 from server.envelope import ApiError, ok
 from server.kube import KubeClient
+from server.listjson import json_array
 from server.openapi import answer, failures, ref
 
 MAX_BODY: Final = 1024 * 1024  # 1 MiB: far above any valid ScheduledRun (prompt <= 32 KiB)
@@ -73,6 +74,7 @@ async def authenticate(request: Request) -> None:
 
 
 router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)])
+T = TypeVar("T")
 
 
 def kube(request: Request) -> KubeClient:
@@ -120,8 +122,8 @@ def _invalid(problems: list[Any]) -> ApiError:
 
 
 async def visible(
-    request: Request, namespace: str | None, lister: Callable[[str | None], Awaitable[list[Any]]]
-) -> list[Any]:
+    request: Request, namespace: str | None, lister: Callable[[str | None], Awaitable[list[T]]]
+) -> list[T]:
     """Items in `namespace`, or in every namespace the caller may list: across the cluster if
     allowed, else namespace by namespace (those it may list namespaces of), else in its own
     ServiceAccount's namespace. A namespace it may not list shows nothing, never an error."""
@@ -143,7 +145,7 @@ async def visible(
         namespaces = own
     gate = asyncio.Semaphore(NAMESPACE_FANOUT)
 
-    async def one(ns: str) -> list[Any]:
+    async def one(ns: str) -> list[T]:
         async with gate:
             try:
                 return await lister(ns)
@@ -167,10 +169,12 @@ SCHEDULEDRUN = ref("ScheduledRun")
         **failures(),
     },
 )
-async def list_scheduledruns(request: Request, namespace: NamespaceFilter = None) -> JSONResponse:
+async def list_scheduledruns(request: Request, namespace: NamespaceFilter = None) -> Response:
     client, caller = kube(request), token(request)
-    items = await visible(request, namespace, lambda ns: client.list_scheduledruns(ns, caller))
-    return ok(items, f"{len(items)} ScheduledRuns")
+    pages = await visible(request, namespace, lambda ns: client.list_scheduledruns(ns, caller))
+    # The items pass through as the apiserver wrote them (server.listjson): no decoding.
+    body = b'{"error":false,"data":%s,"message":"ScheduledRuns"}' % json_array(pages)
+    return Response(body, media_type="application/json")
 
 
 BODY: Final = {

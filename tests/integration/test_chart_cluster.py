@@ -459,3 +459,64 @@ def test_uninstall_leaves_only_what_the_user_owns(
     # Helm never deletes CRDs, so the user's ScheduledRuns (and the API) survive an uninstall.
     control_plane.kubectl("get", "crd", "scheduledruns.kagent.dev")
     control_plane.kubectl("get", "scheduledrun", "kept", "-n", namespace)
+
+
+# ---- the REST API server (server.enabled) ----------------------------------------------------
+
+
+def test_server_pod_is_admitted_under_restricted_pod_security(
+    control_plane: ControlPlane, namespace: str, release: str
+) -> None:
+    rendered = template(control_plane, release, namespace, "--set", "server.enabled=true")
+    (deployment,) = [
+        d
+        for d in yaml.safe_load_all(rendered)
+        if d and d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-server")
+    ]
+    control_plane.kubectl("create", "serviceaccount", f"{release}-kagent-scheduledrun-server",
+                          "-n", namespace)  # fmt: skip
+    pod_template = deployment["spec"]["template"]
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {**pod_template["metadata"], "name": "server-pod", "namespace": namespace},
+        "spec": pod_template["spec"],
+    }
+    result = control_plane.kubectl(
+        "create", "--dry-run=server", "-f", "-", input=json.dumps(pod), check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def installed_with_server(control_plane: ControlPlane) -> Iterator[Installed]:
+    suffix = uuid.uuid4().hex[:8]
+    found = Installed(release=f"sr-{suffix}", namespace=f"chart-{suffix}")
+    control_plane.kubectl("create", "namespace", found.namespace)
+    helm(control_plane, "install", found.release, str(CHART_DIR), "-n", found.namespace,
+         "--set", "server.enabled=true", "--skip-crds")  # fmt: skip
+    yield found
+    helm(control_plane, "uninstall", found.release, "-n", found.namespace, check=False)
+    control_plane.kubectl("delete", "namespace", found.namespace, "--wait=false", check=False)
+
+
+@pytest.mark.parametrize(
+    ("verb", "resource"),
+    [
+        pytest.param(verb, resource, id=f"{verb}-{resource}")
+        for resource in ("scheduledruns.kagent.dev", "jobs.batch", "cronjobs.batch", "secrets")
+        for verb in ("get", "list", "create")
+    ],
+)
+def test_server_service_account_may_do_nothing(
+    control_plane: ControlPlane, installed_with_server: Installed, verb: str, resource: str
+) -> None:
+    """The server acts with its callers' tokens only: the chart binds its account to no role."""
+    found = installed_with_server
+    who = f"system:serviceaccount:{found.namespace}:{found.release}-kagent-scheduledrun-server"
+    account = control_plane.kubectl(
+        "-n", found.namespace, "get", "serviceaccount", who.rsplit(":", 1)[1], "-o", "json"
+    ).stdout
+    assert json.loads(account)["automountServiceAccountToken"] is False
+    assert can_i(control_plane, who, verb, resource, found.namespace) is False
+    assert can_i(control_plane, who, verb, resource, None) is False

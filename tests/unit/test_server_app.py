@@ -119,3 +119,13 @@ def test_the_document_has_every_route_and_the_crds_schema(client: TestClient) ->
     assert "description" in spec["properties"]["schedule"]
     assert document["security"] == [{"bearer": []}]
     assert "HTTPValidationError" not in str(document)
+
+
+def test_integers_beyond_64_bits_are_still_json() -> None:
+    from server.envelope import ok
+    from server.kube import dumps
+
+    assert dumps({"n": 2**70}) == b'{"n": 1180591620717411303424}'
+    assert bytes(ok({"n": 2**70}, "m").body).startswith(
+        b'{"error":false,"data":{"n":1180591620717411303424}'
+    )
