@@ -62,6 +62,7 @@ from a2a.types.a2a_pb2 import (
     Message,
     Role,
 )
+from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped]
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
@@ -85,6 +86,8 @@ class Received:
     context_id: str
     text: str
     at: float
+    parts: tuple[str, ...] = ()  # each text part as it arrived
+    part_metadata: tuple[dict[str, object], ...] = ()  # each part's metadata
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,8 @@ class BehaviourExecutor(AgentExecutor):
                     context_id=context.context_id or "",
                     text=context.get_user_input(),
                     at=time.time(),
+                    parts=tuple(p.text for p in message.parts),
+                    part_metadata=tuple(MessageToDict(p.metadata) for p in message.parts),
                 )
             )
         kind = behaviour_of(self.name)

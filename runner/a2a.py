@@ -290,14 +290,23 @@ class A2AClient:
 
     # --- the A2A calls ----------------------------------------------------------------------
 
-    def send(self, prompt: str, message_id: str, context_id: str, timeout: float) -> TaskView:
-        """Send the one message, not waiting for the task to end."""
+    def send(
+        self,
+        prompt: str,
+        message_id: str,
+        context_id: str,
+        timeout: float,
+        context: tuple[str, Mapping[str, str]] | None = None,
+    ) -> TaskView:
+        """Send the one message, not waiting for the task to end. `context` (text, metadata)
+        becomes a second text part after the prompt's."""
+        extra = [] if context is None else [{"text": context[0], "metadata": dict(context[1])}]
         if self.protocol == "1.0":
             message = {
                 "messageId": message_id,
                 "contextId": context_id,
                 "role": "ROLE_USER",
-                "parts": [{"text": prompt}],
+                "parts": [{"text": prompt}, *extra],
             }
             params = {"message": message, "configuration": {"returnImmediately": True}}
             result = self.call("SendMessage", params, timeout)
@@ -307,7 +316,10 @@ class A2AClient:
                 "messageId": message_id,
                 "contextId": context_id,
                 "role": "user",
-                "parts": [{"kind": "text", "text": prompt}],
+                "parts": [
+                    {"kind": "text", "text": prompt},
+                    *({"kind": "text", **p} for p in extra),
+                ],
             }
             params = {"message": message, "configuration": {"blocking": False}}
             result = self.call("message/send", params, timeout)

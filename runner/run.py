@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import httpx
 
-from runner import api, history, lifecycle, limits
+from runner import api, history, lifecycle, limits, previous
 from runner.a2a import (
     A2AClient,
     A2AError,
@@ -106,6 +106,7 @@ class Run:
         self.deadline = self.now()
         self.info = AgentInfo("0.3", False)
         self.refused: str | None = None
+        self.context: str | None = None  # spec.includePreviousRun's second part
 
     # --- the whole run -----------------------------------------------------------------------
 
@@ -138,6 +139,10 @@ class Run:
             return self._finish(pending, Outcome("DispatchFailed", f"invalid spec: {exc}"), sr)
         self.entry = dict(pending)
         self.deadline = lifecycle.deadline_of(self.entry, self.timeout, self.now())
+        if spec["include_previous"]:
+            self.context = previous.context_part(
+                (sr.get("status") or {}).get("runHistory") or [], pending
+            )
         with httpx.Client(transport=StdlibTransport()) as http:
             try:
                 # The card comes before the Pending write: reading it sends the agent nothing,
@@ -182,7 +187,11 @@ class Run:
             self.settings.namespace,
             str(target.get("name") or ""),
         )
-        return {"prompt": prompt, "url": url}
+        return {
+            "prompt": prompt,
+            "url": url,
+            "include_previous": spec.get("includePreviousRun") is True,
+        }
 
     def _refused(
         self, sr: Mapping[str, Any], trigger: api.Trigger, entry: Mapping[str, Any]
@@ -306,7 +315,13 @@ class Run:
         while True:
             attempt += 1
             try:
-                view = client.send(prompt, message_id, context_id, self._request_timeout())
+                view = client.send(
+                    prompt,
+                    message_id,
+                    context_id,
+                    self._request_timeout(),
+                    None if self.context is None else (self.context, previous.METADATA),
+                )
             except A2AError as exc:
                 verdict = lifecycle.judge_dispatch_error(
                     exc, attempt, self.settings.dispatch_attempts

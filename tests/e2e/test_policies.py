@@ -1,0 +1,267 @@
+"""Scheduling policies across the real CronJob controller's firing: chart installed, operator with
+the chart's account, a2a-sdk agents, runner pods run by the kubelet stand-in.
+
+Covers: pause after exactly N failed ticks (not N-1, not N+1), resume by `scheduledrun resume`
+with the count starting afresh; no tick after `endTime`; no tick after `maxRuns`; the previous
+run's part arriving at the agent as sent. The three schedules run side by side (`*/1`), so the
+whole module waits for about four minute boundaries. Not covered here: every rule's edge (unit
+tables in test_policies.py, test_runner_limits.py, test_previous_run.py, test_hashed.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devcluster.cluster import ControlPlane
+from devcluster.stack import Stack, eventually, sr_path
+from runner import api, history, previous
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+PROMPT = "Compare today's cluster warnings with the last run."
+
+
+@pytest.fixture(scope="module")
+def stack(control_plane: ControlPlane) -> Iterator[Stack]:
+    with Stack(control_plane) as running:
+        yield running
+        print(f"operator log (tail):\n{running.operator_log()}")
+
+
+def apply(plane: ControlPlane, obj: dict[str, Any]) -> None:
+    plane.kubectl("apply", "-f", "-", input=json.dumps(obj))
+
+
+def scheduledrun(name: str, namespace: str, agent: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": api.API_VERSION,
+        "kind": api.KIND,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "schedule": "*/1 * * * *",
+            "targetRef": {"kind": "Agent", "name": agent},
+            "prompt": PROMPT,
+            "timeout": "1m",
+            **spec,
+        },
+    }
+
+
+def agent(name: str, namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": api.API_VERSION,
+        "kind": "Agent",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {},
+    }
+
+
+def get_sr(plane: ControlPlane, namespace: str, name: str) -> dict[str, Any]:
+    with plane.client() as client:
+        found: dict[str, Any] = client.get(sr_path(namespace, name)).raise_for_status().json()
+        return found
+
+
+def status_of(plane: ControlPlane, namespace: str, name: str) -> dict[str, Any]:
+    return dict(get_sr(plane, namespace, name).get("status") or {})
+
+
+def condition(status: dict[str, Any], type_: str) -> dict[str, Any]:
+    for found in status.get("conditions") or []:
+        if found["type"] == type_:
+            return dict(found)
+    return {}
+
+
+def scheduled(status: dict[str, Any], terminal: bool = False) -> list[dict[str, Any]]:
+    return [
+        e
+        for e in status.get("runHistory") or []
+        if e["trigger"] == "Scheduled" and (not terminal or e["status"] in api.TERMINAL_STATUSES)
+    ]
+
+
+def cronjob_suspended(plane: ControlPlane, namespace: str, name: str) -> bool:
+    shown = plane.kubectl(
+        "-n", namespace, "get", "cronjob", name, "-o", "jsonpath={.spec.suspend}"
+    ).stdout
+    return shown == "true"
+
+
+def wait_until(when: datetime) -> None:
+    time.sleep(max(0.0, (when - datetime.now(UTC)).total_seconds()))
+
+
+def next_boundary(after: datetime) -> datetime:
+    return after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def cli(plane: ControlPlane, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("scheduledrun")), *args],
+        env=plane.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def observe(what: str, probe: Callable[[], Any], timeout: float = 150) -> Any:
+    return eventually(what, probe, timeout=timeout, every=1.0)
+
+
+def test_pause_resume_end_time_and_max_runs_across_real_ticks(
+    stack: Stack, control_plane: ControlPlane, namespace: str
+) -> None:
+    plane = control_plane
+    for name in ("fail-pause", "echo-ending", "echo-limited"):
+        apply(plane, agent(name, namespace))
+    # The end falls 30 s after the first boundary at least 20 s away: at most two ticks before it.
+    end = next_boundary(datetime.now(UTC) + timedelta(seconds=20)) + timedelta(seconds=30)
+    apply(plane, scheduledrun("pause", namespace, "fail-pause", pauseAfterFailures=2))
+    apply(
+        plane,
+        scheduledrun("ending", namespace, "echo-ending", endTime=history.format_time(end)),
+    )
+    apply(plane, scheduledrun("limited", namespace, "echo-limited", maxRuns=2))
+
+    # --- pause: after the first failure (N-1) nothing is held ---------------------------------
+    first = observe(
+        "the first failed tick", lambda: scheduled(status_of(plane, namespace, "pause"), True)
+    )
+    assert [e["status"] for e in first] == ["Failed"]
+    time.sleep(3)  # the operator has seen the write by now
+    status = status_of(plane, namespace, "pause")
+    assert condition(status, "Paused")["status"] == "False", status
+    assert (
+        condition(status, "Paused")["message"]
+        == "1 of 2 consecutive scheduled runs did not succeed"
+    )
+    assert not cronjob_suspended(plane, namespace, "pause")
+    assert status.get("nextRunTime")
+
+    # --- pause: exactly at the second failure (N) ---------------------------------------------
+    def paused() -> dict[str, Any] | None:
+        found = status_of(plane, namespace, "pause")
+        return found if condition(found, "Paused").get("status") == "True" else None
+
+    status = observe("the pause after the second failure", paused)
+    assert len(scheduled(status, True)) == 2
+    held = condition(status, "Paused")
+    assert held["reason"] == "PausedAfterFailures"
+    assert "2 consecutive scheduled runs did not succeed" in held["message"]
+    assert "agent failed: tool exploded" in held["message"]
+    assert "nextRunTime" not in status
+    observe("the CronJob suspended", lambda: cronjob_suspended(plane, namespace, "pause"), 30)
+    events = plane.kubectl(
+        "-n", namespace, "get", "events", "--field-selector", "reason=PausedAfterFailures"
+    ).stdout
+    assert "consecutive scheduled runs did not succeed" in events
+
+    # --- end time and max runs, checked while the pause holds -------------------------------
+    wait_until(end + timedelta(seconds=5))
+    ending = observe(
+        "Stopped EndTimeReached",
+        lambda: (
+            (s := status_of(plane, namespace, "ending"))
+            and condition(s, "Stopped").get("reason") == "EndTimeReached"
+            and s
+        ),
+        30,
+    )
+    assert "nextRunTime" not in ending
+    assert cronjob_suspended(plane, namespace, "ending")
+    limited = observe(
+        "Stopped MaxRunsReached",
+        lambda: (
+            (s := status_of(plane, namespace, "limited"))
+            and condition(s, "Stopped").get("reason") == "MaxRunsReached"
+            and s
+        ),
+    )
+    assert (limited["scheduledRuns"], "nextRunTime" in limited) == (2, False)
+    assert cronjob_suspended(plane, namespace, "limited")
+
+    # --- no tick after any of them: wait past the next boundary -------------------------------
+    wait_until(next_boundary(datetime.now(UTC)) + timedelta(seconds=20))
+    pause_after = status_of(plane, namespace, "pause")
+    assert len(scheduled(pause_after)) == 2, pause_after["runHistory"]  # not N+1
+    ending_runs = scheduled(status_of(plane, namespace, "ending"))
+    assert ending_runs
+    late = [e for e in ending_runs if str(e["scheduledTime"]) > history.format_time(end)]
+    assert late == [], ending_runs
+    limited_after = status_of(plane, namespace, "limited")
+    assert len(scheduled(limited_after)) == 2
+    assert limited_after["scheduledRuns"] == 2
+
+    # --- resume: the CronJob runs again and the count starts afresh ---------------------------
+    resumed = cli(plane, "resume", "pause", "-n", namespace)
+    assert resumed.returncode == 0, resumed.stderr
+    status = observe(
+        "the pause lifted",
+        lambda: (
+            (s := status_of(plane, namespace, "pause"))
+            and condition(s, "Paused").get("status") == "False"
+            and s
+        ),
+        30,
+    )
+    assert status["resumedAt"]
+    observe("the CronJob running", lambda: not cronjob_suspended(plane, namespace, "pause"), 30)
+    third = observe(
+        "a failed tick after the resume",
+        lambda: len(scheduled(status_of(plane, namespace, "pause"), True)) == 3,
+    )
+    assert third
+    time.sleep(3)
+    status = status_of(plane, namespace, "pause")
+    assert (
+        condition(status, "Paused")["message"]
+        == "1 of 2 consecutive scheduled runs did not succeed"
+    )
+    assert not cronjob_suspended(plane, namespace, "pause")
+
+
+def test_previous_run_part_arrives_as_sent(
+    stack: Stack, control_plane: ControlPlane, namespace: str
+) -> None:
+    plane = control_plane
+    apply(plane, agent("echo-compare", namespace))
+    apply(plane, scheduledrun("compare", namespace, "echo-compare", includePreviousRun=True,
+                              suspend=True))  # fmt: skip
+    cronjob = observe(
+        "the CronJob", lambda: status_of(plane, namespace, "compare").get("cronJobName"), 60
+    )
+
+    def finished(job: str) -> bool:
+        return any(
+            e["id"] == job and e["status"] in api.TERMINAL_STATUSES
+            for e in status_of(plane, namespace, "compare").get("runHistory") or []
+        )
+
+    for job in ("compare-1", "compare-2"):
+        plane.kubectl("-n", namespace, "create", "job", f"--from=cronjob/{cronjob}", job)
+        observe(f"{job} finished", functools.partial(finished, job))
+    runs = status_of(plane, namespace, "compare")["runHistory"]
+    own = history.find(runs, "compare-2")
+    assert own is not None
+    assert stack.agents is not None
+    received = {r.context_id: r for r in stack.agents.received_by("echo-compare")}
+    first = received[history.find(runs, "compare-1")["sessionID"]]  # type: ignore[index]
+    second = received[own["sessionID"]]
+    assert first.parts == (PROMPT, f"{previous.HEADER}\nnone: this is the first recorded run")
+    assert second.parts == (PROMPT, previous.context_part(runs, own))
+    assert "run: compare-1 (Manual)" in second.parts[1]
+    assert "status: Succeeded" in second.parts[1]
+    assert second.part_metadata[1] == previous.METADATA
