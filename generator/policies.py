@@ -6,7 +6,7 @@ CronJob (suspended while a policy holds the schedule), the status and the events
 Pause after failures (`spec.pauseAfterFailures: N`). The streak is counted over
 `status.runHistory`, newest first: `Scheduled` entries only (manual runs neither count nor break
 it), `Pending` ones skipped (not ended yet), stopping at the first `Succeeded`, and only entries
-due after `status.resumedAt`. At N the operator suspends the CronJob and sets the `Paused`
+started after `status.resumedAt`. At N the operator suspends the CronJob and sets the `Paused`
 condition (True, `PausedAfterFailures`, the count and the last failure's message). The pause is
 sticky: it ends only when someone acts, never because history was trimmed. It ends
 - on any change of the spec (a new `metadata.generation`: `suspend: true` then `false`, a fixed
@@ -89,8 +89,10 @@ def streak(run_history: Sequence[Mapping[str, Any]], since: datetime | None) -> 
     for entry in history.newest_first(run_history):
         if entry.get("trigger") != "Scheduled" or entry.get("status") not in api.TERMINAL_STATUSES:
             continue
-        due = history.parse_time(entry.get("scheduledTime") or entry.get("startTime"))
-        if since is not None and (due is None or due <= since):
+        # Started, not due: the tick a CronJob catches up on when unsuspended is due before
+        # the resume but runs after it, and counts.
+        started = history.parse_time(entry.get("startTime") or entry.get("scheduledTime"))
+        if since is not None and (started is None or started <= since):
             break
         if entry.get("status") == "Succeeded":
             break

@@ -77,6 +77,11 @@ F, S, P = "Failed", "Succeeded", "Pending"
             [entry(3, F), entry(2, F), entry(1, F)], datetime(2026, 3, 1, 11, 2, tzinfo=UTC),
             1, "nightly-3", id="only-after-resume",
         ),
+        pytest.param(
+            [{**entry(1, F), "startTime": "2026-03-01T11:03:00Z"}, entry(0, F)],
+            datetime(2026, 3, 1, 11, 2, tzinfo=UTC), 1, "nightly-1",
+            id="caught-up-tick-started-after-resume-counts",
+        ),
     ],
 )  # fmt: skip
 def test_streak(
