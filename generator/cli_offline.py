@@ -23,6 +23,7 @@ from generator.config import OperatorConfig
 from generator.cron import CronError, load_time_zone, next_fire_times
 from generator.hashed import effective_schedule, has_hash
 from generator.manifests import STDIN, Document, ManifestError, read_source
+from generator.policies import upcoming
 from generator.render import RenderError, render_cronjob
 from generator.validate import Problem, validate_scheduledrun
 from runner import api
@@ -271,8 +272,10 @@ def next_lines(
         return verdict_lines(doc, [Problem("InvalidSchedule", "spec.schedule", str(exc))]), False
     if not times:
         lines.append("  never: this schedule has no time it can fire")
-    lines.extend(f"  {format_fire_time(t, time_zone)}" for t in times)
-    if 0 < len(times) < count:
+    allowed, notes = upcoming(doc.obj, times)
+    lines.extend(f"  {note}" for note in notes)
+    lines.extend(f"  {format_fire_time(t, time_zone)}" for t in allowed)
+    if 0 < len(times) < count and len(allowed) == len(times):
         lines.append("  no further time within five years")
     return lines, True
 

@@ -264,3 +264,26 @@ def unchanged(status: Mapping[str, Any]) -> Decision:
         look_again_at=None,
         end_time=None,
     )
+
+
+def upcoming(sr: Mapping[str, Any], times: Sequence[datetime]) -> tuple[list[datetime], list[str]]:
+    """The fire times that the policies let through, and notes saying why others will not fire
+    (for `scheduledrun next`): none after `endTime`, at most the runs `maxRuns` leaves, none
+    while paused after failures."""
+    spec, status = sr.get("spec") or {}, sr.get("status") or {}
+    kept, notes = list(times), []
+    paused = _find(status, CONDITION_PAUSED)
+    if paused is not None and paused.get("status") == "True":
+        name = (sr.get("metadata") or {}).get("name")
+        notes.append(f"paused after failures: nothing fires until `scheduledrun resume {name}`")
+        kept = []
+    end = history.parse_time(spec.get("endTime"))
+    if end is not None:
+        notes.append(f"ends: no scheduled run after spec.endTime {history.format_time(end)}")
+        kept = [t for t in kept if t <= end]
+    limit = _int(spec.get("maxRuns"))
+    if limit is not None:
+        left = max(0, limit - (_int(status.get("scheduledRuns")) or 0))
+        notes.append(f"maxRuns: {left} of {limit} scheduled runs left")
+        kept = kept[:left]
+    return kept, notes

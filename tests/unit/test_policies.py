@@ -328,3 +328,54 @@ def test_validation(spec: dict[str, Any], field: str, message: str) -> None:
 )
 def test_valid_policies(spec: dict[str, Any]) -> None:
     assert validate.validate_spec(sr(**spec)["spec"]) == []
+
+
+ANY = [datetime(2026, 3, 1, 12, m, tzinfo=UTC) for m in (1, 2, 3, 4)]
+
+
+@pytest.mark.parametrize(
+    ("obj", "kept", "note"),
+    [
+        pytest.param(sr(), 4, None, id="no-policies"),
+        pytest.param(sr(endTime="2026-03-01T12:02:00Z"), 2, "ends: no scheduled run", id="end"),
+        pytest.param(sr(status={"scheduledRuns": 3}, maxRuns=4), 1, "1 of 4 scheduled runs left",
+                     id="max-runs"),
+        pytest.param(sr(status={"scheduledRuns": 5}, maxRuns=4), 0, "0 of 4", id="max-reached"),
+        pytest.param(sr(status={"conditions": [standing_pause()]}, pauseAfterFailures=3), 0,
+                     "scheduledrun resume nightly", id="paused"),
+    ],
+)  # fmt: skip
+def test_next_shows_only_what_the_policies_let_fire(
+    obj: dict[str, Any], kept: int, note: str | None
+) -> None:
+    times, notes = policies.upcoming(obj, ANY)
+    assert times == ANY[:kept]
+    if note is None:
+        assert notes == []
+    else:
+        assert any(note in n for n in notes), notes
+
+
+def test_next_command_stops_at_end_time() -> None:
+    from click.testing import CliRunner
+
+    from runner.cli import main
+
+    text = """\
+apiVersion: kagent.dev/v1alpha2
+kind: ScheduledRun
+metadata: {name: ending, namespace: team-a}
+spec:
+  schedule: "*/10 * * * *"
+  endTime: "2026-03-01T12:20:00Z"
+  targetRef: {kind: Agent, name: a}
+  prompt: Report.
+"""
+    args = ["next", "-", "--after", "2026-03-01T12:00:00Z", "--count", "5"]
+    result = CliRunner().invoke(main, args, input=text)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == [
+        "  ends: no scheduled run after spec.endTime 2026-03-01T12:20:00Z",
+        "  2026-03-01T12:10:00Z",
+        "  2026-03-01T12:20:00Z",
+    ]
