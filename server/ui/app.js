@@ -700,6 +700,18 @@ async function knownNamespaces() {
   return [...new Set([...runs.data.map((s) => s.metadata.namespace), ...agents.data.map((a) => a.namespace)])].sort();
 }
 
+// A field's documentation: as many whole sentences as fit in HELP_SHORT characters (else the
+// words that fit), the rest on demand.
+const HELP_SHORT = 160;
+function helpText(id, text) {
+  if (text.length <= HELP_SHORT) return h('div', { class: 'help', id: `${id}-help` }, text);
+  const ends = [...text.slice(0, HELP_SHORT + 1).matchAll(/\. /g)].map((m) => m.index + 1);
+  const sentence = ends.length && ends[ends.length - 1] > 20;
+  const cut = sentence ? ends[ends.length - 1] : text.lastIndexOf(' ', HELP_SHORT);
+  return h('div', { class: 'help', id: `${id}-help` }, text.slice(0, cut), sentence ? ' ' : '… ',
+    h('details', { class: 'more' }, h('summary', null, 'More'), text.slice(cut).trim()));
+}
+
 async function formView(gen, editing, wantedNamespace) {
   const docs = await fieldDocs();
   let current = null;
@@ -723,7 +735,7 @@ async function formView(gen, editing, wantedNamespace) {
     control.setAttribute('aria-describedby', `${id}-help ${id}-error`);
     errors[id] = h('p', { class: 'error', id: `${id}-error` });
     return h('div', { class: `field ${extra || ''}` }, h('label', { for: id }, label), control,
-      h('p', { class: 'help', id: `${id}-help` }, help || ''), errors[id]);
+      helpText(id, help || ''), errors[id]);
   };
   const input = (attrs) => h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', ...attrs });
 

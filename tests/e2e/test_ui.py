@@ -315,6 +315,7 @@ def test_the_whole_flow(
                    targetRef={"kind": "SandboxAgent", "name": "cost-agent"})  # fmt: skip
     page.get_by_role("link", name="Schedules").click()
     expect(page.locator("tr[data-name='ui-weekly-cost']")).to_contain_text("TargetNotFound")
+    expect(page.locator("#toast")).to_be_empty(timeout=10_000)  # no message over the shot
     listed = page.locator(f"tr[data-name='{name}']")
     expect(listed).to_contain_text("Succeeded")
     expect(listed).to_contain_text("0 9 * * 1-5")
