@@ -191,7 +191,7 @@ def cli_next(plane: ControlPlane, namespace: str, name: str) -> list[str]:
     """The UTC fire times `scheduledrun next NAME` prints."""
     result = subprocess.run(
         [str(Path(sys.executable).with_name("scheduledrun")), "next", name,
-         f"--namespace={namespace}", "-n", "5"],
+         f"--namespace={namespace}", "--count", "5"],
         env=plane.env, capture_output=True, text=True, check=True, timeout=120,
     )  # fmt: skip
     return re.findall(r"^\s+(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", result.stdout, re.MULTILINE)
