@@ -22,6 +22,10 @@ def _settings(options: dict[str, Any]) -> Any:
         image_pull_policy=options["runner_image_pull_policy"],
         a2a_base_url=options["a2a_base_url"],
         a2a_protocol=options["a2a_protocol"],
+        a2a_user_id=options["a2a_user_id"],
+        a2a_token_secret=options["a2a_token_secret"],
+        a2a_token_secret_key=options["a2a_token_secret_key"],
+        a2a_token_audience=options["a2a_token_audience"],
         runner_service_account=options["runner_service_account"],
     )
 
@@ -42,6 +46,27 @@ def _configure_logging(log_format: str, log_level: str) -> None:
 
 @click.command("operator")
 @a2a_options
+@click.option(
+    "--a2a-token-secret",
+    envvar="SCHEDULEDRUN_A2A_TOKEN_SECRET",
+    default="",
+    help="Secret in each ScheduledRun's namespace whose token the runner sends to kagent as a"
+    " bearer token (mounted into the runner pod; never logged).",
+)
+@click.option(
+    "--a2a-token-secret-key",
+    envvar="SCHEDULEDRUN_A2A_TOKEN_SECRET_KEY",
+    default="token",
+    show_default=True,
+    help="Key of the token in --a2a-token-secret.",
+)
+@click.option(
+    "--a2a-token-audience",
+    envvar="SCHEDULEDRUN_A2A_TOKEN_AUDIENCE",
+    default="",
+    help="Instead of a Secret: a projected ServiceAccount token with this audience, as the"
+    " runner's bearer token for kagent.",
+)
 @click.option(
     "--runner-image",
     envvar="SCHEDULEDRUN_RUNNER_IMAGE",
@@ -110,6 +135,8 @@ def operator_command(**options: Any) -> None:
     """Run the operator: keep every ScheduledRun's CronJob and status true."""
     if options["namespaces"] and options["all_namespaces"]:
         raise click.UsageError("give --namespace or --all-namespaces, not both")
+    if options["a2a_token_secret"] and options["a2a_token_audience"]:
+        raise click.UsageError("give --a2a-token-secret or --a2a-token-audience, not both")
     import kopf
 
     from generator import handlers  # noqa: F401  (registers the handlers)

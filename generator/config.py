@@ -30,6 +30,31 @@ class OperatorConfig:
     a2a_protocol: str = options.DEFAULT_PROTOCOL
     """A2A protocol the runner speaks: `auto`, `0.3` or `1.0`."""
 
+    a2a_user_id: str = api.DEFAULT_A2A_USER_ID
+    """User the runner tells kagent it is (`X-User-Id`): kagent files the run's session and task
+    under it and lists only its tasks to it. The default is kagent's own default user, whose
+    sessions kagent's UI shows."""
+
+    a2a_token_secret: str = ""
+    """Secret (in each ScheduledRun's namespace) holding a bearer token for kagent, mounted into
+    the runner pod; empty: none. Exclusive with `a2a_token_audience`."""
+
+    a2a_token_secret_key: str = "token"
+    """Key of the token in `a2a_token_secret`."""
+
+    a2a_token_audience: str = ""
+    """When set, the runner pod gets a projected ServiceAccount token with this audience (what
+    kagent's auth checks), rotated by the kubelet; empty: none."""
+
+    a2a_token_expiration_seconds: int = 3600
+    """Lifetime of the projected token; the kubelet renews it at 80%, and the runner reads the
+    file on every request."""
+
+    termination_grace_seconds: int = api.TERMINATION_GRACE_SECONDS
+    """The runner pod's terminationGracePeriodSeconds. On SIGTERM (ScheduledRun deleted, Replace,
+    Job deadline) the runner cancels the agent's task and records the end within
+    runner.api.STOP_BUDGET_SECONDS; the grace leaves room above that before SIGKILL."""
+
     runner_service_account: str = DEFAULT_RUNNER_SERVICE_ACCOUNT
     """ServiceAccount of runner pods; the operator binds it to the runner ClusterRole in each
     namespace."""
@@ -66,3 +91,12 @@ class OperatorConfig:
 
     memory_limit: str = "64Mi"
     """Twice the measured peak, so a larger agent answer does not get the runner OOM-killed."""
+
+    def __post_init__(self) -> None:
+        if self.a2a_token_secret and self.a2a_token_audience:
+            raise ValueError("give an A2A token Secret or a token audience, not both")
+        if self.termination_grace_seconds < api.STOP_BUDGET_SECONDS + 5:
+            raise ValueError(
+                f"the runner's termination grace must be at least {api.STOP_BUDGET_SECONDS + 5}s"
+                f" (it needs up to {api.STOP_BUDGET_SECONDS}s to cancel and record on SIGTERM)"
+            )

@@ -162,7 +162,11 @@ def _context(sr: Mapping[str, Any], settings: OperatorConfig) -> dict[str, Any]:
             "pod_name": api.ENV_POD_NAME,
             "a2a_base_url": api.ENV_A2A_BASE_URL,
             "a2a_protocol": api.ENV_A2A_PROTOCOL,
+            "a2a_user_id": api.ENV_A2A_USER_ID,
+            "a2a_token_file": api.ENV_A2A_TOKEN_FILE,
         },
+        "a2a_token_dir": api.A2A_TOKEN_DIR,
+        "a2a_token_filename": api.A2A_TOKEN_FILENAME,
         **_spec_context(sr.get("spec") or {}, settings),
     }
 

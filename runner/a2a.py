@@ -1,4 +1,8 @@
-"""A thin A2A JSON-RPC client over httpx, for protocol 0.3 (kagent's default) and 1.0.
+"""A thin A2A JSON-RPC client over httpx, for protocol 0.3 and 1.0.
+
+kagent's Python agent runtimes (kagent-adk, kagent-langgraph) speak 0.3 (a2a-sdk 0.3); its
+current controller, which fronts them at `/api/a2a/{ns}/{name}/`, speaks only 1.0 (a2a-go v2) and
+refuses a request without `A2A-Version: 1.0` with HTTP 400. The agent card says which one to use.
 
 Only what one scheduled run needs: read the agent card, send one non-blocking message, read,
 cancel, list (1.0) and subscribe to a task. Method names and shapes follow the official a2a-sdk
@@ -16,9 +20,15 @@ cancel, list (1.0) and subscribe to a task. Method names and shapes follow the o
 
 Everything the agent says is reduced to a `TaskView` with 0.3-style state names, so the
 lifecycle decides on one vocabulary. Errors are split by what they mean for a retry:
-`Unreachable` (nothing reached the agent: safe to send again), `BadAnswer` (HTTP error status or
-a body that is not JSON-RPC: the agent may or may not have it), `RpcError` (the agent answered
-with a JSON-RPC error, always HTTP 200), `NoAnswer` (the request went out, no reply in time).
+`Unreachable` (no connection was made, so not one byte of the request was written: the only
+failure that provably never reached the agent), `BadAnswer` (HTTP error status, a redirect, or a
+body that is not JSON-RPC: the agent may or may not have it), `RpcError` (the agent answered
+with a JSON-RPC error, always HTTP 200), `NoAnswer` (the request went out, no reply in time),
+`CredentialError` (the token file is unreadable: nothing was sent, and retrying will not help).
+
+Every request carries the runner's identity (`runner.identity`) and goes to the one origin of
+the agent's URL: redirects are never followed (the httpx client is made without), so a token
+cannot be carried to another origin.
 """
 
 from __future__ import annotations
@@ -30,6 +40,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
+
+from runner.identity import Identity, IdentityError
 
 Protocol = Literal["0.3", "1.0"]
 VERSION_HEADER = "A2A-Version"
@@ -44,7 +56,12 @@ class A2AError(Exception):
 
 
 class Unreachable(A2AError):
-    """The request never reached the agent (connect error, DNS, refused)."""
+    """The request provably never reached the agent: the connection was never made (refused,
+    DNS failure, TCP connect timeout, TLS handshake failure), so nothing of it was written."""
+
+
+class CredentialError(A2AError):
+    """The runner's own credentials could not be read; nothing was sent."""
 
 
 class BadAnswer(A2AError):
@@ -187,8 +204,20 @@ def read_card(card: object) -> AgentInfo:
     return AgentInfo(protocol, streaming)
 
 
+def _origin(url: str) -> str:
+    parsed = httpx.URL(url)
+    return f"{parsed.scheme}://{parsed.host}:{parsed.port}" if parsed.port else str(parsed.host)
+
+
 def _decode(response: httpx.Response) -> Any:
     """The JSON-RPC result of a response, or the right A2AError."""
+    if 300 <= response.status_code < 400:
+        target = response.headers.get("location", "")
+        raise BadAnswer(
+            f"HTTP {response.status_code} redirect from the agent"
+            f"{' to ' + _origin(target) if target else ''}; redirects are not followed",
+            response.status_code,
+        )
     if response.status_code >= 400:
         raise BadAnswer(
             f"HTTP {response.status_code} from the agent: {response.text[:200].strip()}",
@@ -216,16 +245,25 @@ def _rpc_result(body: object) -> Any:
 class A2AClient:
     """One agent endpoint (`…/api/a2a/{ns}/{name}/`) in one protocol, over one httpx client."""
 
-    def __init__(self, http: httpx.Client, url: str, protocol: Protocol) -> None:
+    def __init__(
+        self, http: httpx.Client, url: str, protocol: Protocol, identity: Identity | None = None
+    ) -> None:
         self.http = http
         self.url = url if url.endswith("/") else url + "/"
         self.protocol = protocol
+        self.identity = identity or Identity(user_id="")
         self._next_id = 0
 
     # --- transport --------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
-        return {VERSION_HEADER: "1.0"} if self.protocol == "1.0" else {}
+        try:
+            headers = self.identity.headers()
+        except IdentityError as exc:
+            raise CredentialError(str(exc)) from None
+        if self.protocol == "1.0":
+            headers[VERSION_HEADER] = "1.0"
+        return headers
 
     def _body(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
         self._next_id += 1
@@ -233,12 +271,10 @@ class A2AClient:
 
     def call(self, method: str, params: Mapping[str, Any], timeout: float) -> Any:
         """One JSON-RPC call; returns its result or raises an A2AError."""
+        headers = self._headers()
         try:
             response = self.http.post(
-                self.url,
-                json=self._body(method, params),
-                headers=self._headers(),
-                timeout=timeout,
+                self.url, json=self._body(method, params), headers=headers, timeout=timeout
             )
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise Unreachable(
@@ -343,11 +379,17 @@ class A2AClient:
         return view
 
     def list_by_context(self, context_id: str, timeout: float) -> list[TaskView] | None:
-        """The tasks of a context (1.0 `ListTasks`); None when the protocol has no such call."""
+        """The caller's tasks of a context (1.0 `ListTasks`); None when the protocol has no
+        such call. An answer without a `tasks` field is a BadAnswer, never an empty list (a2a-go
+        writes no tasks as `"tasks": null`)."""
         if self.protocol != "1.0":
             return None
         result = self.call("ListTasks", {"contextId": context_id}, timeout)
-        tasks = result.get("tasks") if isinstance(result, dict) else None
+        if not isinstance(result, dict) or "tasks" not in result:
+            raise BadAnswer(f"ListTasks answered without a task list: {str(result)[:200]}")
+        tasks = result["tasks"]
+        if tasks is not None and not isinstance(tasks, list):
+            raise BadAnswer("ListTasks answered with tasks that are not a list")
         return [task_view(t) for t in tasks or [] if isinstance(t, dict)]
 
     def subscribe(
@@ -359,19 +401,28 @@ class A2AClient:
         return self._stream(method, {"id": task_id}, timeout, until)
 
 
-def fetch_card(http: httpx.Client, url: str, timeout: float) -> object:
+def fetch_card(
+    http: httpx.Client, url: str, timeout: float, identity: Identity | None = None
+) -> object:
     """The agent card JSON under the agent's path."""
     card_url = (url if url.endswith("/") else url + "/") + CARD_PATH
     try:
-        response = http.get(card_url, timeout=timeout)
+        headers = identity.headers() if identity is not None else {}
+    except IdentityError as exc:
+        raise CredentialError(str(exc)) from None
+    try:
+        response = http.get(card_url, headers=headers, timeout=timeout)
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         raise Unreachable(f"agent unreachable at {url}: {exc}") from exc
     except httpx.TimeoutException as exc:
         raise NoAnswer(f"no agent card from {card_url} within {timeout:.0f}s") from exc
     except httpx.HTTPError as exc:
         raise BadAnswer(f"reading the agent card failed: {exc}") from exc
-    if response.status_code >= 400:
-        raise BadAnswer(f"HTTP {response.status_code} for the agent card", response.status_code)
+    if response.status_code >= 300:
+        where = "redirect (not followed)" if response.status_code < 400 else "answer"
+        raise BadAnswer(
+            f"HTTP {response.status_code} {where} for the agent card", response.status_code
+        )
     try:
         return response.json()
     except ValueError:

@@ -34,11 +34,20 @@ ENV_JOB_UID: Final = "SCHEDULEDRUN_JOB_UID"
 ENV_POD_NAME: Final = "SCHEDULEDRUN_POD_NAME"
 ENV_A2A_BASE_URL: Final = "SCHEDULEDRUN_A2A_BASE_URL"
 ENV_A2A_PROTOCOL: Final = "SCHEDULEDRUN_A2A_PROTOCOL"  # "auto", "0.3" or "1.0"
+ENV_A2A_USER_ID: Final = "SCHEDULEDRUN_A2A_USER_ID"
+ENV_A2A_TOKEN_FILE: Final = "SCHEDULEDRUN_A2A_TOKEN_FILE"
 # Folder holding token, ca.crt and namespace; defaults to the in-cluster path.
 ENV_SERVICEACCOUNT_DIR: Final = "SCHEDULEDRUN_SERVICEACCOUNT_DIR"
 DEFAULT_SERVICEACCOUNT_DIR: Final = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 DEFAULT_A2A_BASE_URL: Final = "http://kagent-controller.kagent.svc:8083"
+# kagent's controller takes the caller from this header; without it, its default user (the one
+# kagent's UI shows) is assumed. The runner always says who it is, so its lookups mean something.
+USER_ID_HEADER: Final = "X-User-Id"
+DEFAULT_A2A_USER_ID: Final = "admin@kagent.dev"
+# Where the rendered runner pod mounts the A2A bearer token (Secret or projected SA token).
+A2A_TOKEN_DIR: Final = "/var/run/secrets/kagent-scheduledrun/a2a"
+A2A_TOKEN_FILENAME: Final = "token"
 
 # What a ScheduledRun may target: kagent's agent kinds, in its API group, same namespace only.
 TARGET_GROUP: Final = "kagent.dev"
@@ -67,6 +76,11 @@ TERMINAL_STATUSES: Final = frozenset({"Succeeded", "Failed", "Timeout", "Dispatc
 EXIT_SUCCEEDED: Final = 0
 EXIT_FINAL_FAILURE: Final = 3
 EXIT_RETRY: Final = 1
+
+# SIGTERM (ScheduledRun deleted, Replace, Job deadline): the runner cancels the agent's task and
+# records the end within STOP_BUDGET_SECONDS; the rendered pod's grace period leaves room above it.
+STOP_BUDGET_SECONDS: Final = 20
+TERMINATION_GRACE_SECONDS: Final = 30
 
 DEFAULT_TIMEOUT: Final = "15m"
 DEFAULT_MAX_RUN_HISTORY: Final = 10

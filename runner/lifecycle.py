@@ -12,7 +12,15 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from runner import api, history
-from runner.a2a import A2AError, BadAnswer, NoAnswer, RpcError, TaskView, Unreachable
+from runner.a2a import (
+    A2AError,
+    BadAnswer,
+    CredentialError,
+    NoAnswer,
+    RpcError,
+    TaskView,
+    Unreachable,
+)
 
 # Fixed namespace for uuid5: the same Job uid always gives the same ids, on any machine.
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://kagent.dev/scheduledrun")
@@ -82,6 +90,19 @@ def exit_code(status: str) -> int:
     return api.EXIT_RETRY
 
 
+def job_deadline_passed(job: Mapping[str, Any], now: datetime, slack: float = 2.0) -> bool:
+    """Whether the Job is past its activeDeadlineSeconds (Kubernetes then stops its pods)."""
+    status = job.get("status") or {}
+    for condition in status.get("conditions") or []:
+        if isinstance(condition, dict) and condition.get("reason") == "DeadlineExceeded":
+            return True
+    seconds = (job.get("spec") or {}).get("activeDeadlineSeconds")
+    started = history.parse_time(status.get("startTime"))
+    if not isinstance(seconds, int) or started is None:
+        return False
+    return now + timedelta(seconds=slack) >= started + timedelta(seconds=seconds)
+
+
 def deadline_of(entry: Mapping[str, Any], timeout: timedelta, now: datetime) -> datetime:
     """When the run must have ended: from the entry's startTime, so a restart does not extend it."""
     return (history.parse_time(entry.get("startTime")) or now) + timeout
@@ -121,37 +142,72 @@ def _human(span: timedelta) -> str:
     return text or "0s"
 
 
+# The delivery rule. A send is repeated only when it provably never reached the agent, or when
+# an authenticated lookup positively says that the run's context has no task. Provably not
+# reached (`Unreachable`): the TCP connection was refused or timed out, the name did not
+# resolve, or the TLS handshake failed, all before the first byte of the request was written.
+# A definite refusal (a JSON-RPC error, HTTP 4xx other than 408/429, unreadable credentials)
+# stops at once. Everything else (HTTP 5xx/408/429, a redirect, a body that is not JSON-RPC,
+# a connection dropped after the request went out, no answer in time) is uncertain: the agent
+# may have the message. Then the run looks for its task: found, it is followed; not found by an
+# authenticated lookup, the message is sent again (except after no answer in time, when the
+# agent may still be taking it); the lookup unable to tell (0.3 has no list call, the call
+# failed, no identity), the run ends DispatchFailed saying delivery is uncertain.
+
+DispatchAction = Literal["resend", "look-up", "stop"]
+
+
 @dataclass(frozen=True)
 class DispatchVerdict:
-    """What to do after a failed send: try again (after a delay), or stop with this outcome."""
+    """What to do after a failed send: send again (after a delay), look for the run's task
+    (delivery uncertain), or stop with `outcome`."""
 
-    retry: bool
+    action: DispatchAction
     outcome: Outcome | None = None
-    check_first: bool = False  # the agent may have the message: look for its task before resending
+    resend_if_none: bool = False  # look-up: a positive "no task" allows one more send
 
 
 def judge_dispatch_error(error: A2AError, attempt: int, max_attempts: int) -> DispatchVerdict:
-    """Retry only failures from before the agent answered, and only `max_attempts` times.
-
-    Unreachable: nothing was delivered. HTTP 5xx/408/429 or a body that is not JSON-RPC: a
-    proxy or a broken agent answered; the message may have arrived, so look for its task first
-    (1.0 can list a context's tasks). A JSON-RPC error or another HTTP 4xx is the agent's
-    definite answer. No answer in time: the agent may be working on it; never resend.
-    """
-    final = Outcome("DispatchFailed", str(error))
-    if isinstance(error, RpcError | NoAnswer):
-        return DispatchVerdict(retry=False, outcome=final)
+    """The delivery rule for one failed send (see above); at most `max_attempts` sends."""
+    if isinstance(error, RpcError | CredentialError):
+        return DispatchVerdict("stop", Outcome("DispatchFailed", str(error)))
     if isinstance(error, BadAnswer):
         code = error.status_code
-        if code is not None and code < 500 and code not in (408, 429):
-            return DispatchVerdict(retry=False, outcome=final)
-    last = attempt >= max_attempts
-    if last:
-        return DispatchVerdict(
-            retry=False,
-            outcome=Outcome("DispatchFailed", f"{error} (after {attempt} attempts)"),
-        )
-    return DispatchVerdict(retry=True, check_first=not isinstance(error, Unreachable))
+        if code is not None and 400 <= code < 500 and code not in (408, 429):
+            return DispatchVerdict("stop", Outcome("DispatchFailed", str(error)))
+    if isinstance(error, Unreachable):
+        if attempt >= max_attempts:
+            return DispatchVerdict(
+                "stop",
+                Outcome("DispatchFailed", f"{error} (after {attempt} attempts; never delivered)"),
+            )
+        return DispatchVerdict("resend")
+    resend = not isinstance(error, NoAnswer) and attempt < max_attempts
+    return DispatchVerdict("look-up", resend_if_none=resend)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the agent said when asked for the run's task (1.0 ListTasks by the run's context)."""
+
+    task: TaskView | None = None  # found: follow it
+    none: bool = False  # an authenticated list came back without a task of this context
+    why_unknown: str = ""  # neither: why the lookup cannot tell
+
+
+def uncertain_outcome(error: str, lookup: Lookup, after_restart: bool = False) -> Outcome:
+    """DispatchFailed when delivery cannot be settled: the message may or may not have arrived."""
+    what = "after a restart" if after_restart else f"after {error}"
+    known = (
+        "the agent lists no task of this run's context yet"
+        if lookup.none
+        else lookup.why_unknown or "the run's task could not be looked up"
+    )
+    return Outcome(
+        "DispatchFailed",
+        f"delivery uncertain {what}: {known}; not sent again, so the agent may or may not be"
+        " working on it",
+    )
 
 
 def backoff_delays(first: float, factor: float, cap: float) -> Iterator[float]:

@@ -7,7 +7,10 @@ failure ends as one JSON log line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from types import FrameType
 from typing import IO
 
 import click
@@ -32,8 +35,16 @@ def execute(settings: Settings, stream: IO[str] | None = None) -> int:
     except (KubeError, OSError, ValueError) as exc:
         log("error", error=str(exc))
         return api.EXIT_RETRY
+    run = Run(settings, kube, log)
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        run.request_stop()
+
+    # Only the main thread may set a handler (tests call this from others: no handler there).
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_sigterm) if main else None
     try:
-        return Run(settings, kube, log).execute()
+        return run.execute()
     except KubeError as exc:
         final = exc.status == 404
         log("error", error=str(exc), retry=not final)
@@ -42,6 +53,8 @@ def execute(settings: Settings, stream: IO[str] | None = None) -> int:
         log("error", error=f"{type(exc).__name__}: {exc}", retry=True)
         return api.EXIT_RETRY
     finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
         kube.close()
 
 
@@ -51,6 +64,13 @@ def execute(settings: Settings, stream: IO[str] | None = None) -> int:
 @click.option("--job-name", envvar=api.ENV_JOB_NAME, required=True, help="This run's Job name.")
 @click.option("--job-uid", envvar=api.ENV_JOB_UID, default=None, help="This run's Job uid.")
 @a2a_options
+@click.option(
+    "--a2a-token-file",
+    envvar=api.ENV_A2A_TOKEN_FILE,
+    default=None,
+    help="File holding a bearer token for kagent (sent as Authorization to the agent's origin"
+    " only; read on every request, never logged).",
+)
 def run_command(
     namespace: str,
     name: str,
@@ -58,6 +78,8 @@ def run_command(
     job_uid: str | None,
     a2a_base_url: str,
     a2a_protocol: str,
+    a2a_user_id: str,
+    a2a_token_file: str | None,
 ) -> None:
     """Send the ScheduledRun's prompt to its agent once, follow the task, record the outcome."""
     settings = Settings(
@@ -67,5 +89,7 @@ def run_command(
         job_uid=job_uid or None,
         a2a_base_url=a2a_base_url,
         a2a_protocol=a2a_protocol,
+        a2a_user_id=a2a_user_id,
+        a2a_token_file=a2a_token_file or None,
     )
     sys.exit(execute(settings))

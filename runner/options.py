@@ -21,7 +21,15 @@ F = TypeVar("F", bound=Callable[..., object])
 
 
 def a2a_options(func: F) -> F:
-    """Add `--a2a-base-url` and `--a2a-protocol` (with their environment fallbacks)."""
+    """Add `--a2a-base-url`, `--a2a-protocol` and `--a2a-user-id` (with environment fallbacks)."""
+    func = click.option(
+        "--a2a-user-id",
+        envvar=api.ENV_A2A_USER_ID,
+        default=api.DEFAULT_A2A_USER_ID,
+        show_default=True,
+        help="User kagent files the runs under (sent as X-User-Id; kagent lists only that"
+        " user's tasks, and its UI shows the sessions under that user). Empty: send none.",
+    )(func)
     func = click.option(
         "--a2a-protocol",
         envvar=api.ENV_A2A_PROTOCOL,

@@ -7,8 +7,10 @@ start -> read (ScheduledRun, Job, own entry) -> card (protocol, streaming) -> pe
 (before anything is sent) -> sent -> ids-recorded (sessionID/taskID) -> follow (stream or poll;
 cancel at the deadline) -> outcome -> finished (terminal entry, lastRun*). A restarted runner
 resumes from its entry: terminal -> exit; Pending with a task -> follow it; Pending without one
--> look for the task (1.0 ListTasks by the derived contextId) or record DispatchFailed, never a
-second send.
+-> look for the task (1.0 ListTasks by the derived contextId): adopt it if found, send only if an
+authenticated lookup positively finds none, else DispatchFailed (delivery uncertain). The same
+delivery rule governs a failed send (`lifecycle.judge_dispatch_error`). On SIGTERM the task is
+cancelled and the end recorded (`Run.request_stop`, `Run._stop`).
 
 Imports only httpx and the standard library: it runs in a fresh pod on every tick.
 """
@@ -30,6 +32,7 @@ from runner.a2a import (
     A2AError,
     AgentInfo,
     BadAnswer,
+    CredentialError,
     NoAnswer,
     Protocol,
     RpcError,
@@ -38,6 +41,7 @@ from runner.a2a import (
     read_card,
 )
 from runner.duration import parse_duration
+from runner.identity import Identity
 from runner.kube import KubeClient, KubeError
 from runner.lifecycle import Outcome
 from runner.transport import StdlibTransport
@@ -55,9 +59,18 @@ class Settings:
     dispatch_attempts: int = 4  # sends before DispatchFailed (connect errors, 5xx, non-JSON)
     dispatch_backoff: tuple[float, float, float] = (1.0, 2.0, 8.0)  # first, factor, cap (s)
     stream_idle: float = 10.0  # reopen a silent stream after this long (and check the deadline)
+    a2a_user_id: str = api.DEFAULT_A2A_USER_ID  # sent as X-User-Id ("" sends none)
+    a2a_token_file: str | None = None  # bearer token, read from this file on every request
+    stop_budget: float = api.STOP_BUDGET_SECONDS  # after SIGTERM: cancel and record within this
 
 
 _FIXED_PROTOCOLS: dict[str, Protocol] = {"0.3": "0.3", "1.0": "1.0"}
+
+
+class Stopped(BaseException):
+    """SIGTERM arrived (ScheduledRun deleted, Job replaced or past its deadline, pod evicted).
+
+    A BaseException, so no `except Exception` on the way can swallow it."""
 
 
 class Finished(Exception):
@@ -107,15 +120,120 @@ class Run:
         self.info = AgentInfo("0.3", False)
         self.refused: str | None = None
         self.context: str | None = None  # spec.includePreviousRun's second part
+        self.identity = Identity(settings.a2a_user_id, settings.a2a_token_file or None)
+        self.job: dict[str, Any] = {}
+        self.url = ""  # the agent's A2A endpoint, once the spec is read
+        self.task_id = ""  # the agent's task, once known
+        self.recorded = False  # this run's entry is in the ScheduledRun's history
+        self.interruptible = False  # SIGTERM raises Stopped (not while the end is written)
+        self.stop_requested = False
+
+    # --- SIGTERM -------------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Called by the SIGTERM handler: interrupt the run, unless its end is being written
+        (then that write finishes and the process exits as it would have)."""
+        self.stop_requested = True
+        if self.interruptible:
+            self.interruptible = False
+            raise Stopped()
+
+    def _stop(self) -> int:
+        """Cancel the agent's task, record why the run ended, all within the stop budget."""
+        began = time.monotonic()
+        self.log("stopping", task=self.task_id or self.entry.get("taskID"), recorded=self.recorded)
+        task_id = self.task_id or str(self.entry.get("taskID") or "")
+        finished: Outcome | None = None
+        if not self.recorded:
+            note = "nothing was sent"
+        elif not task_id:
+            note = "the agent's task was not known yet, so nothing was cancelled"
+        else:
+            finished, note = self._cancel_on_stop(task_id)
+        cause = self._stop_cause()
+        if finished is not None:
+            outcome = finished  # the task ended on its own just before the stop
+        elif cause == "deadline":
+            outcome = lifecycle.timeout_outcome(self.timeout, f"stopped at the deadline; {note}")
+        else:
+            outcome = Outcome("Failed", f"stopped: {cause}; {note}")
+        self.log("stopped", cause=cause, status=outcome.status, message=outcome.message)
+        if not self.recorded or cause.startswith("the ScheduledRun was deleted"):
+            return api.EXIT_FINAL_FAILURE
+        try:
+            return self._finish(self.entry, outcome, None)
+        except KubeError as exc:
+            self.log("error", error=f"recording the stop failed: {exc}")
+            return api.EXIT_FINAL_FAILURE
+        finally:
+            self.log("stop-took", seconds=round(time.monotonic() - began, 3))
+
+    def _cancel_on_stop(self, task_id: str) -> tuple[Outcome | None, str]:
+        """(the task's own outcome if it already ended, what became of the cancel)."""
+        timeout = max(1.0, min(5.0, self.settings.stop_budget / 4))
+        with httpx.Client(transport=StdlibTransport(), follow_redirects=False) as http:
+            client = A2AClient(http, self.url, self.info.protocol, self.identity)
+            try:
+                view = client.cancel(task_id, timeout)
+            except RpcError as exc:
+                self.log("cancel", task=task_id, error=str(exc))
+                return None, f"the agent could not cancel its task ({exc}); it may still be running"
+            except A2AError as exc:
+                self.log("cancel", task=task_id, error=str(exc))
+                return None, f"cancelling the agent's task failed ({exc}); it may still be running"
+        self.log("cancel", task=task_id, state=view.state)
+        if view.state == "canceled":
+            return None, "the agent's task was cancelled"
+        return lifecycle.outcome_of(view), f"the agent's task is {view.state}"
+
+    def _stop_cause(self) -> str:
+        """Why Kubernetes stopped the runner: "deadline", or words for the entry."""
+        if self.recorded and self._remaining() <= 1:
+            return "deadline"
+        try:
+            job = self.kube.get_job(self.settings.namespace, self.settings.job_name)
+        except KubeError as exc:
+            job = {} if exc.status_code == 404 else self.job
+        if lifecycle.job_deadline_passed(job or self.job, self.now()):
+            return "deadline"
+        try:
+            sr = self.kube.get_scheduledrun(self.settings.namespace, self.settings.name)
+        except KubeError as exc:
+            if exc.status_code == 404:
+                return "the ScheduledRun was deleted"
+            sr = {}
+        if (sr.get("metadata") or {}).get("deletionTimestamp"):
+            return "the ScheduledRun is being deleted"
+        if not job or (job.get("metadata") or {}).get("deletionTimestamp"):
+            return (
+                "the run's Job was deleted (concurrencyPolicy Replace started a newer run,"
+                " or someone deleted the Job)"
+            )
+        return "the runner's pod was stopped (SIGTERM: deleted, evicted or its node drained)"
 
     # --- the whole run -----------------------------------------------------------------------
 
     def execute(self) -> int:
+        """The run; a SIGTERM (see `request_stop`) ends it through `_stop`."""
+        self.interruptible = True
+        if self.stop_requested:
+            self.interruptible = False
+            return api.EXIT_RETRY
+        try:
+            return self._execute()
+        except Stopped:
+            return self._stop()
+        finally:
+            self.interruptible = False
+
+    def _execute(self) -> int:
         sr = self.kube.get_scheduledrun(self.settings.namespace, self.settings.name)
         job = self._read_job()
+        self.job = job
         found = history.find(
             (sr.get("status") or {}).get("runHistory") or [], self.settings.job_name
         )
+        self.recorded = found is not None
         step: lifecycle.Step = lifecycle.step_for(found)
         self.log("read", resume=step, entry=found)
         if step == "done":
@@ -143,7 +261,8 @@ class Run:
             self.context = previous.context_part(
                 (sr.get("status") or {}).get("runHistory") or [], pending
             )
-        with httpx.Client(transport=StdlibTransport()) as http:
+        self.url = spec["url"]
+        with httpx.Client(transport=StdlibTransport(), follow_redirects=False) as http:
             try:
                 # The card comes before the Pending write: reading it sends the agent nothing,
                 # and a runner stopped before that write is simply started again.
@@ -152,12 +271,13 @@ class Run:
                     written = self._write_pending(pending, sr)
                     if written is None:
                         return api.EXIT_SUCCEEDED if self.refused else api.EXIT_FINAL_FAILURE
+                    self.recorded = True
                     step = "send" if written == pending else lifecycle.step_for(written)
                     if step == "done":
                         return lifecycle.exit_code(written["status"])
                     self.entry = dict(written)
                     self.deadline = lifecycle.deadline_of(self.entry, self.timeout, self.now())
-                client = A2AClient(http, spec["url"], self.info.protocol)
+                client = A2AClient(http, spec["url"], self.info.protocol, self.identity)
                 outcome = self._drive(client, step, spec["prompt"])
             except Finished as done:
                 outcome = done.outcome
@@ -246,6 +366,7 @@ class Run:
     def _finish(
         self, entry: Mapping[str, Any], outcome: Outcome, sr: Mapping[str, Any] | None
     ) -> int:
+        self.interruptible = False  # a SIGTERM now lets this write finish
         final = history.finished(entry, outcome.status, outcome.message, self.now())
         self.kube.update_status(
             self.settings.namespace,
@@ -270,7 +391,7 @@ class Run:
         elif step == "follow":
             view = self._read_task(client, str(self.entry["taskID"]))
         else:
-            view = self._resolve(client)
+            view = self._resolve(client, prompt)
         return lifecycle.outcome_of(view) or self._follow(client, view)
 
     def _discover(self, http: httpx.Client, url: str, persistent: bool) -> AgentInfo:
@@ -281,10 +402,19 @@ class Run:
         while True:
             attempt += 1
             try:
-                info = read_card(fetch_card(http, url, min(10.0, self._request_timeout())))
+                timeout = min(10.0, self._request_timeout())
+                info = read_card(fetch_card(http, url, timeout, self.identity))
+            except CredentialError as exc:
+                raise Finished(Outcome("DispatchFailed", str(exc))) from None
             except BadAnswer as exc:
+                if exc.status_code in (401, 403):
+                    raise Finished(
+                        Outcome("DispatchFailed", f"the agent refused the runner: {exc}")
+                    ) from None
                 if exc.status_code is not None and 400 <= exc.status_code < 500:
-                    info = AgentInfo(fixed or "0.3", False)  # no card: kagent's default protocol
+                    # No card: 0.3, what A2A servers before 1.0 speak (kagent's Python runtimes
+                    # reached directly). kagent's controller serves cards, so it is not this case.
+                    info = AgentInfo(fixed or "0.3", False)
                     self.log("card", protocol=info.protocol, streaming=False, note=str(exc))
                     return info
                 error: A2AError = exc
@@ -309,6 +439,7 @@ class Run:
         self.sleep(min(delay, remaining))
 
     def _send(self, client: A2AClient, prompt: str) -> TaskView:
+        """Send the one message under the delivery rule (`lifecycle.judge_dispatch_error`)."""
         message_id, context_id = lifecycle.derive_ids(self._job_uid())
         delays = lifecycle.backoff_delays(*self.settings.dispatch_backoff)
         attempt = 0
@@ -326,18 +457,28 @@ class Run:
                 verdict = lifecycle.judge_dispatch_error(
                     exc, attempt, self.settings.dispatch_attempts
                 )
-                self.log("send-failed", error=str(exc), attempt=attempt, retry=verdict.retry)
-                if not verdict.retry:
+                self.log("send-failed", error=str(exc), attempt=attempt, next=verdict.action)
+                if verdict.action == "stop":
                     assert verdict.outcome is not None
                     raise Finished(verdict.outcome) from None
                 if self._remaining() <= 0:
                     raise Finished(
-                        Outcome("DispatchFailed", f"{exc}; the run's timeout expired")
+                        lifecycle.uncertain_outcome(
+                            str(exc), lifecycle.Lookup(why_unknown="the run's timeout expired")
+                        )
+                        if verdict.action == "look-up"
+                        else Outcome("DispatchFailed", f"{exc}; the run's timeout expired")
                     ) from None
+                # A pause first: a task the agent is still creating shows up in the lookup.
                 self.sleep(min(next(delays), self._remaining()))
-                if verdict.check_first and (found := self._find_task(client, context_id)):
-                    return self._record_ids(found, context_id)
-                continue
+                if verdict.action == "resend":
+                    continue
+                lookup = self._look_up(client, context_id)
+                if lookup.task is not None:
+                    return self._record_ids(lookup.task, context_id)
+                if lookup.none and verdict.resend_if_none:
+                    continue
+                raise Finished(lifecycle.uncertain_outcome(str(exc), lookup)) from None
             self.log("sent", protocol=client.protocol, task=view.task_id, message=view.is_message)
             return self._record_ids(view, context_id)
 
@@ -354,6 +495,7 @@ class Run:
         entry = {**self.entry, "sessionID": view.context_id or context_id, "message": "running"}
         if view.task_id and not view.is_message:
             entry["taskID"] = view.task_id
+            self.task_id = view.task_id  # known from here on: a SIGTERM cancels it
         if view.is_message:
             self.entry = entry  # the reply is the outcome: one write with the terminal entry
             return view
@@ -361,33 +503,38 @@ class Run:
         self.log("ids-recorded", session=entry["sessionID"], task=view.task_id)
         return view
 
-    def _find_task(self, client: A2AClient, context_id: str) -> TaskView | None:
-        """The run's task if the agent has one in the run's context (1.0 ListTasks)."""
+    def _look_up(self, client: A2AClient, context_id: str) -> lifecycle.Lookup:
+        """Ask the agent for the run's task. A lookup that fails, or that the agent cannot
+        answer for this caller, is "unknown", never "none"."""
+        if client.protocol != "1.0":
+            return lifecycle.Lookup(why_unknown="protocol 0.3 has no call to look the task up")
+        if not self.identity.authenticated:
+            return lifecycle.Lookup(
+                why_unknown="the lookup would carry no identity, and kagent lists only the"
+                " caller's tasks"
+            )
         try:
             tasks = client.list_by_context(context_id, self._request_timeout())
         except A2AError as exc:
             self.log("list-failed", error=str(exc))
-            return None
-        self.log("listed", protocol=client.protocol, found=None if tasks is None else len(tasks))
-        return tasks[0] if tasks else None
+            return lifecycle.Lookup(why_unknown=f"looking the task up failed ({exc})")
+        self.log("listed", found=0 if tasks is None else len(tasks))
+        mine = [t for t in tasks or [] if not t.context_id or t.context_id == context_id]
+        if mine:
+            return lifecycle.Lookup(task=mine[0])
+        return lifecycle.Lookup(none=True)
 
-    def _resolve(self, client: A2AClient) -> TaskView:
-        """Pending without a task id: adopt the task the last runner may have started, or stop."""
+    def _resolve(self, client: A2AClient, prompt: str) -> TaskView:
+        """Pending without a task id: adopt the task the last runner may have started; send
+        only when an authenticated lookup positively says there is none; else stop."""
         _, context_id = lifecycle.derive_ids(self._job_uid())
-        found = self._find_task(client, context_id)
-        if found is not None:
-            return self._record_ids(found, context_id)
-        why = (
-            "no task of this run's context on the agent"
-            if client.protocol == "1.0"
-            else "protocol 0.3 cannot look the task up"
-        )
-        raise Finished(
-            Outcome(
-                "DispatchFailed",
-                f"dispatch outcome unknown after a restart ({why}); not sent again",
-            )
-        )
+        lookup = self._look_up(client, context_id)
+        if lookup.task is not None:
+            return self._record_ids(lookup.task, context_id)
+        if lookup.none:
+            self.log("resend", reason="the agent lists no task of this run's context")
+            return self._send(client, prompt)
+        raise Finished(lifecycle.uncertain_outcome("", lookup, after_restart=True))
 
     def _read_task(self, client: A2AClient, task_id: str) -> TaskView:
         """The task's state now; transient failures are retried until the deadline."""
@@ -410,8 +557,13 @@ class Run:
             self.sleep(min(next(delays), self._remaining()))
 
     def _follow(self, client: A2AClient, view: TaskView) -> Outcome:
-        """Wait for the task's end: a stream when the agent offers one, else adaptive polling."""
+        """Wait for the task's end: a stream when the agent offers one, else adaptive polling.
+
+        The task is read before every subscribe and re-subscribe: some agents (kagent's
+        runtime) send only new events on a subscription, never the current state, so an end
+        that falls between two subscriptions would otherwise wait for the idle timer."""
         task_id = view.task_id
+        self.task_id = task_id
         polls = lifecycle.poll_delays()
         stream_failures = 0
         self.log("follow", task=task_id, streaming=self.info.streaming)
@@ -422,6 +574,9 @@ class Run:
             if self._remaining() <= 0:
                 return self._cancel(client, task_id)
             if self.info.streaming and stream_failures < 3:
+                view = self._read_task(client, task_id)
+                if view.settled:
+                    continue
                 try:
                     idle = min(self.settings.stream_idle, self._remaining())
                     until = time.monotonic() + self._remaining()

@@ -158,6 +158,10 @@ class StdlibTransport(httpx.BaseTransport):
                 raise _StaleConnection() from exc
             kind = httpx.ReadError if sent_anything else httpx.ConnectError
             raise kind(str(exc) or type(exc).__name__, request=request) from exc
+        except BaseException:
+            # Interrupted (the runner's SIGTERM handler raises): the connection is mid-exchange.
+            self.drop(key)
+            raise
         return httpx.Response(
             response.status,
             headers=response.getheaders(),

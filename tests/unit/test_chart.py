@@ -196,6 +196,10 @@ def test_operator_has_resources(default_docs: list[dict[str, Any]]) -> None:
             {
                 "a2a_base_url": "http://kagent-controller.kagent.svc:8083",
                 "a2a_protocol": "auto",
+                "a2a_user_id": "admin@kagent.dev",
+                "a2a_token_secret": "",
+                "a2a_token_secret_key": "token",
+                "a2a_token_audience": "",
                 "runner_image": "ghcr.io/kagent-dev/kagent-scheduledrun:0.1.0",
                 "runner_image_pull_policy": "IfNotPresent",
                 "runner_service_account": "kagent-scheduledrun-runner",
@@ -214,6 +218,10 @@ def test_operator_has_resources(default_docs: list[dict[str, Any]]) -> None:
             {
                 "a2a_base_url": "https://kagent-controller.kagent.svc:8443",
                 "a2a_protocol": "1.0",
+                "a2a_user_id": "scheduler@example.com",
+                "a2a_token_secret": "",
+                "a2a_token_secret_key": "token",
+                "a2a_token_audience": "kagent",
                 "runner_image": "registry.example.com/kagent/scheduledrun-runner:0.1.0-rc.1",
                 "runner_image_pull_policy": "Always",
                 "runner_service_account": "scheduled-runner",

@@ -308,7 +308,79 @@ def test_env_gives_the_runner_its_job_pod_and_agent_address() -> None:
         api.ENV_POD_NAME: {"fieldRef": {"fieldPath": "metadata.name"}},
         api.ENV_A2A_BASE_URL: "http://a2a.example:9000",
         api.ENV_A2A_PROTOCOL: "1.0",
+        api.ENV_A2A_USER_ID: api.DEFAULT_A2A_USER_ID,
     }
+
+
+def pod_spec(cronjob: dict[str, Any]) -> dict[str, Any]:
+    spec = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert isinstance(spec, dict)
+    return spec
+
+
+def test_runner_pod_has_no_token_unless_configured() -> None:
+    spec = pod_spec(render_cronjob(scheduledrun(), OperatorSettings()))
+    assert "volumes" not in spec
+    assert "volumeMounts" not in spec["containers"][0]
+    assert api.ENV_A2A_TOKEN_FILE not in env_of(render_cronjob(scheduledrun(), OperatorSettings()))
+
+
+@pytest.mark.parametrize(
+    ("settings", "volume"),
+    [
+        pytest.param(
+            OperatorSettings(a2a_token_secret="kagent-token", a2a_token_secret_key="jwt"),
+            {
+                "name": "a2a-token",
+                "secret": {
+                    "secretName": "kagent-token",
+                    "items": [{"key": "jwt", "path": api.A2A_TOKEN_FILENAME}],
+                    "defaultMode": 0o440,
+                },
+            },
+            id="secret",
+        ),
+        pytest.param(
+            OperatorSettings(a2a_token_audience="kagent"),
+            {
+                "name": "a2a-token",
+                "projected": {
+                    "sources": [
+                        {
+                            "serviceAccountToken": {
+                                "audience": "kagent",
+                                "expirationSeconds": 3600,
+                                "path": api.A2A_TOKEN_FILENAME,
+                            }
+                        }
+                    ],
+                    "defaultMode": 0o440,
+                },
+            },
+            id="projected-serviceaccount-token",
+        ),
+    ],
+)
+def test_runner_pod_mounts_the_token_and_names_its_file(
+    settings: OperatorSettings, volume: dict[str, Any]
+) -> None:
+    cronjob = render_cronjob(scheduledrun(), settings)
+    spec = pod_spec(cronjob)
+    assert spec["volumes"] == [volume]
+    assert spec["containers"][0]["volumeMounts"] == [
+        {"name": "a2a-token", "mountPath": api.A2A_TOKEN_DIR, "readOnly": True}
+    ]
+    token_file = env_of(cronjob)[api.ENV_A2A_TOKEN_FILE]
+    assert token_file == f"{api.A2A_TOKEN_DIR}/{api.A2A_TOKEN_FILENAME}"
+
+
+def test_grace_period_fits_the_runners_stop() -> None:
+    spec = pod_spec(render_cronjob(scheduledrun(), OperatorSettings()))
+    assert spec["terminationGracePeriodSeconds"] >= api.STOP_BUDGET_SECONDS + 5
+    with pytest.raises(ValueError, match="termination grace"):
+        OperatorSettings(termination_grace_seconds=api.STOP_BUDGET_SECONDS)
+    with pytest.raises(ValueError, match="not both"):
+        OperatorSettings(a2a_token_secret="s", a2a_token_audience="a")
 
 
 SETTINGS_CASES = [

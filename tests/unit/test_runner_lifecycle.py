@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 from runner import api, lifecycle
-from runner.a2a import BadAnswer, NoAnswer, RpcError, TaskView, Unreachable
+from runner.a2a import (
+    A2AError,
+    BadAnswer,
+    CredentialError,
+    NoAnswer,
+    RpcError,
+    TaskView,
+    Unreachable,
+)
 from runner.lifecycle import Outcome
 
 
@@ -171,38 +179,64 @@ def test_timeout_outcome_names_the_timeout_and_the_cancel() -> None:
 
 
 @pytest.mark.parametrize(
-    ("error", "attempt", "retry", "check_first", "status"),
+    ("error", "attempt", "action", "resend_if_none", "status"),
     [
-        pytest.param(Unreachable("refused"), 1, True, False, None, id="unreachable-retries"),
+        # Provably never reached the agent: the only failure sent again without asking.
+        pytest.param(Unreachable("refused"), 1, "resend", False, None, id="unreachable-resends"),
         pytest.param(
-            Unreachable("refused"), 4, False, False, "DispatchFailed", id="unreachable-last-attempt"
+            Unreachable("refused"), 4, "stop", False, "DispatchFailed", id="unreachable-last"
         ),
-        pytest.param(
-            BadAnswer("HTTP 502", 502), 1, True, True, None, id="5xx-retries-after-a-look"
-        ),
-        pytest.param(
-            BadAnswer("not JSON"), 2, True, True, None, id="non-json-retries-after-a-look"
-        ),
-        pytest.param(BadAnswer("HTTP 429", 429), 1, True, True, None, id="429-retries"),
-        pytest.param(
-            BadAnswer("HTTP 404", 404), 1, False, False, "DispatchFailed", id="404-is-final"
-        ),
-        pytest.param(
-            RpcError(-32603, "x"), 1, False, False, "DispatchFailed", id="rpc-error-is-final"
-        ),
-        pytest.param(
-            NoAnswer("slow"), 1, False, False, "DispatchFailed", id="no-answer-never-resent"
-        ),
+        # Uncertain: look the task up; a positive "none" allows another send.
+        pytest.param(BadAnswer("HTTP 502", 502), 1, "look-up", True, None, id="502-looks-up"),
+        pytest.param(BadAnswer("HTTP 502", 502), 4, "look-up", False, None, id="502-last"),
+        pytest.param(BadAnswer("not JSON"), 2, "look-up", True, None, id="non-json-looks-up"),
+        pytest.param(BadAnswer("HTTP 429", 429), 1, "look-up", True, None, id="429-looks-up"),
+        pytest.param(BadAnswer("HTTP 307", 307), 1, "look-up", True, None, id="redirect"),
+        pytest.param(BadAnswer("dropped"), 1, "look-up", True, None, id="dropped-after-send"),
+        # No answer in time: the agent may still be taking it; never sent again.
+        pytest.param(NoAnswer("slow"), 1, "look-up", False, None, id="no-answer-never-resent"),
+        # A definite refusal.
+        pytest.param(BadAnswer("HTTP 404", 404), 1, "stop", False, "DispatchFailed", id="404"),
+        pytest.param(BadAnswer("HTTP 401", 401), 1, "stop", False, "DispatchFailed", id="401"),
+        pytest.param(RpcError(-32603, "x"), 1, "stop", False, "DispatchFailed", id="rpc-error"),
+        pytest.param(CredentialError("no file"), 1, "stop", False, "DispatchFailed", id="token"),
     ],
 )
 def test_judge_dispatch_error(
-    error: Exception, attempt: int, retry: bool, check_first: bool, status: str | None
+    error: A2AError, attempt: int, action: str, resend_if_none: bool, status: str | None
 ) -> None:
-    verdict = lifecycle.judge_dispatch_error(error, attempt, 4)  # type: ignore[arg-type]
-    assert (verdict.retry, verdict.check_first) == (retry, check_first)
+    verdict = lifecycle.judge_dispatch_error(error, attempt, 4)
+    assert (verdict.action, verdict.resend_if_none) == (action, resend_if_none)
     assert (verdict.outcome.status if verdict.outcome else None) == status
     if verdict.outcome:
         assert str(error) in verdict.outcome.message
+
+
+@pytest.mark.parametrize(
+    ("lookup", "words"),
+    [
+        pytest.param(lifecycle.Lookup(none=True), "lists no task of this run's context", id="none"),
+        pytest.param(
+            lifecycle.Lookup(why_unknown="looking the task up failed (-31401)"), "-31401", id="fail"
+        ),
+    ],
+)
+def test_uncertain_outcome_says_delivery_is_uncertain(lookup: lifecycle.Lookup, words: str) -> None:
+    got = lifecycle.uncertain_outcome("HTTP 502 from the agent", lookup)
+    assert got.status == "DispatchFailed"
+    assert got.message.startswith("delivery uncertain after HTTP 502 from the agent: ")
+    assert words in got.message
+    assert "not sent again" in got.message
+
+
+def test_job_deadline_passed() -> None:
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    job = {"spec": {"activeDeadlineSeconds": 60}, "status": {"startTime": "2026-01-01T11:59:00Z"}}
+    assert lifecycle.job_deadline_passed(job, now)
+    assert not lifecycle.job_deadline_passed(job, now - timedelta(seconds=10))
+    exceeded = {"status": {"conditions": [{"type": "Failed", "reason": "DeadlineExceeded"}]}}
+    assert lifecycle.job_deadline_passed(exceeded, now)
+    assert not lifecycle.job_deadline_passed({}, now)
 
 
 def test_polling_never_averages_more_than_one_request_a_second() -> None:

@@ -134,6 +134,8 @@ def run(
         a2a_base_url=base_url,
         a2a_protocol=protocol,
         request_timeout=overrides.pop("request_timeout", 3.0),
+        a2a_user_id=overrides.pop("a2a_user_id", api.DEFAULT_A2A_USER_ID),
+        a2a_token_file=overrides.pop("a2a_token_file", None),
         dispatch_attempts=3,
         dispatch_backoff=(0.05, 2.0, 0.2),
         stream_idle=1.0,
@@ -200,7 +202,7 @@ PROTOCOLS = [pytest.param("0.3", id="v0.3"), pytest.param("1.0", id="v1.0")]
             "http500",
             {},
             "DispatchFailed",
-            "HTTP 500 from the agent: upstream exploded (after 3 attempts)",
+            "delivery uncertain after HTTP 500 from the agent: upstream exploded",
             3,
             id="http-500",
         ),
@@ -216,7 +218,7 @@ PROTOCOLS = [pytest.param("0.3", id="v0.3"), pytest.param("1.0", id="v1.0")]
             "badjson",
             {},
             "DispatchFailed",
-            "agent answered with a body that is not JSON (text/html",
+            "delivery uncertain after agent answered with a body that is not JSON (text/html",
             3,
             id="non-json",
         ),
@@ -224,7 +226,7 @@ PROTOCOLS = [pytest.param("0.3", id="v0.3"), pytest.param("1.0", id="v1.0")]
             "silent",
             {},
             "DispatchFailed",
-            "no answer from the agent within 3s",
+            "delivery uncertain after no answer from the agent within 3s",
             3,
             id="never-answers",
         ),
@@ -300,7 +302,7 @@ def test_unreachable_agent_is_retried_then_dispatch_failed(
     assert code == api.EXIT_FINAL_FAILURE
     assert fake.entry()["status"] == "DispatchFailed"
     assert fake.entry()["message"].startswith("agent unreachable at http://127.0.0.1")
-    assert fake.entry()["message"].endswith("(after 3 attempts)")
+    assert "(after 3 attempts" in fake.entry()["message"]
     assert len([line for line in log if line["step"] == failing_step]) == 3
 
 
@@ -355,25 +357,42 @@ def test_pending_without_task_adopts_the_task_of_its_context_in_1_0(agents: Agen
 
 
 @pytest.mark.parametrize(
-    ("protocol", "why"),
+    ("protocol", "user", "why"),
     [
-        pytest.param("1.0", "no task of this run's context on the agent", id="v1.0-nothing-there"),
-        pytest.param("0.3", "protocol 0.3 cannot look the task up", id="v0.3-cannot-look"),
+        pytest.param(
+            "1.0",
+            "",
+            "the lookup would carry no identity, and kagent lists only the caller's tasks",
+            id="v1.0-no-identity",
+        ),
+        pytest.param(
+            "0.3", "someone", "protocol 0.3 has no call to look the task up", id="v0.3-cannot-look"
+        ),
     ],
 )
-def test_pending_without_task_is_never_sent_twice(
-    agents: AgentServer, protocol: str, why: str
+def test_pending_without_task_is_not_sent_when_the_lookup_cannot_tell(
+    agents: AgentServer, protocol: str, user: str, why: str
 ) -> None:
     name = f"echo-uncertain-{protocol}"
     fake = FakeApiServer(scheduledrun(name), job())
     with_entry(fake)
-    assert run(fake, agents.base_url, protocol)[0] == api.EXIT_FINAL_FAILURE
+    assert run(fake, agents.base_url, protocol, a2a_user_id=user)[0] == api.EXIT_FINAL_FAILURE
     assert fake.entry()["status"] == "DispatchFailed"
-    assert (
-        fake.entry()["message"]
-        == f"dispatch outcome unknown after a restart ({why}); not sent again"
+    assert fake.entry()["message"] == (
+        f"delivery uncertain after a restart: {why}; not sent again, so the agent may or may not"
+        " be working on it"
     )
     assert agents.received_by(name) == []
+
+
+def test_pending_without_task_is_sent_once_when_an_authenticated_lookup_finds_none(
+    agents: AgentServer,
+) -> None:
+    name = "echo-none-listed"
+    fake = FakeApiServer(scheduledrun(name), job())
+    with_entry(fake)
+    assert run(fake, agents.base_url, "1.0")[0] == api.EXIT_SUCCEEDED
+    assert len(agents.received_by(name)) == 1
 
 
 def test_timeout_counts_from_the_entry_start(agents: AgentServer) -> None:
