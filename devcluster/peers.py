@@ -84,7 +84,8 @@ class PeerProcess:
                 time.sleep(0.1)
 
     def _collect(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
+        assert self.process is not None
+        assert self.process.stdout is not None
         for line in self.process.stdout:
             self.output.append(line)
 

@@ -15,7 +15,8 @@ a2a-sdk 0.3.x. `python serve.py --port P` serves, on 127.0.0.1:
 
 Each agent's LangGraph graph makes no model call; its behaviour is the first dash-separated word
 of its name (as in devcluster/agents.py): echo, slow-<ms>, fail (raises), input (interrupts for
-approval), hang, big (a 1 MiB answer); `-nostream` in the name advertises no streaming. The first line on stdout is "listening on 127.0.0.1:P".
+approval), hang, big (a 1 MiB answer); `-nostream` in the name advertises no streaming.
+The first line on stdout is "listening on 127.0.0.1:P".
 """
 
 from __future__ import annotations

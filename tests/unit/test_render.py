@@ -319,17 +319,17 @@ def pod_spec(cronjob: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_runner_pod_has_no_token_unless_configured() -> None:
-    spec = pod_spec(render_cronjob(scheduledrun(), OperatorSettings()))
+    spec = pod_spec(render_cronjob(scheduledrun(), OperatorConfig()))
     assert "volumes" not in spec
     assert "volumeMounts" not in spec["containers"][0]
-    assert api.ENV_A2A_TOKEN_FILE not in env_of(render_cronjob(scheduledrun(), OperatorSettings()))
+    assert api.ENV_A2A_TOKEN_FILE not in env_of(render_cronjob(scheduledrun(), OperatorConfig()))
 
 
 @pytest.mark.parametrize(
     ("settings", "volume"),
     [
         pytest.param(
-            OperatorSettings(a2a_token_secret="kagent-token", a2a_token_secret_key="jwt"),
+            OperatorConfig(a2a_token_secret="kagent-token", a2a_token_secret_key="jwt"),
             {
                 "name": "a2a-token",
                 "secret": {
@@ -341,7 +341,7 @@ def test_runner_pod_has_no_token_unless_configured() -> None:
             id="secret",
         ),
         pytest.param(
-            OperatorSettings(a2a_token_audience="kagent"),
+            OperatorConfig(a2a_token_audience="kagent"),
             {
                 "name": "a2a-token",
                 "projected": {
@@ -362,7 +362,7 @@ def test_runner_pod_has_no_token_unless_configured() -> None:
     ],
 )
 def test_runner_pod_mounts_the_token_and_names_its_file(
-    settings: OperatorSettings, volume: dict[str, Any]
+    settings: OperatorConfig, volume: dict[str, Any]
 ) -> None:
     cronjob = render_cronjob(scheduledrun(), settings)
     spec = pod_spec(cronjob)
@@ -375,12 +375,12 @@ def test_runner_pod_mounts_the_token_and_names_its_file(
 
 
 def test_grace_period_fits_the_runners_stop() -> None:
-    spec = pod_spec(render_cronjob(scheduledrun(), OperatorSettings()))
+    spec = pod_spec(render_cronjob(scheduledrun(), OperatorConfig()))
     assert spec["terminationGracePeriodSeconds"] >= api.STOP_BUDGET_SECONDS + 5
     with pytest.raises(ValueError, match="termination grace"):
-        OperatorSettings(termination_grace_seconds=api.STOP_BUDGET_SECONDS)
+        OperatorConfig(termination_grace_seconds=api.STOP_BUDGET_SECONDS)
     with pytest.raises(ValueError, match="not both"):
-        OperatorSettings(a2a_token_secret="s", a2a_token_audience="a")
+        OperatorConfig(a2a_token_secret="s", a2a_token_audience="a")
 
 
 SETTINGS_CASES = [
