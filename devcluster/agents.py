@@ -18,6 +18,7 @@ The agent's behaviour is chosen by the first dash-separated word of its name:
 | input    | task that stops in input-required ("need approval from a person") |
 | auth     | task that stops in auth-required ("needs a login") |
 | message  | a plain message reply, no task ("hello from a message") |
+| big      | task that completes with a 1 MiB answer |
 | http500  | HTTP 500 for every request (a plain route: the SDK would not do this) |
 | badjson  | HTTP 200 with an HTML body |
 | rpcerror | HTTP 200 with JSON-RPC error -32603 "agent backend unavailable" |
@@ -198,6 +199,8 @@ class BehaviourExecutor(AgentExecutor):
             await updater.requires_auth(_text(updater, "needs a login"))
             return None
         answer = f"echo: {context.get_user_input()}" if kind == "echo" else f"{kind} done"
+        if kind == "big":
+            answer = "x" * (1 << 20)
         return lambda: updater.complete(_text(updater, answer))
 
     def _mark_finished(self, task_id: str) -> None:

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -47,7 +47,7 @@ class Delivery:
 
 
 class PeerProcess:
-    """A peer server as a child process; prints "listening on 127.0.0.1:<port>" first."""
+    """A peer server as a child process; it prints "listening on 127.0.0.1:<port>" when up."""
 
     kind = "peer"
     protocol = "1.0"
@@ -58,7 +58,7 @@ class PeerProcess:
         self.base_url = ""
         self.output: list[str] = []
 
-    def start(self, timeout: float = 60.0) -> PeerProcess:
+    def start(self, timeout: float = 60.0) -> Self:
         self.process = subprocess.Popen(
             self.command,
             stdout=subprocess.PIPE,
@@ -67,11 +67,12 @@ class PeerProcess:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self.process.stdout is not None
-        first = self.process.stdout.readline()
-        if not first.startswith("listening on "):
+        while (line := self.process.stdout.readline()) and not line.startswith("listening on "):
+            self.output.append(line)  # kagent's runtime logs its logging set-up first
+        if not line:
             self.stop()
-            raise RuntimeError(f"{self.kind} did not start: {first}{self.drain()}")
-        self.base_url = f"http://{first.split()[-1]}"
+            raise RuntimeError(f"{self.kind} did not start: {self.drain()}")
+        self.base_url = f"http://{line.split()[-1]}"
         threading.Thread(target=self._collect, daemon=True).start()
         deadline = time.monotonic() + timeout
         while True:  # ready once it answers
@@ -101,7 +102,7 @@ class PeerProcess:
                 self.process.kill()
                 self.process.wait(10)
 
-    def __enter__(self) -> PeerProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_: object) -> None:

@@ -520,9 +520,10 @@ class Run:
             return lifecycle.Lookup(why_unknown=f"looking the task up failed ({exc})")
         self.log("listed", found=0 if tasks is None else len(tasks))
         mine = [t for t in tasks or [] if not t.context_id or t.context_id == context_id]
-        if mine:
-            return lifecycle.Lookup(task=mine[0])
-        return lifecycle.Lookup(none=True)
+        if not mine:
+            return lifecycle.Lookup(none=True)
+        # A listed task may come without its artifacts (a2a-go lists them only on request).
+        return lifecycle.Lookup(task=self._read_task(client, mine[0].task_id))
 
     def _resolve(self, client: A2AClient, prompt: str) -> TaskView:
         """Pending without a task id: adopt the task the last runner may have started; send
@@ -613,6 +614,12 @@ class Run:
     def _cancel_note(self, client: A2AClient, task_id: str) -> str:
         try:
             view = client.cancel(task_id, min(10.0, self.settings.request_timeout))
+        except RpcError as exc:  # kagent's Python runtimes: -32603 Cancellation is not implemented
+            self.log("cancel", task=task_id, error=str(exc))
+            return (
+                f"cancelling the task failed: the agent cannot cancel it ({exc}); it may still"
+                " be running"
+            )
         except A2AError as exc:
             self.log("cancel", task=task_id, error=str(exc))
             return f"cancelling the task failed: {exc}"

@@ -18,5 +18,8 @@ bash devcluster/build.sh
 echo "== headless Chromium for the UI tests (Debian's package)"
 bash devcluster/browser.sh
 
+echo "== A2A peers (kagent's runtime environment, a2a-go v2 server)"
+bash devcluster/build_peers.sh
+
 echo "== pytest"
 uv run --frozen pytest -q -p no:cacheprovider "$@"
