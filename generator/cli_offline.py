@@ -166,6 +166,7 @@ def render_command(
     runner_image_pull_policy: str,
     a2a_base_url: str,
     a2a_protocol: str,
+    a2a_user_id: str,
     runner_service_account: str,
     namespace: str | None,
     uid: str | None,
@@ -190,6 +191,7 @@ def render_command(
         image_pull_policy=runner_image_pull_policy,
         a2a_base_url=a2a_base_url,
         a2a_protocol=a2a_protocol,
+        a2a_user_id=a2a_user_id,
         runner_service_account=runner_service_account,
     )
     rendered: list[dict[str, Any]] = []

@@ -193,13 +193,13 @@ class Run:
         try:
             job = self.kube.get_job(self.settings.namespace, self.settings.job_name)
         except KubeError as exc:
-            job = {} if exc.status_code == 404 else self.job
+            job = {} if exc.status == 404 else self.job
         if lifecycle.job_deadline_passed(job or self.job, self.now()):
             return "deadline"
         try:
             sr = self.kube.get_scheduledrun(self.settings.namespace, self.settings.name)
         except KubeError as exc:
-            if exc.status_code == 404:
+            if exc.status == 404:
                 return "the ScheduledRun was deleted"
             sr = {}
         if (sr.get("metadata") or {}).get("deletionTimestamp"):
