@@ -8,7 +8,9 @@ runner authenticating as a pod does (a ServiceAccount token folder and KUBERNETE
   1.3), and for reference to the prompt itself (sent after the Pending entry is written);
 - the runner process's peak RSS (ru_maxrss of the child; goal at most 32 MB);
 - median delay from the agent's task ending to the runner knowing its outcome (goal 0.5 s),
-  streaming (what the agent card offers) and polling (a card without streaming);
+  streaming (what the agent card offers) and polling (a card without streaming), side by side
+  against the a2a-sdk 1.x server, kagent's own runtime (kagent-langgraph's KAgentApp, protocol
+  0.3, which sends only new events after a subscribe) and a2a-go v2 (protocol 1.0);
 - requests per second to the agent while the runner waits (goal at most 1).
 
 Usage: `uv run --frozen python -m bench.runner_bench [--runs 10] [--task-ms 3000]`
@@ -34,6 +36,7 @@ from typing import Any
 
 from devcluster.agents import AgentServer, running
 from devcluster.cluster import ControlPlane, build_binaries
+from devcluster.peers import A2AGoServer, KagentRuntime, PeerProcess
 from runner import api, history
 
 SCHEDULEDRUN = str(Path(sys.executable).with_name("scheduledrun"))
@@ -125,8 +128,18 @@ def create(plane: ControlPlane, kind: str, body: dict[str, Any]) -> dict[str, An
         return result
 
 
+Peer = AgentServer | PeerProcess
+
+
+def requests_of(peer: Peer, agent: str) -> list[tuple[str, float]]:
+    """(method, time) of every HTTP request the peer got for `agent`."""
+    if isinstance(peer, AgentServer):
+        return [(r.method, r.at) for r in peer.requests if f"/{agent}/" in r.path]
+    return [(r["method"], r["at"]) for r in peer.requests_to(agent)]
+
+
 def one_run(
-    plane: ControlPlane, env: dict[str, str], agents: AgentServer, name: str, agent: str, n: int
+    plane: ControlPlane, env: dict[str, str], agents: Peer, name: str, agent: str, n: int
 ) -> RunResult:
     """A ScheduledRun and a suspended Job for it, then one runner process, timed."""
     create(
@@ -231,28 +244,39 @@ def main() -> None:
             baseline.append(import_httpx_seconds())
             agent = f"echo-cold-{n}"
             result = one_run(plane, env, agents, f"cold-{n}", agent, n)
-            mine = [r for r in agents.requests if f"/{agent}/" in r.path]
-            cold.append(min(r.at for r in mine) - result.started)
-            prompt.append(min(r.at for r in mine if r.method == "POST") - result.started)
+            mine = requests_of(agents, agent)
+            cold.append(min(at for _, at in mine) - result.started)
+            prompt.append(min(at for method, at in mine if method == "POST") - result.started)
             rss.append(result.rss_kb / 1024)
             if result.code != api.EXIT_SUCCEEDED:
                 raise SystemExit(f"cold run {n} exited {result.code}: {result.log}")
 
         waits: dict[str, tuple[list[float], list[float]]] = {}
-        for mode, suffix in (("streaming", ""), ("polling", "-nostream")):
-            delays, rates = [], []
-            for n in range(options.runs):
-                # Task lengths spread over a second, so polling does not see one fixed phase.
-                agent = f"slow-{options.task_ms + (n * 137) % 1000}-lat{n}{suffix}"
-                result = one_run(plane, env, agents, f"wait-{mode}-{n}", agent, 100 + n)
-                ended = agents.finished[sent_task(result.log)]
-                delays.append(log_time(result.log, "outcome") - ended)
-                sent = log_time(result.log, "sent")
-                waiting = [
-                    r for r in agents.requests if f"/{agent}/" in r.path and sent < r.at <= ended
-                ]
-                rates.append(len(waiting) / (ended - sent))
-            waits[mode] = (delays, rates)
+        with KagentRuntime() as kagent, A2AGoServer() as a2ago:
+            peers: list[tuple[str, Peer]] = [
+                ("a2a-sdk 1.x", agents),
+                ("kagent-langgraph", kagent),
+                ("a2a-go v2", a2ago),
+            ]
+            for peer_name, peer in peers:
+                for mode, suffix in (("streaming", ""), ("polling", "-nostream")):
+                    delays, rates = [], []
+                    for n in range(options.runs):
+                        # Task lengths spread over a second: polling sees no one fixed phase.
+                        ms = options.task_ms + (n * 137) % 1000
+                        tag = f"{len(waits)}-{n}"
+                        agent = f"slow-{ms}-lat{tag}{suffix}"
+                        result = one_run(
+                            plane, env, peer, f"wait-{tag}", agent, 100 + len(waits) * 100 + n
+                        )
+                        if result.code != api.EXIT_SUCCEEDED:
+                            raise SystemExit(f"{peer_name} run exited {result.code}: {result.log}")
+                        ended = peer.finished[sent_task(result.log)]
+                        delays.append(log_time(result.log, "outcome") - ended)
+                        sent = log_time(result.log, "sent")
+                        waiting = [at for _, at in requests_of(peer, agent) if sent < at <= ended]
+                        rates.append(len(waiting) / (ended - sent))
+                    waits[f"{peer_name}, {mode}"] = (delays, rates)
 
     ratio = statistics.median(cold) / statistics.median(baseline)
     rows = [
@@ -286,7 +310,7 @@ def main() -> None:
         ]
     print(f"runner benchmark: {options.runs} runs each, agent tasks of {options.task_ms} ms")
     for label, value, goal in rows:
-        print(f"  {label:<46} {value:>10}   {goal}")
+        print(f"  {label:<62} {value:>10}   {goal}")
 
 
 if __name__ == "__main__":

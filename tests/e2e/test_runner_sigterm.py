@@ -1,0 +1,189 @@
+"""SIGTERM from Kubernetes itself: a runner pod of a real Job (the product's rendered CronJob,
+the real Job, garbage and CronJob controllers, the pod run by the kubelet stand-in, which stops a
+deleted pod with SIGTERM and its grace period as a kubelet does) is stopped mid-run by
+
+- deleting the ScheduledRun (the garbage collector deletes its CronJob, Job and pod),
+- `Replace` (the Job deleted, as the CronJob controller does to start a newer run),
+- the Job's deadline (`activeDeadlineSeconds`: the Job controller stops the pod),
+
+against the a2a-sdk server (cancel works) and kagent's own runtime (it cannot cancel). The agent's
+task is cancelled where the agent can, and the entry is recorded where the ScheduledRun still
+exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from devcluster.agents import AgentServer
+from devcluster.cluster import ControlPlane
+from devcluster.kubelet import KubeletStandIn
+from devcluster.peers import KagentRuntime, PeerProcess
+from devcluster.stack import eventually, sr_path
+from generator.config import OperatorConfig
+from generator.render import render_cronjob
+from generator.trigger import manual_job
+from runner import api
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+
+@pytest.fixture(scope="module")
+def sdk() -> Iterator[AgentServer]:
+    with AgentServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def kagent() -> Iterator[KagentRuntime]:
+    with KagentRuntime() as runtime:
+        yield runtime
+
+
+def grant_runner_access(client: Any, namespace: str) -> None:
+    """What the operator gives runner pods: read the ScheduledRun and its Job, write status."""
+    rules = [
+        {"apiGroups": [api.GROUP], "resources": [api.PLURAL], "verbs": ["get"]},
+        {
+            "apiGroups": [api.GROUP],
+            "resources": [f"{api.PLURAL}/status"],
+            "verbs": ["get", "patch"],
+        },
+        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get"]},
+    ]
+    rbac = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}"
+    for path, body in [
+        (f"{rbac}/roles", {"metadata": {"name": "runner"}, "rules": rules}),
+        (
+            f"{rbac}/rolebindings",
+            {
+                "metadata": {"name": "runner"},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "Role",
+                    "name": "runner",
+                },
+                "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": namespace}],
+            },
+        ),
+    ]:
+        response = client.post(path, json=body)
+        assert response.status_code == 201, response.text
+
+
+def start_run(
+    plane: ControlPlane, namespace: str, base_url: str, agent: str, deadline: int | None
+) -> tuple[str, str]:
+    """ScheduledRun -> the product's CronJob (suspended: no ticks) -> one manual Job, as
+    `scheduledrun trigger` makes it; returns (ScheduledRun name, Job name)."""
+    name = "stopped"
+    body = {
+        "apiVersion": api.API_VERSION,
+        "kind": api.KIND,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "schedule": "@hourly",
+            "prompt": "work until stopped",
+            "targetRef": {"kind": "Agent", "name": agent},
+            "timeout": "5m",
+        },
+    }
+    config = OperatorConfig(a2a_base_url=base_url, runner_service_account="default")
+    with plane.client() as client:
+        grant_runner_access(client, namespace)
+        created = client.post(sr_path(namespace), json=body)
+        assert created.status_code == 201, created.text
+        cronjob = render_cronjob(created.json(), config)
+        cronjob["spec"]["suspend"] = True
+        response = client.post(f"/apis/batch/v1/namespaces/{namespace}/cronjobs", json=cronjob)
+        assert response.status_code == 201, response.text
+        job = manual_job(response.json(), f"{name}-manual")
+        if deadline is not None:
+            job["spec"]["activeDeadlineSeconds"] = deadline
+        response = client.post(f"/apis/batch/v1/namespaces/{namespace}/jobs", json=job)
+        assert response.status_code == 201, response.text
+    assert job["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == (
+        api.TERMINATION_GRACE_SECONDS
+    )
+    return name, f"{name}-manual"
+
+
+def entry_of(plane: ControlPlane, namespace: str, name: str) -> dict[str, Any] | None:
+    with plane.client() as client:
+        response = client.get(sr_path(namespace, name))
+        if response.status_code == 404:
+            return None
+        history = (response.json().get("status") or {}).get("runHistory") or []
+        return history[0] if history else None
+
+
+PEERS = ["a2a-sdk", "kagent-langgraph"]
+
+
+@pytest.mark.parametrize("peer_id", PEERS)
+@pytest.mark.parametrize("cause", ["scheduledrun-deleted", "replace", "job-deadline"])
+def test_kubernetes_stops_the_runner_mid_run(
+    control_plane: ControlPlane,
+    namespace: str,
+    kubelet: KubeletStandIn,
+    request: pytest.FixtureRequest,
+    peer_id: str,
+    cause: str,
+) -> None:
+    peer: AgentServer | PeerProcess = request.getfixturevalue(
+        "sdk" if peer_id == "a2a-sdk" else "kagent"
+    )
+    agent = f"hang-{namespace}"
+    # The deadline case: long enough for the runner to start and reach the agent first.
+    deadline = 20 if cause == "job-deadline" else None
+    name, job = start_run(control_plane, namespace, peer.base_url, agent, deadline)
+
+    def task_recorded() -> str | None:
+        entry = entry_of(control_plane, namespace, name)
+        return entry.get("taskID") if entry else None
+
+    task = eventually("the runner following the agent's task", task_recorded, timeout=60)
+    with control_plane.client() as client:
+        if cause == "scheduledrun-deleted":
+            response = client.delete(sr_path(namespace, name))
+        elif cause == "replace":  # what the CronJob controller does for concurrencyPolicy Replace
+            response = client.delete(
+                f"/apis/batch/v1/namespaces/{namespace}/jobs/{job}",
+                params={"propagationPolicy": "Background"},
+            )
+        if cause != "job-deadline":
+            assert response.status_code in (200, 202), response.text
+
+    def runner_exited() -> bool:
+        return any(run.pod.startswith(job) for run in kubelet.runs)
+
+    eventually("the runner pod to stop", runner_exited, timeout=90)
+    [run] = [r for r in kubelet.runs if r.pod.startswith(job)]
+    log = run.log.read_text()
+    assert '"step": "stopping"' in log, log
+    assert run.reason != "OOMKilled"
+    assert run.exit_code == api.EXIT_FINAL_FAILURE, log  # its own exit, not a SIGKILL's 137
+    if isinstance(peer, AgentServer):
+        assert task in peer.finished  # the agent's task was cancelled
+        assert '"state": "canceled"' in log
+    else:
+        assert "Cancellation is not implemented" in log
+    entry = entry_of(control_plane, namespace, name)
+    if cause == "scheduledrun-deleted":
+        assert entry is None  # nowhere left to record: the log says it
+        assert '"cause": "the ScheduledRun was deleted"' in log or "is being deleted" in log
+        return
+    assert entry is not None
+    if cause == "job-deadline":
+        assert entry["status"] == "Timeout", entry
+        assert entry["message"].startswith("no result within 5m; stopped at the deadline; ")
+    else:
+        assert entry["status"] == "Failed", entry
+        assert entry["message"].startswith("stopped: the run's Job was deleted"), entry
+    if isinstance(peer, AgentServer):
+        assert entry["message"].endswith("the agent's task was cancelled"), entry
+    else:
+        assert "the agent could not cancel its task" in entry["message"], entry
