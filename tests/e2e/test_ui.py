@@ -7,8 +7,9 @@ Covers: the whole flow a user clicks through (sign in, list, create with a bad s
 fixed, the preview equal to `scheduledrun next`, run now with the history row turning Succeeded
 without a reload, suspend, resume, edit, delete); an agent answer holding HTML showing as text
 and running nothing; a user with only `get` seeing no working action and refused when forcing
-one; a page of another origin unable to act for the user. Saves the screenshots the README shows
-(docs/screenshots/, or $SCHEDULEDRUN_SCREENSHOTS). Not covered: the API's own rules (its tests).
+one; a page of another origin unable to act for the user (client and local auth modes); the
+keyboard alone being enough. Saves the screenshots the README shows (into a temporary folder, or
+the one $SCHEDULEDRUN_SCREENSHOTS names). Not covered: the API's own rules (its tests).
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ from runner import api
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 BROWSER_SCRIPT = REPO / "devcluster" / "browser.sh"
-SCREENSHOTS = Path(os.environ.get("SCHEDULEDRUN_SCREENSHOTS") or REPO / "docs" / "screenshots")
+# Where the screenshots go: a temporary folder, or the README's (docs/screenshots) when this
+# names it: `SCHEDULEDRUN_SCREENSHOTS=docs/screenshots pytest tests/e2e/test_ui.py`.
+SCREENSHOTS_ENV = "SCHEDULEDRUN_SCREENSHOTS"
 SESSION_URL = "https://kagent.example/agents/{namespace}/{agent}/chat/{sessionID}"
 SLOW_AGENT = "slow-6000-reporter"  # works six seconds: the UI shows the run Pending, then done
 ECHO_AGENT = "echo-reporter"
@@ -177,9 +180,17 @@ def sign_in(page: Page, server: ServerProcess, token: str, route: str = "#/") ->
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
-def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get(SCREENSHOTS_ENV)
+    folder = Path(chosen).resolve() if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"screenshots: {folder}")
+    return folder
+
+
+def shot(page: Page, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def get_sr(plane: ControlPlane, namespace: str, name: str) -> httpx.Response:
@@ -222,7 +233,12 @@ def create_via_api(
 
 
 def test_the_whole_flow(
-    control_plane: ControlPlane, stack: Stack, users: Users, server: ServerProcess, browser: Browser
+    control_plane: ControlPlane,
+    stack: Stack,
+    users: Users,
+    server: ServerProcess,
+    browser: Browser,
+    screenshots: Path,
 ) -> None:
     plane, ns, name = control_plane, users.namespace, "ui-report"
     tab = new_tab(browser)
@@ -240,7 +256,7 @@ def test_the_whole_flow(
     expect(page.locator("#schedule-error")).to_contain_text("61")
     expect(page.get_by_label("Schedule", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#preview")).to_contain_text("Fix the schedule")
-    shot(page, "form-error")
+    shot(page, screenshots, "form-error")
 
     page.get_by_label("Schedule", exact=True).fill("30 2 * * *")
     page.get_by_label("Time zone").fill("Europe/Berlin")
@@ -252,9 +268,9 @@ def test_the_whole_flow(
     expect(page.locator("#dst")).to_contain_text("02:30 does not exist that day and is skipped")
     expect(page.locator("#dst")).to_contain_text("02:30 happens twice and fires twice")
     previewed = preview_times(page, "#preview")
-    shot(page, "form")
+    shot(page, screenshots, "form")
     page.set_viewport_size({"width": 390, "height": 900})
-    shot(page, "form-390")
+    shot(page, screenshots, "form-390")
     page.set_viewport_size({"width": 1280, "height": 900})
 
     page.get_by_role("button", name="Create").click()
@@ -280,9 +296,9 @@ def test_the_whole_flow(
         "href", re.compile(rf"^https://kagent\.example/agents/{ns}/{SLOW_AGENT}/chat/[-0-9a-f]+$")
     )
     assert page.evaluate("window.__sameDocument") is True
-    shot(page, "detail")
+    shot(page, screenshots, "detail")
     page.set_viewport_size({"width": 390, "height": 900})
-    shot(page, "detail-390")
+    shot(page, screenshots, "detail-390")
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # Suspend, then resume: the cluster's object follows, the page shows it.
@@ -319,9 +335,9 @@ def test_the_whole_flow(
     listed = page.locator(f"tr[data-name='{name}']")
     expect(listed).to_contain_text("Succeeded")
     expect(listed).to_contain_text("0 9 * * 1-5")
-    shot(page, "list")
+    shot(page, screenshots, "list")
     page.set_viewport_size({"width": 390, "height": 900})
-    shot(page, "list-390")
+    shot(page, screenshots, "list-390")
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # Delete asks first; Cancel keeps it, Delete removes it.
