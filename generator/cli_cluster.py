@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from generator.cli_options import cluster_options
-from generator.trigger import active_jobs, decide_trigger, manual_job, manual_job_name
+from generator.trigger import active_jobs, decide_trigger, manual_job, run_name
 from runner import api
 
 HISTORY_COLUMNS = ("ID", "TRIGGER", "STATUS", "SCHEDULED", "STARTED", "ENDED", "MESSAGE")
@@ -124,23 +124,30 @@ def trigger_command(
     try:
         running: list[str] = []
         cronjob: dict[str, Any] = {}
+        jobs: list[dict[str, Any]] = []
         if cronjob_name:
             cronjob = batch.api_client.sanitize_for_serialization(
                 batch.read_namespaced_cron_job(cronjob_name, ns)
             )
-            jobs = batch.api_client.sanitize_for_serialization(
+            listed = batch.api_client.sanitize_for_serialization(
                 batch.list_namespaced_job(ns, label_selector=_job_selector(cronjob))
             )
-            running = active_jobs(jobs.get("items") or [], cronjob["metadata"]["uid"])
+            jobs = listed.get("items") or []
+            running = active_jobs(jobs, cronjob["metadata"]["uid"])
         decision = decide_trigger(sr, running, force=force)
         if not decision.allowed:
             raise click.ClickException(decision.message)
         for old in decision.replace:
             batch.delete_namespaced_job(old, ns, propagation_policy="Background")
             click.echo(f"job.batch/{old} deleted (concurrencyPolicy Replace)")
-        job = manual_job(cronjob, manual_job_name(str(cronjob_name), secrets.token_hex(3)))
+        # Under Forbid the name is one per state of the Jobs: a racing trigger collides (409).
+        job = manual_job(cronjob, run_name(sr, cronjob, jobs, force, None, secrets.token_hex(3)))
         batch.create_namespaced_job(ns, job)
     except ApiException as exc:
+        if exc.status == 409:
+            raise click.ClickException(
+                "another trigger started a run at the same moment (its Job has this name)"
+            ) from exc
         raise click.ClickException(f"creating the run's Job: {exc.status} {exc.reason}") from exc
     job_name = job["metadata"]["name"]
     click.echo(f"job.batch/{job_name} created from cronjob.batch/{cronjob_name}")

@@ -86,13 +86,11 @@ def job_finished(job: Mapping[str, Any]) -> bool:
 
 def active_jobs(jobs: Iterable[Mapping[str, Any]], cronjob_uid: str) -> list[str]:
     """Names of the unfinished Jobs owned by the CronJob with this uid."""
-    names = []
-    for job in jobs:
-        meta = job.get("metadata") or {}
-        owned = any(o.get("uid") == cronjob_uid for o in meta.get("ownerReferences") or [])
-        if owned and not job_finished(job) and not meta.get("deletionTimestamp"):
-            names.append(str(meta.get("name")))
-    return names
+    return [
+        str((job.get("metadata") or {}).get("name"))
+        for job in owned_jobs(jobs, cronjob_uid)
+        if not job_finished(job) and not (job.get("metadata") or {}).get("deletionTimestamp")
+    ]
 
 
 def manual_job(
@@ -135,6 +133,58 @@ def manual_job_name(cronjob_name: str, suffix: str) -> str:
     """`<cronjob>-manual-<suffix>`, cut so the whole stays a valid 63-character label value."""
     tail = f"-manual-{suffix}"
     return cronjob_name[: 63 - len(tail)].rstrip("-.") + tail
+
+
+def owned_jobs(jobs: Iterable[Mapping[str, Any]], cronjob_uid: str) -> list[Mapping[str, Any]]:
+    return [
+        job
+        for job in jobs
+        if any(
+            o.get("uid") == cronjob_uid
+            for o in (job.get("metadata") or {}).get("ownerReferences") or []
+        )
+    ]
+
+
+def earlier_run(
+    jobs: Iterable[Mapping[str, Any]], cronjob_uid: str, key: str
+) -> Mapping[str, Any] | None:
+    """The Job a trigger with this Idempotency-Key already made, among the CronJob's Jobs."""
+    digest = idempotency_digest(key)
+    for job in owned_jobs(jobs, cronjob_uid):
+        if ((job.get("metadata") or {}).get("annotations") or {}).get(
+            ANNOTATION_IDEMPOTENCY_KEY
+        ) == digest:
+            return job
+    return None
+
+
+def run_name(
+    sr: Mapping[str, Any],
+    cronjob: Mapping[str, Any],
+    jobs: Iterable[Mapping[str, Any]],
+    force: bool,
+    key: str | None,
+    suffix: str,
+) -> str:
+    """The name of a manual run's Job, chosen so that a race is settled by the apiserver:
+    - under Forbid, one name per state of the CronJob's Jobs (a hash of their names): two
+      triggers that both saw no active run pick the same name, and only one Job is created;
+    - with an Idempotency-Key, one name per key and ScheduledRun, so a retry collides with the
+      first attempt's Job;
+    - otherwise `suffix` (random), as `kubectl create job --from` users name theirs."""
+    cronjob_name = str(cronjob["metadata"]["name"])
+    policy = (sr.get("spec") or {}).get("concurrencyPolicy") or "Forbid"
+    if policy == "Forbid" and not force:
+        seen = sorted(
+            str((j.get("metadata") or {}).get("name"))
+            for j in owned_jobs(jobs, str(cronjob["metadata"]["uid"]))
+        )
+        state = hashlib.sha256("\0".join([str(cronjob["metadata"]["uid"]), *seen]).encode())
+        return manual_job_name(cronjob_name, state.hexdigest()[:10])
+    if key is not None:
+        return idempotent_job_name(cronjob_name, str((sr.get("metadata") or {}).get("uid")), key)
+    return manual_job_name(cronjob_name, suffix)
 
 
 def idempotency_digest(key: str) -> str:

@@ -1,5 +1,5 @@
 """kagent's ScheduledRun routes (and what a good UI needs beyond them), each a thin handler:
-read from the cluster through `server.kube`, decide with `server.views` and `generator.trigger`,
+read from the cluster through `server.kube`, decide with `server.views` (and `server.trigger`),
 answer in kagent's envelope. The cluster's refusals pass through with their status."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final, TypeVar
@@ -15,15 +14,6 @@ from typing import Annotated, Any, Final, TypeVar
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from generator.trigger import (
-    ANNOTATION_IDEMPOTENCY_KEY,
-    active_jobs,
-    decide_trigger,
-    idempotency_digest,
-    idempotent_job_name,
-    manual_job,
-    manual_job_name,
-)
 from generator.validate import validate_scheduledrun
 from runner import api
 from runner.kube import KubeError
@@ -32,6 +22,7 @@ from server.envelope import ApiError, ok
 from server.kube import KubeClient
 from server.listjson import json_array
 from server.openapi import answer, failures, ref
+from server.trigger import trigger as run_now
 
 MAX_BODY: Final = 1024 * 1024  # 1 MiB: far above any valid ScheduledRun (prompt <= 32 KiB)
 NAMESPACE_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -405,61 +396,9 @@ async def trigger(
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
     ] = None,
 ) -> JSONResponse:
-    client, caller = kube(request), token(request)
-    sr = await client.get_scheduledrun(namespace, name, caller)
-    cronjob_name = str((sr.get("status") or {}).get("cronJobName") or "")
-    job_name = manual_job_name(cronjob_name, secrets.token_hex(3))
-    annotations: dict[str, str] = {}
-    if idempotency_key is not None and cronjob_name:
-        job_name = idempotent_job_name(cronjob_name, sr["metadata"]["uid"], idempotency_key)
-        annotations[ANNOTATION_IDEMPOTENCY_KEY] = idempotency_digest(idempotency_key)
-        earlier = await _earlier_run(client, namespace, job_name, annotations, caller)
-        if earlier is not None:
-            return ok(views.triggered_run(sr, earlier, True), "run started earlier", 200)
-    running: list[str] = []
-    cronjob: dict[str, Any] = {}
-    if cronjob_name:
-        cronjob = await client.get_cronjob(namespace, cronjob_name, caller)
-        labels = (cronjob["spec"]["jobTemplate"].get("metadata") or {}).get("labels") or {}
-        selector = f"{api.LABEL_SCHEDULEDRUN}={labels.get(api.LABEL_SCHEDULEDRUN, '')}"
-        jobs = await client.list_jobs(namespace, selector, caller)
-        running = active_jobs(jobs, cronjob["metadata"]["uid"])
-    decision = decide_trigger(sr, running, force=force)
-    if not decision.allowed:
-        raise ApiError(409, decision.reason, decision.message)
-    for old in decision.replace:
-        await client.delete_job(namespace, old, caller)
-    job = manual_job(cronjob, job_name, annotations)
-    try:
-        created = await client.create_job(namespace, job, caller)
-    except KubeError as exc:
-        if exc.status != 409 or not annotations:
-            raise
-        earlier = await _earlier_run(client, namespace, job_name, annotations, caller)
-        if earlier is None:
-            raise
-        return ok(views.triggered_run(sr, earlier, True), "run started earlier", 200)
-    return ok(views.triggered_run(sr, created, False, decision.replace), "run started", 201)
-
-
-async def _earlier_run(
-    client: KubeClient,
-    namespace: str,
-    job_name: str,
-    annotations: dict[str, str],
-    caller: str | None,
-) -> dict[str, Any] | None:
-    """The Job an earlier request with the same Idempotency-Key made, if there is one."""
-    try:
-        job = await client.get_job(namespace, job_name, caller)
-    except KubeError as exc:
-        if exc.status == 404:
-            return None
-        raise
-    have = (job.get("metadata") or {}).get("annotations") or {}
-    if have.get(ANNOTATION_IDEMPOTENCY_KEY) != annotations[ANNOTATION_IDEMPOTENCY_KEY]:
-        raise ApiError(409, "AlreadyExists", f"job {job_name} exists and is not this request's")
-    return job
+    started = await run_now(kube(request), token(request), namespace, name, force, idempotency_key)
+    message = "run started" if started.status == 201 else "run started earlier with this key"
+    return ok(started.run, message, started.status)
 
 
 @router.get(

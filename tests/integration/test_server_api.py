@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -370,13 +371,16 @@ def manual_jobs(plane: ControlPlane, namespace: str) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.parametrize("policy", ["Allow", "Forbid"])
 def test_retried_triggers_with_one_key_start_one_job(
-    control_plane: ControlPlane, operator: OperatorProcess, editor: User, namespace: str
+    control_plane: ControlPlane,
+    operator: OperatorProcess,
+    editor: User,
+    namespace: str,
+    policy: str,
 ) -> None:
     create_agent(control_plane, namespace, "helper")
-    data(
-        editor.post("/scheduledruns", json=scheduledrun(namespace, concurrencyPolicy="Allow")), 201
-    )
+    data(editor.post("/scheduledruns", json=scheduledrun(namespace, concurrencyPolicy=policy)), 201)
     accepted(editor, namespace, "nightly", control_plane)
     path = f"/scheduledruns/{namespace}/nightly/trigger"
     key = {"Idempotency-Key": "deploy-4711"}
@@ -399,8 +403,33 @@ def test_retried_triggers_with_one_key_start_one_job(
     # What `kubectl create job --from` makes: the CronJob's template, owned by the CronJob.
     owner = jobs[0]["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["controller"]) == ("CronJob", True)
-    other = data(editor.post(path, headers={"Idempotency-Key": "deploy-4712"}), 201)
-    assert other["id"] != first["id"]
+    if policy == "Allow":
+        other = data(editor.post(path, headers={"Idempotency-Key": "deploy-4712"}), 201)
+        assert other["id"] != first["id"]
+
+
+def test_racing_triggers_under_forbid_start_one_run(
+    control_plane: ControlPlane, operator: OperatorProcess, editor: User, namespace: str
+) -> None:
+    """Two people press "run now" at once: both see no active run, one Job is made."""
+    create_agent(control_plane, namespace, "helper")
+    data(editor.post("/scheduledruns", json=scheduledrun(namespace)), 201)
+    accepted(editor, namespace, "nightly", control_plane)
+    path = f"/scheduledruns/{namespace}/nightly/trigger"
+    start = threading.Barrier(5)
+
+    def press(_: int) -> httpx.Response:
+        with httpx.Client(base_url=editor.http.base_url, headers=editor.http.headers) as own:
+            start.wait()
+            return own.post(path)
+
+    with ThreadPoolExecutor(5) as pool:
+        attempts = list(pool.map(press, range(5)))
+    assert sorted(r.status_code for r in attempts) == [201, 409, 409, 409, 409]
+    assert {r.json()["data"]["reason"] for r in attempts if r.status_code == 409} == {
+        "ConcurrencyForbidden"
+    }
+    assert len(manual_jobs(control_plane, namespace)) == 1
 
 
 def test_trigger_follows_the_rules_of_scheduledrun_trigger(

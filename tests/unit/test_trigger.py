@@ -9,12 +9,16 @@ from typing import Any
 import pytest
 
 from generator.trigger import (
+    ANNOTATION_IDEMPOTENCY_KEY,
     CONCURRENCY_FORBIDDEN,
     NO_CRONJOB,
     NOT_ACCEPTED,
     active_jobs,
     decide_trigger,
+    earlier_run,
+    idempotency_digest,
     idempotent_job_name,
+    run_name,
 )
 
 
@@ -99,3 +103,43 @@ def test_idempotent_job_name_depends_on_key_and_object() -> None:
     }
     assert first not in others
     assert len(idempotent_job_name("x" * 60, "u", "k")) <= 63
+
+
+def cronjob() -> dict[str, Any]:
+    return {"metadata": {"name": "nightly", "uid": "cj"}}
+
+
+@pytest.mark.parametrize(
+    ("policy", "force", "key", "same_for_two"),
+    [
+        pytest.param("Forbid", False, None, True, id="forbid: racing triggers collide"),
+        pytest.param("Forbid", True, None, False, id="forbid, forced: random"),
+        pytest.param("Allow", False, "k", True, id="allow, one key: collide"),
+        pytest.param("Allow", False, None, False, id="allow, no key: random"),
+    ],
+)
+def test_run_names_that_settle_races(
+    policy: str, force: bool, key: str | None, same_for_two: bool
+) -> None:
+    sr = scheduledrun(policy=policy) | {"metadata": {"name": "nightly", "uid": "sr"}}
+    jobs = [job("nightly-28000", "cj", "Complete")]
+    first = run_name(sr, cronjob(), jobs, force, key, "aaaaaa")
+    second = run_name(sr, cronjob(), jobs, force, key, "bbbbbb")
+    assert (first == second) is same_for_two
+    assert first.startswith("nightly-manual-")
+
+
+def test_forbid_names_change_once_a_run_exists() -> None:
+    sr = scheduledrun() | {"metadata": {"name": "nightly", "uid": "sr"}}
+    before = run_name(sr, cronjob(), [], False, None, "x")
+    after = run_name(sr, cronjob(), [job(before, "cj", "Complete")], False, None, "x")
+    assert before != after
+
+
+def test_earlier_run_finds_the_keys_job_among_the_cronjobs() -> None:
+    mine = job("nightly-manual-1", "cj")
+    mine["metadata"]["annotations"] = {ANNOTATION_IDEMPOTENCY_KEY: idempotency_digest("k")}
+    foreign = job("other", "elsewhere")
+    foreign["metadata"]["annotations"] = dict(mine["metadata"]["annotations"])
+    assert earlier_run([foreign, mine], "cj", "k") is mine
+    assert earlier_run([foreign, mine], "cj", "other-key") is None
