@@ -1,11 +1,12 @@
 """Scheduling policies across the real CronJob controller's firing: chart installed, operator with
 the chart's account, a2a-sdk agents, runner pods run by the kubelet stand-in.
 
-Covers: pause after exactly N failed ticks (not N-1, not N+1), resume by `scheduledrun resume`
-with the count starting afresh; no tick after `endTime`; no tick after `maxRuns`; the previous
-run's part arriving at the agent as sent. The three schedules run side by side (`*/1`), so the
-whole module waits for about four minute boundaries. Not covered here: every rule's edge (unit
-tables in test_policies.py, test_runner_limits.py, test_previous_run.py, test_hashed.py).
+Covers: a hashed `H/2` schedule firing only at its own minutes; pause after exactly N failed
+ticks (not N-1, not N+1), resume by `scheduledrun resume` with the count starting afresh; no tick
+after `endTime`; no tick after `maxRuns`; the previous run's part arriving at the agent as sent.
+The four schedules run side by side, so the whole module waits for about four minute boundaries.
+Not covered here: every rule's edge (unit tables in test_policies.py, test_runner_limits.py,
+test_previous_run.py, test_hashed.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pytest
 
 from devcluster.cluster import ControlPlane
 from devcluster.stack import Stack, eventually, sr_path
+from generator import hashed
 from runner import api, history, previous
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -125,8 +127,12 @@ def test_pause_resume_end_time_and_max_runs_across_real_ticks(
     stack: Stack, control_plane: ControlPlane, namespace: str
 ) -> None:
     plane = control_plane
-    for name in ("fail-pause", "echo-ending", "echo-limited"):
+    for name in ("fail-pause", "echo-ending", "echo-limited", "echo-spread"):
         apply(plane, agent(name, namespace))
+    # Every other minute from this object's hashed offset (0 or 1).
+    apply(plane, scheduledrun("spread", namespace, "echo-spread", schedule="H/2 * * * *"))
+    spread = hashed.expand("H/2 * * * *", hashed.object_key(namespace, "spread"))
+    offset = int(spread.split("-")[0])
     # The end falls 30 s after the first boundary at least 20 s away: at most two ticks before it.
     end = next_boundary(datetime.now(UTC) + timedelta(seconds=20)) + timedelta(seconds=30)
     apply(plane, scheduledrun("pause", namespace, "fail-pause", pauseAfterFailures=2))
@@ -204,6 +210,13 @@ def test_pause_resume_end_time_and_max_runs_across_real_ticks(
     limited_after = status_of(plane, namespace, "limited")
     assert len(scheduled(limited_after)) == 2
     assert limited_after["scheduledRuns"] == 2
+
+    # --- the hashed schedule fired only at its own minutes ------------------------------------
+    spread_status = status_of(plane, namespace, "spread")
+    assert spread_status["effectiveSchedule"] == spread
+    ticks = [history.parse_time(e["scheduledTime"]) for e in scheduled(spread_status)]
+    assert ticks, spread_status
+    assert {t.minute % 2 for t in ticks if t is not None} == {offset}, ticks
 
     # --- resume: the CronJob runs again and the count starts afresh ---------------------------
     resumed = cli(plane, "resume", "pause", "-n", namespace)

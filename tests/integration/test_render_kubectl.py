@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from devcluster.cluster import ControlPlane
+from generator import hashed
 
 pytestmark = pytest.mark.cluster
 
@@ -81,4 +82,5 @@ def test_apiserver_accepts_rendered_example_owned_by_its_scheduledrun(
         assert "Warning" not in result.stderr  # e.g. "would violate PodSecurity restricted"
         cronjob = yaml.safe_load(result.stdout)
         assert cronjob["metadata"]["ownerReferences"][0]["uid"] == uid
-        assert cronjob["spec"]["schedule"] == doc["spec"]["schedule"]
+        key = hashed.object_key(namespace, doc["metadata"]["name"])
+        assert cronjob["spec"]["schedule"] == hashed.expand(doc["spec"]["schedule"], key)
