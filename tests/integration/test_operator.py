@@ -344,14 +344,22 @@ def test_orphaned_pending_entries_are_resolved_across_a_restart(
     assert ended["orphans-deleted"]["message"] == "job deleted before the runner finished"
     assert ended["orphans-deadline"]["message"].startswith("DeadlineExceeded")
 
-    # And while it runs: a Job deleted under a fresh Pending entry.
+    # And while it runs: a Job deleted under a fresh Pending entry. Written together with an
+    # entry whose Job never existed, which the same sweep ends: once that one is Failed, the
+    # operator has looked at the live entry too, and must have left it Pending.
     job = manual_job(cronjob, "orphans-live")
     assert kube.post(jobs_path, json=job).status_code == 201
     live = {**pending[0], "id": "orphans-live", "scheduledTime": stamp(datetime.now(UTC)),
             "startTime": stamp(datetime.now(UTC))}  # fmt: skip
-    write_history(kube, namespace, "orphans", [live, *ended.values()])
-    time.sleep(2)  # the Job still runs: the entry must stay Pending
-    assert get_sr(kube, namespace, "orphans")["status"]["runHistory"][0]["status"] == "Pending"
+    witness = {**live, "id": "orphans-never"}
+    write_history(kube, namespace, "orphans", [live, witness, *ended.values()])
+
+    def statuses() -> dict[str, str]:
+        entries = get_sr(kube, namespace, "orphans")["status"]["runHistory"]
+        return {e["id"]: e["status"] for e in entries}
+
+    eventually(control_plane, "the sweep", lambda: statuses()["orphans-never"] == "Failed")
+    assert statuses()["orphans-live"] == "Pending"
     kube.delete(f"{jobs_path}/orphans-live", params={"propagationPolicy": "Background"})
     eventually(control_plane, "live entry resolved", resolved)
 
@@ -404,8 +412,15 @@ def test_metrics_count_finished_runs_once(
     create(kube, namespace, scheduledrun("paused", suspend=True))
     wait_condition(control_plane, kube, namespace, "counted", "True", "Accepted")
     wait_condition(control_plane, kube, namespace, "paused", "True", "Accepted")
-    time.sleep(1.5)  # history times are whole seconds: end them clearly after the operator's start
-    now = datetime.now(UTC)
+    # The operator counts runs that end after its start, which came before it accepted these.
+    # History times are whole seconds: the runs below end in a later second than that.
+    accepted_at = datetime.now(UTC)
+
+    def past_start() -> datetime | None:
+        now = datetime.now(UTC)
+        return now if now.replace(microsecond=0) > accepted_at else None
+
+    now = eventually(control_plane, "a whole second after the operator's start", past_start, 5)
 
     def entry(job_id: str, status: str, ago: int, seconds: int) -> dict[str, Any]:
         start = now - timedelta(seconds=ago)
