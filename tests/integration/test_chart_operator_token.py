@@ -23,6 +23,7 @@ import pytest
 
 from devcluster.accounts import service_account_kubeconfig
 from devcluster.cluster import ControlPlane, free_port
+from tests import builders
 from tests.integration.test_chart_cluster import helm
 from tests.unit.test_crd_schema import CHART_DIR
 
@@ -65,16 +66,13 @@ def agent(namespace: str) -> dict[str, Any]:
 
 
 def scheduledrun(namespace: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "kagent.dev/v1alpha2",
-        "kind": "ScheduledRun",
-        "metadata": {"name": "nightly", "namespace": namespace},
-        "spec": {
-            "schedule": "0 6 * * *",
-            "targetRef": {"kind": "Agent", "name": "reporter"},
-            "prompt": "Summarise yesterday's alerts.",
-        },
-    }
+    return builders.scheduledrun(
+        "nightly",
+        namespace,
+        schedule="0 6 * * *",
+        target="reporter",
+        prompt="Summarise yesterday's alerts.",
+    )
 
 
 def accepted(plane: ControlPlane, namespace: str) -> str | None:

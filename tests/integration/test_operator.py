@@ -27,6 +27,7 @@ from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
 from generator.trigger import manual_job
 from runner import api, history
+from tests import builders
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(600)]
 
@@ -54,17 +55,13 @@ def kube(control_plane: ControlPlane) -> Iterator[httpx.Client]:
 def scheduledrun(
     name: str, target: str = "helper", kind: str = "Agent", **spec: Any
 ) -> dict[str, Any]:
-    return {
-        "apiVersion": api.API_VERSION,
-        "kind": api.KIND,
-        "metadata": {"name": name},
-        "spec": {
-            "schedule": "*/5 * * * *",
-            "targetRef": {"kind": kind, "name": target},
-            "prompt": "Summarise the cluster's health.",
-            **spec,
-        },
-    }
+    return builders.scheduledrun(
+        name,
+        None,
+        target=target,
+        kind=kind,
+        **{"schedule": "*/5 * * * *", "prompt": "Summarise the cluster's health.", **spec},
+    )
 
 
 def create(kube: httpx.Client, namespace: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ import pytest
 from devcluster.agents import AgentServer, running
 from devcluster.cluster import ControlPlane
 from runner import api, history
+from tests import builders
 
 pytestmark = pytest.mark.cluster
 
@@ -43,18 +44,13 @@ def agents() -> Iterator[AgentServer]:
 def create_scheduledrun(
     plane: ControlPlane, namespace: str, name: str, agent: str, **spec: Any
 ) -> None:
-    body = {
-        "apiVersion": api.API_VERSION,
-        "kind": api.KIND,
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "schedule": "@hourly",
-            "prompt": "write the nightly report",
-            "targetRef": {"apiGroup": "kagent.dev", "kind": "Agent", "name": agent},
-            "timeout": "60s",
-            **spec,
-        },
-    }
+    body = builders.scheduledrun(
+        name,
+        namespace,
+        target=agent,
+        api_group="kagent.dev",
+        **{"schedule": "@hourly", "prompt": "write the nightly report", "timeout": "60s", **spec},
+    )
     with plane.client() as client:
         path = f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{namespace}/{api.PLURAL}"
         response = client.post(path, json=body)
@@ -71,15 +67,7 @@ def create_job(plane: ControlPlane, namespace: str, name: str, scheduled: dateti
             "namespace": namespace,
             "annotations": {api.ANNOTATION_SCHEDULED_TIME: history.format_time(scheduled)},
         },
-        "spec": {
-            "suspend": True,
-            "template": {
-                "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [{"name": api.RUNNER_CONTAINER, "image": "runner:test"}],
-                }
-            },
-        },
+        "spec": {**builders.job_spec(), "suspend": True},  # the operator's own Job spec
     }
     with plane.client() as client:
         response = client.post(f"/apis/batch/v1/namespaces/{namespace}/jobs", json=body)

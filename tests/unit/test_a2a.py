@@ -83,7 +83,9 @@ def test_card_gives_protocol_and_streaming(
         pytest.param({"protocolVersion": "1.0"}, a2a.AgentInfo("1.0", False), id="top-level-1.0"),
     ],
 )
-def test_read_card(card: dict[str, Any], expected: a2a.AgentInfo) -> None:
+def test_the_agent_card_gives_the_protocol_and_streaming(
+    card: dict[str, Any], expected: a2a.AgentInfo
+) -> None:
     assert a2a.read_card(card) == expected
 
 
@@ -236,7 +238,7 @@ def test_subscribe_stops_at_its_deadline_even_while_the_server_pings(
         pytest.param("TASK_STATE_COMPLETED", "completed", id="completed"),
     ],
 )
-def test_normalize_state(raw: object, expected: str) -> None:
+def test_task_states_of_both_protocols_read_alike(raw: object, expected: str) -> None:
     assert a2a.normalize_state(raw) == expected
 
 

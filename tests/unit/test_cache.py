@@ -14,13 +14,11 @@ import pytest
 from generator.cache import ClusterCache
 from generator.sweep import JobState
 from runner import api
+from tests import builders
 
 
 def scheduledrun(name: str, target: str = "helper", kind: str = "Agent") -> dict[str, Any]:
-    return {
-        "metadata": {"name": name, "namespace": "ns"},
-        "spec": {"targetRef": {"kind": kind, "name": target}},
-    }
+    return builders.scheduledrun(name, "ns", target=target, kind=kind)
 
 
 def job(name: str, label: str, failed: str | None = None) -> dict[str, Any]:

@@ -351,7 +351,9 @@ NEXT_CASES = [
 
 
 @pytest.mark.parametrize(("text", "flags", "lines"), NEXT_CASES)
-def test_next_fire_times(text: str, flags: list[str], lines: list[str]) -> None:
+def test_next_prints_the_fire_times_a_file_asks_for(
+    text: str, flags: list[str], lines: list[str]
+) -> None:
     result = invoke("next", "-", *flags, stdin=text)
     assert (result.exit_code, result.stdout.splitlines()) == (0, lines)
 

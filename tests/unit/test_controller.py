@@ -23,8 +23,8 @@ from generator.config import OperatorConfig
 from generator.controller import Controller, Options
 from generator.kube import Conflict
 from generator.metrics import Metrics, RunCounter
-from runner import api
 from runner.kube import KubeError
+from tests import builders
 
 NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
 
@@ -80,23 +80,9 @@ class FakeKube:
 
 
 def scheduledrun(**status: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": api.API_VERSION,
-        "kind": api.KIND,
-        "metadata": {
-            "name": "nightly",
-            "namespace": "team-a",
-            "uid": "u-1",
-            "generation": 1,
-            "resourceVersion": "10",
-        },
-        "spec": {
-            "schedule": "0 * * * *",
-            "targetRef": {"kind": "Agent", "name": "k8s-agent"},
-            "prompt": "Report.",
-        },
-        "status": status,
-    }
+    return builders.scheduledrun(
+        uid="u-1", generation=1, metadata={"resourceVersion": "10"}, status=status
+    )
 
 
 @pytest.fixture
@@ -188,10 +174,10 @@ PENDING = {"id": "nightly-29000000", "status": "Pending", "startTime": "2026-03-
             id="deadline-exceeded",
         ),
         pytest.param({}, set(), "Failed", id="job-gone"),
-        pytest.param({}, {"nightly-29000000"}, "Pending", id="job-younger-than-index"),
+        pytest.param({}, {"nightly-29000000"}, "Pending", id="job-younger-than-the-cache"),
     ],
 )
-async def test_sweep(
+async def test_a_pending_entry_ends_only_when_its_job_failed_or_is_confirmed_gone(
     kube: FakeKube,
     jobs: dict[str, sweep.JobState],
     existing_jobs: set[str],

@@ -341,7 +341,7 @@ def _utc(text: str) -> datetime:
         pytest.param("* * * * *", "UTC", "2026-01-01T00:00:00Z", 0, [], id="count-zero"),
     ],
 )
-def test_next_fire_times(
+def test_fire_times_are_the_ticks_strictly_after_the_start_in_utc(
     schedule: str, zone: str, after: str, count: int, expected: list[str]
 ) -> None:
     times = next_fire_times(schedule, zone, _utc(after), count)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -23,8 +24,8 @@ from hypothesis import strategies as st
 from generator import cron, hashed, plan, render, validate
 from generator.config import OperatorConfig
 from generator.plan import Observed
-from runner import api
 from runner.cli import main
+from tests import builders
 from tests.unit.test_crd_rules import violations
 
 KEY = "team-a/nightly"
@@ -141,17 +142,8 @@ def test_namespace_is_part_of_the_key() -> None:
     assert len(values) > 40
 
 
-def sr(schedule: str) -> dict[str, object]:
-    return {
-        "apiVersion": api.API_VERSION,
-        "kind": api.KIND,
-        "metadata": {"name": "nightly", "namespace": "team-a", "uid": "u", "generation": 1},
-        "spec": {
-            "schedule": schedule,
-            "targetRef": {"kind": "Agent", "name": "a"},
-            "prompt": "Report.",
-        },
-    }
+def sr(schedule: str) -> dict[str, Any]:
+    return builders.scheduledrun(uid="u", generation=1, schedule=schedule, target="a")
 
 
 def test_the_cronjob_and_status_carry_the_expansion() -> None:

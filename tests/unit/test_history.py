@@ -151,7 +151,9 @@ def test_find_missing_id_is_none() -> None:
         pytest.param("x" * 10, 10, "x" * 10, id="exactly-limit"),
     ],
 )
-def test_truncate_message(text: str, limit: int, expected: str) -> None:
+def test_a_message_is_stripped_and_cut_to_the_limit_with_an_ellipsis(
+    text: str, limit: int, expected: str
+) -> None:
     result = history.truncate_message(text, limit)
     assert result == expected
     assert len(result) <= limit
@@ -199,7 +201,9 @@ def test_new_pending_entry_of_a_manual_run_has_no_scheduled_time() -> None:
         ),
     ],
 )
-def test_last_run(entries: list[dict[str, Any]], expected: dict[str, Any]) -> None:
+def test_last_run_fields_come_from_the_newest_entry(
+    entries: list[dict[str, Any]], expected: dict[str, Any]
+) -> None:
     assert history.last_run(entries) == expected
 
 

@@ -51,7 +51,7 @@ def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
         pytest.param([entry("a", "Failed", 1)], [], [], id="terminal-without-end-time"),
     ],
 )
-def test_newly_finished(
+def test_a_run_is_counted_once_and_only_if_it_ended_after_the_start(
     history: list[dict[str, Any]], seen: list[str], expected: list[str]
 ) -> None:
     assert [e["id"] for e in newly_finished(history, seen, START)] == expected
@@ -114,7 +114,7 @@ def test_memory_of_seen_runs_follows_the_trimmed_history() -> None:
     assert counter.seen[key] == frozenset({"r2"})
 
 
-def test_active_schedules_gauge() -> None:
+def test_the_active_gauge_counts_each_schedule_once_until_forgotten() -> None:
     counter = RunCounter(Metrics(), started=START)
     for name, active in [("a", True), ("b", True), ("a", True), ("c", False), ("b", False)]:
         counter.set_active(("ns", name), active)

@@ -16,7 +16,7 @@ from generator import plan, sweep
 from generator.config import OperatorConfig
 from generator.plan import CronJobState, Observed
 from generator.sweep import JobState, Resolution
-from runner import api
+from tests import builders
 
 NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
 SETTINGS = OperatorConfig(runner_image="example.com/runner:1")
@@ -24,24 +24,14 @@ UID = "0b6c6a4e-1111-4c3e-9a55-6a7d2b1c0e9f"
 
 
 def scheduledrun(status: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": api.API_VERSION,
-        "kind": api.KIND,
-        "metadata": {
-            "name": "nightly",
-            "namespace": "team-a",
-            "uid": UID,
-            "generation": 4,
-            "creationTimestamp": "2026-03-01T11:00:00Z",
-        },
-        "spec": {
-            "schedule": "*/15 * * * *",
-            "targetRef": {"apiGroup": "kagent.dev", "kind": "Agent", "name": "k8s-agent"},
-            "prompt": "Report.",
-            **spec,
-        },
-        "status": status or {},
-    }
+    return builders.scheduledrun(
+        uid=UID,
+        generation=4,
+        metadata={"creationTimestamp": "2026-03-01T11:00:00Z"},
+        api_group="kagent.dev",
+        status=status or {},
+        **{"schedule": "*/15 * * * *", **spec},
+    )
 
 
 def desired_hash(sr: dict[str, Any], accepted: bool = True) -> str:
@@ -280,7 +270,7 @@ def test_other_conditions_are_kept() -> None:
         ),
     ],
 )
-def test_next_run_time(
+def test_next_run_time_is_the_next_tick_as_the_cronjob_counts_it(
     schedule: str, cronjob: CronJobState | None, expected: datetime | None
 ) -> None:
     assert plan.next_run_time(scheduledrun(schedule=schedule), NOW, cronjob) == expected
@@ -316,7 +306,9 @@ def job(name: str, **conditions: tuple[str, str]) -> dict[str, Any]:
         pytest.param(job("j1", Complete=("", "")), JobState("j1", complete=True), id="complete"),
     ],
 )
-def test_job_state(body: dict[str, Any], expected: JobState) -> None:
+def test_a_jobs_failed_or_complete_condition_is_read_with_its_reason(
+    body: dict[str, Any], expected: JobState
+) -> None:
     assert sweep.job_state(body) == expected
 
 
@@ -367,7 +359,9 @@ HISTORY = [
         ),
     ],
 )
-def test_sweep(jobs: dict[str, JobState], expected: list[Resolution]) -> None:
+def test_a_pending_entry_ends_when_its_job_failed_completed_or_is_gone(
+    jobs: dict[str, JobState], expected: list[Resolution]
+) -> None:
     assert sweep.pending_resolutions(HISTORY, jobs) == expected
 
 

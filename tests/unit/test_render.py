@@ -22,6 +22,7 @@ from generator.render import (
     render_cronjob,
 )
 from runner import api
+from tests import builders
 
 UID = "2f6c3b2e-9d1a-4f7e-8a35-0c1d2e3f4a5b"
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -38,22 +39,14 @@ def scheduledrun(
     generation: int | None = 3,
     **spec: Any,
 ) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": name, "namespace": "kagent"}
-    if uid is not None:
-        meta["uid"] = uid
-    if generation is not None:
-        meta["generation"] = generation
-    return {
-        "apiVersion": api.API_VERSION,
-        "kind": api.KIND,
-        "metadata": meta,
-        "spec": {
-            "schedule": "0 2 * * *",
-            "targetRef": {"apiGroup": "kagent.dev", "kind": "Agent", "name": "k8s-agent"},
-            "prompt": "Write the nightly report.",
-            **spec,
-        },
-    }
+    return builders.scheduledrun(
+        name,
+        "kagent",
+        uid=uid,
+        generation=generation,
+        api_group="kagent.dev",
+        **{"schedule": "0 2 * * *", "prompt": "Write the nightly report.", **spec},
+    )
 
 
 def at(obj: Any, path: str) -> Any:

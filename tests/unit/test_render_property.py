@@ -24,6 +24,7 @@ from generator.render import (
     render_cronjob_text,
 )
 from runner import api
+from tests import builders
 
 NASTY = [
     '"', "'", "\\", "\n", "\r\n", "\t", "{{ x }}", "{{", "}}", "{% if true %}", "{%", "%}",
@@ -53,19 +54,19 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def scheduledrun(name: str, namespace: str, uid: str, agent: str, prompt: str) -> dict[str, Any]:
-    return {
-        "apiVersion": api.API_VERSION,
-        "kind": api.KIND,
-        "metadata": {"name": name, "namespace": namespace, "uid": uid, "generation": 7},
-        "spec": {
-            "schedule": "*/5 * * * *",
-            "timeZone": "Europe/Berlin",
-            "targetRef": {"apiGroup": "kagent.dev", "kind": "Agent", "name": agent},
-            "prompt": prompt,
-            "startingDeadlineSeconds": 60,
-            "timeout": "10m",
-        },
-    }
+    return builders.scheduledrun(
+        name,
+        namespace,
+        uid=uid,
+        generation=7,
+        schedule="*/5 * * * *",
+        target=agent,
+        api_group="kagent.dev",
+        prompt=prompt,
+        timeZone="Europe/Berlin",
+        startingDeadlineSeconds=60,
+        timeout="10m",
+    )
 
 
 def key_paths(obj: Any, prefix: tuple[Any, ...] = ()) -> set[tuple[Any, ...]]:

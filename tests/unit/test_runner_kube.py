@@ -41,7 +41,9 @@ def service_account_folder(folder: Path, certs: pki.Pki) -> Path:
         pytest.param("fd00::1", "https://[fd00::1]:443", id="ipv6"),
     ],
 )
-def test_in_cluster_credentials(tmp_path: Path, certs: pki.Pki, host: str, server: str) -> None:
+def test_in_a_pod_the_service_account_is_used_before_any_kubeconfig(
+    tmp_path: Path, certs: pki.Pki, host: str, server: str
+) -> None:
     folder = service_account_folder(tmp_path / "sa", certs)
     env = {
         api.ENV_SERVICEACCOUNT_DIR: str(folder),

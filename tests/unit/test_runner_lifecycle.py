@@ -73,7 +73,7 @@ def test_trigger_and_scheduled_time(
         pytest.param("SandboxAgent", "http://k:8083/api/a2a-sandboxes/ns/bot/", id="sandbox-agent"),
     ],
 )
-def test_agent_url(kind: str, expected: str) -> None:
+def test_each_target_kind_is_reached_at_its_kagent_a2a_path(kind: str, expected: str) -> None:
     assert lifecycle.agent_url("http://k:8083/", kind, "ns", "bot") == expected
 
 
@@ -102,7 +102,9 @@ def test_agent_url_rejects_a_bad_target(kind: str, name: str, words: str) -> Non
         pytest.param({"status": "Pending", "taskID": ""}, "resolve", id="empty-task-id-resolve"),
     ],
 )
-def test_step_for(entry: dict[str, Any] | None, step: str) -> None:
+def test_a_runner_resumes_where_its_jobs_entry_stands(
+    entry: dict[str, Any] | None, step: str
+) -> None:
     assert lifecycle.step_for(entry) == step
 
 
@@ -116,7 +118,9 @@ def test_step_for(entry: dict[str, Any] | None, step: str) -> None:
         pytest.param("Pending", api.EXIT_RETRY, id="unfinished"),
     ],
 )
-def test_exit_code(status: str, code: int) -> None:
+def test_only_success_exits_zero_and_only_an_unfinished_run_is_retried(
+    status: str, code: int
+) -> None:
     assert lifecycle.exit_code(status) == code
 
 
@@ -169,7 +173,9 @@ def view(state: str, text: str = "", is_message: bool = False) -> TaskView:
         pytest.param(view("unknown"), None, id="unknown"),
     ],
 )
-def test_outcome_of(task: TaskView, expected: Outcome | None) -> None:
+def test_a_final_task_state_is_the_runs_outcome_and_a_live_one_none(
+    task: TaskView, expected: Outcome | None
+) -> None:
     assert lifecycle.outcome_of(task) == expected
 
 
@@ -202,7 +208,7 @@ def test_timeout_outcome_names_the_timeout_and_the_cancel() -> None:
         pytest.param(CredentialError("no file"), 1, "stop", False, "DispatchFailed", id="token"),
     ],
 )
-def test_judge_dispatch_error(
+def test_a_dispatch_error_is_resent_looked_up_or_final_by_kind_and_attempt(
     error: A2AError, attempt: int, action: str, resend_if_none: bool, status: str | None
 ) -> None:
     verdict = lifecycle.judge_dispatch_error(error, attempt, 4)

@@ -27,6 +27,7 @@ from runner import api, history, lifecycle
 from runner.a2a import A2AClient
 from runner.kube import Credentials, KubeClient
 from runner.run import Log, Run, Settings
+from tests import builders
 
 NS, SR, JOB, UID = "team", "nightly", "nightly-29000000", "3f1f8a62-0000-4000-8000-000000000001"
 MESSAGE_ID, CONTEXT_ID = lifecycle.derive_ids(UID)
@@ -87,18 +88,14 @@ class FakeApiServer:
 
 
 def scheduledrun(agent: str, kind: str = "Agent", **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": api.API_VERSION,
-        "kind": api.KIND,
-        "metadata": {"name": SR, "namespace": NS},
-        "spec": {
-            "schedule": "@hourly",
-            "prompt": "write the nightly report",
-            "targetRef": {"apiGroup": "kagent.dev", "kind": kind, "name": agent},
-            "timeout": "10s",
-            **spec,
-        },
-    }
+    return builders.scheduledrun(
+        SR,
+        NS,
+        target=agent,
+        kind=kind,
+        api_group="kagent.dev",
+        **{"schedule": "@hourly", "prompt": "write the nightly report", "timeout": "10s", **spec},
+    )
 
 
 def job(annotations: dict[str, str] | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import pytest
 
 from server import executions, views
 from server.auth import AuthError, AuthMode, authenticate, bearer_token, cross_origin
+from tests import builders
 
 T0 = "2026-03-01T10:00:00Z"
 
@@ -58,13 +59,9 @@ def test_parse_instant_needs_an_offset() -> None:
 
 
 def scheduledrun(**spec: Any) -> dict[str, Any]:
-    base = {"schedule": "30 2 * * *", "prompt": "hi", "targetRef": {"kind": "Agent", "name": "a"}}
-    return {
-        "apiVersion": "kagent.dev/v1alpha2",
-        "kind": "ScheduledRun",
-        "metadata": {"name": "nightly"},
-        "spec": base | spec,
-    }
+    return builders.scheduledrun(
+        namespace=None, target="a", **{"schedule": "30 2 * * *", "prompt": "hi", **spec}
+    )
 
 
 def test_fire_times_skip_the_spring_forward_gap_like_robfig() -> None:

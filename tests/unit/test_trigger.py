@@ -20,6 +20,7 @@ from generator.trigger import (
     idempotent_job_name,
     run_name,
 )
+from tests import builders
 
 
 def scheduledrun(
@@ -32,8 +33,8 @@ def scheduledrun(
         status["conditions"] = [
             {"type": "Accepted", "status": accepted, "reason": "TargetNotFound", "message": "x"}
         ]
-    spec = {} if policy is None else {"concurrencyPolicy": policy}
-    return {"metadata": {"name": "nightly"}, "spec": spec, "status": status}
+    spec: dict[str, Any] = {} if policy is None else {"concurrencyPolicy": policy}
+    return builders.scheduledrun(status=status, **spec)
 
 
 @pytest.mark.parametrize(
