@@ -30,6 +30,7 @@ from devcluster.operator import OperatorProcess
 from devcluster.server import ServerProcess
 from generator.trigger import ANNOTATION_IDEMPOTENCY_KEY
 from runner import api
+from tests import builders
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
 
@@ -104,18 +105,17 @@ def reader(control_plane: ControlPlane, server: ServerProcess, namespace: str) -
 
 
 def scheduledrun(namespace: str, name: str = "nightly", **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": api.API_VERSION,
-        "kind": api.KIND,
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
+    return builders.scheduledrun(
+        name,
+        namespace,
+        target="helper",
+        **{
             "schedule": "0 9 * * *",
             "timeZone": "Europe/Berlin",
-            "targetRef": {"kind": "Agent", "name": "helper"},
             "prompt": "Summarise yesterday's alerts.",
-        }
-        | spec,
-    }
+            **spec,
+        },
+    )
 
 
 def create_agent(plane: ControlPlane, namespace: str, name: str, kind: str = "Agent") -> None:

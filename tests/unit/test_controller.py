@@ -23,6 +23,7 @@ from generator.config import OperatorConfig
 from generator.controller import Controller, Options
 from generator.kube import Conflict
 from generator.metrics import Metrics, RunCounter
+from runner import api
 from runner.kube import KubeError
 from tests import builders
 

@@ -14,6 +14,7 @@ from generator import plan, policies, validate
 from generator.config import OperatorConfig
 from generator.plan import CronJobState, Observed
 from runner import api
+from tests import builders
 
 NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
 SETTINGS = OperatorConfig(runner_image="example.com/runner:1")
@@ -34,25 +35,14 @@ def sr(
     annotations: dict[str, str] | None = None,
     **spec: Any,
 ) -> dict[str, Any]:
-    return {
-        "apiVersion": api.API_VERSION,
-        "kind": api.KIND,
-        "metadata": {
-            "name": "nightly",
-            "namespace": "team-a",
-            "uid": "u-1",
-            "generation": generation,
-            "creationTimestamp": "2026-03-01T10:00:00Z",
-            "annotations": annotations or {},
-        },
-        "spec": {
-            "schedule": "*/1 * * * *",
-            "targetRef": {"kind": "Agent", "name": "agent"},
-            "prompt": "Report.",
-            **spec,
-        },
-        "status": {"runHistory": runs or [], **(status or {})},
-    }
+    return builders.scheduledrun(
+        uid="u-1",
+        generation=generation,
+        metadata={"creationTimestamp": "2026-03-01T10:00:00Z", "annotations": annotations or {}},
+        target="agent",
+        status={"runHistory": runs or [], **(status or {})},
+        **{"schedule": "*/1 * * * *", **spec},
+    )
 
 
 F, S, P = "Failed", "Succeeded", "Pending"
