@@ -153,6 +153,12 @@ SCHEMAS: Final[dict[str, Any]] = {
                 "description": "As the CronJob controller will fire them; empty for a schedule "
                 "that cannot fire, or with problems",
             },
+            "notes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Why some times will not fire: endTime, maxRuns, a pause after "
+                "failures (as `scheduledrun next` says)",
+            },
             "problems": {"type": "array", "items": ref("Problem")},
         },
     },
@@ -164,6 +170,12 @@ SCHEMAS: Final[dict[str, Any]] = {
             "problems": {"type": "array", "items": ref("Problem")},
             "timeZone": {"type": "string"},
             "times": {"type": "array", "items": ref("FireTime")},
+            "notes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Why some times will not fire: endTime, maxRuns, a pause after "
+                "failures (as `scheduledrun next` says)",
+            },
             "dst": {"type": "array", "items": ref("DstChange")},
         },
     },

@@ -13,6 +13,7 @@ from typing import Any, Final
 from generator.cron import CronError, load_time_zone, next_fire_times
 from generator.dst import DstNote, dst_notes
 from generator.hashed import HashError, effective_schedule, has_hash
+from generator.policies import upcoming
 from generator.validate import Problem, validate_scheduledrun
 from runner import api
 
@@ -41,14 +42,17 @@ def schedule_of(obj: Mapping[str, Any]) -> str:
     return effective_schedule({**obj, "metadata": meta})
 
 
-def fire_times(obj: Mapping[str, Any], after: datetime, count: int) -> list[dict[str, str]]:
+def fire_times(
+    obj: Mapping[str, Any], after: datetime, count: int
+) -> tuple[list[dict[str, str]], list[str]]:
     """The next `count` fire times of a valid schedule, in UTC and in its time zone, exactly as
-    `scheduledrun next` computes them."""
+    `scheduledrun next` computes them: only those the policies let fire (endTime, maxRuns, a
+    pause after failures), with notes saying why others will not."""
     spec = obj["spec"]
     time_zone = str(spec.get("timeZone") or "UTC")
     zone = load_time_zone(time_zone)
-    times = next_fire_times(schedule_of(obj), time_zone, after, count)
-    return [{"time": _stamp(t), "local": t.astimezone(zone).isoformat()} for t in times]
+    times, notes = upcoming(obj, next_fire_times(schedule_of(obj), time_zone, after, count))
+    return [{"time": _stamp(t), "local": t.astimezone(zone).isoformat()} for t in times], notes
 
 
 def next_runs(obj: Mapping[str, Any], after: datetime, count: int) -> dict[str, Any]:
@@ -71,7 +75,7 @@ def next_runs(obj: Mapping[str, Any], after: datetime, count: int) -> dict[str, 
         return answer
     try:
         answer["effectiveSchedule"] = schedule_of(obj)
-        answer["times"] = fire_times(obj, after, count)
+        answer["times"], answer["notes"] = fire_times(obj, after, count)
     except (CronError, HashError) as exc:
         answer["problems"] = [
             {"reason": "InvalidSchedule", "field": "spec.schedule", "message": str(exc)}
@@ -97,6 +101,7 @@ def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
     problems = validate_scheduledrun(obj)
     spec = obj.get("spec") if isinstance(obj, Mapping) else None
     times: list[dict[str, str]] = []
+    notes: list[str] = []
     dst: list[dict[str, Any]] = []
     time_zone = "UTC"
     if isinstance(spec, Mapping):
@@ -104,10 +109,9 @@ def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
         time_zone = zone if isinstance(zone, str) else str(zone)
         if not any(p.field.startswith(_TIME_FIELDS) for p in problems):
             try:
-                times = fire_times(obj, after, count)
+                times, notes = fire_times(obj, after, count)
                 last = datetime.fromisoformat(times[-1]["time"]) if times else after
-                notes = dst_notes(schedule_of(obj), time_zone, after, last)
-                dst = [dst_data(note) for note in notes]
+                dst = [dst_data(n) for n in dst_notes(schedule_of(obj), time_zone, after, last)]
             except (CronError, HashError, KeyError):
                 times = []
     return {
@@ -115,6 +119,7 @@ def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
         "problems": problems_data(problems),
         "timeZone": time_zone,
         "times": times,
+        "notes": notes,
         "dst": dst,
     }
 

@@ -66,7 +66,8 @@ def scheduledrun(**spec: Any) -> dict[str, Any]:
 
 def test_fire_times_skip_the_spring_forward_gap_like_robfig() -> None:
     after = datetime(2026, 3, 28, 12, tzinfo=UTC)
-    times = views.fire_times(scheduledrun(timeZone="Europe/Berlin"), after, 2)
+    times, notes = views.fire_times(scheduledrun(timeZone="Europe/Berlin"), after, 2)
+    assert notes == []
     # 02:30 does not exist in Berlin on 29 March 2026: that day has no run.
     assert times == [
         {"time": "2026-03-30T00:30:00Z", "local": "2026-03-30T02:30:00+02:00"},
@@ -193,3 +194,10 @@ def test_hashed_schedules_fire_at_the_operators_expansion() -> None:
             "local": f"2026-01-01T03:{int(minute):02d}:00+00:00",
         }
     ]
+
+
+def test_fire_times_stop_at_the_end_time_as_scheduledrun_next_does() -> None:
+    obj = scheduledrun(endTime="2026-01-02T12:00:00Z")
+    times, notes = views.fire_times(obj, datetime(2026, 1, 1, tzinfo=UTC), 5)
+    assert [t["time"] for t in times] == ["2026-01-01T02:30:00Z", "2026-01-02T02:30:00Z"]
+    assert any("endTime" in note for note in notes)
