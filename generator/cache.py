@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator import render
-from generator.plan import ANNOTATION_SPEC_HASH, CronJobState, target_key
+from generator.plan import ANNOTATION_SPEC_HASH, CronJobState, owner_uid, target_key
 from generator.sweep import JobState, job_state
 from runner import api
 from runner.api import ObjectKey
@@ -44,6 +44,7 @@ def cronjob_state(body: Mapping[str, Any]) -> CronJobState:
         meta.get("creationTimestamp"),
         live,
         hashlib.sha256(live.encode("utf-8")).hexdigest()[:16],
+        owner_uid(body),
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any, Final
 from generator import drift, plan, render, sweep
 from generator.cache import ClusterCache, cronjob_state
 from generator.config import OperatorConfig
-from generator.kube import Conflict, Kube
+from generator.kube import Conflict, Kube, RunnerAccessConflict
 from generator.metrics import RunCounter
 from generator.requeue import RequeueClock
 from runner import api
@@ -80,6 +80,11 @@ class Controller:
     # CronJobs the API server refused (a rule validation missed), by generation: retrying the
     # same spec would loop forever, so it becomes Accepted=False until the spec changes.
     rejections: dict[ObjectKey, tuple[Any, str]] = field(default_factory=dict)
+    # ScheduledRuns whose CronJob name is taken by an object they do not control: (the CronJob's
+    # name, why). Looked at again (a GET) on each reconcile until the name is free or ours.
+    conflicts: dict[ObjectKey, tuple[str, str]] = field(default_factory=dict)
+    # Namespaces whose runner RoleBinding is bound to another role: why.
+    access_conflicts: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.requeue = RequeueClock(self.reconcile_named, self.clock)
@@ -128,6 +133,7 @@ class Controller:
         self.applied.pop(key, None)
         self.failures.pop(key, None)
         self.rejections.pop(key, None)
+        self.conflicts.pop(key, None)
         self.requeue.forget(key)
         self.counter.forget(key)
 
@@ -158,13 +164,36 @@ class Controller:
         async with self.slots:
             await self._reconcile_now(key, body)
 
+    def conflicted_by(self, namespace: str, cronjob: str) -> list[ObjectKey]:
+        """ScheduledRuns kept from `cronjob` by its owner: to look at when it goes."""
+        return [k for k, (n, _) in self.conflicts.items() if k[0] == namespace and n == cronjob]
+
+    async def _recheck_conflict(self, key: ObjectKey, body: Mapping[str, Any]) -> str | None:
+        """Whether the CronJob that stood in the way still does (a read)."""
+        name, _ = self.conflicts[key]
+        current = await self.kube.get_cronjob(key[0], name)
+        why = None if current is None else plan.foreign_cronjob(body, current)
+        if why is None:
+            del self.conflicts[key]
+        else:
+            self.conflicts[key] = (name, why)
+        return why
+
     async def _reconcile_now(self, key: ObjectKey, body: Mapping[str, Any]) -> None:
         namespace, name = key
         now = self.clock()
+        try:
+            access = await self._ensure_rbac(namespace)
+            foreign = await self._recheck_conflict(key, body) if key in self.conflicts else None
+        except KubeError as exc:
+            self._retry_later(key, exc)
+            return
         observed = plan.Observed(
             now=now,
             target_exists=self.cache.target_exists(plan.target_key(body)),
             cronjob=self._known_cronjob(key),
+            cronjob_conflict=foreign,
+            access_conflict=access,
         )
         generation = body["metadata"].get("generation")
         rejection = self.rejections.get(key)
@@ -174,10 +203,11 @@ class Controller:
         rejected = rejection[1] if rejection else None
         decided = plan.make_plan(body, self.options.settings, observed, self.hashes, rejected)
         try:
-            await self._ensure_rbac(namespace)
             if decided.apply_cronjob is not None:
                 try:
-                    live = await self.kube.apply_cronjob(decided.apply_cronjob)
+                    live, why = await self._write_cronjob(
+                        decided.apply_cronjob, body, exists=observed.cronjob is not None
+                    )
                 except KubeError as exc:
                     if exc.status not in (400, 422) or rejected is not None:
                         raise
@@ -185,6 +215,11 @@ class Controller:
                     logger.warning(
                         "%s/%s: the API server rejected its CronJob: %s", *key, exc, extra=ref(key)
                     )
+                    await self._reconcile_now(key, body)  # once more, to say so in the status
+                    return
+                if why is not None:
+                    self.conflicts[key] = (decided.apply_cronjob["metadata"]["name"], why)
+                    self.applied.pop(key, None)
                     await self._reconcile_now(key, body)  # once more, to say so in the status
                     return
                 # The response is the CronJob as it now is: noted at once, so a reconcile before
@@ -261,15 +296,54 @@ class Controller:
         )
         self.requeue.at(key, self.clock() + delay)
 
-    async def _ensure_rbac(self, namespace: str) -> None:
+    async def _write_cronjob(
+        self, desired: Mapping[str, Any], sr: Mapping[str, Any], exists: bool
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """Make the CronJob hold exactly `desired`, only if `sr` controls it (or it is new):
+        (the CronJob as it now is, None) or, when it belongs to something else, (None, why);
+        nothing is written then. A replace rather than server-side apply: fields another
+        manager added (a container, env, a volume) go too, which a forced apply would keep."""
+        meta = desired["metadata"]
+        if not exists and (created := await self.kube.create_cronjob(desired)) is not None:
+            return created, None
+        for _ in range(SWEEP_ATTEMPTS):
+            current = await self.kube.get_cronjob(meta["namespace"], meta["name"])
+            if current is None:
+                if (created := await self.kube.create_cronjob(desired)) is not None:
+                    return created, None
+                continue
+            why = plan.foreign_cronjob(sr, current)
+            if why is not None:
+                return None, why
+            try:
+                version = current["metadata"]["resourceVersion"]
+                return await self.kube.replace_cronjob(desired, version), None
+            except Conflict:
+                continue  # changed since the read: read again
+        where = f"{meta['namespace']}/{meta['name']}"
+        raise KubeError(409, "Conflict", f"CronJob {where} kept changing")
+
+    async def _ensure_rbac(self, namespace: str) -> str | None:
+        """The runner's access in `namespace`; why it cannot be made, when a foreign RoleBinding
+        of its name stands in the way (tried again on each reconcile of the namespace's
+        ScheduledRuns, so removing it heals)."""
         if namespace in self.rbac_ready:
-            return
-        await self.kube.ensure_runner_rbac(
-            namespace,
-            self.options.settings.runner_service_account,
-            self.options.runner_cluster_role,
-        )
+            return None
+        try:
+            await self.kube.ensure_runner_rbac(
+                namespace,
+                self.options.settings.runner_service_account,
+                self.options.runner_cluster_role,
+            )
+        except RunnerAccessConflict as exc:
+            why = exc.message
+            if self.access_conflicts.get(namespace) != why:
+                logger.warning("runner access in namespace %s: %s", namespace, why)
+            self.access_conflicts[namespace] = why
+            return why
+        self.access_conflicts.pop(namespace, None)
         self.rbac_ready.add(namespace)
+        return None
 
     async def _post_event(self, body: Mapping[str, Any], event: plan.Event) -> None:
         try:

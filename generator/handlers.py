@@ -97,6 +97,10 @@ async def cronjob_event(
     owner = ((body.get("metadata") or {}).get("annotations") or {}).get(
         render.ANNOTATION_SCHEDULEDRUN_NAME
     )
+    if type == "DELETED":  # ScheduledRuns it kept from their CronJob name may take it now
+        name = str((body.get("metadata") or {}).get("name", ""))
+        for key in controller.conflicted_by(str(namespace), name):
+            await controller.reconcile_named(key)
     if not owner or type is None:  # the initial listing: each ScheduledRun's own event follows
         return
     if type == "DELETED":  # deleted by hand: put it back (or forget a deleted owner)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import ssl
+import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -43,12 +44,30 @@ class Conflict(KubeError):
     """409: the object changed since it was read (optimistic concurrency) or a field conflict."""
 
 
+class RunnerAccessConflict(KubeError):
+    """The runner's RoleBinding of a namespace exists bound to another role (its roleRef cannot
+    change): runs there could not record anything until someone removes it."""
+
+
+def segment(name: str) -> str:
+    """One path segment from a name: every character outside the unreserved set escaped, so a
+    name read from an object (a history entry's id, say) can never climb to another path."""
+    if name in ("", ".", ".."):  # a URL library would resolve these as a path would
+        raise KubeError(400, "BadRequest", f"{name!r} is not an object name")
+    return urllib.parse.quote(name, safe="")
+
+
 def _scheduledrun_path(namespace: str, name: str) -> str:
-    return f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{namespace}/{api.PLURAL}/{name}"
+    ns, n = segment(namespace), segment(name)
+    return f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{ns}/{api.PLURAL}/{n}"
+
+
+def _cronjobs_path(namespace: str) -> str:
+    return f"/apis/batch/v1/namespaces/{segment(namespace)}/cronjobs"
 
 
 def _cronjob_path(namespace: str, name: str) -> str:
-    return f"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}"
+    return f"{_cronjobs_path(namespace)}/{segment(name)}"
 
 
 def _load_configuration() -> Any:
@@ -151,7 +170,7 @@ class Kube:
         """Every object of a kind (in a namespace, or all), in pages; [] when the kind does not
         exist (an Agent CRD that is not installed)."""
         prefix = "/api/" if group_version == "v1" else "/apis/"
-        where = f"namespaces/{namespace}/" if namespace else ""
+        where = f"namespaces/{segment(namespace)}/" if namespace else ""
         path = f"{prefix}{group_version}/{where}{plural}"
         items: list[dict[str, Any]] = []
         params = {"limit": str(LIST_PAGE)}
@@ -182,10 +201,35 @@ class Kube:
 
     # CronJobs and Jobs
 
-    async def apply_cronjob(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Server-side apply; the CronJob as the API server now holds it."""
+    async def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return await self.request("GET", _cronjob_path(namespace, name))
+
+    async def create_cronjob(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Create the CronJob; the CronJob as created, None when one of that name exists
+        already (nothing written)."""
+        path = _cronjobs_path(body["metadata"]["namespace"])
+        params = {"fieldManager": FIELD_MANAGER}
+        try:
+            return await self.request(
+                "POST", path, body=body, content_type="application/json", params=params
+            )
+        except Conflict:  # 409 AlreadyExists
+            return None
+
+    async def replace_cronjob(
+        self, body: Mapping[str, Any], resource_version: str
+    ) -> dict[str, Any] | None:
+        """Replace the CronJob with exactly `body` (a PUT guarded by `resource_version`: Conflict
+        when it changed since it was read). Unlike server-side apply, whatever others added
+        (a container, env, volumes, labels) goes: the object holds only what is desired.
+        Returns the CronJob as it now is."""
         meta = body["metadata"]
-        return await self.apply(_cronjob_path(meta["namespace"], meta["name"]), body)
+        replacement = {**body, "metadata": {**meta, "resourceVersion": resource_version}}
+        path = _cronjob_path(meta["namespace"], meta["name"])
+        params = {"fieldManager": FIELD_MANAGER}
+        return await self.request(
+            "PUT", path, body=replacement, content_type="application/json", params=params
+        )
 
     async def suspend_cronjob(self, namespace: str, name: str) -> None:
         """Suspend an existing CronJob without applying a whole spec (its spec is invalid)."""
@@ -193,24 +237,35 @@ class Kube:
         await self.request("PATCH", _cronjob_path(namespace, name), body=patch, content_type=MERGE)
 
     async def job_exists(self, namespace: str, name: str) -> bool:
-        path = f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}"
+        path = f"/apis/batch/v1/namespaces/{segment(namespace)}/jobs/{segment(name)}"
         return await self.request("GET", path) is not None
 
     # Runner RBAC
 
     async def ensure_runner_rbac(self, namespace: str, account: str, cluster_role: str) -> None:
         """The runner's ServiceAccount and its RoleBinding to the runner ClusterRole, both owned
-        by that ClusterRole, so `helm uninstall` (which deletes it) garbage-collects them."""
+        by that ClusterRole, so `helm uninstall` (which deletes it) garbage-collects them.
+        RunnerAccessConflict when a RoleBinding of that name is bound to another role."""
         role = await self.request(
-            "GET", f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{cluster_role}"
+            "GET", f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{segment(cluster_role)}"
         )
         owner_uid = None if role is None else role["metadata"]["uid"]
         service_account, binding = runner_rbac_objects(namespace, account, cluster_role, owner_uid)
-        await self.apply(
-            f"/api/v1/namespaces/{namespace}/serviceaccounts/{account}", service_account
-        )
-        path = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{account}"
-        await self.apply(path, binding)
+        ns, name = segment(namespace), segment(account)
+        await self.apply(f"/api/v1/namespaces/{ns}/serviceaccounts/{name}", service_account)
+        path = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings/{name}"
+        try:
+            await self.apply(path, binding)
+        except KubeError as exc:
+            if exc.status != 422:  # the apiserver refuses to change a RoleBinding's roleRef
+                raise
+            raise RunnerAccessConflict(
+                exc.status,
+                exc.reason,
+                f"RoleBinding {account} exists and is bound to another role than ClusterRole"
+                f" {cluster_role} (its roleRef cannot change); runs cannot record anything"
+                " until it is deleted",
+            ) from exc
 
     # Events
 
@@ -244,7 +299,7 @@ class Kube:
         }
         await self.request(
             "POST",
-            f"/api/v1/namespaces/{namespace}/events",
+            f"/api/v1/namespaces/{segment(namespace)}/events",
             body=event,
             content_type="application/json",
         )

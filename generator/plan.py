@@ -30,6 +30,13 @@ REASON_TARGET_NOT_FOUND: Final = "TargetNotFound"
 REASON_NEVER_FIRES: Final = "ScheduleNeverFires"
 # The event that says which fields of an edited CronJob the operator put back.
 REASON_REVERTED: Final = "CronJobReverted"
+# A CronJob of the rendered name exists and is not controlled by this ScheduledRun (someone
+# else's CronJob, or another ScheduledRun's whose name shortens to the same): nothing is written
+# to it, not even a suspend.
+REASON_CRONJOB_CONFLICT: Final = "CronJobConflict"
+# The runner's ServiceAccount or RoleBinding in the namespace exists and is not ours to make
+# (bound to another role): no run could record anything, so nothing is scheduled.
+REASON_RUNNER_ACCESS_CONFLICT: Final = "RunnerAccessConflict"
 # Reasons the spec itself is wrong: there is nothing sensible to render into a CronJob.
 SPEC_REASONS: Final = frozenset(
     {"InvalidSchedule", "InvalidTimeZone", "InvalidTargetRef", "InvalidSpec"}
@@ -46,6 +53,10 @@ AFTER_TICK: Final = timedelta(seconds=1)
 # A level-based safety net: even with nothing due, look at each ScheduledRun again this often, so
 # a lost watch event heals without a restart. Long, because every look costs a GET.
 RESYNC: Final = timedelta(hours=1)
+# A conflict (a foreign CronJob or RoleBinding in the way) is looked at again this soon: someone
+# may delete the foreign object without the operator seeing an event for it (it carries no
+# label the operator watches); each look is one GET.
+CONFLICT_RECHECK: Final = timedelta(minutes=1)
 MESSAGE_MAX: Final = 512
 
 
@@ -62,6 +73,7 @@ class CronJobState:
     created: str | None = None  # creationTimestamp: where an `@every` schedule counts from
     live: str | None = None
     digest: str = ""
+    owner_uid: str | None = None  # uid of its controller owner reference (None: no controller)
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,11 @@ class Observed:
     now: datetime
     target_exists: bool
     cronjob: CronJobState | None
+    # What stands in the way, as found by a read: a CronJob of the rendered name that this
+    # ScheduledRun does not control (it may carry no label, so the cache cannot know it), or a
+    # runner RoleBinding of the namespace bound elsewhere. A sentence saying what, or None.
+    cronjob_conflict: str | None = None
+    access_conflict: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,15 +142,51 @@ def target_key(sr: Mapping[str, Any]) -> tuple[str, str, str] | None:
     return (str(meta.get("namespace", "")), str(kind), name)
 
 
-def judge(sr: Mapping[str, Any], target_exists: bool, rejected: str | None = None) -> Verdict:
+def owner_uid(obj: Mapping[str, Any]) -> str | None:
+    """The uid of an object's controller owner reference, None when nothing controls it."""
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if isinstance(ref, Mapping) and ref.get("controller") is True:
+            uid = ref.get("uid")
+            return str(uid) if uid else None
+    return None
+
+
+def foreign_cronjob(sr: Mapping[str, Any], cronjob: Mapping[str, Any]) -> str | None:
+    """Why `cronjob` (of the name `sr` renders) is not `sr`'s to write, or None when `sr`
+    controls it (controller owner reference with `sr`'s uid)."""
+    name = str((cronjob.get("metadata") or {}).get("name"))
+    return cronjob_conflict(sr, owner_uid(cronjob), name)
+
+
+def cronjob_conflict(sr: Mapping[str, Any], have_owner: str | None, name: str) -> str | None:
+    uid = (sr.get("metadata") or {}).get("uid")
+    if have_owner == uid:
+        return None
+    whose = "is controlled by another object" if have_owner else "is not controlled by any object"
+    return (
+        f"CronJob {name} already exists and {whose}; it is left untouched. Delete or rename it,"
+        " or rename this ScheduledRun"
+    )
+
+
+def judge(
+    sr: Mapping[str, Any],
+    target_exists: bool,
+    rejected: str | None = None,
+    conflict: str | None = None,
+) -> Verdict:
     """The Accepted condition: the first problem of the spec, else the API server's rejection of
-    its CronJob (a rule validation missed), else whether the target exists."""
+    its CronJob (a rule validation missed), else a foreign object in the way (`conflict`, with
+    its reason first), else whether the target exists."""
     problems = validate.validate_scheduledrun(sr)
     if problems:
         text = "; ".join(f"{p.field}: {p.message}" for p in problems)
         return Verdict(False, problems[0].reason, bounded(text))
     if rejected is not None:
         return Verdict(False, "InvalidSpec", bounded(f"the CronJob was rejected: {rejected}"))
+    if conflict is not None:
+        reason, _, text = conflict.partition(":")
+        return Verdict(False, reason, bounded(text.strip()))
     key = target_key(sr)
     if key is None:  # validation covers this; kept so a validator gap cannot fire a schedule
         return Verdict(False, "InvalidTargetRef", "spec.targetRef: unsupported target")
@@ -335,6 +388,21 @@ def desired_suspend(sr: Mapping[str, Any], verdict: Verdict, held: bool = False)
     return not verdict.accepted or held or bool((sr.get("spec") or {}).get("suspend", False))
 
 
+def conflict_of(sr: Mapping[str, Any], observed: Observed) -> str | None:
+    """ "<reason>: <message>" of a foreign object in the way, or None. The CronJob comes first:
+    with it settled the RoleBinding is all that blocks the runs."""
+    if observed.cronjob_conflict is not None:
+        return f"{REASON_CRONJOB_CONFLICT}: {observed.cronjob_conflict}"
+    have = observed.cronjob
+    if have is not None:
+        found = cronjob_conflict(sr, have.owner_uid, have.name)
+        if found is not None:
+            return f"{REASON_CRONJOB_CONFLICT}: {found}"
+    if observed.access_conflict is not None:
+        return f"{REASON_RUNNER_ACCESS_CONFLICT}: {observed.access_conflict}"
+    return None
+
+
 def make_plan(
     sr: Mapping[str, Any],
     settings: OperatorConfig,
@@ -346,8 +414,10 @@ def make_plan(
     is not rendered again; `rejected` is the API server's refusal of this generation's CronJob."""
     meta, spec = sr.get("metadata") or {}, sr.get("spec") or {}
     status = sr.get("status") or {}
-    verdict = never_fires(sr, judge(sr, observed.target_exists, rejected), observed.now)
     have = observed.cronjob
+    conflict = conflict_of(sr, observed)
+    verdict = never_fires(sr, judge(sr, observed.target_exists, rejected, conflict), observed.now)
+    ours = conflict is None or not conflict.startswith(REASON_CRONJOB_CONFLICT)
     # Not accepted: suspended anyway; the policies' conditions stay as they are until it is.
     policy = policies.decide(sr, observed.now) if verdict.accepted else policies.unchanged(status)
     held = policy.held
@@ -356,7 +426,9 @@ def make_plan(
     apply = None
     action: str | None = None
     reverted: tuple[drift.Difference, ...] = ()
-    if verdict.reason not in SPEC_REASONS:
+    if not ours:
+        have = None  # someone else's: never applied, suspended or named as ours
+    elif verdict.reason not in SPEC_REASONS:
         # The key covers the live CronJob too: a hit means "this spec against this live object
         # was found in step", so an edit of the CronJob (a new digest) is always looked at.
         key = f"{fingerprint(sr, verdict, held)}:{have.digest if have else ''}" if cache else ""
@@ -399,7 +471,7 @@ def make_plan(
         "suspended": desired_suspend(sr, verdict, held),
         "nextRunTime": history.format_time(next_run) if next_run else None,
     }
-    look_again = observed.now + RESYNC
+    look_again = observed.now + (RESYNC if conflict is None else CONFLICT_RECHECK)
     if next_run is not None:
         look_again = min(look_again, next_run + AFTER_TICK)
     if policy.look_again_at is not None:

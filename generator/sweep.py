@@ -8,6 +8,7 @@ stays `Pending` forever. The controller confirms a vanished Job with a read befo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,13 @@ from generator.plan import bounded
 from runner import api, history
 
 JOB_GONE_MESSAGE: Final = "job deleted before the runner finished"
+NOT_A_JOB_MESSAGE: Final = "the entry's id is not a Job name, so no Job can finish it"
+_JOB_NAME = re.compile(api.JOB_NAME_PATTERN)
+
+
+def is_job_name(text: str) -> bool:
+    """Whether `text` can name a Job (the only ids a runner writes)."""
+    return len(text) <= api.JOB_NAME_MAX and _JOB_NAME.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,9 @@ def pending_resolutions(
         if entry.get("status") != "Pending":
             continue
         entry_id = str(entry.get("id", ""))
+        if not is_job_name(entry_id):  # written by hand: never looked up (it is no name)
+            found.append(Resolution(entry_id, "Failed", NOT_A_JOB_MESSAGE, job_gone=False))
+            continue
         resolution = resolution_for(entry_id, jobs.get(entry_id))
         if resolution is not None:
             found.append(resolution)
@@ -92,7 +103,7 @@ def resolve(
 ) -> dict[str, Any] | None:
     """The status fields (`runHistory`, `lastRun*`) with these entries ended at `now`, or None when
     none of them is still `Pending` in `status` (the runner got there first)."""
-    run_history: list[dict[str, Any]] = [dict(e) for e in status.get("runHistory") or []]
+    run_history = [dict(e) for e in status.get("runHistory") or [] if history.possible(e, now)]
     changed = False
     for resolution in resolutions:
         entry = history.find(run_history, resolution.entry_id)

@@ -82,6 +82,12 @@ EXIT_RETRY: Final = 1
 STOP_BUDGET_SECONDS: Final = 20
 TERMINATION_GRACE_SECONDS: Final = 30
 
+# A history entry's id is its Job's name: a DNS subdomain that also fits the 63-character
+# `job-name` label Kubernetes puts on the Job's pods. The CRD holds the same pattern and length
+# (tests/unit/test_crd_schema.py checks they agree), so an id can never be a path.
+JOB_NAME_MAX: Final = 63
+JOB_NAME_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+
 DEFAULT_TIMEOUT: Final = "15m"
 DEFAULT_MAX_RUN_HISTORY: Final = 10
 MESSAGE_MAX_CHARS: Final = 1024

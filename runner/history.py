@@ -14,8 +14,8 @@ keeps it for scheduled runs), so it sorts by its `startTime`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from runner import api
 
@@ -23,6 +23,10 @@ Entry = dict[str, Any]
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 _ELLIPSIS = "…"
+# How far an entry's times may lie ahead of the recording runner's clock (clocks of nodes drift
+# apart by seconds). Further ahead, no runner wrote it: the entry is impossible, and would
+# otherwise sort as the newest forever, crowding real runs out of a trimmed history.
+FUTURE_SKEW: Final = timedelta(minutes=5)
 
 
 def format_time(when: datetime) -> str:
@@ -113,10 +117,27 @@ def last_run(history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {"lastRunTime": newest.get("startTime"), "lastRunStatus": newest.get("status")}
 
 
+def possible(entry: Mapping[str, Any], now: datetime) -> bool:
+    """Whether a runner could have written `entry` by `now`: none of its times in the future."""
+    limit = now + FUTURE_SKEW
+    for key in ("scheduledTime", "startTime", "endTime"):
+        when = parse_time(entry.get(key))
+        if when is not None and when > limit:
+            return False
+    return True
+
+
 def record(
-    status: Mapping[str, Any], entry: Mapping[str, Any], max_run_history: int
+    status: Mapping[str, Any],
+    entry: Mapping[str, Any],
+    max_run_history: int,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The status fields to write so that `entry` is recorded: the new `runHistory`
-    (upserted, trimmed) and the `lastRun*` fields derived from it."""
-    history = trim(upsert(status.get("runHistory") or [], entry), max_run_history)
+    (upserted, trimmed) and the `lastRun*` fields derived from it. Impossible entries (dated
+    after `now`, default the clock, beyond FUTURE_SKEW) are dropped, so they can never crowd out
+    the run being recorded nor stand in `lastRun*`."""
+    when = now or datetime.now(UTC)
+    kept = [e for e in status.get("runHistory") or [] if possible(e, when)]
+    history = trim(upsert(kept, entry), max_run_history)
     return {"runHistory": history, **last_run(history)}

@@ -334,7 +334,7 @@ class Run:
             # Checked again on every fresh read: the count moves only with this very write.
             if self._refused({**sr, "status": status}, pending["trigger"], pending):
                 return None
-            fields = history.record(status, pending, self.max_history)
+            fields = history.record(status, pending, self.max_history, self.now())
             if history.find(fields["runHistory"], pending["id"]) is None:
                 return fields  # trimmed away at once: not dispatched, not counted
             return {**fields, **limits.counted(status, pending)}
@@ -360,7 +360,7 @@ class Run:
         self.kube.update_status(
             self.settings.namespace,
             self.settings.name,
-            lambda status: history.record(status, entry, self.max_history),
+            lambda status: history.record(status, entry, self.max_history, self.now()),
         )
 
     def _finish(
@@ -371,7 +371,7 @@ class Run:
         self.kube.update_status(
             self.settings.namespace,
             self.settings.name,
-            lambda status: history.record(status, final, self.max_history),
+            lambda status: history.record(status, final, self.max_history, self.now()),
             current=sr,
         )
         self.log("finished", status=outcome.status, message=final["message"])

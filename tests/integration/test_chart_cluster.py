@@ -80,8 +80,15 @@ def template(plane: ControlPlane, release: str, namespace: str, *args: str) -> s
 
 
 def can_i(plane: ControlPlane, who: str, verb: str, resource: str, namespace: str | None) -> bool:
-    """`kubectl auth can-i` in a namespace, or across all namespaces when namespace is None."""
-    resource, _, subresource = resource.partition("/")
+    """`kubectl auth can-i` in a namespace, or across all namespaces when namespace is None.
+    `resource/x` asks for the subresource x, except for serviceaccounts and rolebindings, where
+    x is a name (`kubectl auth can-i patch serviceaccounts/NAME`)."""
+    if resource.startswith(("serviceaccounts/", "rolebindings.")) and resource != (
+        "serviceaccounts/token"
+    ):
+        subresource = ""
+    else:
+        resource, _, subresource = resource.partition("/")
     where = ["-A"] if namespace is None else ["-n", namespace]
     args = ["auth", "can-i", verb, resource, f"--as={who}", *where]
     if subresource:
@@ -229,13 +236,26 @@ OPERATOR_CAN = [
     ("watch", "sandboxagents.kagent.dev", True),
     ("create", "agents.kagent.dev", False),
     ("create", "cronjobs.batch", True),
+    ("update", "cronjobs.batch", True),
     ("patch", "cronjobs.batch", True),
     ("delete", "cronjobs.batch", False),
     ("watch", "jobs.batch", True),
     ("create", "jobs.batch", False),
     ("create", "events", True),
-    ("create", "serviceaccounts", True),
-    ("create", "rolebindings.rbac.authorization.k8s.io", True),
+    # The runner's ServiceAccount and RoleBinding by name only (server-side apply, which names
+    # the object also when it creates it): no other account or binding, no unnamed create.
+    ("patch", "serviceaccounts/kagent-scheduledrun-runner", True),
+    ("create", "serviceaccounts/kagent-scheduledrun-runner", True),
+    ("patch", "serviceaccounts/default", False),
+    ("create", "serviceaccounts/default", False),
+    ("patch", "serviceaccounts", False),
+    ("create", "serviceaccounts", False),
+    ("patch", "rolebindings.rbac.authorization.k8s.io/kagent-scheduledrun-runner", True),
+    ("create", "rolebindings.rbac.authorization.k8s.io/kagent-scheduledrun-runner", True),
+    ("patch", "rolebindings.rbac.authorization.k8s.io/admin", False),
+    ("create", "rolebindings.rbac.authorization.k8s.io/admin", False),
+    ("patch", "rolebindings.rbac.authorization.k8s.io", False),
+    ("create", "rolebindings.rbac.authorization.k8s.io", False),
     ("create", "roles.rbac.authorization.k8s.io", False),
     ("create", "serviceaccounts/token", False),
     ("get", "secrets", False),

@@ -136,9 +136,12 @@ def test_operator_reconciles_with_the_chart_service_account(
             stderr=subprocess.STDOUT,
         )
     try:
-        control_plane.wait_for(
-            "Accepted=True", lambda: accepted(control_plane, watched) == "True", timeout=60
-        )
+        try:
+            control_plane.wait_for(
+                "Accepted=True", lambda: accepted(control_plane, watched) == "True", timeout=60
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; operator log: {log.read_text('utf-8')[-3000:]}") from None
         control_plane.kubectl("get", "cronjob", "nightly", "-n", watched)
         control_plane.kubectl("get", "serviceaccount", "kagent-scheduledrun-runner", "-n", watched)
         binding = control_plane.kubectl(

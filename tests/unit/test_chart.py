@@ -297,6 +297,16 @@ def test_service_monitor_scrapes_the_metrics_port(all_docs: list[dict[str, Any]]
 
 # ---- RBAC ---------------------------------------------------------------------------------
 
+
+def operator_rules(runner_account: str) -> set[tuple[str, str, str, str]]:
+    """The operator's rules; the runner ServiceAccount and RoleBinding by name only."""
+    return {
+        *(OPERATOR_RULES - {r for r in OPERATOR_RULES if r[1] in RUNNER_ACCESS}),
+        *{(g, r, v, runner_account) for r, g in RUNNER_ACCESS.items() for v in ("create", "patch")},
+    }
+
+
+RUNNER_ACCESS = {"serviceaccounts": "", "rolebindings": "rbac.authorization.k8s.io"}
 OPERATOR_RULES = {
     ("kagent.dev", "scheduledruns", "get", ""),
     ("kagent.dev", "scheduledruns", "list", ""),
@@ -308,13 +318,17 @@ OPERATOR_RULES = {
         for r in ("agents", "sandboxagents")
         for v in ("get", "list", "watch")
     },
-    *{("batch", "cronjobs", v, "") for v in ("get", "list", "watch", "create", "patch")},
+    *{("batch", "cronjobs", v, "") for v in ("get", "list", "watch", "create", "update", "patch")},
     *{("batch", "jobs", v, "") for v in ("get", "list", "watch")},
     ("", "events", "create", ""),
-    ("", "serviceaccounts", "create", ""),
-    ("", "serviceaccounts", "patch", ""),
-    ("rbac.authorization.k8s.io", "rolebindings", "create", ""),
-    ("rbac.authorization.k8s.io", "rolebindings", "patch", ""),
+    *{
+        (group, resource, verb, "kagent-scheduledrun-runner")
+        for resource, group in (
+            ("serviceaccounts", ""),
+            ("rolebindings", "rbac.authorization.k8s.io"),
+        )
+        for verb in ("create", "patch")
+    },
     ("rbac.authorization.k8s.io", "clusterroles", "bind", f"{RELEASE}-runner"),
 }
 RUNNER_RULES = {
@@ -345,7 +359,9 @@ NAMESPACE_WATCH = {("", "namespaces", "list", ""), ("", "namespaces", "watch", "
             CLUSTER_SCOPE_RULES | NAMESPACE_WATCH,
             id="cluster-some-ns",
         ),
-        pytest.param("all_docs", RELEASE, OPERATOR_RULES, id="operator-some-ns"),
+        pytest.param(
+            "all_docs", RELEASE, operator_rules("scheduled-runner"), id="operator-some-ns"
+        ),
     ],
 )
 def test_cluster_role_rules_are_exactly_the_used_verbs(

@@ -21,7 +21,7 @@ from generator import sweep
 from generator.cache import ClusterCache
 from generator.config import OperatorConfig
 from generator.controller import Controller, Options
-from generator.kube import Conflict
+from generator.kube import Conflict, RunnerAccessConflict
 from generator.metrics import Metrics, RunCounter
 from runner import api
 from runner.kube import KubeError
@@ -38,6 +38,7 @@ class FakeKube:
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
         self.fail_next: list[KubeError] = []
         self.jobs: set[str] = set()
+        self.cronjobs: dict[str, dict[str, Any]] = {}  # by name, in the one namespace
 
     def _maybe_fail(self) -> None:
         if self.fail_next:
@@ -62,9 +63,30 @@ class FakeKube:
             int(current["metadata"]["resourceVersion"]) + 1
         )
 
-    async def apply_cronjob(self, body: dict[str, Any]) -> None:
+    async def create_cronjob(self, body: dict[str, Any]) -> dict[str, Any] | None:
         self._maybe_fail()
-        self.calls.append(("apply_cronjob", body["spec"]["suspend"]))
+        self.calls.append(("create_cronjob", body["spec"]["suspend"]))
+        name = body["metadata"]["name"]
+        if name in self.cronjobs:
+            return None
+        self.cronjobs[name] = {**body, "metadata": {**body["metadata"], "resourceVersion": "1"}}
+        return copy.deepcopy(self.cronjobs[name])
+
+    async def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+        self.calls.append(("get_cronjob", name))
+        return copy.deepcopy(self.cronjobs.get(name))
+
+    async def replace_cronjob(
+        self, body: dict[str, Any], resource_version: str
+    ) -> dict[str, Any] | None:
+        self._maybe_fail()
+        self.calls.append(("replace_cronjob", body["spec"]["suspend"]))
+        name = body["metadata"]["name"]
+        if self.cronjobs[name]["metadata"]["resourceVersion"] != resource_version:
+            raise Conflict(409, "Conflict", "changed")
+        version = str(int(resource_version) + 1)
+        self.cronjobs[name] = {**body, "metadata": {**body["metadata"], "resourceVersion": version}}
+        return copy.deepcopy(self.cronjobs[name])
 
     async def suspend_cronjob(self, namespace: str, name: str) -> None:
         self.calls.append(("suspend_cronjob", name))
@@ -119,7 +141,7 @@ async def test_a_new_scheduledrun_costs_rbac_apply_and_one_status_write(kube: Fa
 
     await controller.reconcile(copy.deepcopy(sr))
 
-    assert names(kube.calls) == ["ensure_runner_rbac", "apply_cronjob", "patch_status"]
+    assert names(kube.calls) == ["ensure_runner_rbac", "create_cronjob", "patch_status"]
     assert controller.requeue.due[("team-a", "nightly")] == datetime(
         2026, 3, 1, 13, 0, 1, tzinfo=UTC
     )
@@ -155,8 +177,8 @@ async def test_a_missing_target_suspends_and_warns(kube: FakeKube) -> None:
 
     await controller.reconcile(scheduledrun())
 
-    assert [c for c in kube.calls if c[0] in ("apply_cronjob", "post_event")] == [
-        ("apply_cronjob", True),
+    assert [c for c in kube.calls if c[0] in ("create_cronjob", "post_event")] == [
+        ("create_cronjob", True),
         ("post_event", "TargetNotFound"),
     ]
     assert ("team-a", "nightly") not in controller.counter.active_keys
@@ -251,3 +273,85 @@ async def test_one_log_line_per_decision_with_the_object(
         "name": "nightly",
     }
     assert record["message"].endswith("created CronJob nightly (generation 1, suspend true)")
+
+
+FOREIGN = {
+    "metadata": {"name": "nightly", "namespace": "team-a", "resourceVersion": "7"},
+    "spec": {"schedule": "* * * * *", "suspend": False},
+}
+
+
+async def test_a_foreign_cronjob_of_the_name_is_not_written(kube: FakeKube) -> None:
+    sr = scheduledrun()
+    kube.objects[("team-a", "nightly")] = sr
+    kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
+    controller = make_runtime(kube)
+
+    await controller.reconcile(copy.deepcopy(sr))
+
+    assert kube.cronjobs["nightly"] == FOREIGN
+    assert "replace_cronjob" not in names(kube.calls)
+    condition = kube.objects[("team-a", "nightly")]["status"]["conditions"][0]
+    assert condition["reason"] == "CronJobConflict"
+    assert ("post_event", "CronJobConflict") in kube.calls
+
+    del kube.cronjobs["nightly"]  # the owner removes it: the next look takes the name
+    await controller.reconcile(copy.deepcopy(kube.objects[("team-a", "nightly")]))
+
+    assert kube.objects[("team-a", "nightly")]["status"]["conditions"][0]["reason"] == "Accepted"
+    assert kube.cronjobs["nightly"]["metadata"]["ownerReferences"][0]["uid"] == "u-1"
+
+
+async def test_an_owned_cronjob_is_replaced_with_exactly_the_desired_one(kube: FakeKube) -> None:
+    sr = scheduledrun()
+    kube.objects[("team-a", "nightly")] = sr
+    controller = make_runtime(kube)
+    await controller.reconcile(copy.deepcopy(sr))
+    desired = copy.deepcopy(kube.cronjobs["nightly"])
+    pod = kube.cronjobs["nightly"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    pod["containers"].append({"name": "exfiltrate", "image": "evil:1"})
+    controller.cache.note_cronjob("team-a", kube.cronjobs["nightly"], True)
+    changed = copy.deepcopy(kube.objects[("team-a", "nightly")])
+    changed["spec"]["schedule"] = "5 * * * *"
+    changed["metadata"]["generation"] = 2
+
+    await controller.reconcile(changed)
+
+    now = kube.cronjobs["nightly"]
+    assert now["spec"]["schedule"] == "5 * * * *"
+    containers = now["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert containers == desired["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+
+
+async def test_an_entry_id_that_is_no_job_name_is_ended_without_a_request(kube: FakeKube) -> None:
+    forged = {"id": "../../api/v1/namespaces/b/secrets/x", "status": "Pending"}
+    sr = scheduledrun(runHistory=[forged])
+    kube.objects[("team-a", "nightly")] = sr
+    controller = make_runtime(kube)
+
+    await controller.reconcile(copy.deepcopy(sr))
+
+    assert "job_exists" not in names(kube.calls)
+    (entry,) = kube.objects[("team-a", "nightly")]["status"]["runHistory"]
+    assert (entry["status"], entry["message"]) == ("Failed", sweep.NOT_A_JOB_MESSAGE)
+
+
+class RbacConflictKube(FakeKube):
+    async def ensure_runner_rbac(self, namespace: str, account: str, cluster_role: str) -> None:
+        raise RunnerAccessConflict(422, "Invalid", "RoleBinding runner is bound to another role")
+
+
+async def test_a_foreign_runner_rolebinding_is_reported_not_retried_in_a_loop() -> None:
+    kube = RbacConflictKube()
+    sr = scheduledrun()
+    kube.objects[("team-a", "nightly")] = sr
+    controller = make_runtime(kube)
+
+    await controller.reconcile(copy.deepcopy(sr))
+
+    condition = kube.objects[("team-a", "nightly")]["status"]["conditions"][0]
+    assert (condition["reason"], condition["message"]) == (
+        "RunnerAccessConflict",
+        "RoleBinding runner is bound to another role",
+    )
+    assert controller.requeue.due[("team-a", "nightly")] - NOW == timedelta(minutes=1)

@@ -231,3 +231,29 @@ def test_any_write_order_ends_with_exactly_the_newest(
     for write in writes:
         status = {**status, **history.record(status, write, 10)}
     assert ids(status["runHistory"]) == [f"job-{n:03d}" for n in range(19, 9, -1)]
+
+
+FUTURE = [
+    {"id": f"forged-{n}", "status": "Succeeded", "scheduledTime": f"2099-01-01T00:0{n}:00Z"}
+    for n in range(10)
+]
+
+
+def test_entries_dated_in_the_future_never_crowd_out_the_run_being_recorded() -> None:
+    now = datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)
+    pending = history.new_pending(
+        "nightly-1", "Scheduled", datetime(2026, 3, 1, 12, tzinfo=UTC), now
+    )
+
+    fields = history.record({"runHistory": FUTURE, "lastRunStatus": "Succeeded"}, pending, 10, now)
+
+    assert [e["id"] for e in fields["runHistory"]] == ["nightly-1"]
+    assert fields["lastRunStatus"] == "Pending"
+
+
+def test_an_entry_within_the_clock_skew_is_kept() -> None:
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    ahead = {"id": "other-node", "status": "Pending", "startTime": "2026-03-01T12:04:00Z"}
+
+    assert history.possible(ahead, now)
+    assert not history.possible({**ahead, "startTime": "2026-03-01T12:06:00Z"}, now)

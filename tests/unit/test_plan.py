@@ -83,7 +83,7 @@ def test_new_scheduledrun_gets_its_cronjob_and_accepted_status() -> None:
 
 def test_nothing_changed_means_no_writes() -> None:
     sr = converged(scheduledrun())
-    cronjob = CronJobState("nightly", desired_hash(sr), suspended=False)
+    cronjob = CronJobState("nightly", desired_hash(sr), suspended=False, owner_uid=UID)
 
     got = plan.make_plan(sr, SETTINGS, Observed(NOW + timedelta(minutes=5), True, cronjob))
 
@@ -102,7 +102,7 @@ def test_nothing_changed_means_no_writes() -> None:
 
 def test_after_a_tick_only_next_run_time_moves() -> None:
     sr = converged(scheduledrun())
-    cronjob = CronJobState("nightly", desired_hash(sr), suspended=False)
+    cronjob = CronJobState("nightly", desired_hash(sr), suspended=False, owner_uid=UID)
 
     got = plan.make_plan(sr, SETTINGS, Observed(NOW + timedelta(minutes=15), True, cronjob))
 
@@ -122,14 +122,14 @@ def test_after_a_tick_only_next_run_time_moves() -> None:
         pytest.param(
             {"schedule": "61 * * * *"},
             True,
-            CronJobState("nightly", "old", suspended=False),
+            CronJobState("nightly", "old", suspended=False, owner_uid=UID),
             ("InvalidSchedule", None, "nightly", False),
             id="invalid-schedule-suspends-existing-cronjob",
         ),
         pytest.param(
             {"schedule": "61 * * * *"},
             True,
-            CronJobState("nightly", "old", suspended=True),
+            CronJobState("nightly", "old", suspended=True, owner_uid=UID),
             ("InvalidSchedule", None, None, False),
             id="invalid-schedule-already-suspended",
         ),
@@ -221,7 +221,7 @@ def test_transition_time_moves_only_with_the_status(
 def test_suspending_keeps_the_cronjob_and_drops_next_run_time() -> None:
     sr = converged(scheduledrun())
     sr["spec"]["suspend"] = True
-    cronjob = CronJobState("nightly", "hash-of-unsuspended", suspended=False)
+    cronjob = CronJobState("nightly", "hash-of-unsuspended", suspended=False, owner_uid=UID)
 
     got = plan.make_plan(sr, SETTINGS, Observed(NOW, True, cronjob))
 
@@ -232,7 +232,7 @@ def test_suspending_keeps_the_cronjob_and_drops_next_run_time() -> None:
 
 def test_a_cronjob_edited_by_hand_is_put_back() -> None:
     sr = converged(scheduledrun())
-    cronjob = CronJobState("nightly", desired_hash(sr), suspended=True)
+    cronjob = CronJobState("nightly", desired_hash(sr), suspended=True, owner_uid=UID)
 
     got = plan.make_plan(sr, SETTINGS, Observed(NOW, True, cronjob))
 
@@ -258,7 +258,7 @@ def test_other_conditions_are_kept() -> None:
         pytest.param("@hourly", None, datetime(2026, 3, 1, 13, tzinfo=UTC), id="macro"),
         pytest.param(
             "@every 7m",
-            CronJobState("nightly", None, False, "2026-03-01T11:58:00Z"),
+            CronJobState("nightly", None, False, "2026-03-01T11:58:00Z", UID),
             datetime(2026, 3, 1, 12, 5, tzinfo=UTC),
             id="every-counts-from-cronjob-creation",
         ),
@@ -395,7 +395,7 @@ def test_a_cached_hash_answers_without_rendering(monkeypatch: pytest.MonkeyPatch
     assert first.apply_cronjob is not None
     applied = first.apply_cronjob["metadata"]
     cronjob = CronJobState(
-        applied["name"], applied["annotations"][plan.ANNOTATION_SPEC_HASH], False
+        applied["name"], applied["annotations"][plan.ANNOTATION_SPEC_HASH], False, owner_uid=UID
     )
     checked = plan.make_plan(sr, SETTINGS, Observed(NOW, True, cronjob), cache)
     assert checked.apply_cronjob is None  # rendered once more, found in step, remembered
@@ -424,7 +424,7 @@ def test_a_change_misses_the_cache(change: dict[str, Any], target_exists: bool) 
     assert first.apply_cronjob is not None
     applied = first.apply_cronjob["metadata"]
     cronjob = CronJobState(
-        applied["name"], applied["annotations"][plan.ANNOTATION_SPEC_HASH], False
+        applied["name"], applied["annotations"][plan.ANNOTATION_SPEC_HASH], False, owner_uid=UID
     )
     sr["spec"].update(change)
     sr["metadata"]["generation"] += 1 if change else 0
@@ -443,7 +443,7 @@ def test_the_hash_cache_is_bounded() -> None:
 
 
 def test_a_rejected_cronjob_makes_the_spec_invalid_and_suspends_the_existing_one() -> None:
-    cronjob = CronJobState("nightly", "h", suspended=False)
+    cronjob = CronJobState("nightly", "h", suspended=False, owner_uid=UID)
 
     got = plan.make_plan(
         scheduledrun(), SETTINGS, Observed(NOW, True, cronjob), rejected="422: spec.schedule"
@@ -455,3 +455,41 @@ def test_a_rejected_cronjob_makes_the_spec_invalid_and_suspends_the_existing_one
         "nightly",
     )
     assert got.verdict.message == "the CronJob was rejected: 422: spec.schedule"
+
+
+@pytest.mark.parametrize(
+    "owner",
+    [
+        pytest.param("uid-of-another-scheduledrun", id="controlled-by-another"),
+        pytest.param(None, id="controlled-by-nothing"),
+    ],
+)
+def test_a_cronjob_this_scheduledrun_does_not_control_is_left_alone(owner: str | None) -> None:
+    cronjob = CronJobState("nightly", "h", suspended=False, owner_uid=owner)
+
+    got = plan.make_plan(scheduledrun(), SETTINGS, Observed(NOW, True, cronjob))
+
+    assert (got.verdict.accepted, got.verdict.reason) == (False, "CronJobConflict")
+    assert (got.apply_cronjob, got.suspend_cronjob, got.active) == (None, None, False)
+    assert got.status_patch is not None
+    assert got.status_patch["status"].get("cronJobName") is None
+    assert got.event == plan.Event("Warning", "CronJobConflict", got.verdict.message)
+    assert got.look_again_at == NOW + plan.CONFLICT_RECHECK
+
+
+def test_an_invalid_spec_does_not_suspend_a_cronjob_it_does_not_control() -> None:
+    cronjob = CronJobState("nightly", "h", suspended=False, owner_uid="someone-else")
+
+    got = plan.make_plan(scheduledrun(schedule="bad"), SETTINGS, Observed(NOW, True, cronjob))
+
+    assert (got.verdict.reason, got.suspend_cronjob) == ("InvalidSchedule", None)
+
+
+def test_a_foreign_runner_rolebinding_suspends_the_schedule_and_says_why() -> None:
+    got = plan.make_plan(
+        scheduledrun(), SETTINGS, Observed(NOW, True, None, access_conflict="bound elsewhere")
+    )
+
+    assert (got.verdict.reason, got.verdict.message) == ("RunnerAccessConflict", "bound elsewhere")
+    assert got.apply_cronjob is not None
+    assert got.apply_cronjob["spec"]["suspend"] is True

@@ -1,0 +1,234 @@
+"""The operator against a namespace user who tries to take what is not theirs (issue 16), on the
+real control plane with `scheduledrun operator` as a process: a ScheduledRun named like another's
+shortened CronJob name, a CronJob of the name made beforehand, fields added to an owned CronJob by
+another manager, history ids that are paths, a foreign runner RoleBinding.
+
+Runner pods are not run here; the runner's side (forged history entries) is
+tests/integration/test_hostile_runner.py's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from devcluster.cluster import ControlPlane
+from devcluster.operator import OperatorProcess
+from generator import render
+from runner import api
+from tests.integration.test_operator import (
+    SR_PATH,
+    create,
+    create_agent,
+    eventually,
+    get_cronjob,
+    get_sr,
+    kube,  # noqa: F401  (fixture)
+    operator,  # noqa: F401  (fixture)
+    patch_spec,
+    scheduledrun,
+    wait_condition,
+)
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
+
+RUNNER_ACCOUNT = "kagent-scheduledrun-runner"
+
+
+def events_of(client: httpx.Client, namespace: str, name: str) -> set[str]:
+    items = client.get(f"/api/v1/namespaces/{namespace}/events").json()["items"]
+    return {e["reason"] for e in items if e["involvedObject"]["name"] == name}
+
+
+def pod_spec(cronjob: dict[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return spec
+
+
+def test_a_name_equal_to_another_shortened_name_does_not_take_its_cronjob(
+    control_plane: ControlPlane,
+    kube: httpx.Client,  # noqa: F811
+    namespace: str,
+    operator: OperatorProcess,  # noqa: F811
+) -> None:
+    create_agent(kube, namespace, "helper")
+    victim = "nightly-report-of-the-platform-team-for-all-production-clusters"
+    short = render.cronjob_name(victim)
+    assert short != victim
+    create(kube, namespace, scheduledrun(victim, schedule="0 3 * * *"))
+    owner = wait_condition(control_plane, kube, namespace, victim, "True", "Accepted")
+
+    create(kube, namespace, scheduledrun(short, schedule="* * * * *"))
+    wait_condition(control_plane, kube, namespace, short, "False", "CronJobConflict")
+
+    cronjob = get_cronjob(kube, namespace, short)
+    assert cronjob is not None
+    assert cronjob["spec"]["schedule"] == "0 3 * * *"
+    assert [r["uid"] for r in cronjob["metadata"]["ownerReferences"]] == [owner["metadata"]["uid"]]
+    victim_status = get_sr(kube, namespace, victim)["status"]
+    assert victim_status["conditions"][0]["status"] == "True"
+    assert "CronJobConflict" in events_of(kube, namespace, short)
+
+
+def test_a_foreign_cronjob_of_the_name_is_neither_adopted_nor_merged(
+    control_plane: ControlPlane,
+    kube: httpx.Client,  # noqa: F811
+    namespace: str,
+    operator: OperatorProcess,  # noqa: F811
+) -> None:
+    create_agent(kube, namespace, "helper")
+    foreign = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "nightly", "labels": {"team": "intruder"}},
+        "spec": {
+            "schedule": "0 0 1 1 *",
+            "suspend": True,
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "exfiltrate", "image": "evil:1"}],
+                        }
+                    }
+                }
+            },
+        },
+    }
+    response = kube.post(f"/apis/batch/v1/namespaces/{namespace}/cronjobs", json=foreign)
+    assert response.status_code == 201, response.text
+    before = response.json()
+
+    create(kube, namespace, scheduledrun("nightly"))
+    sr = wait_condition(control_plane, kube, namespace, "nightly", "False", "CronJobConflict")
+
+    after = get_cronjob(kube, namespace, "nightly")
+    assert after is not None
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    assert "ownerReferences" not in after["metadata"]
+    assert [c["name"] for c in pod_spec(after)["containers"]] == ["exfiltrate"]
+    assert "cronJobName" not in sr["status"]
+    assert "nextRunTime" not in sr["status"]
+    assert "CronJobConflict" in events_of(kube, namespace, "nightly")
+
+
+def test_an_owned_cronjob_holds_exactly_the_desired_spec(
+    control_plane: ControlPlane,
+    kube: httpx.Client,  # noqa: F811
+    namespace: str,
+    operator: OperatorProcess,  # noqa: F811
+) -> None:
+    create_agent(kube, namespace, "helper")
+    create(kube, namespace, scheduledrun("owned"))
+    wait_condition(control_plane, kube, namespace, "owned", "True", "Accepted")
+    # Another manager adds a container, env, a volume and a label by server-side apply.
+    intrusion = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "owned", "labels": {"team": "intruder"}},
+        "spec": {
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "containers": [
+                                {"name": "exfiltrate", "image": "evil:1"},
+                                {
+                                    "name": api.RUNNER_CONTAINER,
+                                    "env": [{"name": "HTTPS_PROXY", "value": "http://evil"}],
+                                },
+                            ],
+                            "volumes": [{"name": "loot", "emptyDir": {}}],
+                        }
+                    }
+                }
+            }
+        },
+    }
+    response = kube.patch(
+        f"/apis/batch/v1/namespaces/{namespace}/cronjobs/owned",
+        params={"fieldManager": "intruder", "force": "true"},
+        json=intrusion,
+        headers={"Content-Type": "application/apply-patch+yaml"},
+    )
+    assert response.status_code == 200, response.text
+    assert len(pod_spec(response.json())["containers"]) == 2
+
+    patch_spec(kube, namespace, "owned", {"schedule": "0 4 * * *"})
+
+    def rewritten() -> dict[str, Any] | None:
+        cronjob = get_cronjob(kube, namespace, "owned")
+        ok = cronjob is not None and cronjob["spec"]["schedule"] == "0 4 * * *"
+        return cronjob if ok else None
+
+    cronjob = eventually(control_plane, "the CronJob rewritten", rewritten)
+    spec = pod_spec(cronjob)
+    assert [c["name"] for c in spec["containers"]] == [api.RUNNER_CONTAINER]
+    env_names = {e["name"] for e in spec["containers"][0].get("env") or []}
+    assert "HTTPS_PROXY" not in env_names
+    assert "loot" not in {v["name"] for v in spec.get("volumes") or []}
+    assert "team" not in cronjob["metadata"]["labels"]
+
+
+@pytest.mark.parametrize(
+    "entry_id",
+    [
+        pytest.param("../../../../../../api/v1/namespaces/ns-b/secrets/x", id="path"),
+        pytest.param("a" * 64, id="longer-than-a-job-name"),
+        pytest.param("Nightly_1", id="not-a-dns-name"),
+    ],
+)
+def test_history_ids_that_are_not_job_names_are_refused(
+    kube: httpx.Client,  # noqa: F811
+    namespace: str,
+    entry_id: str,
+) -> None:
+    create(kube, namespace, scheduledrun("forged"))
+    entry = {"id": entry_id, "status": "Pending", "startTime": "2026-03-01T12:00:00Z"}
+    response = kube.patch(
+        f"{SR_PATH.format(ns=namespace)}/forged/status",
+        json={"status": {"runHistory": [entry]}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert response.status_code == 422, response.text
+    assert "runHistory[0].id" in response.text
+
+
+def test_a_foreign_runner_rolebinding_is_reported_on_the_namespaces_scheduledruns(
+    control_plane: ControlPlane,
+    kube: httpx.Client,  # noqa: F811
+    namespace: str,
+    operator: OperatorProcess,  # noqa: F811
+) -> None:
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": RUNNER_ACCOUNT},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": namespace}],
+    }
+    path = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings"
+    assert kube.post(path, json=binding).status_code == 201
+    create_agent(kube, namespace, "helper")
+    create(kube, namespace, scheduledrun("first"))
+    create(kube, namespace, scheduledrun("second"))
+
+    for name in ("first", "second"):
+        sr = wait_condition(control_plane, kube, namespace, name, "False", "RunnerAccessConflict")
+        assert RUNNER_ACCOUNT in sr["status"]["conditions"][0]["message"]
+        assert "RunnerAccessConflict" in events_of(kube, namespace, name)
+    cronjob = get_cronjob(kube, namespace, "first")
+    assert cronjob is not None
+    assert cronjob["spec"]["suspend"] is True
+
+    # Deleting it heals within the conflict's recheck (no event tells the operator).
+    assert kube.delete(f"{path}/{RUNNER_ACCOUNT}").status_code == 200
+
+    def healed() -> bool:
+        condition = get_sr(kube, namespace, "first")["status"]["conditions"][0]
+        return bool(condition["status"] == "True")
+
+    eventually(control_plane, "first Accepted again", healed, timeout=150)
