@@ -207,7 +207,7 @@ def test_stop_rules(
 
 
 def plan_for(obj: dict[str, Any], now: datetime = NOW) -> plan.Plan:
-    cronjob = CronJobState("nightly", "old-hash", suspended=False)
+    cronjob = CronJobState("nightly", "old-hash", suspended=False, owner_uid="u-1")
     return plan.make_plan(obj, SETTINGS, Observed(now, True, cronjob))
 
 
@@ -265,7 +265,7 @@ def test_a_standing_pause_writes_nothing_more() -> None:
     assert first.apply_cronjob is not None
     obj["status"] |= first.status_patch["status"]
     applied = first.apply_cronjob["metadata"]["annotations"][plan.ANNOTATION_SPEC_HASH]
-    cronjob = CronJobState("nightly", applied, suspended=True)
+    cronjob = CronJobState("nightly", applied, suspended=True, owner_uid="u-1")
     again = plan.make_plan(obj, SETTINGS, Observed(NOW + timedelta(minutes=5), True, cronjob))
     assert (again.apply_cronjob, again.status_patch, again.policy_event) == (None, None, None)
 
