@@ -1,7 +1,8 @@
 """`python -m devcluster`: the development cluster, standalone, for the demo and for poking at.
 
-Starts etcd, kube-apiserver and kube-controller-manager on loopback (optionally the kubelet
-stand-in), prints how to point kubectl and helm at them, and stops everything on Ctrl-C.
+Starts etcd, kube-apiserver and kube-controller-manager on loopback and a real node (containerd,
+kubelet, kube-scheduler; the project's images imported), prints how to point kubectl and helm at
+them, and stops everything on Ctrl-C, putting back every host setting the node changed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from types import FrameType
 import click
 
 from devcluster.cluster import ControlPlane, ControlPlaneError, build_binaries
-from devcluster.kubelet import KubeletStandIn
+from devcluster.images import build_images
+from devcluster.node import Node
 
 # Marks a state folder as ours, so a re-run may clear it and nothing else is ever wiped.
 STATE_MARKER = ".scheduledrun-cluster"
@@ -42,14 +44,18 @@ def prepare_state_dir(folder: Path) -> None:
     " (default: a temporary folder removed on exit).",
 )
 @click.option(
-    "--kubelet/--no-kubelet", default=False, help="Also run the kubelet stand-in for runner pods."
+    "--node/--no-node",
+    default=True,
+    show_default=True,
+    help="Also run a real node (needs root): containerd, kubelet, kube-scheduler.",
 )
-def cluster_command(state_dir: Path | None, kubelet: bool) -> None:
+def cluster_command(state_dir: Path | None, node: bool) -> None:
     """Run a local Kubernetes control plane (built from source, cached) until Ctrl-C."""
     if state_dir is not None:
         prepare_state_dir(state_dir.resolve())
     try:
         bin_dir = build_binaries()
+        images = build_images() if node else None
     except ControlPlaneError as exc:
         raise click.ClickException(str(exc)) from exc
     plane = ControlPlane(bin_dir, state_dir.resolve() if state_dir else None)
@@ -63,14 +69,17 @@ def cluster_command(state_dir: Path | None, kubelet: bool) -> None:
         plane.start()
     except ControlPlaneError as exc:
         raise click.ClickException(str(exc)) from exc
-    standin: KubeletStandIn | None = None
+    real_node: Node | None = None
     try:
-        if kubelet:
-            standin = KubeletStandIn(plane.server, plane.ssl_context(), plane.ca_file)
-            standin.start()
         click.echo(f"control plane ready in {plane.started_seconds:.1f}s at {plane.server}")
-        if standin is not None:
-            click.echo(f"kubelet stand-in running as node {standin.node_name}")
+        if images is not None:
+            real_node = Node(plane, images.archives)
+            try:
+                real_node.start()
+            except ControlPlaneError as exc:
+                raise click.ClickException(str(exc)) from exc
+            click.echo(f"node {real_node.name} ready in {real_node.started_seconds:.1f}s")
+            click.echo(f"images: {images.operator} {images.runner} (imagePullPolicy: Never)")
         click.echo(f"logs: {plane.state_dir}")
         click.echo(f"export KUBECONFIG={plane.kubeconfig}")
         click.echo(f"export PATH={bin_dir}:$PATH   # kubectl and helm built with it")
@@ -81,7 +90,9 @@ def cluster_command(state_dir: Path | None, kubelet: bool) -> None:
         except KeyboardInterrupt:
             pass
     finally:
-        if standin is not None:
-            standin.stop()
+        # A second Ctrl-C must not cut the clean-up short (host settings are put back there).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if real_node is not None:
+            real_node.stop()
         plane.stop()
         click.echo("control plane stopped", err=True)

@@ -2,8 +2,8 @@
 as local processes, built from their Go modules by build.sh.
 
 Everything this project does happens through the API server, the CronJob controller and the Job
-controller, so the tests run against the real ones rather than a mock of our assumptions. There is
-no kubelet and no scheduler: devcluster/kubelet.py stands in for both, for runner pods only.
+controller, so the tests run against the real ones rather than a mock of our assumptions. Pods run
+on a real node (devcluster/node.py: containerd, kubelet, kube-scheduler) where a test needs them.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ TEST_CRDS = Path(__file__).with_name("crds")
 
 # Controllers the project relies on: CronJob -> Job -> Pod, owner-reference garbage collection,
 # ServiceAccounts (and their tokens' CA config map) per namespace, namespace deletion, finished-Job
-# clean-up, and podgc so pods of a stopped kubelet stand-in do not hold a namespace forever.
+# clean-up, podgc so pods of a stopped node do not hold a namespace forever, and node lifecycle
+# (it lifts the not-ready taint a kubelet registers with, once the node is Ready), and the
+# Deployment and ReplicaSet controllers for the chart's operator Deployment.
 CONTROLLERS = (
     "cronjob-controller",
     "job-controller",
@@ -44,9 +46,19 @@ CONTROLLERS = (
     "namespace-controller",
     "ttl-after-finished-controller",
     "pod-garbage-collector-controller",
+    "node-lifecycle-controller",
+    "deployment-controller",
+    "replicaset-controller",
 )
-SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24"  # bookkeeping only: no service traffic is ever routed
+# Only the `kubernetes` Service's address (pki.KUBERNETES_SERVICE_IP) is reachable, from pods of
+# the real node, through its DNAT rule to the API server on loopback (devcluster/node.py).
+SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24"
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
+# The label values a namespace needs for PodSecurity admission to enforce "restricted".
+RESTRICTED_LABELS = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+}
 # A cold start on a busy 2-core machine takes ~20 s; these bound a start that will never succeed.
 START_TIMEOUT = 120.0
 STOP_GRACE = 10.0
@@ -261,8 +273,8 @@ class ControlPlane:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         certs = pki.generate(self.state_dir / "pki")
         self.port = free_port()
-        self._write_kubeconfig(self.kubeconfig, certs.admin, "admin")
-        self._write_kubeconfig(
+        self.write_kubeconfig(self.kubeconfig, certs.admin, "admin")
+        self.write_kubeconfig(
             self.state_dir / "controller-manager.kubeconfig",
             certs.controller_manager,
             "system:kube-controller-manager",
@@ -276,7 +288,7 @@ class ControlPlane:
         self._wait(manager, deadline, self._default_service_account_exists)
         self.apply_crds()
 
-    def _write_kubeconfig(self, path: Path, pair: pki.KeyPair, user: str) -> None:
+    def write_kubeconfig(self, path: Path, pair: pki.KeyPair, user: str) -> None:
         document = kubeconfig_document(self.server, self.ca_file, pair.cert, pair.key, user)
         path.write_text(yaml.safe_dump(document, sort_keys=False))
         path.chmod(0o600)
@@ -342,6 +354,11 @@ class ControlPlane:
                 f"--client-ca-file={certs.ca.cert}",
                 "--authorization-mode=Node,RBAC",
                 "--enable-admission-plugins=NodeRestriction,PodSecurity",
+                # `kubectl logs/exec` reach the node's kubelet at its InternalIP (the node's
+                # bridge address), authenticated with this certificate.
+                "--kubelet-preferred-address-types=InternalIP",
+                f"--kubelet-client-certificate={certs.apiserver_kubelet_client.cert}",
+                f"--kubelet-client-key={certs.apiserver_kubelet_client.key}",
                 f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
                 f"--service-account-key-file={certs.service_account_pub}",
                 f"--service-account-signing-key-file={certs.service_account_key}",

@@ -36,6 +36,9 @@ class Pki:
     serving: KeyPair
     admin: KeyPair
     controller_manager: KeyPair
+    scheduler: KeyPair
+    kubelet: KeyPair  # the node's client certificate (system:node:<name>)
+    apiserver_kubelet_client: KeyPair  # the API server's certificate towards the kubelet
     service_account_key: Path  # private key that signs service-account tokens
     service_account_pub: Path  # its public key, for the API server to verify them
 
@@ -110,6 +113,12 @@ def _save(
     return pair
 
 
+# The one node of the development cluster; its client certificate names it (NodeRestriction).
+NODE_NAME = "scheduledrun-node"
+# The `kubernetes` Service's ClusterIP (first address of the service range): pods dial it.
+KUBERNETES_SERVICE_IP = "10.0.0.1"
+
+
 def generate(folder: Path) -> Pki:
     """Write a fresh CA, serving and client certificates and the service-account key into folder."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -136,6 +145,7 @@ def generate(folder: Path) -> Pki:
             x509.DNSName("kubernetes"),
             x509.DNSName("kubernetes.default.svc"),
             x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            x509.IPAddress(ipaddress.ip_address(KUBERNETES_SERVICE_IP)),
         ],
     )
     # system:masters is the group Kubernetes' bootstrap RBAC binds to cluster-admin.
@@ -145,6 +155,17 @@ def generate(folder: Path) -> Pki:
     controller_manager = leaf(
         "controller-manager",
         _name("system:kube-controller-manager"),
+        ExtendedKeyUsageOID.CLIENT_AUTH,
+    )
+    scheduler = leaf("scheduler", _name("system:kube-scheduler"), ExtendedKeyUsageOID.CLIENT_AUTH)
+    kubelet = leaf(
+        "kubelet",
+        _name(f"system:node:{NODE_NAME}", "system:nodes"),
+        ExtendedKeyUsageOID.CLIENT_AUTH,
+    )
+    apiserver_kubelet_client = leaf(
+        "apiserver-kubelet-client",
+        _name("kube-apiserver-kubelet-client", "system:masters"),
         ExtendedKeyUsageOID.CLIENT_AUTH,
     )
 
@@ -163,6 +184,9 @@ def generate(folder: Path) -> Pki:
         serving=serving,
         admin=admin,
         controller_manager=controller_manager,
+        scheduler=scheduler,
+        kubelet=kubelet,
+        apiserver_kubelet_client=apiserver_kubelet_client,
         service_account_key=sa_private,
         service_account_pub=sa_public,
     )

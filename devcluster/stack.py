@@ -1,33 +1,32 @@
 """The whole product on the local control plane, as a platform engineer would install it.
 
 Used by the end-to-end tests and by the demo (scripts/demo.py). `Stack` adds, on a running
-control plane: the kubelet stand-in, an a2a-sdk agent server, the Helm chart (`helm install`),
-and the operator process. The operator runs the command and arguments of the chart's own
-Deployment, authenticated with a token of the chart's own ServiceAccount (TokenRequest), so the
-chart's RBAC is what it works with; only the ports are moved to free loopback ports. (The
-Deployment's pod itself stays Pending: the stand-in runs runner pods only.)
+control plane with a real node: an a2a-sdk agent server (on loopback, forwarded to the pods
+by the node), and the Helm chart installed from the images built by scripts/images.sh
+(`helm install` setting only the images' repository, tag and pull policy, and the A2A address
+of the test agent). The operator is the chart's Deployment: a real pod, Ready through its
+probes, working with its in-cluster ServiceAccount token; runner pods come from the real
+CronJob and Job controllers.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
+import json
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from devcluster.accounts import service_account_kubeconfig
 from devcluster.agents import AgentServer
-from devcluster.cluster import ControlPlane, free_port
-from devcluster.kubelet import KubeletStandIn
+from devcluster.cluster import RESTRICTED_LABELS, ControlPlane
+from devcluster.images import Images
+from devcluster.node import Node
 from runner import api
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,35 +53,24 @@ def eventually(what: str, probe: Callable[[], Any], timeout: float = 90, every: 
         time.sleep(every)
 
 
-def local_operator_argv(
-    deployment: dict[str, Any], metrics_port: int, health_port: int
-) -> list[str]:
-    """The chart Deployment's operator command, with the ports moved to free loopback ports and
-    `scheduledrun` mapped to this installation's entry point."""
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
-    command = [*container["command"], *container.get("args", [])]
-    assert command[0] == "scheduledrun", command
-    moved = {"--metrics-port": metrics_port, "--health-port": health_port}
-    argv = [str(Path(sys.executable).with_name("scheduledrun"))]
-    for arg in command[1:]:
-        flag = arg.split("=", 1)[0]
-        argv.append(f"{flag}={moved[flag]}" if flag in moved else arg)
-    return argv
-
-
 class Stack:
-    """Kubelet stand-in + agent server + chart + operator on a running control plane."""
+    """Agent server + chart (operator pod) on a running control plane with a real node."""
 
-    def __init__(self, plane: ControlPlane, agent_port: int = 0, log_dir: Path | None = None):
+    def __init__(
+        self,
+        plane: ControlPlane,
+        node: Node,
+        images: Images,
+        agent_port: int = 0,
+        log_dir: Path | None = None,
+    ) -> None:
         self.plane = plane
+        self.node = node
+        self.images = images
         self.agent_port = agent_port
         self._own_log_dir = log_dir is None
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="scheduledrun-stack-"))
-        self.kubelet: KubeletStandIn | None = None
         self.agents: AgentServer | None = None
-        self.operator: subprocess.Popen[bytes] | None = None
-        self.metrics_port = free_port()
-        self.health_port = free_port()
         self.installed = False
 
     # ---- pieces ---------------------------------------------------------------------------
@@ -105,91 +93,109 @@ class Stack:
             raise AssertionError(f"helm {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
         return result
 
-    def install_chart(self) -> None:
+    def chart_values(self) -> list[str]:
+        """The `--set` flags: the images built here (imported into the node, never pulled) and
+        where the test agent answers."""
         assert self.agents is not None
+        operator_repo, operator_tag = self.images.operator.rsplit(":", 1)
+        runner_repo, runner_tag = self.images.runner.rsplit(":", 1)
+        return [
+            f"image.repository={operator_repo}",
+            f"image.tag={operator_tag}",
+            "image.pullPolicy=Never",
+            f"runner.image.repository={runner_repo}",
+            f"runner.image.tag={runner_tag}",
+            "runner.image.pullPolicy=Never",
+            f"a2a.baseUrl={self.agents.base_url}",
+        ]
+
+    def install_chart(self) -> None:
+        """`helm install` into a namespace enforcing Pod Security "restricted"."""
+        namespace = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": RELEASE_NAMESPACE, "labels": RESTRICTED_LABELS},
+        }
+        self.plane.kubectl("apply", "-f", "-", input=json.dumps(namespace))
+        flags: list[str] = []
+        for value in self.chart_values():
+            flags += ["--set", value]
         self.helm(
             "install",
             RELEASE,
             str(CHART),
             "--namespace",
             RELEASE_NAMESPACE,
-            "--create-namespace",
-            "--set",
-            f"a2a.baseUrl={self.agents.base_url}",
+            *flags,
             "--wait=false",
         )
         self.installed = True
 
-    def start_operator(self) -> None:
+    def operator_pod(self) -> dict[str, Any] | None:
+        """The operator's running (not terminating) pod, if any."""
         with self.plane.client() as client:
-            deployment = (
-                client.get(f"/apis/apps/v1/namespaces/{RELEASE_NAMESPACE}/deployments/{RELEASE}")
+            pods = (
+                client.get(
+                    f"/api/v1/namespaces/{RELEASE_NAMESPACE}/pods",
+                    params={"labelSelector": "app.kubernetes.io/component=operator"},
+                )
                 .raise_for_status()
-                .json()
+                .json()["items"]
             )
-        account = deployment["spec"]["template"]["spec"]["serviceAccountName"]
-        kubeconfig = service_account_kubeconfig(
-            self.plane, RELEASE_NAMESPACE, account, self.log_dir
-        )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")}
-        env["KUBECONFIG"] = str(kubeconfig)
-        log = (self.log_dir / "operator.log").open("ab")
-        self.operator = subprocess.Popen(
-            local_operator_argv(deployment, self.metrics_port, self.health_port),
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        eventually("the operator's /healthz", self._healthy, timeout=60)
+        live = [pod for pod in pods if not pod["metadata"].get("deletionTimestamp")]
+        return live[0] if live else None
 
-    def _healthy(self) -> bool:
-        assert self.operator is not None
-        if self.operator.poll() is not None:
-            raise AssertionError(f"operator exited:\n{self.operator_log()}")
+    def operator_ready(self) -> dict[str, Any] | None:
+        pod = self.operator_pod()
+        if pod is None:
+            return None
+        conditions = {c["type"]: c["status"] for c in pod["status"].get("conditions") or []}
+        return pod if conditions.get("Ready") == "True" else None
+
+    def wait_operator_ready(self, timeout: float = 180) -> dict[str, Any]:
         try:
-            return httpx.get(f"http://127.0.0.1:{self.health_port}/healthz", timeout=2).is_success
-        except httpx.HTTPError:
-            return False
+            pod: dict[str, Any] = eventually(
+                "the operator pod Ready", self.operator_ready, timeout=timeout
+            )
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{self.operator_log()}") from None
+        return pod
 
     def operator_log(self, lines: int = 80) -> str:
-        path = self.log_dir / "operator.log"
-        return (
-            "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-            if path.exists()
-            else ""
-        )
+        result = self.plane.kubectl(
+            "-n", RELEASE_NAMESPACE, "logs", f"deployment/{RELEASE}", f"--tail={lines}",
+            check=False,
+        )  # fmt: skip
+        return result.stdout + result.stderr
 
     def metrics(self) -> str:
-        return httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).text
+        """The operator's /metrics, fetched from its pod's address on the node's bridge."""
+        pod = self.operator_ready()
+        assert pod is not None, "the operator pod is not Ready"
+        port = next(
+            p["containerPort"]
+            for p in pod["spec"]["containers"][0]["ports"]
+            if p["name"] == "metrics"
+        )
+        return httpx.get(f"http://{pod['status']['podIP']}:{port}/metrics", timeout=5).text
 
     def stop_operator(self) -> None:
-        if self.operator is not None and self.operator.poll() is None:
-            os.killpg(self.operator.pid, signal.SIGTERM)
-            try:
-                self.operator.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.operator.pid, signal.SIGKILL)
-                self.operator.wait(5)
-        self.operator = None
+        """Scale the operator's Deployment to zero and wait until its pod is gone."""
+        self.plane.kubectl(
+            "-n", RELEASE_NAMESPACE, "scale", f"deployment/{RELEASE}", "--replicas=0"
+        )
+        eventually("the operator pod gone", lambda: self.operator_pod() is None, timeout=90)
 
     # ---- whole ----------------------------------------------------------------------------
     def start(self) -> Stack:
-        self.kubelet = KubeletStandIn(
-            self.plane.server,
-            self.plane.ssl_context(),
-            self.plane.ca_file,
-            work_dir=self.log_dir / "kubelet",
-        )
-        self.kubelet.start()
         self.agents = AgentServer(self.agent_port).start()
+        # The agent listens on loopback; pods reach it at the node's bridge address.
+        self.agents.base_url = f"http://{self.node.forward(self.agents.port)}"
         self.install_chart()
-        self.start_operator()
+        self.wait_operator_ready()
         return self
 
     def stop(self) -> None:
-        self.stop_operator()
         if self.installed:
             with contextlib.suppress(Exception):
                 self.helm("uninstall", RELEASE, "--namespace", RELEASE_NAMESPACE, check=False)
@@ -197,9 +203,6 @@ class Stack:
         if self.agents is not None:
             self.agents.stop()
             self.agents = None
-        if self.kubelet is not None:
-            self.kubelet.stop()
-            self.kubelet = None
         if self._own_log_dir:
             shutil.rmtree(self.log_dir, ignore_errors=True)
 
@@ -212,9 +215,3 @@ class Stack:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
-
-
-@contextlib.contextmanager
-def running_stack(plane: ControlPlane, **kwargs: Any) -> Iterator[Stack]:
-    with Stack(plane, **kwargs) as stack:
-        yield stack

@@ -43,6 +43,9 @@ ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="kagent-scheduledrun operator" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.source="https://github.com/kagent-dev/kagent"
+# A named user for uid/gid 65532: kopf (and getpass) look the uid up in /etc/passwd.
+RUN echo "nonroot:x:65532:65532:nonroot:/tmp:/usr/sbin/nologin" >>/etc/passwd && \
+    echo "nonroot:x:65532:" >>/etc/group
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

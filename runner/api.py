@@ -15,7 +15,7 @@ PLURAL: Final = "scheduledruns"
 
 # Label on every CronJob (and through its template, every Job and Pod) naming its ScheduledRun.
 LABEL_SCHEDULEDRUN: Final = "kagent.dev/scheduledrun"
-# Label that selects runner pods (the kubelet stand-in in tests runs exactly these).
+# Label that selects runner pods.
 LABEL_COMPONENT: Final = "app.kubernetes.io/component"
 COMPONENT_RUNNER: Final = "scheduledrun-runner"
 RUNNER_CONTAINER: Final = "runner"

@@ -1,10 +1,12 @@
 """The demo: the whole product on a local control plane, until Ctrl-C.
 
-Starts etcd, kube-apiserver and kube-controller-manager on loopback, the kubelet stand-in, an
-a2a-sdk agent, `helm install`s the chart, runs the operator with the chart's ServiceAccount,
-serves the REST API and the web UI (printing its address), applies a ScheduledRun, triggers one
-run, and shows `kubectl get sr` and the history. Then it keeps running (new ticks are printed as
-they land) until Ctrl-C, and stops everything.
+Starts etcd, kube-apiserver and kube-controller-manager on loopback and a real node
+(containerd + runc, kubelet, kube-scheduler, with the images scripts/images.sh built imported),
+an a2a-sdk agent, `helm install`s the chart from those images (the operator runs as the chart's
+Deployment, a real pod), serves the REST API and the web UI (printing its address), applies a
+ScheduledRun, triggers one run (a real runner container), and shows `kubectl get sr`, the
+history and `kubectl logs` of the run. Then it keeps running (new ticks are printed as they land)
+until Ctrl-C, stops everything and puts back every host setting the node changed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 import click
 
 from devcluster.cluster import ControlPlane, build_binaries
+from devcluster.images import build_images
+from devcluster.node import Node
 from devcluster.server import ServerProcess
 from devcluster.stack import Stack, eventually, sr_path
 
@@ -68,16 +72,20 @@ def main(once: bool) -> None:
     """Run the demo until Ctrl-C."""
     signal.signal(signal.SIGTERM, _interrupt)
     say("starting etcd, kube-apiserver and kube-controller-manager on loopback")
+    images = build_images()
     plane = ControlPlane(build_binaries())
     plane.start()
-    stack = Stack(plane)
+    node = Node(plane, images.archives)
+    stack = Stack(plane, node, images)
     server = ServerProcess(plane, "local")
     try:
-        say("kubelet stand-in, demo agent, `helm install`, operator (chart's ServiceAccount)")
+        say("a real node: containerd + runc, kubelet, kube-scheduler (real containers)")
+        node.start()
+        click.echo(f"images:        {images.operator}  {images.runner}")
+        say("demo agent, `helm install` from those images, operator pod Ready")
         stack.start()
         click.echo(f"agent server:  {stack.agents.base_url if stack.agents else '?'}")
-        click.echo(f"operator log:  {stack.log_dir / 'operator.log'}")
-        click.echo(f"metrics:       http://127.0.0.1:{stack.metrics_port}/metrics")
+        click.echo("operator log:  kubectl -n kagent-system logs deployment/kagent-scheduledrun")
         say("REST API and web UI: `scheduledrun serve --auth-mode local` (your kubeconfig)")
         server.start()
         click.echo(f"web UI:        {server.url}/ui/")
@@ -134,6 +142,9 @@ def main(once: bool) -> None:
         show(plane, "scheduledrun", "trigger", NAME, "-n", NAMESPACE)
         show(plane, "kubectl", "-n", NAMESPACE, "get", "sr")
         show(plane, "scheduledrun", "history", NAME, "-n", NAMESPACE)
+        triggered = history_ids(plane)
+        if triggered:
+            show(plane, "kubectl", "-n", NAMESPACE, "logs", f"job/{triggered[0]}")
         if once:
             return
 
@@ -154,9 +165,10 @@ def main(once: bool) -> None:
         # A terminal's Ctrl-C may arrive more than once; none may cut the clean-up short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        say("stopping: web UI and API, operator, chart, agent, kubelet stand-in, control plane")
+        say("stopping: web UI and API, chart, agent, node (host settings put back), control plane")
         server.stop()
         stack.stop()
+        node.stop()
         plane.stop()
         click.echo("stopped; nothing left running")
 

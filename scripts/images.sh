@@ -74,8 +74,10 @@ build() { # build <dockerfile> <image> <archive>
         --secret "id=ca-bundle,src=$secret_file")
     if [[ -n "$base" ]]; then args+=(--build-arg "BASE_IMAGE=$base"); fi
     if [[ $tool == buildah ]]; then
-        # runc: crun fails on hosts with hybrid cgroups.
-        buildah bud --quiet --layers --runtime "$(command -v runc)" "${pull[@]}" "${args[@]}" . >&2
+        # runc: crun fails on hosts with hybrid cgroups. The host's network for the RUN steps'
+        # downloads: no CNI bridge, no iptables rules, no ip_forward change on the build host.
+        buildah bud --quiet --layers --network=host --runtime "$(command -v runc)" \
+            "${pull[@]}" "${args[@]}" . >&2
         rm -f "$archive"
         buildah push --quiet "$image" "docker-archive:$archive:$image" >&2
     else
@@ -86,6 +88,7 @@ build() { # build <dockerfile> <image> <archive>
 }
 build docker/runner.Dockerfile "$runner_image" "$out/runner.tar"
 build docker/operator.Dockerfile "$operator_image" "$out/operator.tar"
-printf 'operator=%s\nrunner=%s\n' "$operator_image" "$runner_image" >"$out/images.env"
+printf 'operator=%s\nrunner=%s\nbase=%s\n' "$operator_image" "$runner_image" \
+    "${base:-python:3.11-slim-bookworm}" >"$out/images.env"
 touch "$out/.complete"
 echo "$out"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every check and test from a fresh machine: installs uv and the locked environment, builds
-# (or reuses) the local Kubernetes control plane binaries, installs Debian's Chromium (for the
-# UI tests) if missing, then lint, types and pytest.
+# Runs every check and test from a fresh machine: installs uv and the locked environment, the
+# Debian packages of the real node and the image build (root), builds (or reuses) the local
+# Kubernetes binaries and the two images, installs Debian's Chromium (for the UI tests) if
+# missing, then lint, types and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -12,6 +13,9 @@ uv run --frozen ruff format --check .
 echo "== mypy --strict"
 uv run --frozen mypy
 
+echo "== node packages (containerd, runc, CNI plugins, nftables, buildah, debootstrap)"
+bash devcluster/node-setup.sh
+
 echo "== control plane binaries"
 bash devcluster/build.sh
 
@@ -20,6 +24,9 @@ bash devcluster/browser.sh
 
 echo "== A2A peers (kagent's runtime environment, a2a-go v2 server)"
 bash devcluster/build_peers.sh
+
+echo "== images"
+bash scripts/images.sh
 
 echo "== pytest"
 uv run --frozen pytest -q -p no:cacheprovider "$@"

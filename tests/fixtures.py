@@ -4,33 +4,25 @@
   applied. Binaries come from $SCHEDULEDRUN_BIN_DIR, or from build.sh (a no-op once cached).
 - `namespace` (function): a fresh namespace enforcing the "restricted" Pod Security Standard,
   with its `default` ServiceAccount in place; deleted afterwards.
-- `kubelet` (function): the kubelet stand-in, running runner pods. A test may let it run other
-  programs with `@pytest.mark.kubelet_commands({"sh": "/bin/sh"})` (tests of Kubernetes
-  behaviour only; the product's pods always run `scheduledrun`).
+- `images` (session): the operator and runner images, built by scripts/images.sh (cached).
+- `host_baseline` (session): `devcluster.host.snapshot()` before the session's first node.
+- `node` (module): a real node (containerd, kubelet, kube-scheduler) with the images imported;
+  stopped, and every host setting it changed put back, at the end of the module (so a test may
+  start its own node in between: one node runs per machine at a time).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from devcluster.cluster import ControlPlane, binaries
-from devcluster.kubelet import KubeletStandIn, default_commands
-
-# The label values a namespace needs for PodSecurity admission to enforce "restricted".
-RESTRICTED_LABELS = {
-    "pod-security.kubernetes.io/enforce": "restricted",
-    "pod-security.kubernetes.io/enforce-version": "latest",
-}
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "kubelet_commands(mapping): extra command -> local program entries for the kubelet",
-    )
+from devcluster import host
+from devcluster.cluster import RESTRICTED_LABELS, ControlPlane, binaries
+from devcluster.images import Images, build_images
+from devcluster.node import Node
 
 
 @pytest.fixture(scope="session")
@@ -66,21 +58,20 @@ def namespace(control_plane: ControlPlane) -> Iterator[str]:
         )  # not awaited: the namespace controller finishes it
 
 
-@pytest.fixture
-def kubelet(
-    control_plane: ControlPlane, request: pytest.FixtureRequest
-) -> Iterator[KubeletStandIn]:
-    commands = default_commands()
-    marker = request.node.get_closest_marker("kubelet_commands")
-    if marker is not None:
-        commands.update(marker.args[0])
-    standin = KubeletStandIn(
-        control_plane.server, control_plane.ssl_context(), control_plane.ca_file, commands=commands
-    )
-    standin.start()
-    try:
-        yield standin
-    finally:
-        standin.stop()
-    # A failure inside the stand-in itself makes whatever the test saw suspect: say so loudly.
-    assert not standin.errors, f"kubelet stand-in errors: {standin.errors}"
+@pytest.fixture(scope="session")
+def images() -> Images:
+    return build_images()
+
+
+@pytest.fixture(scope="session")
+def host_baseline() -> dict[str, Any]:
+    """The host settings a node may change, as they were before the session's first node."""
+    return host.snapshot()
+
+
+@pytest.fixture(scope="module")
+def node(
+    control_plane: ControlPlane, images: Images, host_baseline: dict[str, Any]
+) -> Iterator[Node]:
+    with Node(control_plane, images.archives) as running:
+        yield running

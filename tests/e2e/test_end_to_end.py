@@ -1,15 +1,19 @@
-"""The whole flow on the real control plane: chart installed, operator running with the chart's
-ServiceAccount, an a2a-sdk agent at kagent's paths, the real CronJob and Job controllers, runner
-pods run by the kubelet stand-in.
+"""The whole flow on the real control plane and a real node: the chart installed from the
+project's images, the operator as the chart's Deployment (a real pod with its in-cluster
+ServiceAccount token), an a2a-sdk agent at kagent's paths, the real CronJob and Job controllers,
+runner containers from the runner image.
 
 Covers: a scheduled tick ending `Succeeded` with session id and answer; `kubectl create job
---from=cronjob/...` adding a `Manual` entry; `suspend` stopping ticks while `scheduledrun
-trigger` still runs; a failing agent giving `Failed`; deleting the ScheduledRun removing its
-CronJob and Jobs. Not covered here: the failure modes of each part (their own tests).
+--from=cronjob/...` adding a `Manual` entry; `kubectl logs job/...` showing the runner's JSON
+lines; a failing agent giving `Failed` and the runner's exit code 3 failing the Job through the
+real podFailurePolicy; `suspend` stopping ticks while `scheduledrun trigger` still runs;
+deleting the ScheduledRun removing its CronJob and Jobs. Not covered here: the failure modes of
+each part (their own tests).
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -21,6 +25,8 @@ from typing import Any
 import pytest
 
 from devcluster.cluster import ControlPlane
+from devcluster.images import Images
+from devcluster.node import Node
 from devcluster.stack import Stack, eventually, sr_path
 from runner import api
 
@@ -30,16 +36,14 @@ PROMPT = 'Summarise the cluster\'s "warning" events: {{ all }} of them'
 
 
 @pytest.fixture(scope="module")
-def stack(control_plane: ControlPlane) -> Iterator[Stack]:
-    with Stack(control_plane) as running:
+def stack(control_plane: ControlPlane, node: Node, images: Images) -> Iterator[Stack]:
+    with Stack(control_plane, node, images) as running:
         yield running
         # Shown by pytest only when a test failed: the operator's side of the story.
         print(f"operator log (tail):\n{running.operator_log()}")
 
 
 def apply(plane: ControlPlane, obj: dict[str, Any]) -> None:
-    import json
-
     plane.kubectl("apply", "-f", "-", input=json.dumps(obj))
 
 
@@ -102,6 +106,31 @@ def accepted_cronjob(plane: ControlPlane, namespace: str, name: str) -> str:
     return str(eventually(f"{name} accepted with a CronJob", probe, timeout=60))
 
 
+def job_condition(plane: ControlPlane, namespace: str, name: str) -> dict[str, Any] | None:
+    """The Job's Complete or Failed condition, None while it runs."""
+    with plane.client() as client:
+        job = client.get(f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}").json()
+    for condition in job.get("status", {}).get("conditions", []):
+        if condition["type"] in ("Complete", "Failed") and condition["status"] == "True":
+            return dict(condition)
+    return None
+
+
+def runner_exit_codes(plane: ControlPlane, namespace: str, job: str) -> list[int]:
+    """Exit codes of the runner containers of a Job's pods."""
+    with plane.client() as client:
+        pods = client.get(
+            f"/api/v1/namespaces/{namespace}/pods",
+            params={"labelSelector": f"batch.kubernetes.io/job-name={job}"},
+        ).json()["items"]
+    return [
+        status["state"]["terminated"]["exitCode"]
+        for pod in pods
+        for status in pod["status"].get("containerStatuses") or []
+        if "terminated" in status["state"]
+    ]
+
+
 def scheduledrun_cli(plane: ControlPlane, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(Path(sys.executable).with_name("scheduledrun")), *args],
@@ -135,6 +164,12 @@ def test_scheduled_manual_suspended_failing_and_deleted(
     )
     assert (failed["id"], failed["status"]) == ("broken-now", "Failed")
     assert "tool exploded" in failed["message"]
+    # The runner exited 3: the Job's podFailurePolicy failed it at once, without a second pod.
+    condition = eventually(
+        "the failed Job's condition", lambda: job_condition(plane, namespace, "broken-now")
+    )
+    assert (condition["type"], condition["reason"]) == ("Failed", "PodFailurePolicy")
+    assert runner_exit_codes(plane, namespace, "broken-now") == [api.EXIT_FINAL_FAILURE]
 
     # The real CronJob controller fires the next minute; the runner records the agent's answer.
     scheduled = eventually(
@@ -158,6 +193,12 @@ def test_scheduled_manual_suspended_failing_and_deleted(
         timeout=120,
     )
     assert (manual["id"], manual["status"]) == ("nightly-now", "Succeeded")
+    # The runner container's log, served by the kubelet: one JSON object per line.
+    logs = plane.kubectl("-n", namespace, "logs", "job/nightly-now").stdout
+    lines = [json.loads(line) for line in logs.splitlines()]
+    assert lines, logs
+    assert all(isinstance(line, dict) for line in lines)
+    assert "nightly-now" in logs
 
     # Suspended: no more ticks, but `scheduledrun trigger` still runs it.
     plane.kubectl(

@@ -10,6 +10,8 @@ import json
 import pytest
 
 from devcluster.cluster import ControlPlane
+from devcluster.images import Images
+from devcluster.node import Node
 from devcluster.stack import RELEASE, RELEASE_NAMESPACE, Stack, eventually
 from runner import api
 
@@ -24,10 +26,10 @@ def names(plane: ControlPlane, namespace: str, kinds: str) -> set[str]:
 
 
 def test_uninstall_removes_runner_access_and_keeps_user_objects(
-    control_plane: ControlPlane, namespace: str
+    control_plane: ControlPlane, namespace: str, node: Node, images: Images
 ) -> None:
     plane = control_plane
-    stack = Stack(plane).start()
+    stack = Stack(plane, node, images).start()
     try:
         plane.kubectl(
             "apply",

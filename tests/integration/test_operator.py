@@ -3,7 +3,7 @@ kubeconfig) against the real control plane: CronJobs and status from ScheduledRu
 invalid specs, targets appearing and vanishing, orphan sweeping across a restart, a SIGKILL during
 a burst of creations, and /metrics as Prometheus parses it.
 
-Runner pods are not run here (no kubelet stand-in): history entries are written directly, as a
+Runner pods are not run here (no node): history entries are written directly, as a
 runner would, and Jobs are created from the CronJob's template. The full tick-to-history path is
 the end-to-end tests'.
 """

@@ -1,17 +1,17 @@
-"""The real CronJob and Job controllers driving pods run by the kubelet stand-in.
+"""The real CronJob and Job controllers driving real containers on the development cluster's
+node (containerd + runc + kubelet), from the runner image.
 
-Covers: a one-minute CronJob produces a Job whose pod runs and completes; `kubectl create job
---from=cronjob/...` runs at once; the podFailurePolicy fails a Job at once on the runner's final
-exit code but retries other failures; a Job's activeDeadlineSeconds kills its running pod; the
-pod's process sees its downward-API env and a real ServiceAccount token that RBAC restricts.
-These pods run `sh`/`python` instead of `scheduledrun` (allowed by the kubelet_commands marker):
-they test Kubernetes' behaviour and the stand-in, not the runner.
+Covers: a one-minute CronJob produces a Job whose container runs and completes; `kubectl create
+job --from=cronjob/...` runs at once; the podFailurePolicy fails a Job at once on the runner's
+final exit code but retries other failures; a Job's activeDeadlineSeconds stops its running
+container; a container sees its downward-API env and reaches the API server at the `kubernetes`
+Service address with a real ServiceAccount token that RBAC restricts. These pods run `sh` and
+`python` from the runner image instead of `scheduledrun run`: they test Kubernetes' behaviour on
+this node, not the runner (tests/e2e/test_end_to_end.py runs the runner).
 """
 
 from __future__ import annotations
 
-import shutil
-import sys
 import textwrap
 import time
 from typing import Any
@@ -19,30 +19,42 @@ from typing import Any
 import pytest
 
 from devcluster.cluster import ControlPlane
-from devcluster.kubelet import KubeletStandIn
+from devcluster.images import Images
+from devcluster.node import Node
 from runner import api
 
-pytestmark = [
-    pytest.mark.cluster,
-    pytest.mark.kubelet_commands({"sh": shutil.which("sh") or "/bin/sh", "python": sys.executable}),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
-def pod_template(command: list[str], env: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+@pytest.fixture
+def image(images: Images, node: Node) -> str:
+    """The runner image, imported into the running node."""
+    return images.runner
+
+
+def pod_template(
+    image: str, command: list[str], env: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """A runner-labelled pod template that the "restricted" Pod Security Standard admits."""
     return {
         "metadata": {"labels": {api.LABEL_COMPONENT: api.COMPONENT_RUNNER}},
         "spec": {
             "restartPolicy": "Never",
+            # `sh` as pid 1 ignores SIGTERM: a short grace period keeps deletions quick.
+            "terminationGracePeriodSeconds": 2,
             "securityContext": {
                 "runAsNonRoot": True,
                 "runAsUser": 65532,
+                "runAsGroup": 65532,
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
             "containers": [
                 {
                     "name": api.RUNNER_CONTAINER,
-                    "image": "example.invalid/scheduledrun-runner:test",
+                    "image": image,
+                    "imagePullPolicy": "Never",
                     "command": command,
                     "env": env or [],
                     "securityContext": {
@@ -73,12 +85,12 @@ def final_exit_policy() -> dict[str, Any]:
     }
 
 
-def job(name: str, command: list[str], **spec: Any) -> dict[str, Any]:
+def job(name: str, image: str, command: list[str], **spec: Any) -> dict[str, Any]:
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {"name": name},
-        "spec": {"template": pod_template(command), **spec},
+        "spec": {"template": pod_template(image, command), **spec},
     }
 
 
@@ -107,8 +119,21 @@ def job_condition(
     return found
 
 
+def exit_codes(control_plane: ControlPlane, namespace: str) -> list[int]:
+    """Exit codes of the namespace's terminated runner containers, oldest pod first."""
+    with control_plane.client() as client:
+        pods = client.get(f"/api/v1/namespaces/{namespace}/pods").json()["items"]
+    codes = []
+    for pod in sorted(pods, key=lambda p: p["metadata"]["creationTimestamp"]):
+        for status in pod["status"].get("containerStatuses") or []:
+            terminated = status["state"].get("terminated")
+            if terminated is not None:
+                codes.append(terminated["exitCode"])
+    return codes
+
+
 def test_one_minute_cronjob_runs_a_job_to_completion(
-    control_plane: ControlPlane, namespace: str, kubelet: KubeletStandIn
+    control_plane: ControlPlane, namespace: str, image: str
 ) -> None:
     cronjob = {
         "apiVersion": "batch/v1",
@@ -118,7 +143,10 @@ def test_one_minute_cronjob_runs_a_job_to_completion(
             "schedule": "*/1 * * * *",
             "concurrencyPolicy": "Forbid",
             "jobTemplate": {
-                "spec": {"backoffLimit": 0, "template": pod_template(["sh", "-c", "exit 0"])}
+                "spec": {
+                    "backoffLimit": 0,
+                    "template": pod_template(image, ["sh", "-c", "echo ran; exit 0"]),
+                }
             },
         },
     }
@@ -133,16 +161,18 @@ def test_one_minute_cronjob_runs_a_job_to_completion(
 
     control_plane.wait_for("the CronJob controller to create a Job", job_exists, timeout=90)
     created = jobs[0]
+    name = created["metadata"]["name"]
     assert created["metadata"]["ownerReferences"][0]["name"] == "every-minute"
     assert api.ANNOTATION_SCHEDULED_TIME in created["metadata"]["annotations"]
-    condition = job_condition(control_plane, namespace, created["metadata"]["name"], timeout=60)
+    condition = job_condition(control_plane, namespace, name, timeout=90)
     assert condition["type"] == "Complete"
-    runs = kubelet.wait_for_runs(namespace, 1)
-    assert (runs[0].argv[1:], runs[0].exit_code) == (("-c", "exit 0"), 0)
+    assert exit_codes(control_plane, namespace) == [0]
+    logs = control_plane.kubectl("-n", namespace, "logs", f"job/{name}").stdout
+    assert logs == "ran\n"
 
 
 def test_kubectl_create_job_from_cronjob_runs_now(
-    control_plane: ControlPlane, namespace: str, kubelet: KubeletStandIn
+    control_plane: ControlPlane, namespace: str, image: str
 ) -> None:
     cronjob = {
         "apiVersion": "batch/v1",
@@ -152,84 +182,82 @@ def test_kubectl_create_job_from_cronjob_runs_now(
             "schedule": "0 0 1 1 *",
             "suspend": True,
             "jobTemplate": {
-                "spec": {"backoffLimit": 0, "template": pod_template(["sh", "-c", "exit 0"])}
+                "spec": {"backoffLimit": 0, "template": pod_template(image, ["sh", "-c", "exit 0"])}
             },
         },
     }
     create(control_plane, f"/apis/batch/v1/namespaces/{namespace}/cronjobs", cronjob)
     control_plane.kubectl("create", "job", "--from=cronjob/yearly", "yearly-now", "-n", namespace)
-    condition = job_condition(control_plane, namespace, "yearly-now", timeout=60)
+    condition = job_condition(control_plane, namespace, "yearly-now", timeout=90)
     assert condition["type"] == "Complete"
     with control_plane.client() as client:
         made = client.get(f"/apis/batch/v1/namespaces/{namespace}/jobs/yearly-now").json()
     assert made["metadata"]["annotations"][api.ANNOTATION_INSTANTIATE] == "manual"
-    assert [run.pod.startswith("yearly-now-") for run in kubelet.wait_for_runs(namespace, 1)] == [
-        True
-    ]
+    assert exit_codes(control_plane, namespace) == [0]
 
 
 def test_final_exit_code_fails_the_job_without_retry(
-    control_plane: ControlPlane, namespace: str, kubelet: KubeletStandIn
+    control_plane: ControlPlane, namespace: str, image: str
 ) -> None:
     command = ["sh", "-c", f"exit {api.EXIT_FINAL_FAILURE}"]
     spec = {"backoffLimit": 3, "podFailurePolicy": final_exit_policy()}
-    create(
-        control_plane, f"/apis/batch/v1/namespaces/{namespace}/jobs", job("final", command, **spec)
-    )
-    condition = job_condition(control_plane, namespace, "final", timeout=60)
+    body = job("final", image, command, **spec)
+    create(control_plane, f"/apis/batch/v1/namespaces/{namespace}/jobs", body)
+    condition = job_condition(control_plane, namespace, "final", timeout=90)
     assert (condition["type"], condition["reason"]) == ("Failed", "PodFailurePolicy")
-    time.sleep(2)  # a retry, if the policy were ignored, would start within this
-    assert [run.exit_code for run in kubelet.runs if run.namespace == namespace] == [3]
+    time.sleep(3)  # a retry, if the policy were ignored, would start within this
+    assert exit_codes(control_plane, namespace) == [3]
 
 
 def test_other_exit_code_is_retried_up_to_the_backoff_limit(
-    control_plane: ControlPlane, namespace: str, kubelet: KubeletStandIn
+    control_plane: ControlPlane, namespace: str, image: str
 ) -> None:
     command = ["sh", "-c", f"exit {api.EXIT_RETRY}"]
     spec = {"backoffLimit": 1, "podFailurePolicy": final_exit_policy()}
-    create(
-        control_plane, f"/apis/batch/v1/namespaces/{namespace}/jobs", job("retry", command, **spec)
-    )
-    condition = job_condition(control_plane, namespace, "retry", timeout=90)
+    body = job("retry", image, command, **spec)
+    create(control_plane, f"/apis/batch/v1/namespaces/{namespace}/jobs", body)
+    condition = job_condition(control_plane, namespace, "retry", timeout=120)
     assert (condition["type"], condition["reason"]) == ("Failed", "BackoffLimitExceeded")
-    assert [run.exit_code for run in kubelet.runs if run.namespace == namespace] == [1, 1]
+    assert exit_codes(control_plane, namespace) == [1, 1]
 
 
-def test_job_deadline_kills_the_running_process(
-    control_plane: ControlPlane, namespace: str, kubelet: KubeletStandIn
+def test_job_deadline_stops_the_running_container(
+    control_plane: ControlPlane, namespace: str, image: str, node: Node
 ) -> None:
-    command = ["sh", "-c", "sleep 300"]
     spec = {"podFailurePolicy": final_exit_policy(), "backoffLimit": 2}
     jobs = f"/apis/batch/v1/namespaces/{namespace}/jobs"
-    create(control_plane, jobs, job("slow", command, **spec))
+    create(control_plane, jobs, job("slow", image, ["sleep", "300"], **spec))
     with control_plane.client() as client:
 
         def running() -> bool:
             pods = client.get(f"/api/v1/namespaces/{namespace}/pods").json()["items"]
             return [pod["status"].get("phase") for pod in pods] == ["Running"]
 
-        control_plane.wait_for("the pod to run", running, timeout=60)
-        # The deadline is set only now, so it strikes a running process however slow the start.
+        control_plane.wait_for("the pod to run", running, timeout=90)
+        tasks_before = set(node.ctr("tasks", "ls", "-q").split())
+        # The deadline is set only now, so it strikes a running container however slow the start.
         deadline = {"spec": {"activeDeadlineSeconds": 1}}
         headers = {"Content-Type": "application/merge-patch+json"}
         client.patch(f"{jobs}/slow", json=deadline, headers=headers).raise_for_status()
         condition = job_condition(control_plane, namespace, "slow", timeout=60)
         assert (condition["type"], condition["reason"]) == ("Failed", "DeadlineExceeded")
-        runs = kubelet.wait_for_runs(namespace, 1, timeout=45)
-        assert runs[0].exit_code == 128 + 15, runs  # SIGTERM from the graceful deletion
 
         def pod_gone() -> bool:
             return not client.get(f"/api/v1/namespaces/{namespace}/pods").json()["items"]
 
-        control_plane.wait_for("the deleted pod to be removed", pod_gone, timeout=30)
+        # The kubelet confirms a graceful deletion only once the container has stopped.
+        control_plane.wait_for("the deleted pod to be removed", pod_gone, timeout=60)
+    assert tasks_before
+    assert not tasks_before & set(node.ctr("tasks", "ls", "-q").split())
 
 
 PROBE = textwrap.dedent(
     """
     import os, ssl, httpx
-    folder = os.environ["SCHEDULEDRUN_SERVICEACCOUNT_DIR"]
+    folder = os.environ["SERVICE_ACCOUNT_DIR"]
     token = open(os.path.join(folder, "token")).read()
     host, port = os.environ["KUBERNETES_SERVICE_HOST"], os.environ["KUBERNETES_SERVICE_PORT"]
+    print("server", host, port)
     base = "https://%s:%s" % (host, port)
     tls = ssl.create_default_context(cafile=os.path.join(folder, "ca.crt"))
     client = httpx.Client(base_url=base, verify=tls, headers={"Authorization": "Bearer " + token})
@@ -240,14 +268,16 @@ PROBE = textwrap.dedent(
     print("secrets", client.get("/api/v1/namespaces/%s/secrets" % namespace).status_code)
     has_kubeconfig = "KUBECONFIG" in os.environ
     print("pod", os.environ["POD"], "job", os.environ["JOB"], "kubeconfig", has_kubeconfig)
+    print("uid", os.getuid(), "gid", os.getgid())
     """
 )
 
 
-def test_pod_gets_downward_env_and_a_restricted_service_account_token(
-    control_plane: ControlPlane, namespace: str, kubelet: KubeletStandIn
+def test_pod_gets_downward_env_and_reaches_the_api_server_with_a_restricted_token(
+    control_plane: ControlPlane, namespace: str, image: str
 ) -> None:
-    env = [
+    env: list[dict[str, Any]] = [
+        {"name": "SERVICE_ACCOUNT_DIR", "value": SERVICE_ACCOUNT_DIR},
         {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
         {
             "name": "JOB",
@@ -256,15 +286,18 @@ def test_pod_gets_downward_env_and_a_restricted_service_account_token(
             },
         },
     ]
-    body = job("probe", ["python", "-c", PROBE], backoffLimit=0)
-    body["spec"]["template"] = pod_template(["python", "-c", PROBE], env)
+    body = job("probe", image, ["python", "-c", PROBE], backoffLimit=0)
+    body["spec"]["template"] = pod_template(image, ["python", "-c", PROBE], env)
     create(control_plane, f"/apis/batch/v1/namespaces/{namespace}/jobs", body)
-    condition = job_condition(control_plane, namespace, "probe", timeout=60)
-    run = kubelet.wait_for_runs(namespace, 1)[0]
-    output = kubelet.logs(namespace, run.pod)
+    condition = job_condition(control_plane, namespace, "probe", timeout=90)
+    output = control_plane.kubectl("-n", namespace, "logs", "job/probe").stdout
     assert condition["type"] == "Complete", output
+    with control_plane.client() as client:
+        pods = client.get(f"/api/v1/namespaces/{namespace}/pods").json()["items"]
     assert output.splitlines() == [
+        "server 10.0.0.1 443",
         f"user system:serviceaccount:{namespace}:default",
         "secrets 403",
-        f"pod {run.pod} job probe kubeconfig False",
+        f"pod {pods[0]['metadata']['name']} job probe kubeconfig False",
+        "uid 65532 gid 65532",
     ]
