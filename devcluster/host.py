@@ -174,6 +174,8 @@ class HostGuard:
                 netns.unlink()
         for folder in self.state_dirs:
             unmount_under(Path(folder))
+            if folder.startswith(f"{RUN_DIR}/"):  # the node's sockets: nothing else lives there
+                shutil.rmtree(folder, ignore_errors=True)
         for table in self.tables:
             subprocess.run(["nft", "delete", "table", table], capture_output=True, check=False)
         present = set(links())

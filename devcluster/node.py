@@ -79,8 +79,10 @@ def pick_subnet() -> ipaddress.IPv4Network:
     raise NodeError(f"no free /24 in {POD_SUBNET_POOL}")
 
 
-def containerd_config(folder: Path, pause_image: str) -> str:
-    """containerd's config: everything below folder, CRI with runc, the local pause image."""
+def containerd_config(folder: Path, sockets: Path, pause_image: str) -> str:
+    """containerd's config: everything below folder (its sockets and runc's state below the
+    short folder `sockets`: a unix socket path has at most 107 bytes), CRI with runc, the local
+    pause image."""
     cri = 'plugins."io.containerd.grpc.v1.cri"'
     return f"""version = 2
 root = "{folder}/root"
@@ -89,9 +91,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
   "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
 [grpc]
-  address = "{folder}/containerd.sock"
+  address = "{sockets}/containerd.sock"
 [ttrpc]
-  address = "{folder}/containerd.sock.ttrpc"
+  address = "{sockets}/containerd.sock.ttrpc"
 [debug]
   address = ""
 [metrics]
@@ -112,7 +114,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   runtime_type = "io.containerd.runc.v2"
 [{cri}.containerd.runtimes.runc.options]
   BinaryName = "{RUNC}"
-  Root = "{folder}/runc"
+  Root = "{sockets}/runc"
   SystemdCgroup = false
 [{cri}.cni]
   bin_dir = "{CNI_BIN_DIR}"
@@ -212,6 +214,7 @@ class Node:
         tag = f"{random.randrange(16**6):06x}"
         self.bridge = f"{host.PREFIX}{tag}"
         self.table = f"ip {host.PREFIX}_{tag}"
+        self.sockets = host.RUN_DIR / tag
         self.subnet: ipaddress.IPv4Network | None = None
         self.kubelet_port = 0
         self.kubelet_healthz_port = 0
@@ -227,7 +230,7 @@ class Node:
 
     @property
     def containerd_socket(self) -> Path:
-        return self.folder / "containerd" / "containerd.sock"
+        return self.sockets / "containerd.sock"
 
     def ctr(self, *args: str, check: bool = True) -> str:
         return run(
@@ -274,7 +277,8 @@ class Node:
             if not (self.plane.bin_dir / binary).exists():
                 raise NodeError(f"{binary} is missing from {self.plane.bin_dir}")
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.guard.state_dirs.append(str(self.folder))
+        self.sockets.mkdir(parents=True, exist_ok=True)
+        self.guard.state_dirs += [str(self.folder), str(self.sockets)]
         self.guard.save()
         self._network()
         self._containerd()
@@ -324,7 +328,7 @@ table {self.table} {{
         folder = self.folder / "containerd"
         archive, pause_image = self._pause_image()
         config = folder / "config.toml"
-        config.write_text(containerd_config(folder, pause_image))
+        config.write_text(containerd_config(folder, self.sockets, pause_image))
         containerd = self._launch("containerd", ["containerd", "--config", str(config)])
 
         def answers() -> bool:

@@ -93,11 +93,15 @@ def test_ctrl_c_of_the_cluster_command_puts_back_every_host_setting(
 ) -> None:
     before = host.snapshot()
     state = tmp_path / "state"
-    env = {**os.environ, "SCHEDULEDRUN_BIN_CACHE": str(control_plane.bin_dir.parents[1])}
+    env = {
+        **os.environ,
+        "SCHEDULEDRUN_BIN_CACHE": str(control_plane.bin_dir.parents[1]),
+        "PYTHONUNBUFFERED": "1",
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "devcluster", "--state-dir", str(state)],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         env=env,
     )
@@ -119,8 +123,8 @@ def test_ctrl_c_of_the_cluster_command_puts_back_every_host_setting(
         assert host.snapshot() != before
     finally:
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=120)
-    assert process.returncode == 0, err
+        rest, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, rest
     assert host.snapshot() == before
 
 
