@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ FIXED_PATHS = (
     "/etc/kubernetes",
 )
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+# The programs a node starts (directly, or containerd's shims): the only ones a repair may kill.
+NODE_PROGRAMS = frozenset({"containerd", "containerd-shim-runc-v2", "kubelet", "kube-scheduler"})
 KUBEPODS = "kubepods"
 
 
@@ -115,6 +118,26 @@ def remove_cgroup_tree(top: Path) -> None:
             os.rmdir(folder)
 
 
+def kill_processes_using(folders: list[str]) -> None:
+    """SIGKILL processes whose command line names one of a node's own folders: what a node
+    started (containerd, its shims, the kubelet) and a killed run left running."""
+    if not folders:
+        return
+    me = os.getpid()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == me:
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if Path(argv[0]).name not in NODE_PROGRAMS:
+            continue
+        if any(folder in arg for arg in argv for folder in folders):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(proc.name), signal.SIGKILL)
+
+
 def snapshot() -> dict[str, Any]:
     """What a node may change on the host, as comparable data."""
     return {
@@ -167,6 +190,7 @@ class HostGuard:
 
     def restore(self) -> None:
         """Put back everything recorded; safe to call twice."""
+        kill_processes_using(self.state_dirs)
         for name in self.netns:
             netns = Path("/run/netns") / name
             subprocess.run(["umount", "-l", str(netns)], capture_output=True, check=False)

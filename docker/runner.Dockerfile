@@ -2,7 +2,7 @@
 # The runner image: `scheduledrun run`, started once per CronJob tick, so every megabyte and every
 # import is paid on each run. It holds the base dependencies only (httpx, click): neither the
 # operator's libraries (kopf, kubernetes, jinja2, prometheus-client, pyyaml) nor the operator's
-# own package are installed, so `scheduledrun --help` lists `run` only.
+# and the REST API's own packages are installed, so `scheduledrun --help` lists `run` only.
 #
 # Built by scripts/images.sh (buildah, or docker where it runs); by hand, from the repository root:
 #   docker build -f docker/runner.Dockerfile -t kagent-scheduledrun:0.1.0 \
@@ -37,14 +37,16 @@ RUN --mount=type=secret,id=ca-bundle \
     /opt/uv/bin/uv sync --frozen --no-dev --no-install-project
 COPY runner ./runner
 COPY generator ./generator
+COPY server ./server
 COPY templates ./templates
 COPY charts/kagent-scheduledrun/crds ./charts/kagent-scheduledrun/crds
-# The wheel holds both packages; the runner keeps `runner` only (the operator's code would only
-# fail to import here, and `scheduledrun --help` lists the subcommands whose package is present).
+# The wheel holds all three packages; the runner keeps `runner` only (the operator's and the REST
+# API's code would only fail to import here, and `scheduledrun --help` lists the subcommands
+# whose package is present).
 RUN --mount=type=secret,id=ca-bundle \
     if [ -s /run/secrets/ca-bundle ]; then export SSL_CERT_FILE=/run/secrets/ca-bundle PIP_CERT=/run/secrets/ca-bundle; fi; \
     /opt/uv/bin/uv sync --frozen --no-dev --no-editable && \
-    rm -rf /opt/venv/lib/python3*/site-packages/generator
+    rm -rf /opt/venv/lib/python3*/site-packages/generator /opt/venv/lib/python3*/site-packages/server
 
 FROM ${BASE_IMAGE}
 ARG VERSION=0.1.0

@@ -48,7 +48,7 @@ fi
 inputs_key() { # inputs_key <dockerfile>
     {
         echo "images-1 $tool $base $version ${ca_bundle:+with-ca}"
-        find "$1" pyproject.toml uv.lock README.md runner generator server templates \
+        find "$1" .dockerignore pyproject.toml uv.lock README.md runner generator server templates \
             charts/kagent-scheduledrun/crds -type f -not -path '*/__pycache__/*' -print0 |
             sort -z | xargs -0 sha256sum
     } | sha256sum | cut -c1-16
