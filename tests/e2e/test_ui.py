@@ -34,6 +34,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devcluster.accounts import namespace_user
 from devcluster.cluster import ControlPlane
+from devcluster.images import Images
+from devcluster.node import Node
 from devcluster.server import ServerProcess
 from devcluster.stack import REPO, Stack, eventually, sr_path
 from runner import api
@@ -88,8 +90,8 @@ def apply(plane: ControlPlane, obj: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(control_plane: ControlPlane) -> Iterator[Stack]:
-    with Stack(control_plane) as running:
+def stack(control_plane: ControlPlane, node: Node, images: Images) -> Iterator[Stack]:
+    with Stack(control_plane, node, images) as running:
         yield running
         print(f"operator log (tail):\n{running.operator_log()}")
 
