@@ -1,5 +1,5 @@
 """Scheduling policies across the real CronJob controller's firing: chart installed, operator with
-the chart's account, a2a-sdk agents, runner pods run by the kubelet stand-in.
+the chart's account, a2a-sdk agents, runner containers on the real node.
 
 Covers: a hashed `H/2` schedule firing only at its own minutes; pause after exactly N failed
 ticks (not N-1, not N+1), resume by `scheduledrun resume` with the count starting afresh; no tick
@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 
 from devcluster.cluster import ControlPlane
+from devcluster.images import Images
+from devcluster.node import Node
 from devcluster.stack import Stack, eventually, sr_path
 from generator import hashed
 from runner import api, history, previous
@@ -34,8 +36,8 @@ PROMPT = "Compare today's cluster warnings with the last run."
 
 
 @pytest.fixture(scope="module")
-def stack(control_plane: ControlPlane) -> Iterator[Stack]:
-    with Stack(control_plane) as running:
+def stack(control_plane: ControlPlane, node: Node, images: Images) -> Iterator[Stack]:
+    with Stack(control_plane, node, images) as running:
         yield running
         print(f"operator log (tail):\n{running.operator_log()}")
 

@@ -1,6 +1,6 @@
 """SIGTERM from Kubernetes itself: a runner pod of a real Job (the product's rendered CronJob,
-the real Job, garbage and CronJob controllers, the pod run by the kubelet stand-in, which stops a
-deleted pod with SIGTERM and its grace period as a kubelet does) is stopped mid-run by
+the real Job, garbage and CronJob controllers, the runner container on the real node, which the
+kubelet stops with SIGTERM and the pod's grace period) is stopped mid-run by
 
 - deleting the ScheduledRun (the garbage collector deletes its CronJob, Job and pod),
 - `Replace` (the Job deleted, as the CronJob controller does to start a newer run),
@@ -13,6 +13,9 @@ exists.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +23,8 @@ import pytest
 
 from devcluster.agents import AgentServer
 from devcluster.cluster import ControlPlane
-from devcluster.kubelet import KubeletStandIn
+from devcluster.images import Images
+from devcluster.node import Node
 from devcluster.peers import KagentRuntime, PeerProcess
 from devcluster.stack import eventually, sr_path
 from generator.config import OperatorConfig
@@ -32,8 +36,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")
-def sdk() -> Iterator[AgentServer]:
+def sdk(node: Node) -> Iterator[AgentServer]:
     with AgentServer() as server:
+        # Pods reach the loopback server at the node's bridge address.
+        server.base_url = f"http://{node.forward(server.port)}"
         yield server
 
 
@@ -41,6 +47,55 @@ def sdk() -> Iterator[AgentServer]:
 def kagent() -> Iterator[KagentRuntime]:
     with KagentRuntime() as runtime:
         yield runtime
+
+
+def pod_url(node: Node, peer: AgentServer | PeerProcess) -> str:
+    """Where a runner pod reaches the peer (its loopback port, forwarded by the node)."""
+    if isinstance(peer, AgentServer):
+        return peer.base_url
+    port = int(peer.base_url.rsplit(":", 1)[1])
+    if port not in node.forwarded:
+        node.forward(port)
+    return f"http://{node.gateway}:{port}"
+
+
+class PodEnd:
+    """Follows one pod to its end: its log (`kubectl logs -f`) and the last state of its
+    container (a watch), so how a deleted pod exited and what it said are known after the
+    pod object is gone."""
+
+    def __init__(self, plane: ControlPlane, namespace: str, pod: str) -> None:
+        self.plane = plane
+        self.namespace = namespace
+        self.pod = pod
+        self.terminated: dict[str, Any] = {}
+        self.logs = subprocess.Popen(
+            [plane.kubectl_path(), "--kubeconfig", str(plane.kubeconfig), "-n", namespace,
+             "logs", "-f", pod, "-c", api.RUNNER_CONTAINER],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        params = {"watch": "1", "fieldSelector": f"metadata.name={self.pod}"}
+        with (
+            self.plane.client(timeout=300) as client,
+            client.stream("GET", f"/api/v1/namespaces/{self.namespace}/pods", params=params) as r,
+        ):
+            for line in r.iter_lines():
+                event = json.loads(line)
+                for status in event["object"].get("status", {}).get("containerStatuses") or []:
+                    if "terminated" in status["state"]:
+                        self.terminated = status["state"]["terminated"]
+                if self.terminated or event["type"] == "DELETED":
+                    return
+
+    def wait(self, timeout: float) -> tuple[dict[str, Any], str]:
+        """(the container's terminated state, its whole log)."""
+        log, _ = self.logs.communicate(timeout=timeout)
+        self.thread.join(timeout)
+        return self.terminated, log
 
 
 def grant_runner_access(client: Any, namespace: str) -> None:
@@ -75,7 +130,12 @@ def grant_runner_access(client: Any, namespace: str) -> None:
 
 
 def start_run(
-    plane: ControlPlane, namespace: str, base_url: str, agent: str, deadline: int | None
+    plane: ControlPlane,
+    namespace: str,
+    base_url: str,
+    image: str,
+    agent: str,
+    deadline: int | None,
 ) -> tuple[str, str]:
     """ScheduledRun -> the product's CronJob (suspended: no ticks) -> one manual Job, as
     `scheduledrun trigger` makes it; returns (ScheduledRun name, Job name)."""
@@ -91,7 +151,12 @@ def start_run(
             "timeout": "5m",
         },
     }
-    config = OperatorConfig(a2a_base_url=base_url, runner_service_account="default")
+    config = OperatorConfig(
+        a2a_base_url=base_url,
+        runner_service_account="default",
+        runner_image=image,
+        image_pull_policy="Never",
+    )
     with plane.client() as client:
         grant_runner_access(client, namespace)
         created = client.post(sr_path(namespace), json=body)
@@ -128,7 +193,8 @@ PEERS = ["a2a-sdk", "kagent-langgraph"]
 def test_kubernetes_stops_the_runner_mid_run(
     control_plane: ControlPlane,
     namespace: str,
-    kubelet: KubeletStandIn,
+    node: Node,
+    images: Images,
     request: pytest.FixtureRequest,
     peer_id: str,
     cause: str,
@@ -139,13 +205,20 @@ def test_kubernetes_stops_the_runner_mid_run(
     agent = f"hang-{namespace}"
     # The deadline case: long enough for the runner to start and reach the agent first.
     deadline = 20 if cause == "job-deadline" else None
-    name, job = start_run(control_plane, namespace, peer.base_url, agent, deadline)
+    url = pod_url(node, peer)
+    name, job = start_run(control_plane, namespace, url, images.runner, agent, deadline)
 
     def task_recorded() -> str | None:
         entry = entry_of(control_plane, namespace, name)
         return entry.get("taskID") if entry else None
 
     task = eventually("the runner following the agent's task", task_recorded, timeout=60)
+    pods = control_plane.kubectl(
+        "-n", namespace, "get", "pods", "-l", f"batch.kubernetes.io/job-name={job}",
+        "-o", "jsonpath={.items[*].metadata.name}",
+    ).stdout.split()  # fmt: skip
+    assert len(pods) == 1, pods
+    end = PodEnd(control_plane, namespace, pods[0])
     with control_plane.client() as client:
         if cause == "scheduledrun-deleted":
             response = client.delete(sr_path(namespace, name))
@@ -157,15 +230,11 @@ def test_kubernetes_stops_the_runner_mid_run(
         if cause != "job-deadline":
             assert response.status_code in (200, 202), response.text
 
-    def runner_exited() -> bool:
-        return any(run.pod.startswith(job) for run in kubelet.runs)
-
-    eventually("the runner pod to stop", runner_exited, timeout=90)
-    [run] = [r for r in kubelet.runs if r.pod.startswith(job)]
-    log = run.log.read_text()
+    terminated, log = end.wait(timeout=90)
     assert '"step": "stopping"' in log, log
-    assert run.reason != "OOMKilled"
-    assert run.exit_code == api.EXIT_FINAL_FAILURE, log  # its own exit, not a SIGKILL's 137
+    assert terminated, log
+    assert terminated["reason"] != "OOMKilled"
+    assert terminated["exitCode"] == api.EXIT_FINAL_FAILURE, log  # its own exit, not SIGKILL's 137
     if isinstance(peer, AgentServer):
         assert task in peer.finished  # the agent's task was cancelled
         assert '"state": "canceled"' in log
