@@ -213,12 +213,18 @@ def test_kubernetes_stops_the_runner_mid_run(
         return entry.get("taskID") if entry else None
 
     task = eventually("the runner following the agent's task", task_recorded, timeout=60)
-    pods = control_plane.kubectl(
-        "-n", namespace, "get", "pods", "-l", f"batch.kubernetes.io/job-name={job}",
-        "-o", "jsonpath={.items[*].metadata.name}",
-    ).stdout.split()  # fmt: skip
-    assert len(pods) == 1, pods
-    end = PodEnd(control_plane, namespace, pods[0])
+
+    def running_pod() -> str | None:
+        with control_plane.client() as client:
+            listed = client.get(
+                f"/api/v1/namespaces/{namespace}/pods",
+                params={"labelSelector": f"batch.kubernetes.io/job-name={job}"},
+            ).json()["items"]
+        running = [p["metadata"]["name"] for p in listed if p["status"].get("phase") == "Running"]
+        return running[0] if running else None
+
+    pod = eventually("the runner's running pod", running_pod, timeout=60)
+    end = PodEnd(control_plane, namespace, pod)
     with control_plane.client() as client:
         if cause == "scheduledrun-deleted":
             response = client.delete(sr_path(namespace, name))
