@@ -180,6 +180,8 @@ BODY: Final = {
     "/scheduledruns",
     status_code=201,
     summary="Create a ScheduledRun (validated by the operator's own validator first)",
+    description="`metadata.namespace` is required (the server has no namespace of its own); "
+    "only `metadata.name`, `namespace`, `labels`, `annotations` and `spec` are sent on.",
     openapi_extra=BODY,
     responses={201: answer("Created", SCHEDULEDRUN, etag=True), **failures(404, 409, 413, 422)},
 )
