@@ -219,6 +219,10 @@ class KubeClient:
     def close(self) -> None:
         self.http.close()
 
+    def limit(self, timeout: float) -> None:
+        """Bound every later request to `timeout` seconds (the runner's stop after SIGTERM)."""
+        self.http.timeout = httpx.Timeout(timeout)
+
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
             response = self.http.request(method, path, **kwargs)

@@ -127,6 +127,7 @@ class Run:
         self.recorded = False  # this run's entry is in the ScheduledRun's history
         self.interruptible = False  # SIGTERM raises Stopped (not while the end is written)
         self.stop_requested = False
+        self.write_budget = 120.0  # seconds a status write may spend on conflicts
 
     # --- SIGTERM -------------------------------------------------------------------------------
 
@@ -141,6 +142,10 @@ class Run:
     def _stop(self) -> int:
         """Cancel the agent's task, record why the run ended, all within the stop budget."""
         began = time.monotonic()
+        budget = self.settings.stop_budget
+        # Every Kubernetes call of the stop is short, so all of it fits the budget: cancel up to
+        # a quarter of it, two reads and the write with what is left.
+        self.kube.limit(max(1.0, budget / 6))
         self.log("stopping", task=self.task_id or self.entry.get("taskID"), recorded=self.recorded)
         task_id = self.task_id or str(self.entry.get("taskID") or "")
         finished: Outcome | None = None
@@ -160,6 +165,7 @@ class Run:
         self.log("stopped", cause=cause, status=outcome.status, message=outcome.message)
         if not self.recorded or cause.startswith("the ScheduledRun was deleted"):
             return api.EXIT_FINAL_FAILURE
+        self.write_budget = max(1.0, budget - (time.monotonic() - began))
         try:
             return self._finish(self.entry, outcome, None)
         except KubeError as exc:
@@ -373,6 +379,7 @@ class Run:
             self.settings.name,
             lambda status: history.record(status, final, self.max_history, self.now()),
             current=sr,
+            budget=self.write_budget,
         )
         self.log("finished", status=outcome.status, message=final["message"])
         return lifecycle.exit_code(outcome.status)
