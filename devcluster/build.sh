@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real control-plane binaries the cluster tests run (etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kubelet, kubectl, helm) from the Go modules pinned under go/, into a cache
+# kube-controller-manager, kube-scheduler, kubelet, kubectl, helm) and helm-docs (the chart README's
+# values table) from the Go modules pinned under go/, into a cache
 # folder outside git keyed by the hash of those go.mod/go.sum files. Reuses a complete folder.
 # Prints the folder holding the binaries as its last line of output.
 set -euo pipefail
@@ -9,7 +10,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache_root="${SCHEDULEDRUN_BIN_CACHE:-$HOME/.cache/kagent-scheduledrun}/bin"
 # Bump when the build recipe below changes in a way the go.mod/go.sum files do not show.
 recipe="recipe-4"
-key="$(cd "$here/go" && { echo "$recipe"; cat kube/go.mod kube/go.sum etcd/go.mod etcd/go.sum helm/go.mod helm/go.sum; } | sha256sum | cut -c1-16)"
+key="$(cd "$here/go" && { echo "$recipe"; cat kube/go.mod kube/go.sum etcd/go.mod etcd/go.sum helm/go.mod helm/go.sum \
+    helmdocs/go.mod helmdocs/go.sum; } | sha256sum | cut -c1-16)"
 out="$cache_root/$key"
 
 if [[ -f "$out/.complete" ]]; then
@@ -56,6 +58,7 @@ helm_flags="-X helm.sh/helm/v3/internal/version.version=$helm_version \
  -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
  -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$client_minor"
 build helm "$helm_flags" helm.sh/helm/v3/cmd/helm
+build helmdocs "" github.com/norwoodj/helm-docs/cmd/helm-docs
 echo "built in $(( $(date +%s) - start ))s" >&2
 
 chmod 755 "$work"

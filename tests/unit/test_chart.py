@@ -9,6 +9,7 @@ Not covered here: what the API server makes of the manifests (tests/integration/
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tomllib
 from collections.abc import Sequence
@@ -271,6 +272,49 @@ def test_all_features_reach_the_pod(all_docs: list[dict[str, Any]]) -> None:
     assert image == "ghcr.io/kagent-dev/kagent-scheduledrun-operator:0.1.0-rc.1"
 
 
+@pytest.mark.parametrize("name", [RELEASE, f"{RELEASE}-server"])
+def test_a_pod_template_carries_only_its_selector_labels(
+    all_docs: list[dict[str, Any]], name: str
+) -> None:
+    """No chart or app version on the pod: a chart upgrade that changes nothing else must not
+    roll the pod (podLabels, a user's own choice, may add more)."""
+    deployment = by_kind(all_docs, "Deployment")[name]
+    labels = dict(deployment["spec"]["template"]["metadata"]["labels"])
+    labels.pop("example.com/tier", None)  # all-features podLabels of the operator
+    assert labels == deployment["spec"]["selector"]["matchLabels"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param(["--set", "server.enabled=true"], id="all-namespaces"),
+        pytest.param(["-f", str(ALL_FEATURES), "--set", "watchNamespaces={a,b}"], id="watched"),
+    ],
+)
+def test_every_template_file_renders_one_resource(helm: Path, values: list[str]) -> None:
+    """One resource per file; a file may repeat it in each watched namespace (rolebinding.yaml)."""
+    result = run_helm(
+        helm, "template", RELEASE, str(CHART_DIR), "--kube-version", KUBE_VERSION, *values
+    )
+    assert result.returncode == 0, result.stderr
+    resources: dict[str, list[tuple[str, str, str]]] = {}
+    for text in result.stdout.split("\n---\n"):
+        source = re.search(r"^# Source: (\S+)", text, re.M)
+        doc = yaml.safe_load(text)
+        if source and doc:
+            meta = doc["metadata"]
+            found = (doc["kind"], meta["name"], meta.get("namespace", ""))
+            resources.setdefault(source.group(1), []).append(found)
+    assert len(resources) >= 10
+    repeated = {
+        file: found
+        for file, found in resources.items()
+        if len({(kind, name) for kind, name, _ in found}) > 1
+        or len({namespace for _, _, namespace in found}) < len(found)
+    }
+    assert repeated == {}
+
+
 # ---- Service and ServiceMonitor ------------------------------------------------------------
 
 
@@ -472,7 +516,17 @@ def test_every_value_is_documented() -> None:
 @pytest.mark.parametrize("key", [pytest.param(k, id=k) for k in DOCUMENTED])
 def test_readme_values_table_lists_the_value(key: str) -> None:
     readme = (CHART_DIR / "README.md").read_text(encoding="utf-8")
-    assert f"| `{key}` |" in readme
+    assert f"| {key} |" in readme
+
+
+def test_the_checked_in_readme_is_what_helm_docs_generates() -> None:
+    """The values table is generated from values.yaml's `# --` comments, never kept by hand."""
+    generated = subprocess.run(
+        [str(binaries() / "helm-docs"), "--chart-search-root", ".", "--sort-values-order", "file",
+         "--dry-run"],
+        cwd=CHART_DIR, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert generated == (CHART_DIR / "README.md").read_text(encoding="utf-8")
 
 
 def test_schema_forbids_unknown_keys_at_every_fixed_level() -> None:
