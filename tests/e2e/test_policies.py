@@ -121,6 +121,12 @@ def cli(plane: ControlPlane, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def one_of_two(status: dict[str, Any]) -> dict[str, Any] | None:
+    """`status` once the operator has counted exactly one failure of two."""
+    message = condition(status, "Paused").get("message")
+    return status if message == "1 of 2 consecutive scheduled runs did not succeed" else None
+
+
 def observe(what: str, probe: Callable[[], Any], timeout: float = 150) -> Any:
     return eventually(what, probe, timeout=timeout, every=1.0)
 
@@ -149,13 +155,10 @@ def test_pause_resume_end_time_and_max_runs_across_real_ticks(
         "the first failed tick", lambda: scheduled(status_of(plane, namespace, "pause"), True)
     )
     assert [e["status"] for e in first] == ["Failed"]
-    time.sleep(3)  # the operator has seen the write by now
-    status = status_of(plane, namespace, "pause")
-    assert condition(status, "Paused")["status"] == "False", status
-    assert (
-        condition(status, "Paused")["message"]
-        == "1 of 2 consecutive scheduled runs did not succeed"
+    status = observe(
+        "the count at 1 of 2", lambda: one_of_two(status_of(plane, namespace, "pause")), 30
     )
+    assert condition(status, "Paused")["status"] == "False", status
     assert not cronjob_suspended(plane, namespace, "pause")
     assert status.get("nextRunTime")
 
@@ -239,12 +242,10 @@ def test_pause_resume_end_time_and_max_runs_across_real_ticks(
         lambda: len(scheduled(status_of(plane, namespace, "pause"), True)) == 3,
     )
     assert third
-    time.sleep(3)
-    status = status_of(plane, namespace, "pause")
-    assert (
-        condition(status, "Paused")["message"]
-        == "1 of 2 consecutive scheduled runs did not succeed"
+    status = observe(
+        "the count afresh", lambda: one_of_two(status_of(plane, namespace, "pause")), 30
     )
+    assert condition(status, "Paused")["status"] == "False", status
     assert not cronjob_suspended(plane, namespace, "pause")
 
 
