@@ -240,7 +240,7 @@ def test_scheduled_manual_suspended_failing_and_deleted(
     shown = scheduledrun_cli(plane, "history", "nightly", "-n", namespace)
     assert shown.returncode == 0
     assert "nightly-now" in shown.stdout
-    upcoming = scheduledrun_cli(plane, "next", "nightly", "--namespace", namespace, "-n", "3")
+    upcoming = scheduledrun_cli(plane, "next", "nightly", "--namespace", namespace, "--count", "3")
     assert upcoming.returncode == 0, upcoming.stderr
     assert "suspended" in upcoming.stdout
     assert len([line for line in upcoming.stdout.splitlines() if ":00Z" in line]) == 3
