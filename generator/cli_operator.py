@@ -7,6 +7,7 @@ kopf and the official client find: in-cluster, or the kubeconfig (KUBECONFIG or 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import click
@@ -110,6 +111,29 @@ def _configure_logging(log_format: str, log_level: str) -> None:
     help="Port of /metrics (0: no metrics server).",
 )
 @click.option(
+    "--metrics-bind-address",
+    "metrics_address",
+    envvar="SCHEDULEDRUN_METRICS_BIND_ADDRESS",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address /metrics listens on (the chart: 0.0.0.0 in the pod, with --metrics-secure).",
+)
+@click.option(
+    "--metrics-secure/--metrics-insecure",
+    envvar="SCHEDULEDRUN_METRICS_SECURE",
+    default=False,
+    show_default=True,
+    help="Serve /metrics only to bearer tokens the API server authenticates (TokenReview) and"
+    " allows to get /metrics (SubjectAccessReview), as controller-runtime's secure metrics.",
+)
+@click.option(
+    "--metrics-cert-dir",
+    envvar="SCHEDULEDRUN_METRICS_CERT_DIR",
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder with tls.crt and tls.key: serve /metrics over HTTPS.",
+)
+@click.option(
     "--health-port",
     envvar="SCHEDULEDRUN_HEALTH_PORT",
     default=8081,
@@ -150,6 +174,9 @@ def operator_command(**options: Any) -> None:
             _settings(options), options["runner_cluster_role"], tuple(options["namespaces"])
         ),
         metrics_port=options["metrics_port"],
+        metrics_address=options["metrics_address"],
+        metrics_secure=options["metrics_secure"],
+        metrics_cert_dir=options["metrics_cert_dir"],
     )
     health = options["health_port"]
     kopf.run(

@@ -14,14 +14,15 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import kopf
-from prometheus_client import start_http_server
 
-from generator import kopf_settings, render, sweep
+from generator import kopf_settings, metrics_server, render, sweep
 from generator.cache import ClusterCache
 from generator.controller import Controller
 from generator.kube import Kube
 from generator.metrics import Metrics, RunCounter
+from generator.metrics_server import MetricsServer
 from runner import api
+from runner.kube import KubeError
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +41,9 @@ def _runtime(memo: Any) -> Controller:
 async def start(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     kopf_settings.configure(settings)
     metrics = Metrics()
-    if memo.get("metrics_port"):
-        start_http_server(memo["metrics_port"], registry=metrics.registry)
     kube = await Kube.connect(metrics.api_requests)
+    if memo.get("metrics_port"):
+        memo["metrics_server"] = await _serve_metrics(memo, metrics, kube)
     counter = RunCounter(metrics, started=datetime.now(UTC))
     controller = Controller(
         kube=kube, options=memo["options"], cache=ClusterCache(), counter=counter
@@ -55,10 +56,31 @@ async def start(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None
     ]
 
 
+async def _serve_metrics(memo: Any, metrics: Metrics, kube: Kube) -> MetricsServer:
+    async def authorize(token: str) -> bool:
+        try:
+            return await kube.may_get_metrics(token, metrics_server.PATH)
+        except KubeError as exc:  # the API server could not say: refuse, and say why
+            logger.warning("metrics access could not be reviewed: %s", exc)
+            return False
+
+    server = MetricsServer(
+        metrics.registry,
+        memo["metrics_address"],
+        memo["metrics_port"],
+        authorize if memo.get("metrics_secure") else None,
+        memo.get("metrics_cert_dir"),
+    )
+    await server.start()
+    return server
+
+
 @kopf.on.cleanup()
 async def stop(*, memo: Any, **_: Any) -> None:
     for task in memo["tasks"]:
         task.cancel()
+    if memo.get("metrics_server") is not None:
+        await memo["metrics_server"].stop()
     await _runtime(memo).kube.close()
 
 

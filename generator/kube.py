@@ -267,6 +267,45 @@ class Kube:
                 " until it is deleted",
             ) from exc
 
+    # Metrics access (generator/metrics_server.py)
+
+    async def may_get_metrics(self, token: str, path: str) -> bool:
+        """Whether the holder of `token` is a user the API server knows (TokenReview) who may
+        `get` the non-resource URL `path` (SubjectAccessReview)."""
+        review = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenReview",
+            "spec": {"token": token},
+        }
+        reviewed = await self.request(
+            "POST",
+            "/apis/authentication.k8s.io/v1/tokenreviews",
+            body=review,
+            content_type="application/json",
+        )
+        status = (reviewed or {}).get("status") or {}
+        if not status.get("authenticated"):
+            return False
+        user = status.get("user") or {}
+        access = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": {
+                "user": user.get("username"),
+                "groups": user.get("groups") or [],
+                "uid": user.get("uid"),
+                "extra": user.get("extra") or {},
+                "nonResourceAttributes": {"path": path, "verb": "get"},
+            },
+        }
+        decided = await self.request(
+            "POST",
+            "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+            body=access,
+            content_type="application/json",
+        )
+        return bool(((decided or {}).get("status") or {}).get("allowed"))
+
     # Events
 
     async def post_event(

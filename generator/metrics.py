@@ -121,6 +121,14 @@ class RunCounter:
     started: datetime
     seen: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)
     active_keys: set[ObjectKey] = field(default_factory=set)
+    # The labelled series of each ScheduledRun (family attribute, label values), removed when it
+    # is deleted: otherwise every ScheduledRun ever seen would stay in /metrics, and churn would
+    # grow the series without bound.
+    series: dict[ObjectKey, set[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
+
+    def _series(self, key: ObjectKey, family: str, *labels: str) -> Any:
+        self.series.setdefault(key, set()).add((family, labels))
+        return getattr(self.metrics, family).labels(*labels)
 
     def observe(self, key: ObjectKey, run_history: Sequence[Mapping[str, Any]]) -> int:
         """Count the newly finished runs of one ScheduledRun; returns how many were counted."""
@@ -129,14 +137,14 @@ class RunCounter:
         for entry in fresh:
             seen = observation(entry)
             status = DISPATCH_SUCCEEDED if seen.dispatched else DISPATCH_FAILED
-            self.metrics.dispatch.labels(namespace, name, status).inc()
-            self.metrics.outcome.labels(namespace, name, seen.outcome).inc()
+            self._series(key, "dispatch", namespace, name, status).inc()
+            self._series(key, "outcome", namespace, name, seen.outcome).inc()
             if seen.dispatch_seconds is not None and seen.dispatched:
-                self.metrics.dispatch_duration.labels(namespace, name).observe(
+                self._series(key, "dispatch_duration", namespace, name).observe(
                     max(seen.dispatch_seconds, 0.0)
                 )
             if seen.run_seconds is not None:
-                self.metrics.run_duration.labels(namespace, name, seen.outcome).observe(
+                self._series(key, "run_duration", namespace, name, seen.outcome).observe(
                     max(seen.run_seconds, 0.0)
                 )
         # Remember only ids still in the history: trimmed entries never come back, so the set
@@ -157,6 +165,9 @@ class RunCounter:
         self.metrics.active.set(len(self.active_keys))
 
     def forget(self, key: ObjectKey) -> None:
-        """The ScheduledRun is gone: drop its memory (its counters keep their totals)."""
+        """The ScheduledRun is gone: drop its memory and its series (a rate over a counter that
+        vanishes is what Prometheus expects of a deleted object)."""
         self.seen.pop(key, None)
         self.set_active(key, False)
+        for family, labels in self.series.pop(key, set()):
+            getattr(self.metrics, family).remove(*labels)

@@ -297,6 +297,9 @@ OPERATOR_CLUSTER_WIDE = [
     ("list", "namespaces", False),
     ("list", "secrets", False),
     ("list", "pods", False),
+    # Secure metrics (metrics.secure, the default): review the scraper's token and access.
+    ("create", "tokenreviews.authentication.k8s.io", True),
+    ("create", "subjectaccessreviews.authorization.k8s.io", True),
 ]
 
 

@@ -77,6 +77,7 @@ def rules_of(role: dict[str, Any]) -> set[tuple[str, str, str, str]]:
     return {
         (group, resource, verb, name)
         for rule in role["rules"]
+        if "nonResourceURLs" not in rule
         for group in rule["apiGroups"]
         for resource in rule["resources"]
         for verb in rule["verbs"]
@@ -112,6 +113,7 @@ def test_default_render_has_exactly_the_expected_objects(
     assert kinds == [
         ("ClusterRole", RELEASE),
         ("ClusterRole", f"{RELEASE}-cluster"),
+        ("ClusterRole", f"{RELEASE}-metrics-reader"),
         ("ClusterRole", f"{RELEASE}-runner"),
         ("ClusterRoleBinding", RELEASE),
         ("ClusterRoleBinding", f"{RELEASE}-cluster"),
@@ -208,6 +210,9 @@ def test_operator_has_resources(default_docs: list[dict[str, Any]]) -> None:
                 "namespaces": (),
                 "all_namespaces": True,
                 "metrics_port": 8080,
+                "metrics_address": "0.0.0.0",
+                "metrics_secure": True,
+                "metrics_cert_dir": None,
                 "health_port": 8081,
                 "log_format": "text",
                 "log_level": "info",
@@ -230,6 +235,9 @@ def test_operator_has_resources(default_docs: list[dict[str, Any]]) -> None:
                 "namespaces": ("team-a", "team-b"),
                 "all_namespaces": False,
                 "metrics_port": 9090,
+                "metrics_address": "0.0.0.0",
+                "metrics_secure": True,
+                "metrics_cert_dir": None,
                 "health_port": 9091,
                 "log_format": "json",
                 "log_level": "debug",
@@ -333,8 +341,15 @@ def test_service_monitor_scrapes_the_metrics_port(all_docs: list[dict[str, Any]]
     assert (
         monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
     )
+    token = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # reviewed: metrics.secure
     assert monitor["spec"]["endpoints"] == [
-        {"port": "metrics", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}
+        {
+            "port": "metrics",
+            "path": "/metrics",
+            "interval": "30s",
+            "scrapeTimeout": "10s",
+            "bearerTokenFile": token,
+        }
     ]
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
 
@@ -381,6 +396,10 @@ RUNNER_RULES = {
     ("kagent.dev", "scheduledruns/status", "patch", ""),
     ("batch", "jobs", "get", ""),
 }
+METRICS_REVIEW_RULES = {
+    ("authentication.k8s.io", "tokenreviews", "create", ""),
+    ("authorization.k8s.io", "subjectaccessreviews", "create", ""),
+}
 CLUSTER_SCOPE_RULES = {
     ("apiextensions.k8s.io", "customresourcedefinitions", "list", ""),
     ("apiextensions.k8s.io", "customresourcedefinitions", "watch", ""),
@@ -395,12 +414,15 @@ NAMESPACE_WATCH = {("", "namespaces", "list", ""), ("", "namespaces", "watch", "
         pytest.param("default_docs", RELEASE, OPERATOR_RULES, id="operator"),
         pytest.param("default_docs", f"{RELEASE}-runner", RUNNER_RULES, id="runner"),
         pytest.param(
-            "default_docs", f"{RELEASE}-cluster", CLUSTER_SCOPE_RULES, id="cluster-all-ns"
+            "default_docs",
+            f"{RELEASE}-cluster",
+            CLUSTER_SCOPE_RULES | METRICS_REVIEW_RULES,
+            id="cluster-all-ns",
         ),
         pytest.param(
             "all_docs",
             f"{RELEASE}-cluster",
-            CLUSTER_SCOPE_RULES | NAMESPACE_WATCH,
+            CLUSTER_SCOPE_RULES | NAMESPACE_WATCH | METRICS_REVIEW_RULES,
             id="cluster-some-ns",
         ),
         pytest.param(
@@ -431,6 +453,19 @@ def test_bindings_name_the_operator_service_account(all_docs: list[dict[str, Any
     bindings = [d for d in all_docs if d["kind"] in ("ClusterRoleBinding", "RoleBinding")]
     subjects = {(s["kind"], s["name"], s["namespace"]) for b in bindings for s in b["subjects"]}
     assert subjects == {("ServiceAccount", "scheduledrun-operator", NAMESPACE)}
+
+
+def test_secure_metrics_come_with_a_reader_role(default_docs: list[dict[str, Any]]) -> None:
+    reader = by_kind(default_docs, "ClusterRole")[f"{RELEASE}-metrics-reader"]
+    assert reader["rules"] == [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]
+
+
+def test_insecure_metrics_need_no_reviews(helm: Path) -> None:
+    docs = render(helm, "--set", "metrics.secure=false")
+    granted = set().union(*(rules_of(r) for r in by_kind(docs, "ClusterRole").values()))
+    assert granted & METRICS_REVIEW_RULES == set()
+    assert f"{RELEASE}-metrics-reader" not in by_kind(docs, "ClusterRole")
+    assert "--metrics-insecure" in operator_container(docs)["args"]
 
 
 def test_rbac_create_false_renders_no_rbac(helm: Path) -> None:

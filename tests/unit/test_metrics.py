@@ -122,3 +122,16 @@ def test_the_active_gauge_counts_each_schedule_once_until_forgotten() -> None:
     counter.forget(("ns", "d"))
 
     assert samples(counter.metrics)[("kagent_scheduledrun_active_schedules", ())] == 1
+
+
+def test_the_series_of_a_deleted_scheduledrun_are_removed() -> None:
+    metrics = Metrics()
+    counter = RunCounter(metrics, started=START)
+    counter.observe(("ns", "gone"), [entry("gone-1", "Succeeded", 1, 2)])
+    counter.observe(("ns", "kept"), [entry("kept-1", "Failed", 1, 2)])
+
+    counter.forget(("ns", "gone"))
+
+    names = {dict(labels).get("name") for _, labels in samples(metrics)}
+    assert "gone" not in names
+    assert "kept" in names

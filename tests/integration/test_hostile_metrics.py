@@ -1,0 +1,95 @@
+"""The operator's /metrics against a stranger (issue 16, finding 5), with `scheduledrun operator
+--metrics-secure` as a process on the real control plane: who may read the series (TokenReview and
+SubjectAccessReview by the real API server), and the series of a deleted ScheduledRun going away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from devcluster.accounts import namespace_user
+from devcluster.cluster import ControlPlane
+from devcluster.operator import OperatorProcess
+from tests.integration.test_operator import (
+    SR_PATH,
+    create,
+    create_agent,
+    eventually,
+    kube,  # noqa: F401  (fixture)
+    operator,  # noqa: F401  (fixture)
+    scheduledrun,
+    stamp,
+    wait_condition,
+    write_history,
+)
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
+
+
+@pytest.fixture
+def secure_operator(control_plane: ControlPlane) -> Iterator[OperatorProcess]:
+    process = OperatorProcess(control_plane, "--metrics-secure").start()
+    yield process
+    process.stop()
+    process.log.unlink(missing_ok=True)
+
+
+def scrape(process: OperatorProcess, token: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    url = f"http://127.0.0.1:{process.metrics_port}/metrics"
+    return httpx.get(url, headers=headers, timeout=10)
+
+
+def test_only_a_token_allowed_to_get_metrics_reads_them(
+    control_plane: ControlPlane, namespace: str, secure_operator: OperatorProcess
+) -> None:
+    reader = namespace_user(
+        control_plane,
+        namespace,
+        "prometheus",
+        [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}],
+        cluster_wide=True,
+    )
+    tenant = namespace_user(
+        control_plane, namespace, "tenant", [{"apiGroups": ["kagent.dev"],
+        "resources": ["scheduledruns"], "verbs": ["get", "list", "create"]}]
+    )  # fmt: skip
+
+    anonymous = scrape(secure_operator, None)
+    forged = scrape(secure_operator, "not-a-token")
+    stranger = scrape(secure_operator, tenant)
+    allowed = scrape(secure_operator, reader)
+
+    assert [r.status_code for r in (anonymous, forged, stranger, allowed)] == [401, 403, 403, 200]
+    assert "kagent_scheduledrun_active_schedules" in allowed.text
+    assert "kagent_scheduledrun" not in anonymous.text + forged.text + stranger.text
+
+
+def test_the_series_of_a_deleted_scheduledrun_are_removed(
+    control_plane: ControlPlane,
+    kube: httpx.Client,  # noqa: F811
+    namespace: str,
+    operator: OperatorProcess,  # noqa: F811
+) -> None:
+    create_agent(kube, namespace, "helper")
+    create(kube, namespace, scheduledrun("churned"))
+    wait_condition(control_plane, kube, namespace, "churned", "True", "Accepted")
+    start = datetime.now(UTC) + timedelta(seconds=2)
+    write_history(kube, namespace, "churned", [{"id": "churned-1", "status": "Succeeded",
+        "startTime": stamp(start), "endTime": stamp(start + timedelta(seconds=1))}])  # fmt: skip
+
+    def listed() -> bool:
+        return any(
+            labels.get("name") == "churned" and labels.get("namespace") == namespace
+            for family in text_string_to_metric_families(operator.metrics())
+            for labels in (s.labels for s in family.samples)
+        )
+
+    eventually(control_plane, "the run counted", listed)
+    assert kube.delete(f"{SR_PATH.format(ns=namespace)}/churned").status_code == 200
+    eventually(control_plane, "its series gone", lambda: not listed())
