@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from devcluster.accounts import namespace_user
 from devcluster.agents import AgentServer
 from devcluster.cluster import RESTRICTED_LABELS, ControlPlane
 from devcluster.images import Images
@@ -68,6 +69,7 @@ class Stack:
         self.node = node
         self.images = images
         self.agent_port = agent_port
+        self._metrics_token: str | None = None
         self._own_log_dir = log_dir is None
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="scheduledrun-stack-"))
         self.agents: AgentServer | None = None
@@ -177,7 +179,17 @@ class Stack:
             for p in pod["spec"]["containers"][0]["ports"]
             if p["name"] == "metrics"
         )
-        return httpx.get(f"http://{pod['status']['podIP']}:{port}/metrics", timeout=5).text
+        if self._metrics_token is None:  # the chart serves /metrics securely: a reader's token
+            self._metrics_token = namespace_user(
+                self.plane,
+                RELEASE_NAMESPACE,
+                "metrics-reader",
+                [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}],
+                cluster_wide=True,
+            )
+        url = f"http://{pod['status']['podIP']}:{port}/metrics"
+        headers = {"Authorization": f"Bearer {self._metrics_token}"}
+        return httpx.get(url, headers=headers, timeout=5).text
 
     def stop_operator(self) -> None:
         """Scale the operator's Deployment to zero and wait until its pod is gone."""
