@@ -583,6 +583,11 @@ function fireTimesTable(times, zone, dst) {
     h('tbody', null, rows));
 }
 
+// Why some times will not fire (endTime, maxRuns, paused), as `scheduledrun next` says it.
+function policyNotes(notes) {
+  return notes && notes.length ? h('ul', { class: 'policy-notes' }, notes.map((n) => h('li', null, n))) : null;
+}
+
 function dstList(dst, zone) {
   if (!dst) return null;
   const affecting = dst.filter((n) => n.times.length);
@@ -628,7 +633,9 @@ async function detailView(gen, namespace, name) {
       if (gen !== state.gen) return;
       fill(nextBox, 
         data.suspended ? h('p', { class: 'sub' }, 'Suspended: these are the times it would fire.') : null,
-        data.times.length ? fireTimesTable(data.times, data.timeZone, null) : h('p', { class: 'empty' }, 'This schedule has no time it can fire.'));
+        policyNotes(data.notes),
+        data.times.length ? fireTimesTable(data.times, data.timeZone, null)
+          : h('p', { class: 'empty' }, data.notes && data.notes.length ? 'No time left to fire.' : 'This schedule has no time it can fire.'));
     } catch (err) {
       fill(nextBox, h('p', { class: 'error' }, err.message));
     }
@@ -850,9 +857,10 @@ async function formView(gen, editing, wantedNamespace) {
     verdict.textContent = v.valid ? 'Valid: the operator will accept this.'
       : `${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} to fix${all ? '' : ' (shown on the fields you have filled)'}.`;
     const zoneName = v.timeZone || 'UTC';
-    fill(preview, v.times.length ? fireTimesTable(v.times, zoneName, v.dst)
+    fill(preview, policyNotes(v.notes), v.times.length ? fireTimesTable(v.times, zoneName, v.dst)
       : h('p', { class: 'empty' }, v.problems.some((p) => p.field === 'spec.schedule' || p.field === 'spec.timeZone')
-        ? 'Fix the schedule and time zone to see when it fires.' : 'This schedule has no time it can fire.'));
+        ? 'Fix the schedule and time zone to see when it fires.'
+        : v.notes && v.notes.length ? 'No time left to fire.' : 'This schedule has no time it can fire.'));
     fill(dstBox, v.times.length ? dstList(v.dst, zoneName) || '' : '');
     return v;
   };
@@ -884,7 +892,19 @@ async function formView(gen, editing, wantedNamespace) {
     const body = build();
     try {
       if (editing) {
-        await call('PUT', srPath(editing.namespace, editing.name), body, etag ? { 'If-Match': etag } : {});
+        const path = srPath(editing.namespace, editing.name);
+        const put = () => call('PUT', path, body, etag ? { 'If-Match': etag } : {});
+        try {
+          await put();
+        } catch (err) {
+          // The operator and the runner write status all the time, and each write is a new
+          // resourceVersion: save again only if nobody changed the spec since the form opened.
+          if (err.status !== 409) throw err;
+          const fresh = await call('GET', path);
+          if (JSON.stringify(fresh.data.spec) !== JSON.stringify(current.spec)) throw err;
+          etag = fresh.etag;
+          await put();
+        }
         toast(`${body.metadata.name} saved`);
       } else {
         await call('POST', '/api/scheduledruns', body);

@@ -51,6 +51,8 @@ SLOW_AGENT = "slow-6000-reporter"  # works six seconds: the UI shows the run Pen
 ECHO_AGENT = "echo-reporter"
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
 WAIT_MS = 120_000
+# Each step's wait: generous, as the machine running the tests may be busy (CI, shared cores).
+STEP_MS = 30_000
 
 # Admin of ScheduledRuns in one namespace: what the API's routes need on the user's behalf.
 ADMIN_RULES = [
@@ -143,6 +145,7 @@ def local_server(control_plane: ControlPlane) -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    expect.set_options(timeout=STEP_MS)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
         yield launched
@@ -163,7 +166,7 @@ def new_tab(browser: Browser, width: int = 1280) -> Tab:
         timezone_id="America/New_York",
         locale="en-GB",
     )
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(STEP_MS)
     page = context.new_page()
     page.add_init_script(
         "window.__violations = [];"
@@ -324,6 +327,16 @@ def test_the_whole_flow(
     expect(page.locator("dl.spec")).to_contain_text("0 9 * * 1-5")
     saved = get_sr(plane, ns, name).json()["spec"]
     assert (saved["schedule"], saved["pauseAfterFailures"]) == ("0 9 * * 1-5", 3)
+
+    # A limit of two runs: the page shows two fire times and why, as `scheduledrun next` does.
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Most scheduled runs").fill("2")
+    expect(page.locator("#preview time.fire")).to_have_count(2)
+    expect(page.locator("#preview")).to_contain_text("maxRuns: 2 of 2 scheduled runs left")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("dl.spec")).to_contain_text("2 (0 so far)")
+    expect(page.locator("#main time.fire")).to_have_count(2)
+    assert preview_times(page, "#main") == cli_next(plane, ns, name)
 
     # The list shows it with its last run, beside others (screenshots of it at both widths).
     create_via_api(server, users.admin, ns, "ui-hourly-check", schedule="@hourly", suspend=True,
@@ -565,4 +578,38 @@ def test_the_keyboard_alone_is_enough(
     page.keyboard.press("Space")
     expect(page.locator(".badges")).to_contain_text("Suspended")
     assert get_sr(plane, ns, name).json()["spec"]["suspend"] is True
+    assert tab.errors == []
+
+
+def test_an_edit_outlives_status_writes_but_never_overwrites_a_spec_change(
+    control_plane: ControlPlane, stack: Stack, users: Users, server: ServerProcess, browser: Browser
+) -> None:
+    plane, ns, name = control_plane, users.namespace, "ui-conflict"
+    create_via_api(server, users.admin, ns, name, prompt="first")
+    eventually(
+        "accepted",
+        lambda: (get_sr(plane, ns, name).json().get("status") or {}).get("cronJobName"),
+    )
+    tab = new_tab(browser)
+    page = tab.page
+    sign_in(page, server, users.admin, f"#/sr/{ns}/{name}/edit")
+    expect(page.get_by_label("Prompt")).to_have_value("first")
+
+    # A status write (as the runner makes on every run) while the form is open: saved anyway.
+    status = '{"status":{"lastRunStatus":"Succeeded"}}'
+    plane.kubectl("-n", ns, "patch", "sr", name, "--subresource=status", "--type=merge", "-p",
+                  status)  # fmt: skip
+    page.get_by_label("Prompt").fill("second")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("pre.prompt")).to_have_text("second")
+
+    # Someone else changes the spec while the form is open: the save is refused, theirs stays.
+    page.get_by_role("link", name="Edit").click()
+    expect(page.get_by_label("Prompt")).to_have_value("second")
+    plane.kubectl("-n", ns, "patch", "sr", name, "--type=merge", "-p",
+                  '{"spec":{"prompt":"from kubectl"}}')  # fmt: skip
+    page.get_by_label("Prompt").fill("third")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#general-error")).to_contain_text("Someone changed this ScheduledRun")
+    assert get_sr(plane, ns, name).json()["spec"]["prompt"] == "from kubectl"
     assert tab.errors == []

@@ -99,6 +99,23 @@ def test_verdict_names_the_dst_changes_the_schedule_meets() -> None:
     assert (repeat["kind"], repeat["times"]) == ("repeat", ["2026-10-25T02:30:00"])
 
 
+def test_the_preview_keeps_only_what_the_policies_let_fire() -> None:
+    after = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    result = views.verdict(scheduledrun(endTime="2026-12-04T00:00:00Z", maxRuns=5), after, 5)
+    assert [t["time"] for t in result["times"]] == ["2026-12-02T02:30:00Z", "2026-12-03T02:30:00Z"]
+    assert result["notes"] == [
+        "ends: no scheduled run after spec.endTime 2026-12-04T00:00:00Z",
+        "maxRuns: 5 of 5 scheduled runs left",
+    ]
+
+
+def test_next_runs_of_a_paused_scheduledrun_are_none() -> None:
+    paused = {"conditions": [{"type": "Paused", "status": "True", "reason": "PausedAfterFailures"}]}
+    result = views.next_runs({**scheduledrun(), "status": paused}, datetime.now(UTC), 3)
+    assert result["times"] == []
+    assert result["notes"][0].startswith("paused after failures")
+
+
 def test_verdict_of_something_that_is_not_an_object() -> None:
     result = views.verdict([1, 2], datetime.now(UTC), 5)
     assert (result["valid"], result["times"]) == (False, [])
