@@ -25,6 +25,7 @@ import httpx
 import yaml
 
 from devcluster import pki
+from devcluster.children import popen_options
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = Path(__file__).with_name("build.sh")
@@ -134,7 +135,7 @@ class Component:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=env,
-                start_new_session=True,
+                **popen_options(),
             )
 
     def check_alive(self) -> None:

@@ -3,6 +3,7 @@ integration tests and the operator benchmark: free ports, a log file, start/wait
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from devcluster.children import die_with_parent
 from devcluster.cluster import ControlPlane, free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,11 +39,18 @@ class OperatorProcess:
             "--runner-cluster-role", "kagent-scheduledrun-runner",
             "--metrics-port", str(self.metrics_port),
             "--health-port", str(self.health_port),
+            "--metrics-bind-address", "127.0.0.1",
+            "--health-address", "127.0.0.1",
             *self.extra,
         ]  # fmt: skip
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, env=self.plane.env, cwd=REPO
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.plane.env,
+                cwd=REPO,
+                preexec_fn=die_with_parent(os.getpid()),
             )
         self.wait_healthy()
         return self

@@ -3,6 +3,7 @@ integration tests, its benchmark and the demo: a free port, a log file, start/wa
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from devcluster.children import die_with_parent
 from devcluster.cluster import ControlPlane, free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,7 +54,12 @@ class ServerProcess:
             env.pop("KUBECONFIG", None)  # client mode must not find any credentials to use
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=REPO,
+                preexec_fn=die_with_parent(os.getpid()),
             )
         self.plane.wait_for("REST API server", self._healthy, timeout=WAIT)
         return self

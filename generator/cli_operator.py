@@ -31,6 +31,11 @@ def _settings(options: dict[str, Any]) -> Any:
     )
 
 
+def _host(address: str) -> str:
+    """An address as the host part of a URL (an IPv6 address in brackets)."""
+    return f"[{address}]" if ":" in address and not address.startswith("[") else address
+
+
 def _configure_logging(log_format: str, log_level: str) -> None:
     import kopf
 
@@ -142,6 +147,13 @@ def _configure_logging(log_format: str, log_level: str) -> None:
     help="Port of the liveness endpoint /healthz (0: none).",
 )
 @click.option(
+    "--health-address",
+    envvar="SCHEDULEDRUN_HEALTH_ADDRESS",
+    default="0.0.0.0",
+    show_default=True,
+    help="Address /healthz listens on (127.0.0.1: this machine only).",
+)
+@click.option(
     "--log-format",
     envvar="SCHEDULEDRUN_LOG_FORMAT",
     default="text",
@@ -183,6 +195,8 @@ def operator_command(**options: Any) -> None:
         standalone=True,
         clusterwide=not options["namespaces"],
         namespaces=list(options["namespaces"]),
-        liveness_endpoint=f"http://0.0.0.0:{health}/healthz" if health else None,
+        liveness_endpoint=f"http://{_host(options['health_address'])}:{health}/healthz"
+        if health
+        else None,
         memo=memo,
     )

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 
 from runner import history
 from runner.api import ObjectKey
@@ -33,6 +39,9 @@ class Metrics:
     """The operator's metric families, in their own registry (tests make as many as they like)."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        # No `*_created` series: a timestamp per label set that doubles the series and that no
+        # dashboard reads (prometheus_client's switch is process-wide).
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = registry if registry is not None else CollectorRegistry()
         r = self.registry
         self.dispatch = Counter(

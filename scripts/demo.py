@@ -7,11 +7,18 @@ Deployment, a real pod), serves the REST API and the web UI (printing its addres
 ScheduledRun, triggers one run (a real runner container), and shows `kubectl get sr`, the
 history and `kubectl logs` of the run. Then it keeps running (new ticks are printed as they land)
 until Ctrl-C, stops everything and puts back every host setting the node changed.
+
+However it ends, it stops everything and removes its temporary folders: Ctrl-C, SIGTERM, SIGHUP
+(the terminal closed) and a closed output pipe (`| tee log`, then Ctrl-C) all go through the same
+clean-up, whose own output can fail without cutting it short; and every child process dies with
+the demo even if it is killed outright (devcluster/children.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -33,8 +40,30 @@ NAMESPACE = "demo"
 NAME = "nightly-report"
 
 
+# Signals that end the demo as Ctrl-C does: a `kill`, and the terminal closing.
+ENDING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def say(text: str) -> None:
     click.secho(f"\n==> {text}", fg="cyan", bold=True)
+
+
+def _silence_output() -> None:
+    """Send what is still printed to /dev/null: stdout or stderr is a closed pipe or a hung-up
+    terminal, and the clean-up must go on (and the interpreter's last flush must not fail)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):
+            os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def tell(print_it: Any) -> None:
+    """Print during the clean-up; a failing output (closed pipe, closed terminal) is silenced."""
+    try:
+        print_it()
+    except OSError:
+        _silence_output()
 
 
 def show(plane: ControlPlane, *args: str) -> None:
@@ -62,7 +91,7 @@ def history_ids(plane: ControlPlane) -> list[str]:
 
 
 def _interrupt(*_: object) -> None:
-    """SIGTERM stops the demo the way Ctrl-C does."""
+    """SIGTERM and SIGHUP stop the demo the way Ctrl-C does."""
     raise KeyboardInterrupt
 
 
@@ -70,15 +99,20 @@ def _interrupt(*_: object) -> None:
 @click.option("--once", is_flag=True, help="Stop after the triggered run instead of waiting.")
 def main(once: bool) -> None:
     """Run the demo until Ctrl-C."""
-    signal.signal(signal.SIGTERM, _interrupt)
-    say("starting etcd, kube-apiserver and kube-controller-manager on loopback")
-    images = build_images()
-    plane = ControlPlane(build_binaries())
-    plane.start()
-    node = Node(plane, images.archives)
-    stack = Stack(plane, node, images)
-    server = ServerProcess(plane, "local")
+    for ending in ENDING_SIGNALS[1:]:
+        signal.signal(ending, _interrupt)
+    plane: ControlPlane | None = None
+    node: Node | None = None
+    stack: Stack | None = None
+    server: ServerProcess | None = None
     try:
+        say("starting etcd, kube-apiserver and kube-controller-manager on loopback")
+        images = build_images()
+        plane = ControlPlane(build_binaries())
+        plane.start()  # a failed or interrupted start stops what it started
+        node = Node(plane, images.archives)
+        stack = Stack(plane, node, images)
+        server = ServerProcess(plane, "local")
         say("a real node: containerd + runc, kubelet, kube-scheduler (real containers)")
         node.start()
         click.echo(f"images:        {images.operator}  {images.runner}")
@@ -159,18 +193,28 @@ def main(once: bool) -> None:
                 seen |= set(now)
                 show(plane, "kubectl", "-n", NAMESPACE, "get", "sr")
                 show(plane, "scheduledrun", "history", NAME, "-n", NAMESPACE)
-    except KeyboardInterrupt:
-        click.echo("")
+    except (KeyboardInterrupt, BrokenPipeError):
+        tell(lambda: click.echo(""))
     finally:
         # A terminal's Ctrl-C may arrive more than once; none may cut the clean-up short.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        say("stopping: web UI and API, chart, agent, node (host settings put back), control plane")
-        server.stop()
-        stack.stop()
-        node.stop()
-        plane.stop()
-        click.echo("stopped; nothing left running")
+        for ending in ENDING_SIGNALS:
+            signal.signal(ending, signal.SIG_IGN)
+        tell(
+            lambda: say(
+                "stopping: web UI and API, chart, agent, node (host settings put back),"
+                " control plane"
+            )
+        )
+        if server is not None:
+            server.stop()
+            server.log.unlink(missing_ok=True)
+        if stack is not None:
+            stack.stop()
+        if node is not None:
+            node.stop()
+        if plane is not None:
+            plane.stop()
+        tell(lambda: click.echo("stopped; nothing left running"))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from generator.metrics import Metrics, RunCounter, newly_finished, observation
+from runner import history
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -135,3 +136,29 @@ def test_the_series_of_a_deleted_scheduledrun_are_removed() -> None:
     names = {dict(labels).get("name") for _, labels in samples(metrics)}
     assert "gone" not in names
     assert "kept" in names
+
+
+def test_a_quick_run_is_measured_to_the_millisecond() -> None:
+    start = datetime(2026, 3, 1, 12, 0, 0, 120_000, tzinfo=UTC)
+    pending = history.new_pending("job-1", "Manual", None, start)
+    ended = history.finished(pending, "Succeeded", "ok", start + timedelta(milliseconds=250))
+
+    assert (pending["startTime"], ended["endTime"]) == (
+        "2026-03-01T12:00:00.120Z",
+        "2026-03-01T12:00:00.370Z",
+    )
+    assert observation(ended).run_seconds == pytest.approx(0.25)
+
+
+def test_no_created_series() -> None:
+    metrics = Metrics()
+    counter = RunCounter(metrics, started=datetime(2026, 3, 1, tzinfo=UTC))
+    start = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    ended = history.finished(
+        history.new_pending("job-1", "Scheduled", start, start), "Succeeded", "ok", start
+    )
+    counter.observe(("ns", "sr"), [ended])
+
+    text = generate_latest(metrics.registry).decode()
+    assert "kagent_scheduledrun_outcome_total" in text
+    assert "_created" not in text
