@@ -1,8 +1,9 @@
 """Every way the demo (`scripts/demo.py`, the real one) can end leaves no process and no
 temporary folder behind: Ctrl-C in its terminal, Ctrl-C while its output goes through a pipe
 that dies with it (`| tee log`), SIGTERM, and SIGHUP (the terminal closed). Two endings come
-during start-up (control plane up, the rest starting), two once it waits for ticks, so both the
-partial and the whole clean-up are covered.
+during start-up (control plane up, the node and the rest starting), two once it waits for ticks
+(the node running the operator pod, a run done), so both the partial and the whole clean-up are
+covered. (That the node puts back its host settings is devcluster's node tests' concern.)
 
 How "nothing left" is judged: the demo runs with a TMPDIR of its own, which every temporary folder
 it makes lands in and every process it starts inherits; after it exits, that folder must be empty
@@ -14,9 +15,11 @@ parent-death signal, but its temporary folders stay).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -133,6 +136,15 @@ class Demo:
             return "\n".join(self.lines)
 
 
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """The demo's TMPDIR: short, since the node's unix sockets live below it (at most 107 bytes
+    a path) and pytest's tmp_path is deep."""
+    folder = Path(tempfile.mkdtemp(prefix="sr-exit-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.parametrize(
     ("marker", "ending"),
     [
@@ -143,10 +155,9 @@ class Demo:
     ],
 )
 def test_every_ending_leaves_no_process_and_no_temp_folder(
-    tmp_path: Path, marker: str, ending: str
+    short_tmp: Path, marker: str, ending: str
 ) -> None:
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
+    tmp = short_tmp
     demo = Demo(tmp)
     try:
         demo.wait_for(marker)
