@@ -1,4 +1,4 @@
-"""Where the operator listens: `--metrics-address` and `--health-address` (here 127.0.0.1, as
+"""Where the operator listens: `--metrics-bind-address` and `--health-address` (here 127.0.0.1, as
 devcluster's OperatorProcess passes them) bind /metrics and /healthz to that address only, as the
 kernel's socket table shows; and /metrics carries no `_created` series."""
 
