@@ -16,9 +16,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from devcluster.images import Images
 from devcluster.node import Node
 from devcluster.stack import Stack, eventually, sr_path
 from runner import api
+from tests import builders
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -48,18 +48,42 @@ def apply(plane: ControlPlane, obj: dict[str, Any]) -> None:
 
 
 def scheduledrun(name: str, namespace: str, agent: str, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": api.API_VERSION,
-        "kind": api.KIND,
-        "metadata": {"name": name, "namespace": namespace},
+    return builders.scheduledrun(
+        name,
+        namespace,
+        target=agent,
+        **{"schedule": "*/1 * * * *", "prompt": PROMPT, "timeout": "2m", **spec},
+    )
+
+
+def tick_witness(plane: ControlPlane, namespace: str) -> datetime:
+    """A CronJob that fires every minute and runs nothing (parallelism 0): waits until the
+    CronJob controller has fired it for the next minute, and returns that minute. The controller
+    queues every CronJob due at a minute for that minute, so by then it has seen the others."""
+    cronjob = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "tick-witness", "namespace": namespace},
         "spec": {
             "schedule": "*/1 * * * *",
-            "targetRef": {"kind": "Agent", "name": agent},
-            "prompt": PROMPT,
-            "timeout": "2m",
-            **spec,
+            "jobTemplate": {"spec": {"parallelism": 0, "template": {"spec": {
+                "restartPolicy": "Never",
+                "containers": [{"name": "none", "image": "none.invalid/none"}],
+            }}}},
         },
-    }
+    }  # fmt: skip
+    minute = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    apply(plane, cronjob)
+
+    def fired() -> bool:
+        out = plane.kubectl(
+            "-n", namespace, "get", "cronjob", "tick-witness",
+            "-o", "jsonpath={.status.lastScheduleTime}",
+        ).stdout  # fmt: skip
+        return bool(out) and datetime.fromisoformat(out.replace("Z", "+00:00")) >= minute
+
+    eventually("the CronJob controller's next tick", fired, timeout=150)
+    return minute
 
 
 def agent(name: str, namespace: str) -> dict[str, Any]:
@@ -229,9 +253,14 @@ def test_scheduled_manual_suspended_failing_and_deleted(
     assert triggered.returncode == 0, triggered.stdout + triggered.stderr
     assert "Succeeded" in triggered.stdout
     assert "Manual" in triggered.stdout
-    # Wait past the next minute boundary: a live schedule would have fired by then.
-    seconds_left = 60 - datetime.now(UTC).second
-    time.sleep(seconds_left + 15)
+    # The next tick has come for a CronJob made now; a suspended one made no Job for it.
+    minute = tick_witness(plane, namespace)
+    jobs = json.loads(
+        plane.kubectl("-n", namespace, "get", "jobs", "-l", f"{api.LABEL_SCHEDULEDRUN}=nightly",
+                      "-o", "json").stdout
+    )["items"]  # fmt: skip
+    scheduled = [j["metadata"]["annotations"].get(api.ANNOTATION_SCHEDULED_TIME) for j in jobs]
+    assert [s for s in scheduled if s and s >= minute.strftime("%Y-%m-%dT%H:%M:%SZ")] == []
     scheduled_after = {
         e["id"] for e in history(plane, namespace, "nightly") if e["trigger"] == "Scheduled"
     }

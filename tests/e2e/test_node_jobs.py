@@ -13,7 +13,6 @@ this node, not the runner (tests/e2e/test_end_to_end.py runs the runner).
 from __future__ import annotations
 
 import textwrap
-import time
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from devcluster.cluster import ControlPlane
 from devcluster.images import Images
 from devcluster.node import Node
 from runner import api
+from tests import builders
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -69,20 +69,10 @@ def pod_template(
 
 
 def final_exit_policy() -> dict[str, Any]:
-    """The runner's podFailurePolicy: a final outcome fails the Job; disruptions are ignored."""
-    return {
-        "rules": [
-            {
-                "action": "FailJob",
-                "onExitCodes": {
-                    "containerName": api.RUNNER_CONTAINER,
-                    "operator": "In",
-                    "values": [api.EXIT_FINAL_FAILURE],
-                },
-            },
-            {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
-        ]
-    }
+    """The runner's podFailurePolicy, as the operator renders it: a final outcome fails the Job;
+    disruptions are ignored."""
+    policy: dict[str, Any] = builders.job_spec()["podFailurePolicy"]
+    return policy
 
 
 def job(name: str, image: str, command: list[str], **spec: Any) -> dict[str, Any]:
@@ -205,8 +195,11 @@ def test_final_exit_code_fails_the_job_without_retry(
     create(control_plane, f"/apis/batch/v1/namespaces/{namespace}/jobs", body)
     condition = job_condition(control_plane, namespace, "final", timeout=90)
     assert (condition["type"], condition["reason"]) == ("Failed", "PodFailurePolicy")
-    time.sleep(3)  # a retry, if the policy were ignored, would start within this
-    assert exit_codes(control_plane, namespace) == [3]
+    # A failed Job starts no more pods: its count of failed pods is final. Ignoring the policy
+    # would have retried before failing (BackoffLimitExceeded after four pods).
+    with control_plane.client() as client:
+        status = client.get(f"/apis/batch/v1/namespaces/{namespace}/jobs/final").json()["status"]
+    assert (status.get("failed"), exit_codes(control_plane, namespace)) == (1, [3])
 
 
 def test_other_exit_code_is_retried_up_to_the_backoff_limit(
