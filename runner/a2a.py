@@ -37,11 +37,20 @@ import json
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import httpx
 
+from runner.api import AGENT_ID_MAX
 from runner.identity import Identity, IdentityError
+from runner.transport import ResponseTooLarge, StdlibTransport
+
+# Bounds on what an agent may send, so a broken or hostile one cannot exhaust the runner's 64 MiB
+# pod (issue 16): a whole answer (card, JSON-RPC response) or one event-stream line of at most
+# ANSWER_MAX_BYTES; JSON nested at most JSON_MAX_DEPTH deep (A2A objects nest a handful deep).
+# Each request ends by its deadline however slowly the bytes come (runner/transport.py).
+ANSWER_MAX_BYTES: Final = 4 * 1024 * 1024
+JSON_MAX_DEPTH: Final = 64
 
 Protocol = Literal["0.3", "1.0"]
 VERSION_HEADER = "A2A-Version"
@@ -70,6 +79,16 @@ class BadAnswer(A2AError):
     def __init__(self, message: str, status_code: int | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+
+
+class Misbehaved(BadAnswer):
+    """The agent answered (HTTP status and all) with what no A2A agent may send: an answer
+    beyond ANSWER_MAX_BYTES, JSON too deep, a body that is not JSON-RPC, an id that cannot be
+    recorded or names another task. It got the request, so nothing is sent again; the run ends
+    with this as its message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 200)
 
 
 class NoAnswer(A2AError):
@@ -132,6 +151,42 @@ def _message_text(message: object) -> str:
     return parts_text(message.get("parts")) if isinstance(message, dict) else ""
 
 
+def agent_transport() -> StdlibTransport:
+    """The transport of every request to an agent: answers bounded in size."""
+    return StdlibTransport(body_limit=ANSWER_MAX_BYTES, line_limit=ANSWER_MAX_BYTES)
+
+
+def parse_json(data: bytes | str) -> Any:
+    """JSON from an agent, at most JSON_MAX_DEPTH deep; ValueError otherwise (never a
+    RecursionError, whatever the nesting)."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {JSON_MAX_DEPTH} levels") from None
+    level: list[tuple[Any, int]] = [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        if isinstance(item, dict | list):
+            if depth > JSON_MAX_DEPTH:
+                raise ValueError(f"JSON nested deeper than {JSON_MAX_DEPTH} levels")
+            children = item.values() if isinstance(item, dict) else item
+            level.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return value
+
+
+def checked_id(value: object, what: str) -> str:
+    """An id the agent gave (task, context), as the history can hold it: at most AGENT_ID_MAX
+    visible ASCII characters; Misbehaved otherwise."""
+    text = "" if value is None else str(value)
+    if len(text) > AGENT_ID_MAX:
+        raise Misbehaved(
+            f"the agent gave a {what} of {len(text)} characters (at most {AGENT_ID_MAX})"
+        )
+    if any(not ("!" <= c <= "~") for c in text):
+        raise Misbehaved(f"the agent gave a {what} with characters other than visible ASCII")
+    return text
+
+
 def task_view(task: Mapping[str, Any]) -> TaskView:
     """A task object (either protocol) as a TaskView."""
     status = task.get("status") if isinstance(task.get("status"), dict) else {}
@@ -145,14 +200,15 @@ def task_view(task: Mapping[str, Any]) -> TaskView:
             t for a in artifacts if isinstance(a, dict) and (t := parts_text(a.get("parts")))
         )
         text = answer or text
-    return TaskView(str(task.get("id", "")), str(task.get("contextId", "")), state, text)
+    task_id = checked_id(task.get("id", ""), "task id")
+    return TaskView(task_id, checked_id(task.get("contextId", ""), "context id"), state, text)
 
 
 def message_view(message: Mapping[str, Any]) -> TaskView:
     """A plain message reply as a finished TaskView."""
     return TaskView(
-        str(message.get("taskId", "")),
-        str(message.get("contextId", "")),
+        checked_id(message.get("taskId", ""), "task id"),
+        checked_id(message.get("contextId", ""), "context id"),
         "completed",
         _message_text(message),
         is_message=True,
@@ -224,22 +280,34 @@ def _decode(response: httpx.Response) -> Any:
             response.status_code,
         )
     try:
-        body = response.json()
-    except ValueError:
+        body = parse_json(response.content)
+    except ValueError as exc:
         kind = response.headers.get("content-type", "no content type")
-        raise BadAnswer(f"agent answered with a body that is not JSON ({kind})") from None
+        raise Misbehaved(
+            f"the agent answered HTTP {response.status_code} with a body that is not JSON"
+            f" ({kind}): {exc}"
+        ) from None
     return _rpc_result(body)
 
 
 def _rpc_result(body: object) -> Any:
     if not isinstance(body, dict) or ("result" not in body and "error" not in body):
-        raise BadAnswer(f"agent answered with JSON that is not JSON-RPC: {str(body)[:200]}")
+        raise Misbehaved(f"agent answered with JSON that is not JSON-RPC: {str(body)[:200]}")
     error = body.get("error")
     if error is not None:
         if isinstance(error, dict):
             raise RpcError(error.get("code"), error.get("message"))
         raise RpcError("?", error)
     return body["result"]
+
+
+def _about(view: TaskView, task_id: str) -> TaskView:
+    """`view`, when it is about `task_id` (or names no task); Misbehaved when it names another."""
+    if task_id and view.task_id and view.task_id != task_id:
+        raise Misbehaved(
+            f"the agent answered about task {view.task_id[:64]!r} when asked about {task_id!r}"
+        )
+    return view
 
 
 class A2AClient:
@@ -274,8 +342,14 @@ class A2AClient:
         headers = self._headers()
         try:
             response = self.http.post(
-                self.url, json=self._body(method, params), headers=headers, timeout=timeout
+                self.url,
+                json=self._body(method, params),
+                headers=headers,
+                timeout=timeout,
+                extensions={"deadline": time.monotonic() + timeout},  # the whole exchange
             )
+        except ResponseTooLarge as exc:
+            raise Misbehaved(f"the agent's answer is too large: {exc}") from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise Unreachable(
                 f"agent unreachable at {self.url}: {exc or type(exc).__name__}"
@@ -289,15 +363,28 @@ class A2AClient:
         return _decode(response)
 
     def _stream(
-        self, method: str, params: Mapping[str, Any], timeout: float, until: float | None
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        timeout: float,
+        until: float | None,
+        task_id: str = "",
     ) -> Iterator[TaskView]:
         """The TaskViews of an SSE stream until the server closes it or `until` (monotonic)
-        passes; `timeout` bounds the wait for each line, keep-alive comments included."""
+        passes; `timeout` bounds the wait for each line, keep-alive comments included, and
+        `until` the whole stream, however slowly it trickles. Every event must be about
+        `task_id`."""
         headers = {**self._headers(), "Accept": "text/event-stream"}
         request = self._body(method, params)
+        deadline = until if until is not None else time.monotonic() + timeout
         try:
             with self.http.stream(
-                "POST", self.url, json=request, headers=headers, timeout=timeout
+                "POST",
+                self.url,
+                json=request,
+                headers=headers,
+                timeout=timeout,
+                extensions={"deadline": deadline},
             ) as response:
                 if response.status_code >= 400 or "text/event-stream" not in response.headers.get(
                     "content-type", ""
@@ -311,15 +398,21 @@ class A2AClient:
                     if not line.startswith("data:"):
                         continue
                     try:
-                        event = json.loads(line[5:])
-                    except ValueError:
-                        raise BadAnswer("event stream carried data that is not JSON") from None
+                        event = parse_json(line[5:])
+                    except ValueError as exc:
+                        raise Misbehaved(
+                            f"event stream carried data that is not JSON: {exc}"
+                        ) from None
                     view = result_view(_rpc_result(event), self.protocol)
                     if view is not None:
-                        yield view
+                        yield _about(view, task_id)
+        except ResponseTooLarge as exc:
+            raise Misbehaved(f"the agent's event stream is too large: {exc}") from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise Unreachable(f"agent unreachable at {self.url}: {exc}") from exc
         except httpx.TimeoutException as exc:
+            if until is not None and time.monotonic() >= until:
+                return  # the stream's deadline: it ends as `until` says, not as an error
             raise NoAnswer(f"no event from the agent within {timeout:.0f}s") from exc
         except httpx.HTTPError as exc:
             raise BadAnswer(f"event stream from the agent broke: {exc}") from exc
@@ -369,14 +462,14 @@ class A2AClient:
         view = result_view(self.call(method, {"id": task_id}, timeout), self.protocol)
         if view is None:
             raise BadAnswer("agent answered a task read without a task")
-        return view
+        return _about(view, task_id)
 
     def cancel(self, task_id: str, timeout: float) -> TaskView:
         method = "CancelTask" if self.protocol == "1.0" else "tasks/cancel"
         view = result_view(self.call(method, {"id": task_id}, timeout), self.protocol)
         if view is None:
             raise BadAnswer("agent answered a cancel without a task")
-        return view
+        return _about(view, task_id)
 
     def list_by_context(self, context_id: str, timeout: float) -> list[TaskView] | None:
         """The caller's tasks of a context (1.0 `ListTasks`); None when the protocol has no
@@ -398,7 +491,7 @@ class A2AClient:
         """Stream the task's updates (the current task first) until the server closes the
         stream or `until` (time.monotonic) passes."""
         method = "SubscribeToTask" if self.protocol == "1.0" else "tasks/resubscribe"
-        return self._stream(method, {"id": task_id}, timeout, until)
+        return self._stream(method, {"id": task_id}, timeout, until, task_id)
 
 
 def fetch_card(
@@ -411,7 +504,14 @@ def fetch_card(
     except IdentityError as exc:
         raise CredentialError(str(exc)) from None
     try:
-        response = http.get(card_url, headers=headers, timeout=timeout)
+        response = http.get(
+            card_url,
+            headers=headers,
+            timeout=timeout,
+            extensions={"deadline": time.monotonic() + timeout},  # the whole exchange
+        )
+    except ResponseTooLarge as exc:
+        raise Misbehaved(f"the agent card is too large: {exc}") from None
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         raise Unreachable(f"agent unreachable at {url}: {exc}") from exc
     except httpx.TimeoutException as exc:
@@ -424,6 +524,6 @@ def fetch_card(
             f"HTTP {response.status_code} {where} for the agent card", response.status_code
         )
     try:
-        return response.json()
-    except ValueError:
-        raise BadAnswer("agent card is not JSON") from None
+        return parse_json(response.content)
+    except ValueError as exc:
+        raise BadAnswer(f"agent card is not JSON: {exc}") from None

@@ -16,6 +16,7 @@ from runner.a2a import (
     A2AError,
     BadAnswer,
     CredentialError,
+    Misbehaved,
     NoAnswer,
     RpcError,
     TaskView,
@@ -169,6 +170,9 @@ class DispatchVerdict:
 
 def judge_dispatch_error(error: A2AError, attempt: int, max_attempts: int) -> DispatchVerdict:
     """The delivery rule for one failed send (see above); at most `max_attempts` sends."""
+    if isinstance(error, Misbehaved):  # an HTTP answer came: it may hold the message, never resend
+        why = f"{error}; the request was answered, so the message is not sent again"
+        return DispatchVerdict("stop", Outcome("DispatchFailed", why))
     if isinstance(error, RpcError | CredentialError):
         return DispatchVerdict("stop", Outcome("DispatchFailed", str(error)))
     if isinstance(error, BadAnswer):

@@ -33,10 +33,12 @@ from runner.a2a import (
     AgentInfo,
     BadAnswer,
     CredentialError,
+    Misbehaved,
     NoAnswer,
     Protocol,
     RpcError,
     TaskView,
+    agent_transport,
     fetch_card,
     read_card,
 )
@@ -44,7 +46,6 @@ from runner.duration import parse_duration
 from runner.identity import Identity
 from runner.kube import KubeClient, KubeError
 from runner.lifecycle import Outcome
-from runner.transport import StdlibTransport
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ class Run:
     def _cancel_on_stop(self, task_id: str) -> tuple[Outcome | None, str]:
         """(the task's own outcome if it already ended, what became of the cancel)."""
         timeout = max(1.0, min(5.0, self.settings.stop_budget / 4))
-        with httpx.Client(transport=StdlibTransport(), follow_redirects=False) as http:
+        with httpx.Client(transport=agent_transport(), follow_redirects=False) as http:
             client = A2AClient(http, self.url, self.info.protocol, self.identity)
             try:
                 view = client.cancel(task_id, timeout)
@@ -268,7 +269,7 @@ class Run:
                 (sr.get("status") or {}).get("runHistory") or [], pending
             )
         self.url = spec["url"]
-        with httpx.Client(transport=StdlibTransport(), follow_redirects=False) as http:
+        with httpx.Client(transport=agent_transport(), follow_redirects=False) as http:
             try:
                 # The card comes before the Pending write: reading it sends the agent nothing,
                 # and a runner stopped before that write is simply started again.
@@ -551,6 +552,8 @@ class Run:
         while True:
             try:
                 return client.get(task_id, self._request_timeout())
+            except Misbehaved as exc:  # not a blip: the agent is broken, or hostile
+                raise Finished(Outcome("Failed", f"following task {task_id}: {exc}")) from None
             except RpcError as exc:
                 rpc_errors += 1
                 self.log("read-failed", error=str(exc), task=task_id)
@@ -594,6 +597,8 @@ class Run:
                             break
                 except NoAnswer:
                     continue  # an idle stream: look at the deadline, then subscribe again
+                except Misbehaved as exc:
+                    raise Finished(Outcome("Failed", f"following task {task_id}: {exc}")) from None
                 except A2AError as exc:
                     stream_failures += 1
                     self.log("stream-failed", error=str(exc), task=task_id)

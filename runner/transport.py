@@ -8,13 +8,24 @@ responses, timeouts, errors); only the wire layer differs.
 
 Kept deliberately small: HTTP/1.1, one kept-alive connection per origin, no proxies, streamed
 response bodies (the A2A event streams), httpx's own exception classes.
+
+Against a peer that misbehaves (issue 16), two bounds: a response body larger than `body_limit`
+bytes, or an event-stream line longer than `line_limit`, ends the exchange with
+`ResponseTooLarge` (memory stays bounded whatever the peer sends); and a request extension
+`deadline` (a `time.monotonic()` instant) bounds the whole exchange, headers and body, however
+slowly the bytes trickle in: at the deadline a timer shuts the socket and the exchange ends with
+`httpx.ReadTimeout` (per-read timeouts alone reset with every byte).
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import select
+import socket
 import ssl
+import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -34,6 +45,38 @@ def _stale(connection: http.client.HTTPConnection) -> bool:
     return bool(readable)
 
 
+class ResponseTooLarge(httpx.ReadError):
+    """The peer sent a body or an event-stream line beyond the transport's limit."""
+
+
+class _Deadline:
+    """Shuts the connection's socket at `when` (monotonic), so a trickling peer cannot hold an
+    exchange past it; `expired` says it did."""
+
+    def __init__(self, when: float | None) -> None:
+        self.when = when
+        self.expired = False
+        self._timer: threading.Timer | None = None
+
+    def arm(self, sock: socket.socket | None) -> None:
+        """Start the clock on the connected socket (http.client drops its own reference to it
+        once a response says `Connection: close`, so the timer keeps one)."""
+        if self.when is not None and sock is not None:
+            wait = max(0.0, self.when - time.monotonic())
+            self._timer = threading.Timer(wait, self._cut, [sock])
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _cut(self, sock: socket.socket) -> None:
+        self.expired = True
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 class _StaleConnection(Exception):
     """A kept-alive connection was found closed by the server while the request went out."""
 
@@ -46,23 +89,43 @@ class _Body(httpx.SyncByteStream):
         transport: StdlibTransport,
         key: tuple[str, str, int],
         response: http.client.HTTPResponse,
+        deadline: _Deadline,
     ) -> None:
         self._transport = transport
         self._key = key
         self._response = response
+        self._deadline = deadline
         self._done = False
+        stream = "text/event-stream" in (response.getheader("content-type") or "")
+        self._line_limit = transport.line_limit if stream else None
+        self._body_limit = None if stream else transport.body_limit
 
     def __iter__(self) -> Iterator[bytes]:
+        total = line = 0
         try:
             while chunk := self._response.read1(_CHUNK):
+                total += len(chunk)
+                end = chunk.rfind(b"\n")
+                line = line + len(chunk) if end < 0 else len(chunk) - end - 1
+                if self._body_limit is not None and total > self._body_limit:
+                    raise ResponseTooLarge(f"response body larger than {self._body_limit} bytes")
+                if self._line_limit is not None and line > self._line_limit:
+                    raise ResponseTooLarge(
+                        f"event-stream line longer than {self._line_limit} bytes"
+                    )
                 yield chunk
         except TimeoutError as exc:
             raise httpx.ReadTimeout(str(exc) or "read timed out") from exc
         except (OSError, http.client.HTTPException) as exc:
+            if self._deadline.expired:
+                raise httpx.ReadTimeout("the request's deadline passed") from exc
             raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+        if self._deadline.expired:  # the socket was shut under a trickle: the body is cut
+            raise httpx.ReadTimeout("the request's deadline passed")
         self._done = True
 
     def close(self) -> None:
+        self._deadline.cancel()
         reusable = self._done and not self._response.will_close
         self._response.close()
         if not reusable:
@@ -79,10 +142,16 @@ class StdlibTransport(httpx.BaseTransport):
     """
 
     def __init__(
-        self, ssl_context: ssl.SSLContext | None = None, repeat_on_stale: bool = False
+        self,
+        ssl_context: ssl.SSLContext | None = None,
+        repeat_on_stale: bool = False,
+        body_limit: int | None = None,
+        line_limit: int | None = None,
     ) -> None:
         self._ssl_context = ssl_context
         self._repeat_on_stale = repeat_on_stale
+        self.body_limit = body_limit
+        self.line_limit = line_limit
         self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
 
     def drop(self, key: tuple[str, str, int]) -> None:
@@ -124,13 +193,18 @@ class StdlibTransport(httpx.BaseTransport):
         self, request: httpx.Request, key: tuple[str, str, int], body: bytes
     ) -> httpx.Response:
         timeouts = request.extensions.get("timeout", {})
+        when = request.extensions.get("deadline")
+        if when is not None and when <= time.monotonic():
+            raise httpx.ConnectTimeout("the request's deadline passed before it was sent")
         connection = self._connection(key, timeouts.get("connect"))
         reused = connection.sock is not None
         sent_anything = False  # past this point a failure may leave the request delivered
+        deadline = _Deadline(when)
         try:
             if not reused:
                 connection.connect()
             assert connection.sock is not None
+            deadline.arm(connection.sock)
             connection.sock.settimeout(timeouts.get("read"))
             sent_anything = True
             connection.putrequest(
@@ -144,13 +218,17 @@ class StdlibTransport(httpx.BaseTransport):
             connection.endheaders(body or None)
             response = connection.getresponse()
         except TimeoutError as exc:
+            deadline.cancel()
             self.drop(key)
             kind: type[httpx.TransportError] = (
                 httpx.ReadTimeout if sent_anything else httpx.ConnectTimeout
             )
             raise kind(str(exc) or "timed out", request=request) from exc
         except (OSError, http.client.HTTPException) as exc:
+            deadline.cancel()
             self.drop(key)
+            if deadline.expired:
+                raise httpx.ReadTimeout("the request's deadline passed", request=request) from exc
             closed_under_us = isinstance(
                 exc, http.client.RemoteDisconnected | BrokenPipeError | ConnectionResetError
             )
@@ -160,12 +238,13 @@ class StdlibTransport(httpx.BaseTransport):
             raise kind(str(exc) or type(exc).__name__, request=request) from exc
         except BaseException:
             # Interrupted (the runner's SIGTERM handler raises): the connection is mid-exchange.
+            deadline.cancel()
             self.drop(key)
             raise
         return httpx.Response(
             response.status,
             headers=response.getheaders(),
-            stream=_Body(self, key, response),
+            stream=_Body(self, key, response, deadline),
             extensions={"http_version": b"HTTP/1.1"},
         )
 

@@ -1,5 +1,7 @@
 """`scheduledrun run` as a process against the real kube-apiserver when what it reads was written
-to hurt it (issue 16): a history forged with entries dated in the future.
+to hurt it (issue 16): a history forged with entries dated in the future, and an agent that
+misbehaves on purpose (devcluster/hostile_agent.py): each case ends within the run's timeout,
+under 48 MB of peak RSS, with a terminal entry whose message says what the agent did wrong.
 
 The runner authenticates with the admin kubeconfig and sends to the a2a-sdk test agents; each
 run gets a real (suspended) Job for its name and uid, as in test_runner_cluster.py.
@@ -7,14 +9,19 @@ run gets a real (suspended) Job for its name and uid, as in test_runner_cluster.
 
 from __future__ import annotations
 
+import subprocess
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from devcluster.agents import AgentServer, running
 from devcluster.cluster import ControlPlane
+from devcluster.hostile_agent import HostileAgentServer
 from runner import api
 from tests.integration.test_runner_cluster import (
+    SCHEDULEDRUN,
     T0,
     create_job,
     create_scheduledrun,
@@ -62,3 +69,99 @@ def test_entries_dated_in_the_future_never_crowd_out_the_run(
         status = client.get(SR_PATH.format(ns=namespace, name="forged")).json()["status"]
     assert status["lastRunStatus"] == "Succeeded"
     assert len(agents.received_by("echo-forged")) == 1
+
+
+# ---- a hostile agent (devcluster/hostile_agent.py) ------------------------------------------
+
+RSS_LIMIT_KB = 48 * 1024  # the runner pod's limit is 64 Mi; this is the margin the issue asks
+RUN_TIMEOUT = 15  # the ScheduledRun's timeout (s): every case must end within it, plus grace
+GRACE = 10  # the Job's deadline grace is larger; ending within this much is the promise
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[HostileAgentServer]:
+    server = HostileAgentServer().start()
+    yield server
+    server.stop()
+
+
+def peak_rss_kb(pid: int) -> int | None:
+    """The process's peak resident set so far (VmHWM, KiB), None once it has exited. Read from
+    /proc rather than wait4's ru_maxrss, which keeps the forking pytest process's peak."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None
+
+
+def run_runner(
+    plane: ControlPlane, base_url: str, namespace: str, name: str, job: str, uid: str, log: Path
+) -> tuple[int, int, float]:
+    """Run `scheduledrun run` to its end: (exit code, peak RSS in KiB, seconds taken)."""
+    env = plane.env
+    for key in ("KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"):
+        env.pop(key, None)
+    env |= {
+        api.ENV_JOB_NAME: job,
+        api.ENV_JOB_UID: uid,
+        api.ENV_A2A_BASE_URL: base_url,
+        api.ENV_A2A_PROTOCOL: "auto",
+    }
+    start = time.monotonic()
+    peak = 0
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(SCHEDULEDRUN), "run", "--namespace", namespace, "--name", name],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
+        while process.poll() is None:
+            peak = max(peak, peak_rss_kb(process.pid) or 0)
+            if time.monotonic() - start > RUN_TIMEOUT + 60:  # a hang fails, not blocks
+                process.kill()
+            time.sleep(0.01)
+    return process.returncode, peak, time.monotonic() - start
+
+
+@pytest.mark.parametrize(
+    ("agent", "status", "says"),
+    [
+        pytest.param("huge-body", "DispatchFailed", "answer is too large", id="500MB-body"),
+        pytest.param("huge-line", "Failed", "event stream is too large", id="500MB-sse-line"),
+        pytest.param("huge-id", "DispatchFailed", "answer is too large", id="10MB-task-id"),
+        pytest.param("trickle-card", "Timeout", "no agent card", id="trickled-card"),
+        pytest.param("trickle-send", "DispatchFailed", "no answer from", id="trickled-answer"),
+        pytest.param("deep-json", "DispatchFailed", "nested deeper than 64", id="json-100k-deep"),
+        pytest.param("long-id", "DispatchFailed", "task id of 300 characters", id="300-char-id"),
+        pytest.param("other-task", "Failed", "answered about task 't-2'", id="another-task"),
+        pytest.param("not-json", "DispatchFailed", "not JSON", id="200-not-json"),
+    ],
+)  # fmt: skip
+def test_a_hostile_agent_ends_the_run_with_what_it_did_wrong(
+    control_plane: ControlPlane,
+    namespace: str,
+    hostile: HostileAgentServer,
+    tmp_path: Path,
+    agent: str,
+    status: str,
+    says: str,
+) -> None:
+    create_scheduledrun(control_plane, namespace, "hurt", agent, timeout=f"{RUN_TIMEOUT}s")
+    uid = create_job(control_plane, namespace, "hurt-1", T0)
+    log = tmp_path / "runner.log"
+
+    code, rss_kb, seconds = run_runner(
+        control_plane, hostile.base_url, namespace, "hurt", "hurt-1", uid, log
+    )
+
+    [entry] = run_history(control_plane, namespace, "hurt")
+    assert (entry["status"], code) == (status, api.EXIT_FINAL_FAILURE), log.read_text()
+    assert says in entry["message"], entry
+    assert rss_kb < RSS_LIMIT_KB, f"peak RSS {rss_kb} KiB"
+    assert seconds < RUN_TIMEOUT + GRACE, f"{seconds:.1f}s"
+    assert hostile.sends(agent) <= 1  # an answered send is never sent again

@@ -305,3 +305,47 @@ def test_result_view(result: dict[str, Any], protocol: Protocol, expected: TaskV
 def test_result_view_rejects_an_unknown_shape() -> None:
     with pytest.raises(a2a.BadAnswer, match=re.escape("unexpected A2A 1.0 result")):
         a2a.result_view({"weird": 1}, "1.0")
+
+
+# ---- what a hostile agent may not send (issue 16) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="100k-deep"),
+        pytest.param(b"[" * 65 + b"]" * 65, id="one-past-the-limit"),
+    ],
+)
+def test_json_nested_too_deep_is_a_value_error_never_a_recursion_error(data: bytes) -> None:
+    with pytest.raises(ValueError, match="nested deeper than 64"):
+        a2a.parse_json(data)
+
+
+def test_json_at_the_depth_limit_reads() -> None:
+    assert a2a.parse_json(b"[" * 64 + b"]" * 64) is not None
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        pytest.param("2f0c1a3e-9b7d-4c1e-8f00-1234567890ab", True, id="uuid"),
+        pytest.param("t" * 256, True, id="at-the-limit"),
+        pytest.param("t" * 257, False, id="too-long"),
+        pytest.param("task 1", False, id="space"),
+        pytest.param("task\n1", False, id="control"),
+        pytest.param("tâche", False, id="non-ascii"),
+    ],
+)
+def test_agent_ids_the_history_can_hold(value: str, accepted: bool) -> None:
+    if accepted:
+        assert a2a.checked_id(value, "task id") == value
+    else:
+        with pytest.raises(a2a.Misbehaved):
+            a2a.checked_id(value, "task id")
+
+
+def test_an_answer_about_another_task_is_refused() -> None:
+    view = TaskView("t-2", "c", "completed", "")
+    with pytest.raises(a2a.Misbehaved, match="'t-2' when asked about 't-1'"):
+        a2a._about(view, "t-1")

@@ -215,7 +215,7 @@ PROTOCOLS = [pytest.param("0.3", id="v0.3"), pytest.param("1.0", id="v1.0")]
             "badjson",
             {},
             "DispatchFailed",
-            "delivery uncertain after agent answered with a body that is not JSON (text/html",
+            "the agent answered HTTP 200 with a body that is not JSON (text/html",
             3,
             id="non-json",
         ),

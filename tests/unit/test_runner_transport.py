@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
-from runner.transport import StdlibTransport
+from devcluster.hostile_agent import HostileAgentServer
+from runner.transport import ResponseTooLarge, StdlibTransport
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -139,3 +141,35 @@ def test_a_repeatable_client_sends_again_on_a_fresh_connection(drops_second_requ
     with httpx.Client(transport=StdlibTransport(repeat_on_stale=True)) as client:
         answers = [client.get(f"http://127.0.0.1:{drops_second_request}/").text for _ in range(2)]
     assert answers == ["ok", "ok"]
+
+
+# ---- bounds against a misbehaving peer (issue 16) -----------------------------------------
+
+
+def test_a_body_beyond_the_limit_ends_the_exchange() -> None:
+    server = HostileAgentServer().start()
+    try:
+        with httpx.Client(transport=StdlibTransport(body_limit=1024 * 1024)) as client:
+            url = f"{server.base_url}/api/a2a/ns/huge-body/"
+            with pytest.raises(ResponseTooLarge):
+                client.post(url, json={"method": "message/send", "id": 1})
+    finally:
+        server.stop()
+
+
+def test_the_deadline_bounds_a_trickled_answer() -> None:
+    server = HostileAgentServer().start()
+    try:
+        with httpx.Client(transport=StdlibTransport()) as client:
+            url = f"{server.base_url}/api/a2a/ns/trickle-send/"
+            start = time.monotonic()
+            with pytest.raises(httpx.ReadTimeout):
+                client.post(
+                    url,
+                    json={"method": "message/send", "id": 1},
+                    timeout=5,  # each byte comes well within it: only the deadline ends this
+                    extensions={"deadline": start + 1},
+                )
+            assert time.monotonic() - start < 3
+    finally:
+        server.stop()
