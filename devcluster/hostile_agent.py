@@ -2,7 +2,8 @@
 
 Not an SDK server: each agent answers the way a broken or hostile peer would, byte by byte, which
 no well-behaved library can be made to do. Agents live at `/api/a2a/{namespace}/{name}/` like
-kagent's, and the name says the misbehaviour (protocol 0.3, JSON-RPC over HTTP/1.1):
+kagent's, and the name says the misbehaviour (protocol 0.3 unless the name ends in -v1;
+JSON-RPC over HTTP/1.1):
 
 | name         | what it does                                                              |
 |--------------|---------------------------------------------------------------------------|
@@ -15,6 +16,7 @@ kagent's, and the name says the misbehaviour (protocol 0.3, JSON-RPC over HTTP/1
 | long-id      | answers the send with a task whose id is 300 characters                   |
 | other-task   | accepts task t-1, then says task t-2 completed                            |
 | not-json     | answers the send with HTTP 200 and a body that is not JSON (nor UTF-8)    |
+| not-json-v1  | the same in protocol 1.0, whose ListTasks then finds no task of the run   |
 
 Bodies are generated as they are written, so the server itself stays small; a client that hangs
 up ends the answer. `sends(name)` counts the sends each agent received.
@@ -89,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
         card = {
             "name": name,
             "url": f"http://127.0.0.1:{self.server.server_port}{self.path}",
-            "protocolVersion": "0.3.0",
+            "protocolVersion": "1.0" if name.endswith("-v1") else "0.3.0",
             "capabilities": {"streaming": name == "huge-line"},
         }
         if name == "trickle-card":
@@ -102,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         request = json.loads(self.rfile.read(length) or b"{}")
         method, rpc_id = request.get("method"), request.get("id")
-        if method == "message/send":
+        if method in ("message/send", "SendMessage"):
             self.server.count(name)
 
         def task(task_id: str, state: str) -> dict[str, Any]:
@@ -110,7 +112,13 @@ class _Handler(BaseHTTPRequestHandler):
                 "kind": "task", "id": task_id, "contextId": "c-1",
                 "status": {"state": state}}}  # fmt: skip
 
-        if method == "message/send":
+        if method == "SendMessage" and name == "not-json-v1":
+            data = b"\xff\xfe\xfd not json at all"
+            self._head(200, "application/json", len(data))
+            self.wfile.write(data)
+        elif method == "ListTasks":
+            self._json({"jsonrpc": "2.0", "id": rpc_id, "result": {"tasks": []}})
+        elif method == "message/send":
             if name == "huge-body":
                 head = b'{"jsonrpc":"2.0","id":1,"result":{"kind":"task","id":"t-1","x":"'
                 self._stream(head, b"x", HUGE, "application/json")

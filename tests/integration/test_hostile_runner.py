@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -140,6 +140,7 @@ def run_runner(
         pytest.param("long-id", "DispatchFailed", "task id of 300 characters", id="300-char-id"),
         pytest.param("other-task", "Failed", "answered about task 't-2'", id="another-task"),
         pytest.param("not-json", "DispatchFailed", "not JSON", id="200-not-json"),
+        pytest.param("not-json-v1", "DispatchFailed", "not JSON", id="200-not-json-v1.0"),
     ],
 )  # fmt: skip
 def test_a_hostile_agent_ends_the_run_with_what_it_did_wrong(
@@ -147,6 +148,7 @@ def test_a_hostile_agent_ends_the_run_with_what_it_did_wrong(
     namespace: str,
     hostile: HostileAgentServer,
     tmp_path: Path,
+    record_property: Callable[[str, object], None],
     agent: str,
     status: str,
     says: str,
@@ -159,6 +161,8 @@ def test_a_hostile_agent_ends_the_run_with_what_it_did_wrong(
         control_plane, hostile.base_url, namespace, "hurt", "hurt-1", uid, log
     )
 
+    record_property("peak_rss_kib", rss_kb)  # the figures, for a --junitxml report
+    record_property("seconds", round(seconds, 1))
     [entry] = run_history(control_plane, namespace, "hurt")
     assert (entry["status"], code) == (status, api.EXIT_FINAL_FAILURE), log.read_text()
     assert says in entry["message"], entry
