@@ -4,11 +4,16 @@ function of the token here; the real reviews are tests/integration/test_hostile_
 
 from __future__ import annotations
 
+import shutil
+import ssl
+from pathlib import Path
+
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry, Counter
 
 from devcluster.cluster import free_port
+from devcluster.pki import generate
 from generator.metrics_server import Decisions, MetricsServer, bearer_token
 
 
@@ -53,3 +58,27 @@ def test_decisions_expire() -> None:
     decisions.put("t", True)
     now[0] = 61.0
     assert decisions.get("t") is None
+
+
+async def test_with_a_certificate_folder_it_speaks_https(tmp_path: Path) -> None:
+    pki = generate(tmp_path / "pki")
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    shutil.copy(pki.serving.cert, certs / "tls.crt")
+    shutil.copy(pki.serving.key, certs / "tls.key")
+
+    async def authorize(token: str) -> bool:
+        return token == "reader"
+
+    server = MetricsServer(CollectorRegistry(), "127.0.0.1", free_port(), authorize, certs)
+    await server.start()
+    try:
+        context = ssl.create_default_context(cafile=str(pki.ca.cert))
+        async with httpx.AsyncClient(verify=context) as client:
+            url = f"https://127.0.0.1:{server.port}/metrics"
+            anonymous = await client.get(url)
+            reader = await client.get(url, headers={"Authorization": "Bearer reader"})
+    finally:
+        await server.stop()
+
+    assert (anonymous.status_code, reader.status_code) == (401, 200)
