@@ -466,7 +466,7 @@ def test_uninstall_leaves_only_what_the_user_owns(
     helm(control_plane, "install", release, str(CHART_DIR), "-n", namespace)
     selector = f"app.kubernetes.io/instance={release}"
     made = control_plane.kubectl("get", CHART_KINDS, "-A", "-l", selector, "-o", "name").stdout
-    assert len(made.split()) == 8
+    assert len(made.split()) == 9  # with the -metrics-reader ClusterRole of metrics.secure
     scheduledrun = {
         "apiVersion": "kagent.dev/v1alpha2",
         "kind": "ScheduledRun",
