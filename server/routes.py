@@ -14,6 +14,7 @@ from typing import Annotated, Any, Final, TypeVar
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from generator.policies import pause_to_resume
 from generator.validate import validate_scheduledrun
 from runner import api
 from runner.kube import KubeError
@@ -290,11 +291,18 @@ async def delete_scheduledrun(
 async def _set_suspend(
     request: Request, namespace: str, name: str, if_match: str | None, suspend: bool
 ) -> JSONResponse:
-    patch: dict[str, Any] = {"spec": {"suspend": suspend}}
+    patch: dict[str, Any] = {"spec": {"suspend": suspend}, "metadata": {}}
     version = views.if_match_version(if_match)
     if version:
-        patch["metadata"] = {"resourceVersion": version}
-    obj = await kube(request).patch_scheduledrun(namespace, name, patch, token(request))
+        patch["metadata"]["resourceVersion"] = version
+    client, caller = kube(request), token(request)
+    if not suspend:
+        # A pause after failures is not spec.suspend: resuming names the standing pause, as
+        # `scheduledrun resume` does, so the operator lifts it and counts failures afresh.
+        since = pause_to_resume(await client.get_scheduledrun(namespace, name, caller))
+        if since is not None:
+            patch["metadata"]["annotations"] = {api.ANNOTATION_RESUME: since}
+    obj = await client.patch_scheduledrun(namespace, name, patch, caller)
     word = "suspended" if suspend else "resumed"
     return ok(obj, f"ScheduledRun {word}", headers={"ETag": views.etag(obj)})
 
@@ -312,7 +320,7 @@ async def suspend(
 
 @router.post(
     "/scheduledruns/{namespace}/{name}/resume",
-    summary="Resume scheduled runs; only spec.suspend changes",
+    summary="Resume scheduled runs: spec.suspend false, and a pause after failures lifted",
     responses={200: answer("Resumed", SCHEDULEDRUN, etag=True), **failures(404, 409, 422)},
 )
 async def resume(

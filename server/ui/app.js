@@ -235,7 +235,10 @@ async function runAction(what, fn) {
 
 function actionsFor(sr, actions, refresh, where) {
   const { namespace, name } = sr.metadata;
-  const suspended = Boolean(sr.spec && sr.spec.suspend);
+  // Paused after failures counts as suspended here: Resume lifts the pause (the API names it).
+  const paused = ((sr.status && sr.status.conditions) || [])
+    .some((c) => c.type === 'Paused' && c.status === 'True');
+  const suspended = Boolean(sr.spec && sr.spec.suspend) || paused;
   const key = (a) => `${where}:${a}:${namespace}/${name}`;
   const trigger = () => runAction('Run now', async () => {
     const answer = await call('POST', `${srPath(namespace, name)}/trigger`, undefined,

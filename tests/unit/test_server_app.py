@@ -129,3 +129,41 @@ def test_integers_beyond_64_bits_are_still_json() -> None:
     assert bytes(ok({"n": 2**70}, "m").body).startswith(
         b'{"error":false,"data":{"n":1180591620717411303424}'
     )
+
+
+class PausedScheduledRunKube(KubeClient):
+    """The seam answering for one ScheduledRun paused after failures; records each PATCH body."""
+
+    def __init__(self, cluster: Cluster, paused: bool) -> None:
+        super().__init__(cluster)
+        self.paused = paused
+        self.patches: list[Any] = []
+
+    async def request(self, method: str, path: str, token: str | None, **kw: Any) -> Any:
+        condition = {"type": "Paused", "status": "True" if self.paused else "False",
+                     "lastTransitionTime": "2026-11-30T02:00:05Z"}  # fmt: skip
+        obj = {"metadata": {"name": "n", "namespace": "ns", "resourceVersion": "7"},
+               "spec": {"suspend": False}, "status": {"conditions": [condition]}}  # fmt: skip
+        if method == "PATCH":
+            self.patches.append(kw["body"])
+        return obj
+
+
+@pytest.mark.parametrize(
+    ("paused", "annotations"),
+    [
+        pytest.param(True, {"kagent.dev/resume": "2026-11-30T02:00:05Z"}, id="paused-lifted"),
+        pytest.param(False, None, id="not-paused-only-suspend"),
+    ],
+)
+def test_resume_lifts_a_pause_after_failures_by_naming_it(
+    paused: bool, annotations: dict[str, str] | None
+) -> None:
+    cluster = Cluster("https://127.0.0.1:1", ssl.create_default_context())
+    fake = PausedScheduledRunKube(cluster, paused)
+    app = create_app(ServerConfig(AuthMode.CLIENT, cluster), kube=fake)
+    with TestClient(app) as test_client:
+        assert test_client.post("/api/scheduledruns/ns/n/resume", headers=AUTH).status_code == 200
+    [patch] = fake.patches
+    assert patch["spec"] == {"suspend": False}
+    assert patch["metadata"].get("annotations") == annotations
