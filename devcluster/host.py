@@ -143,7 +143,8 @@ def snapshot() -> dict[str, Any]:
     return {
         "sysctls": {name: read_sysctl(name) for name in SYSCTLS},
         "nftables": nft_ruleset(),
-        "mounts": sorted(set(mount_points())),
+        # Not buildah's store: an image build elsewhere on the machine mounts there.
+        "mounts": sorted({p for p in mount_points() if not p.startswith("/var/lib/containers/")}),
         "links": links(),
         "paths": {path: os.path.lexists(path) for path in FIXED_PATHS},
         "cgroups": [str(path) for path in cgroup_dirs(KUBEPODS)],

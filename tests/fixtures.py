@@ -65,8 +65,10 @@ def images() -> Images:
 
 @pytest.fixture(scope="session")
 def host_baseline() -> dict[str, Any]:
-    """The host settings a node may change, as they were before the session's first node."""
-    return host.snapshot()
+    """The host settings a node may change, as they were before the session's first node
+    (read under the machine's node lock, so no other run's node is up meanwhile)."""
+    with host.machine_lock():
+        return host.snapshot()
 
 
 @pytest.fixture(scope="module")

@@ -129,4 +129,5 @@ def test_ctrl_c_of_the_cluster_command_puts_back_every_host_setting(
 
 
 def test_after_the_suite_the_host_is_as_before(host_baseline: dict[str, Any]) -> None:
-    assert host.snapshot() == host_baseline
+    with host.machine_lock():  # no other run's node is up while the host is read
+        assert host.snapshot() == host_baseline
