@@ -13,16 +13,19 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from devcluster import host
 from devcluster.cluster import RESTRICTED_LABELS, ControlPlane, binaries
 from devcluster.images import Images, build_images
 from devcluster.node import Node
+from devcluster.operator import OperatorProcess
 
 
 @pytest.fixture(scope="session")
@@ -77,3 +80,21 @@ def node(
 ) -> Iterator[Node]:
     with Node(control_plane, images.archives) as running:
         yield running
+
+
+@pytest.fixture
+def kube(control_plane: ControlPlane) -> Iterator[httpx.Client]:
+    """An admin client of the control plane."""
+    with control_plane.client() as client:
+        yield client
+
+
+@pytest.fixture
+def operator(control_plane: ControlPlane) -> Iterator[OperatorProcess]:
+    """`scheduledrun operator` as its own process; its log printed with SCHEDULEDRUN_KEEP_LOGS."""
+    process = OperatorProcess(control_plane).start()
+    yield process
+    process.stop()
+    if os.environ.get("SCHEDULEDRUN_KEEP_LOGS"):
+        print(process.tail())
+    process.log.unlink(missing_ok=True)

@@ -15,13 +15,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from devcluster.accounts import namespace_user
 from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
-from tests.integration.test_operator import (
+from tests.kube_helpers import (
     SR_PATH,
     create,
     create_agent,
     eventually,
-    kube,  # noqa: F401  (fixture)
-    operator,  # noqa: F401  (fixture)
     scheduledrun,
     stamp,
     wait_condition,
@@ -72,9 +70,9 @@ def test_only_a_token_allowed_to_get_metrics_reads_them(
 
 def test_the_series_of_a_deleted_scheduledrun_are_removed(
     control_plane: ControlPlane,
-    kube: httpx.Client,  # noqa: F811
+    kube: httpx.Client,
     namespace: str,
-    operator: OperatorProcess,  # noqa: F811
+    operator: OperatorProcess,
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("churned"))

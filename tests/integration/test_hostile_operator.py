@@ -18,15 +18,13 @@ from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
 from generator import render
 from runner import api
-from tests.integration.test_operator import (
+from tests.kube_helpers import (
     SR_PATH,
     create,
     create_agent,
     eventually,
     get_cronjob,
     get_sr,
-    kube,  # noqa: F401  (fixture)
-    operator,  # noqa: F401  (fixture)
     patch_spec,
     scheduledrun,
     wait_condition,
@@ -49,9 +47,9 @@ def pod_spec(cronjob: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_name_equal_to_another_shortened_name_does_not_take_its_cronjob(
     control_plane: ControlPlane,
-    kube: httpx.Client,  # noqa: F811
+    kube: httpx.Client,
     namespace: str,
-    operator: OperatorProcess,  # noqa: F811
+    operator: OperatorProcess,
 ) -> None:
     create_agent(kube, namespace, "helper")
     victim = "nightly-report-of-the-platform-team-for-all-production-clusters"
@@ -74,9 +72,9 @@ def test_a_name_equal_to_another_shortened_name_does_not_take_its_cronjob(
 
 def test_a_foreign_cronjob_of_the_name_is_neither_adopted_nor_merged(
     control_plane: ControlPlane,
-    kube: httpx.Client,  # noqa: F811
+    kube: httpx.Client,
     namespace: str,
-    operator: OperatorProcess,  # noqa: F811
+    operator: OperatorProcess,
 ) -> None:
     create_agent(kube, namespace, "helper")
     foreign = {
@@ -117,9 +115,9 @@ def test_a_foreign_cronjob_of_the_name_is_neither_adopted_nor_merged(
 
 def test_an_owned_cronjob_holds_exactly_the_desired_spec(
     control_plane: ControlPlane,
-    kube: httpx.Client,  # noqa: F811
+    kube: httpx.Client,
     namespace: str,
-    operator: OperatorProcess,  # noqa: F811
+    operator: OperatorProcess,
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("owned"))
@@ -182,7 +180,7 @@ def test_an_owned_cronjob_holds_exactly_the_desired_spec(
     ],
 )
 def test_history_ids_that_are_not_job_names_are_refused(
-    kube: httpx.Client,  # noqa: F811
+    kube: httpx.Client,
     namespace: str,
     entry_id: str,
 ) -> None:
@@ -199,9 +197,9 @@ def test_history_ids_that_are_not_job_names_are_refused(
 
 def test_a_foreign_runner_rolebinding_is_reported_on_the_namespaces_scheduledruns(
     control_plane: ControlPlane,
-    kube: httpx.Client,  # noqa: F811
+    kube: httpx.Client,
     namespace: str,
-    operator: OperatorProcess,  # noqa: F811
+    operator: OperatorProcess,
 ) -> None:
     binding = {
         "apiVersion": "rbac.authorization.k8s.io/v1",

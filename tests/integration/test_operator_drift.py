@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,7 +17,7 @@ import pytest
 
 from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
-from tests.integration.test_operator import (
+from tests.kube_helpers import (
     create,
     create_agent,
     eventually,
@@ -31,20 +30,6 @@ from tests.integration.test_operator import (
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(600)]
 
 CONTAINERS = "/spec/jobTemplate/spec/template/spec/containers/0"
-
-
-@pytest.fixture
-def kube(control_plane: ControlPlane) -> Iterator[httpx.Client]:
-    with control_plane.client() as client:
-        yield client
-
-
-@pytest.fixture
-def operator(control_plane: ControlPlane) -> Iterator[OperatorProcess]:
-    process = OperatorProcess(control_plane).start()
-    yield process
-    process.stop()
-    process.log.unlink(missing_ok=True)
 
 
 def kubectl_patch(plane: ControlPlane, namespace: str, patch: list[dict[str, Any]]) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ import yaml
 
 from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
-from tests.integration.test_operator import (
+from tests.kube_helpers import (
     create,
     create_agent,
     eventually,
@@ -35,20 +34,6 @@ from tests.integration.test_operator import (
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(600)]
 
 LONG = "a-scheduled-run-whose-name-is-longer-than-a-cronjob-may-be-named"
-
-
-@pytest.fixture
-def kube(control_plane: ControlPlane) -> Iterator[httpx.Client]:
-    with control_plane.client() as client:
-        yield client
-
-
-@pytest.fixture
-def operator(control_plane: ControlPlane) -> Iterator[OperatorProcess]:
-    process = OperatorProcess(control_plane).start()
-    yield process
-    process.stop()
-    process.log.unlink(missing_ok=True)
 
 
 def table(text: str) -> list[dict[str, str]]:

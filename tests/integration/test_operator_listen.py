@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
@@ -35,14 +33,6 @@ def listening_addresses(port: int) -> set[str]:
             words = struct.unpack(f"<{len(raw) // 4}I", raw)  # the kernel's words, host order
             found.add(socket.inet_ntop(family, struct.pack(f">{len(words)}I", *words)))
     return found
-
-
-@pytest.fixture
-def operator(control_plane: ControlPlane) -> Iterator[OperatorProcess]:
-    process = OperatorProcess(control_plane).start()
-    yield process
-    process.stop()
-    process.log.unlink(missing_ok=True)
 
 
 def test_metrics_and_health_listen_on_loopback_only(operator: OperatorProcess) -> None:

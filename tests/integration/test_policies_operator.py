@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,7 +18,7 @@ import yaml
 from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
 from generator import hashed
-from tests.integration.test_operator import (
+from tests.kube_helpers import (
     create,
     create_agent,
     eventually,
@@ -32,12 +31,6 @@ from tests.integration.test_operator import (
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
 
 SCHEDULE = "H H(0-5) * * H/2"
-
-
-@pytest.fixture
-def kube(control_plane: ControlPlane) -> Iterator[httpx.Client]:
-    with control_plane.client() as client:
-        yield client
 
 
 def render_offline(plane: ControlPlane, obj: dict[str, object]) -> str:

@@ -1,0 +1,128 @@
+"""What the cluster tests do again and again against the real apiserver: build, create and read
+ScheduledRuns, Agents and CronJobs as the admin, and wait on state with a deadline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from devcluster.cluster import ControlPlane
+from runner import api
+from tests import builders
+
+SR_PATH = f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{{ns}}/{api.PLURAL}"
+WAIT = 60.0  # a busy 2-core machine: most waits end in well under a second
+
+
+def scheduledrun(
+    name: str, target: str = "helper", kind: str = "Agent", **spec: Any
+) -> dict[str, Any]:
+    return builders.scheduledrun(
+        name,
+        None,
+        target=target,
+        kind=kind,
+        **{"schedule": "*/5 * * * *", "prompt": "Summarise the cluster's health.", **spec},
+    )
+
+
+def create(kube: httpx.Client, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = kube.post(SR_PATH.format(ns=namespace), json=body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def create_agent(kube: httpx.Client, namespace: str, name: str, kind: str = "Agent") -> None:
+    plural = "agents" if kind == "Agent" else "sandboxagents"
+    body = {"apiVersion": "kagent.dev/v1alpha2", "kind": kind, "metadata": {"name": name}}
+    path = f"/apis/kagent.dev/v1alpha2/namespaces/{namespace}/{plural}"
+    assert kube.post(path, json=body).status_code == 201
+
+
+def get_sr(kube: httpx.Client, namespace: str, name: str) -> dict[str, Any]:
+    response = kube.get(f"{SR_PATH.format(ns=namespace)}/{name}")
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def get_cronjob(kube: httpx.Client, namespace: str, name: str) -> dict[str, Any] | None:
+    response = kube.get(f"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}")
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def patch_spec(kube: httpx.Client, namespace: str, name: str, spec: dict[str, Any]) -> None:
+    response = kube.patch(
+        f"{SR_PATH.format(ns=namespace)}/{name}",
+        json={"spec": spec},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def accepted(sr: dict[str, Any]) -> dict[str, Any] | None:
+    for condition in (sr.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Accepted":
+            return dict(condition)
+    return None
+
+
+def eventually(
+    plane: ControlPlane, what: str, probe: Callable[[], Any], timeout: float = WAIT
+) -> Any:
+    """Poll `probe` until it returns something truthy; return that."""
+    found: list[Any] = []
+
+    def check() -> bool:
+        value = probe()
+        if value:
+            found.append(value)
+        return bool(value)
+
+    plane.wait_for(what, check, timeout=timeout)
+    return found[-1]
+
+
+def wait_condition(
+    plane: ControlPlane,
+    kube: httpx.Client,
+    namespace: str,
+    name: str,
+    status: str,
+    reason: str,
+) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        sr = get_sr(kube, namespace, name)
+        condition = accepted(sr)
+        generation = sr["metadata"]["generation"]
+        observed = (sr.get("status") or {}).get("observedGeneration")
+        if condition and (condition["status"], condition["reason"]) == (status, reason):
+            return sr if observed == generation else None
+        return None
+
+    result: dict[str, Any] = eventually(plane, f"{name} Accepted={status}/{reason}", probe)
+    return result
+
+
+def write_history(
+    kube: httpx.Client, namespace: str, name: str, entries: list[dict[str, Any]]
+) -> None:
+    """Write runHistory the way the runner does: a status patch."""
+    response = kube.patch(
+        f"{SR_PATH.format(ns=namespace)}/{name}/status",
+        json={"status": {"runHistory": entries, "lastRunStatus": entries[0]["status"]}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
