@@ -53,7 +53,11 @@ def _accepted(sr: Mapping[str, Any]) -> tuple[bool, str]:
 def decide_trigger(
     sr: Mapping[str, Any], active_jobs: Iterable[str], force: bool = False
 ) -> TriggerDecision:
-    """May a manual run of `sr` start now, given the names of its CronJob's unfinished Jobs?"""
+    """May a manual run of `sr` start now, given the names of its CronJob's unfinished Jobs?
+
+    A Job whose run the history already records as ended is not counted: its runner has
+    finished with the agent and the pod is only exiting (the Job's Complete condition follows
+    a few seconds later), so neither Forbid nor Replace has anything left to protect."""
     name = (sr.get("metadata") or {}).get("name", "")
     accepted, why = _accepted(sr)
     if not accepted and not force:
@@ -64,7 +68,12 @@ def decide_trigger(
             NO_CRONJOB,
             f'scheduledrun "{name}" has no CronJob yet (kubectl describe sr {name})',
         )
-    active = tuple(sorted(active_jobs))
+    ended = {
+        entry.get("id")
+        for entry in (sr.get("status") or {}).get("runHistory") or []
+        if entry.get("status") in api.TERMINAL_STATUSES
+    }
+    active = tuple(sorted(job for job in active_jobs if job not in ended))
     policy = (sr.get("spec") or {}).get("concurrencyPolicy") or "Forbid"
     if active and policy == "Forbid" and not force:
         return TriggerDecision(

@@ -75,6 +75,21 @@ def test_decide_trigger(
     assert (decision.allowed, decision.reason, decision.replace) == (allowed, reason, replace)
 
 
+@pytest.mark.parametrize(
+    ("status", "allowed"),
+    [
+        pytest.param("Succeeded", True, id="recorded as ended: its pod is only exiting"),
+        pytest.param("Pending", False, id="still running"),
+    ],
+)
+def test_a_job_whose_run_is_recorded_as_ended_does_not_block_forbid(
+    status: str, allowed: bool
+) -> None:
+    sr = scheduledrun()
+    sr["status"]["runHistory"] = [{"id": "nightly-now", "status": status}]
+    assert decide_trigger(sr, ["nightly-now"]).allowed is allowed
+
+
 def test_a_forbidden_trigger_names_the_active_job() -> None:
     assert "nightly-28000" in decide_trigger(scheduledrun(), ["nightly-28000"]).message
 
