@@ -210,7 +210,7 @@ def test_pause_resume_end_time_and_max_runs_across_real_ticks(
     assert len(scheduled(pause_after)) == 2, pause_after["runHistory"]  # not N+1
     ending_runs = scheduled(status_of(plane, namespace, "ending"))
     assert ending_runs
-    late = [e for e in ending_runs if str(e["scheduledTime"]) > history.format_time(end)]
+    late = [e for e in ending_runs if (history.parse_time(e["scheduledTime"]) or end) > end]
     assert late == [], ending_runs
     limited_after = status_of(plane, namespace, "limited")
     assert len(scheduled(limited_after)) == 2
@@ -237,13 +237,20 @@ def test_pause_resume_end_time_and_max_runs_across_real_ticks(
     )
     assert status["resumedAt"]
     observe("the CronJob running", lambda: not cronjob_suspended(plane, namespace, "pause"), 30)
-    resumed_at = str(status["resumedAt"])
+    # Compared as instants: run times carry milliseconds, resumedAt whole seconds, and as text
+    # "13:57:21.920Z" sorts before "13:57:21Z".
+    resumed_at = history.parse_time(status["resumedAt"])
+    assert resumed_at is not None, status
 
     def counted_afresh() -> dict[str, Any] | None:
         """The status once the failures that started after the resume, and only those, are
         the count (and there is at least one)."""
         found = status_of(plane, namespace, "pause")
-        after = [e for e in scheduled(found, True) if str(e.get("startTime")) > resumed_at]
+        after = [
+            e
+            for e in scheduled(found, True)
+            if (history.parse_time(e.get("startTime")) or resumed_at) > resumed_at
+        ]
         message = condition(found, "Paused").get("message")
         if len(after) == 1 and message == "1 of 2 consecutive scheduled runs did not succeed":
             return found
