@@ -27,8 +27,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devcluster.cluster import ControlPlane, binaries
 from devcluster.operator import OperatorProcess
-from generator import render
-from generator.config import OperatorConfig
+from generator.cronjob import render
+from generator.cronjob.config import OperatorConfig
 from runner import api
 
 CONCURRENCY = 16  # requests in flight from the plain client, and from the bench creating objects

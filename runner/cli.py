@@ -16,13 +16,13 @@ import click
 # name -> "module:attribute" of a click.Command; only the one invoked is imported.
 SUBCOMMANDS: dict[str, str] = {
     "run": "runner.main:run_command",
-    "validate": "generator.cli_offline:validate_command",
-    "render": "generator.cli_offline:render_command",
-    "next": "generator.cli_offline:next_command",
-    "operator": "generator.cli_operator:operator_command",
-    "trigger": "generator.cli_cluster:trigger_command",
-    "history": "generator.cli_cluster:history_command",
-    "resume": "generator.cli_cluster:resume_command",
+    "validate": "generator.cli.offline:validate_command",
+    "render": "generator.cli.offline:render_command",
+    "next": "generator.cli.offline:next_command",
+    "operator": "generator.cli.operator:operator_command",
+    "trigger": "generator.cli.cluster:trigger_command",
+    "history": "generator.cli.cluster:history_command",
+    "resume": "generator.cli.cluster:resume_command",
     "serve": "server.cli:serve_command",
 }
 

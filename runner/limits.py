@@ -1,6 +1,6 @@
 """The runner's side of the stop rules (`spec.endTime`, `spec.maxRuns`): pure decisions.
 
-The operator suspends the CronJob when a rule is reached (generator/policies.py); these are the
+The operator suspends the CronJob when a rule is reached (generator/spec/policies.py); these are the
 backstop for a tick the CronJob controller started in the seconds before that, and the counter
 `status.scheduledRuns`, which the runner raises in the very write that records its run, so that
 each Job counts exactly once however often its pod is retried.

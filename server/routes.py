@@ -14,8 +14,8 @@ from typing import Annotated, Any, Final, TypeVar
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from generator.policies import pause_to_resume
-from generator.validate import validate_scheduledrun
+from generator.spec.policies import pause_to_resume
+from generator.spec.validate import validate_scheduledrun
 from runner import api
 from runner.kube import KubeError
 from server import auth, executions, views

@@ -1,9 +1,10 @@
-"""`POST .../trigger`: a manual run, with the rules of `scheduledrun trigger` (generator.trigger)
-and an Idempotency-Key, settled by the apiserver rather than by any state of this server.
+"""`POST .../trigger`: a manual run, with the rules of `scheduledrun trigger`
+(generator.spec.trigger) and an Idempotency-Key, settled by the apiserver rather than by any state
+of this server.
 
 Read the ScheduledRun, its CronJob and the CronJob's Jobs; a Job already made with this key is
 the answer (200). Otherwise decide; create the Job under a name that makes racing requests
-collide (generator.trigger.run_name): the loser of a race under one key answers with the
+collide (generator.spec.trigger.run_name): the loser of a race under one key answers with the
 winner's Job, the loser of a race under Forbid is refused like any second run.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from generator.trigger import (
+from generator.spec.trigger import (
     ANNOTATION_IDEMPOTENCY_KEY,
     CONCURRENCY_FORBIDDEN,
     active_jobs,

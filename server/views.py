@@ -10,11 +10,11 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from generator.cron import CronError, load_time_zone, next_fire_times
-from generator.dst import DstNote, dst_notes
-from generator.hashed import HashError, effective_schedule, has_hash
-from generator.policies import upcoming
-from generator.validate import Problem, validate_scheduledrun
+from generator.schedule.cron import CronError, load_time_zone, next_fire_times
+from generator.schedule.dst import DstNote, dst_notes
+from generator.schedule.hashed import HashError, effective_schedule, has_hash
+from generator.spec.policies import upcoming
+from generator.spec.validate import Problem, validate_scheduledrun
 from runner import api
 
 # Problems that make fire times impossible to compute (as for `scheduledrun next`).

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from generator.config import OperatorConfig
-from generator.render import render_cronjob
+from generator.cronjob.config import OperatorConfig
+from generator.cronjob.render import render_cronjob
 from runner import api
 
 

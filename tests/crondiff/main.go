@@ -2,7 +2,7 @@
 // robfig/cron v3.0.1 says as Kubernetes uses it: whether cron.ParseStandard accepts the bare
 // schedule (CronJob validation), whether time.LoadLocation accepts the zone, and the next
 // `count` times of the schedule parsed as "TZ=<zone> <schedule>" (the CronJob controller).
-// It exists only to be compared with generator/cron.py by tests/unit/test_cron_differential.py.
+// It exists only to be compared with generator/schedule/cron.py by tests/unit/test_cron_differential.py.
 package main
 
 import (

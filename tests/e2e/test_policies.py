@@ -27,7 +27,7 @@ from devcluster.cluster import ControlPlane
 from devcluster.images import Images
 from devcluster.node import Node
 from devcluster.stack import Stack, eventually, sr_path
-from generator import hashed
+from generator.schedule import hashed
 from runner import api, history, previous
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]

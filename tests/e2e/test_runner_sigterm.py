@@ -27,9 +27,9 @@ from devcluster.images import Images
 from devcluster.node import Node
 from devcluster.peers import KagentRuntime, PeerProcess
 from devcluster.stack import eventually, sr_path
-from generator.config import OperatorConfig
-from generator.render import render_cronjob
-from generator.trigger import manual_job
+from generator.cronjob.config import OperatorConfig
+from generator.cronjob.render import render_cronjob
+from generator.spec.trigger import manual_job
 from runner import api
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]

@@ -133,7 +133,7 @@ def runner_account(namespace: str) -> str:
 
 def bind_runner_like_the_operator(plane: ControlPlane, release: str, namespace: str) -> None:
     """What the operator does in a namespace with a ScheduledRun: the runner's ServiceAccount
-    and a RoleBinding to the chart's runner ClusterRole (generator/kube.py)."""
+    and a RoleBinding to the chart's runner ClusterRole (generator/operator/kube.py)."""
     objects = [
         {
             "apiVersion": "v1",
@@ -372,9 +372,9 @@ def rendered_runner_pod(
     control_plane: ControlPlane, release: str, namespace: str
 ) -> dict[str, Any]:
     """The runner pod the operator would create from the chart's own operator arguments."""
-    from generator.cli_operator import operator_command
-    from generator.config import OperatorConfig
-    from generator.render import render_cronjob
+    from generator.cli.operator import operator_command
+    from generator.cronjob.config import OperatorConfig
+    from generator.cronjob.render import render_cronjob
 
     docs = yaml.safe_load_all(template(control_plane, release, namespace))
     deployment = next(d for d in docs if d and d["kind"] == "Deployment")

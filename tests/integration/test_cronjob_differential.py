@@ -2,7 +2,7 @@
 
 For every case in tests/unit/cron_cases.py, a CronJob carrying that schedule or time zone is
 created with a server-side dry run; the apiserver's accept/reject must equal the project's
-(`generator.validate`) and the table's own expectation. The chart CRD's admission must never
+(`generator.spec.validate`) and the table's own expectation. The chart CRD's admission must never
 refuse what a CronJob accepts (it may let through what only the operator can judge).
 Not covered: when a schedule fires (the robfig/cron differential in tests/crondiff does that).
 """
@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from devcluster.cluster import ControlPlane
-from generator.validate import validate_scheduledrun
+from generator.spec.validate import validate_scheduledrun
 from runner import api
 from tests.unit.cron_cases import SCHEDULE_CASES, TIME_ZONE_CASES
 

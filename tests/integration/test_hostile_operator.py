@@ -16,7 +16,7 @@ import pytest
 
 from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
-from generator import render
+from generator.cronjob import render
 from runner import api
 from tests.kube_helpers import (
     SR_PATH,

@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
-from generator.trigger import manual_job
+from generator.spec.trigger import manual_job
 from runner import api, history
 from tests.kube_helpers import (
     SR_PATH,

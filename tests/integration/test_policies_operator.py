@@ -17,7 +17,7 @@ import yaml
 
 from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
-from generator import hashed
+from generator.schedule import hashed
 from tests.kube_helpers import (
     create,
     create_agent,

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from devcluster.cluster import ControlPlane
-from generator import hashed
+from generator.schedule import hashed
 
 pytestmark = pytest.mark.cluster
 

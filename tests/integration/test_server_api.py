@@ -29,7 +29,7 @@ from devcluster.accounts import namespace_user
 from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
 from devcluster.server import ServerProcess
-from generator.trigger import ANNOTATION_IDEMPOTENCY_KEY
+from generator.spec.trigger import ANNOTATION_IDEMPOTENCY_KEY
 from runner import api
 from tests import builders
 

@@ -1,11 +1,11 @@
 """Schedules and time zones with the verdict a Kubernetes CronJob gives them (True = accepted).
 
-Shared data, not a test module: the unit tests check `generator.cron` against these verdicts, the
-robfig/cron differential test checks the verdicts against robfig itself, and the control-plane
-differential test checks them against a real kube-apiserver. Every verdict is what Kubernetes
-v1.34 says (robfig/cron v3.0.1's ParseStandard, plus "no TZ in the schedule"; for zones the
-CronJob rules plus Go's time.LoadLocation), including where that is surprising: `*-5` and `@every
--5m` are accepted, `0 0 31 2 *` is accepted although it never fires.
+Shared data, not a test module: the unit tests check `generator.schedule.cron` against these
+verdicts, the robfig/cron differential test checks the verdicts against robfig itself, and the
+control-plane differential test checks them against a real kube-apiserver. Every verdict is what
+Kubernetes v1.34 says (robfig/cron v3.0.1's ParseStandard, plus "no TZ in the schedule"; for zones
+the CronJob rules plus Go's time.LoadLocation), including where that is surprising: `*-5` and
+`@every -5m` are accepted, `0 0 31 2 *` is accepted although it never fires.
 
 Zone names whose verdict depends on the host's zoneinfo folder (`posixrules`, `right/UTC`,
 `localtime`) are left out on purpose; the unit tests cover them with a controlled folder.

@@ -85,26 +85,47 @@ def parse_rules(text: str) -> Rules:
     return Rules(may_import, forbidden, exceptions)
 
 
-def imported_names(source: str) -> list[tuple[int, str]]:
-    """(line, top-level name) of every absolute import in a module's source."""
+def imported_modules(source: str) -> list[tuple[int, str]]:
+    """(line, dotted name) of every absolute import in a module's source; `from a import b` counts
+    as `a.b` (b may be a module)."""
     found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
+            found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.append((node.lineno, node.module.split(".")[0]))
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
     return found
+
+
+def imported_names(source: str) -> list[tuple[int, str]]:
+    """(line, top-level name) of every absolute import in a module's source."""
+    return [(line, name.split(".")[0]) for line, name in imported_modules(source)]
+
+
+def room_of(rules: Rules, slashed: str) -> str | None:
+    """The deepest room holding a path (`generator/operator/plan.py`, `generator/operator/plan`)."""
+    holding = [r for r in rules.rooms if slashed == r or slashed.startswith(r + "/")]
+    return max(holding, key=len) if holding else None
+
+
+def may_import(rules: Rules, room: str, other: str) -> bool:
+    return other == room or any(
+        other == allowed or other.startswith(allowed + "/") for allowed in rules.may_import[room]
+    )
 
 
 def crossings(rules: Rules, path: str, source: str) -> list[Crossing]:
     """The imports of the module at `path` (relative to the repository) that the rules forbid."""
-    room = path.split("/")[0]
+    room = room_of(rules, path)
+    assert room is not None, f"{path} is in no room"
     found: list[Crossing] = []
-    for line, name in imported_names(source):
+    for line, module in imported_modules(source):
+        name = module.split(".")[0]
         if (path, name) in rules.exceptions:
             continue
-        if name in rules.rooms and name != room and name not in rules.may_import[room]:
-            found.append(Crossing(path, line, name, f"{room} may not import the room {name}"))
+        other = room_of(rules, module.replace(".", "/"))
+        if other is not None and not may_import(rules, room, other):
+            found.append(Crossing(path, line, name, f"{room} may not import the room {other}"))
         elif name in rules.forbidden_libraries[room]:
             found.append(Crossing(path, line, name, f"{room} may not import the library {name}"))
     return found
@@ -141,7 +162,24 @@ def test_no_module_imports_across_a_forbidden_boundary(
 def test_every_python_file_lives_in_a_room_the_document_names(
     rules: Rules, sources: dict[str, str]
 ) -> None:
-    assert {path.split("/")[0] for path in sources} - rules.rooms == set()
+    assert [path for path in sources if room_of(rules, path) is None] == []
+
+
+def test_every_generator_module_lives_in_a_sub_room(rules: Rules, sources: dict[str, str]) -> None:
+    """`generator/` itself holds only its package docstring: each module is in a room that says
+    what it holds."""
+    assert [p for p in sources if room_of(rules, p) == "generator"] == ["generator/__init__.py"]
+
+
+def test_the_rows_run_from_the_ground_floor_up(rules: Rules) -> None:
+    """No room may import a room listed below it: nothing runs back up."""
+    order = list(rules.may_import)
+    assert [
+        (room, other)
+        for i, room in enumerate(order)
+        for other in order[i + 1 :]
+        if other != "generator" and may_import(rules, room, other)
+    ] == []
 
 
 def test_every_exception_is_still_needed(rules: Rules, sources: dict[str, str]) -> None:
@@ -161,6 +199,9 @@ def test_the_document_forbids_what_the_project_promises(rules: Rules) -> None:
     assert all("tests" not in rules.may_import[room] for room in product | {"devcluster"})
     assert all("devcluster" not in rules.may_import[room] for room in product)
     assert rules.may_import["runner"] == frozenset()
+    assert not any(
+        may_import(rules, "server", room) for room in ("generator/operator", "generator/cli")
+    )
     assert {"kopf", "kubernetes", "jinja2", "yaml", "prometheus_client"} <= (
         rules.forbidden_libraries["runner"]
     )
@@ -176,9 +217,11 @@ def test_the_document_forbids_what_the_project_promises(rules: Rules) -> None:
             "generator",
             id="runner-operator-in-a-function",
         ),
-        pytest.param("generator/plan.py", "import tests.builders\n", "tests", id="product-tests"),
         pytest.param(
-            "generator/cli_offline.py",
+            "generator/operator/plan.py", "import tests.builders\n", "tests", id="product-tests"
+        ),
+        pytest.param(
+            "generator/cli/offline.py",
             "from devcluster.cluster import ControlPlane\n",
             "devcluster",
             id="product-devcluster",
@@ -187,6 +230,18 @@ def test_the_document_forbids_what_the_project_promises(rules: Rules) -> None:
             "devcluster/stack.py", "from tests import fixtures\n", "tests", id="dev-tests"
         ),
         pytest.param("runner/history.py", "import yaml\n", "yaml", id="exception-is-per-module"),
+        pytest.param(
+            "server/routes.py",
+            "from generator.operator.plan import make_plan\n",
+            "generator",
+            id="server-operator",
+        ),
+        pytest.param(
+            "generator/schedule/cron.py",
+            "from generator.spec import validate\n",
+            "generator",
+            id="back-up-a-floor",
+        ),
     ],
 )
 def test_a_forbidden_import_is_reported(
@@ -196,8 +251,11 @@ def test_a_forbidden_import_is_reported(
 
 
 def test_allowed_imports_are_not_reported(rules: Rules) -> None:
-    source = "import httpx\nfrom runner import api\nfrom generator import plan\nimport kopf\n"
-    assert crossings(rules, "generator/controller.py", source) == []
+    source = (
+        "import httpx\nfrom runner import api\nfrom generator.operator import plan\n"
+        "from generator.schedule.cron import next_fire_times\nimport kopf\n"
+    )
+    assert crossings(rules, "generator/operator/controller.py", source) == []
 
 
 def test_the_checker_reads_this_interpreter(rules: Rules) -> None:

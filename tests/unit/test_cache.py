@@ -1,5 +1,5 @@
-"""generator.cache: the operator's memory of targets, CronJobs, Jobs and ScheduledRun lookups,
-kept from watch events, and forgetting what only the start-up listing saw.
+"""generator.operator.cache: the operator's memory of targets, CronJobs, Jobs and ScheduledRun
+lookups, kept from watch events, and forgetting what only the start-up listing saw.
 
 Pure bookkeeping; that the events arrive is tests/integration/test_operator.py's concern.
 """
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from generator.cache import ClusterCache
-from generator.sweep import JobState
+from generator.operator.cache import ClusterCache
+from generator.operator.sweep import JobState
 from runner import api
 from tests import builders
 
@@ -45,7 +45,7 @@ def test_scheduledruns_follow_their_target_across_edits_and_deletion() -> None:
 
 
 def test_long_names_are_found_by_their_hashed_label() -> None:
-    from generator.render import label_value
+    from generator.cronjob.render import label_value
 
     cache = ClusterCache()
     long_name = "x" * 80

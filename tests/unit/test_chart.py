@@ -251,7 +251,7 @@ def test_operator_has_resources(default_docs: list[dict[str, Any]]) -> None:
 def test_deployment_args_parse_as_the_operator_command(
     docs_fixture: str, expected: dict[str, Any], request: pytest.FixtureRequest
 ) -> None:
-    from generator.cli_operator import operator_command
+    from generator.cli.operator import operator_command
 
     container = operator_container(request.getfixturevalue(docs_fixture))
     assert container["command"] == ["scheduledrun", "operator"]
@@ -260,7 +260,7 @@ def test_deployment_args_parse_as_the_operator_command(
 
 
 def test_default_runner_image_is_the_operators_default(default_docs: list[dict[str, Any]]) -> None:
-    from generator.config import DEFAULT_RUNNER_IMAGE
+    from generator.cronjob.config import DEFAULT_RUNNER_IMAGE
 
     args = operator_container(default_docs)["args"]
     assert f"--runner-image={DEFAULT_RUNNER_IMAGE}" in args

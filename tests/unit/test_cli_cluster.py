@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from generator.cli_cluster import history_table
-from generator.trigger import manual_job, manual_job_name
+from generator.cli.cluster import history_table
+from generator.spec.trigger import manual_job, manual_job_name
 from runner import api
 
 CRONJOB: dict[str, Any] = {

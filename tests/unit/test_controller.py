@@ -1,9 +1,8 @@
-"""generator.controller: carrying out a plan through the API client, with `generator.kube.Kube`
-replaced by a recording fake (the one module that makes API calls) and a `ClusterCache` filled
-by hand. Covers: the calls a new object costs, none when nothing changed, retries after an API
-error, and the orphan sweep's optimistic concurrency. Real kopf and a real apiserver are
-tests/integration/test_operator.py's.
-"""
+"""generator.operator.controller: carrying out a plan through the API client, with
+`generator.operator.kube.Kube` replaced by a recording fake (the one module that makes API calls)
+and a `ClusterCache` filled by hand. Covers: the calls a new object costs, none when nothing
+changed, retries after an API error, and the orphan sweep's optimistic concurrency. Real kopf and a
+real apiserver are tests/integration/test_operator.py's."""
 
 from __future__ import annotations
 
@@ -17,12 +16,12 @@ import kopf
 import pytest
 from kopf._core.actions import loggers as kopf_loggers
 
-from generator import sweep
-from generator.cache import ClusterCache
-from generator.config import OperatorConfig
-from generator.controller import Controller, Options
-from generator.kube import Conflict, RunnerAccessConflict
-from generator.metrics import Metrics, RunCounter
+from generator.cronjob.config import OperatorConfig
+from generator.operator import sweep
+from generator.operator.cache import ClusterCache
+from generator.operator.controller import Controller, Options
+from generator.operator.kube import Conflict, RunnerAccessConflict
+from generator.operator.metrics import Metrics, RunCounter
 from runner import api
 from runner.kube import KubeError
 from tests import builders
@@ -254,7 +253,7 @@ async def test_one_log_line_per_decision_with_the_object(
     sr = scheduledrun()
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube, target=False)
-    caplog.set_level(logging.INFO, logger="generator.controller")
+    caplog.set_level(logging.INFO, logger="generator.operator.controller")
 
     await controller.reconcile(copy.deepcopy(sr))
 

@@ -1,4 +1,5 @@
-"""generator.cron: schedule and zone verdicts, error messages, next fire times at fixed instants.
+"""generator.schedule.cron: schedule and zone verdicts, error messages, next fire times at fixed
+instants.
 
 Covers the shared case tables (cron_cases), the wording of errors, zone loading from a controlled
 zoneinfo folder, and hand-checked fire times: daylight-saving gaps and repeats in New York,
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import cron
-from generator.cron import CronError, next_fire_times, parse_schedule, validate_time_zone
+from generator.schedule import cron
+from generator.schedule.cron import CronError, next_fire_times, parse_schedule, validate_time_zone
 from tests.unit.cron_cases import SCHEDULE_CASES, TIME_ZONE_CASES
 
 

@@ -1,4 +1,4 @@
-"""generator.cron against robfig/cron v3.0.1 itself (the Go module in tests/crondiff).
+"""generator.schedule.cron against robfig/cron v3.0.1 itself (the Go module in tests/crondiff).
 
 Covers: the parse verdict of every schedule in cron_cases plus random ones from a fixed seed;
 zone loading against Go's time.LoadLocation; and the next five fire times of many schedules in
@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from generator.cron import (
+from generator.schedule.cron import (
     CronError,
     _go_load_location,
     load_time_zone,

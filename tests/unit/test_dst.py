@@ -1,6 +1,6 @@
-"""generator.dst: the zone's offset changes and the wall-clock times a schedule skips or fires
-twice there, checked against the cron engine's own fire times in the real zone. Not covered: the
-engine itself (test_cron and the robfig differential)."""
+"""generator.schedule.dst: the zone's offset changes and the wall-clock times a schedule skips or
+fires twice there, checked against the cron engine's own fire times in the real zone. Not covered:
+the engine itself (test_cron and the robfig differential)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from generator.cron import load_time_zone, next_fire_times
-from generator.dst import MAX_LISTED, dst_notes, transitions
+from generator.schedule.cron import load_time_zone, next_fire_times
+from generator.schedule.dst import MAX_LISTED, dst_notes, transitions
 
 AFTER = datetime(2026, 11, 30, tzinfo=UTC)
 

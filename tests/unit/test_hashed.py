@@ -1,5 +1,6 @@
-"""Hashed `H` schedules (generator/hashed.py) and everything that reads them: validation, the
-rendered CronJob, `status.effectiveSchedule`/`nextRunTime`, the CRD's rules, `render` and `next`.
+"""Hashed `H` schedules (generator/schedule/hashed.py) and everything that reads them: validation,
+the rendered CronJob, `status.effectiveSchedule`/`nextRunTime`, the CRD's rules, `render` and
+`next`.
 
 Pinned values: the expansion of a given namespace/name is part of the API (a user's nightly
 minute must not move with an operator upgrade), so the exact outputs are in the tables. The
@@ -21,9 +22,12 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator import cron, hashed, plan, render, validate
-from generator.config import OperatorConfig
-from generator.plan import Observed
+from generator.cronjob import render
+from generator.cronjob.config import OperatorConfig
+from generator.operator import plan
+from generator.operator.plan import Observed
+from generator.schedule import cron, hashed
+from generator.spec import validate
 from runner.cli import main
 from tests import builders
 from tests.unit.test_crd_rules import violations
@@ -96,7 +100,7 @@ def test_every_expansion_is_a_schedule_a_cronjob_accepts(name: str, forms: list[
 
 def test_the_same_object_gets_the_same_schedule_in_another_process() -> None:
     # Another interpreter with another str-hash seed: nothing may depend on Python's hash().
-    code = "from generator import hashed; print(hashed.expand('H(0-29)/10 H H * H', 'team-a/x'))"
+    code = "from generator.schedule import hashed; print(hashed.expand('H(0-29)/10 H H * H', 'team-a/x'))"
     outputs = {
         subprocess.run(
             [sys.executable, "-c", code],

@@ -1,11 +1,11 @@
-"""generator.kube's paths: every name read from an object is one escaped path segment, so a
+"""generator.operator.kube's paths: every name read from an object is one escaped path segment, so a
 history entry id or a name can never reach another object's URL (issue 16). No I/O."""
 
 from __future__ import annotations
 
 import pytest
 
-from generator import kube
+from generator.operator import kube
 from runner.kube import KubeError
 
 

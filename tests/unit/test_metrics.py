@@ -1,5 +1,6 @@
-"""generator.metrics: which history entries count, that each run counts once per process and not
-again after a restart, and the exposition text Prometheus scrapes (parsed with its own parser).
+"""generator.operator.metrics: which history entries count, that each run counts once per process
+and not again after a restart, and the exposition text Prometheus scrapes (parsed with its own
+parser).
 
 The /metrics endpoint of a running operator is covered by tests/integration/test_operator.py.
 """
@@ -13,7 +14,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from generator.metrics import Metrics, RunCounter, newly_finished, observation
+from generator.operator.metrics import Metrics, RunCounter, newly_finished, observation
 from runner import history
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

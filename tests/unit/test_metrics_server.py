@@ -1,5 +1,5 @@
-"""generator.metrics_server on loopback: who gets /metrics when secure serving is on. The
-API server's answer (TokenReview + SubjectAccessReview, generator/kube.py) is replaced by a
+"""generator.operator.metrics_server on loopback: who gets /metrics when secure serving is on. The
+API server's answer (TokenReview + SubjectAccessReview, generator/operator/kube.py) is replaced by a
 function of the token here; the real reviews are tests/integration/test_hostile_metrics.py's."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from devcluster.cluster import free_port
 from devcluster.pki import generate
-from generator.metrics_server import Decisions, MetricsServer, bearer_token
+from generator.operator.metrics_server import Decisions, MetricsServer, bearer_token
 
 
 async def test_only_an_authorized_token_reads_the_metrics() -> None:

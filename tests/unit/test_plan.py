@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from generator import plan, sweep
-from generator.config import OperatorConfig
-from generator.plan import CronJobState, Observed
-from generator.sweep import JobState, Resolution
+from generator.cronjob.config import OperatorConfig
+from generator.operator import plan, sweep
+from generator.operator.plan import CronJobState, Observed
+from generator.operator.sweep import JobState, Resolution
 from tests import builders
 
 NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)

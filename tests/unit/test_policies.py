@@ -1,4 +1,4 @@
-"""Pause after failures and the stop rules (generator/policies.py) and what the plan makes of
+"""Pause after failures and the stop rules (generator/spec/policies.py) and what the plan makes of
 them: the suspended CronJob, the conditions, `resumedAt`, `nextRunTime`, events, the requeue at
 `endTime`. Pure, fixed clock. The real CronJob controller's ticks: tests/e2e/test_policies.py.
 """
@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from generator import plan, policies, validate
-from generator.config import OperatorConfig
-from generator.plan import CronJobState, Observed
+from generator.cronjob.config import OperatorConfig
+from generator.operator import plan
+from generator.operator.plan import CronJobState, Observed
+from generator.spec import policies, validate
 from runner import api
 from tests import builders
 

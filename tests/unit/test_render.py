@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from generator.render import (
+from generator.cronjob.render import (
     CRONJOB_NAME_MAX,
     OperatorConfig,
     RenderError,

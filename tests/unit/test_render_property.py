@@ -16,7 +16,7 @@ import yaml
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from generator.render import (
+from generator.cronjob.render import (
     OperatorConfig,
     cronjob_name,
     label_value,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from generator.trigger import (
+from generator.spec.trigger import (
     ANNOTATION_IDEMPOTENCY_KEY,
     CONCURRENCY_FORBIDDEN,
     NO_CRONJOB,

@@ -1,4 +1,5 @@
-"""generator.validate: each rule of the ScheduledRun API, its Accepted reason, field and message.
+"""generator.spec.validate: each rule of the ScheduledRun API, its Accepted reason, field and
+message.
 
 Each case changes one thing in a valid object and names the single problem that must come back;
 one case breaks many things at once and expects every problem, not just the first. Cron and zone
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from generator.validate import Problem, validate_scheduledrun
+from generator.spec.validate import Problem, validate_scheduledrun
 
 
 def valid_object() -> dict[str, Any]:

@@ -20,8 +20,8 @@ from typing import Any, Final
 
 import jinja2
 
-from generator import hashed
-from generator.config import OperatorConfig
+from generator.cronjob.config import OperatorConfig
+from generator.schedule import hashed
 from runner import api
 from runner.duration import parse_duration
 
@@ -90,7 +90,7 @@ def _template_text() -> str:
     packaged = importlib.resources.files("generator").joinpath("templates", TEMPLATE_NAME)
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    source = Path(__file__).resolve().parent.parent / "templates" / TEMPLATE_NAME
+    source = Path(__file__).resolve().parents[2] / "templates" / TEMPLATE_NAME
     return source.read_text(encoding="utf-8")
 
 

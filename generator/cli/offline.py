@@ -18,14 +18,14 @@ from typing import Any, Final
 import click
 import yaml
 
-from generator.cli_options import cluster_options_with
-from generator.config import OperatorConfig
-from generator.cron import CronError, load_time_zone, next_fire_times
-from generator.hashed import effective_schedule, has_hash
-from generator.manifests import STDIN, Document, ManifestError, read_source
-from generator.policies import upcoming
-from generator.render import RenderError, render_cronjob
-from generator.validate import Problem, validate_scheduledrun
+from generator.cli.manifests import STDIN, Document, ManifestError, read_source
+from generator.cli.options import cluster_options_with
+from generator.cronjob.config import OperatorConfig
+from generator.cronjob.render import RenderError, render_cronjob
+from generator.schedule.cron import CronError, load_time_zone, next_fire_times
+from generator.schedule.hashed import effective_schedule, has_hash
+from generator.spec.policies import upcoming
+from generator.spec.validate import Problem, validate_scheduledrun
 from runner import api
 from runner.options import a2a_options, pull_policy_option
 
@@ -286,7 +286,7 @@ def _cluster_scheduledruns(
     names: Sequence[str], namespace: str | None, kubeconfig: str | None, context: str | None
 ) -> list[Document]:
     """The live ScheduledRuns `names`, read with the kubeconfig, as Documents."""
-    from generator.cli_cluster import cluster_namespace, get_scheduledrun, kube_clients
+    from generator.cli.cluster import cluster_namespace, get_scheduledrun, kube_clients
 
     custom, _ = kube_clients(kubeconfig, context)
     ns = cluster_namespace(namespace, context)

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator import render
-from generator.plan import ANNOTATION_SPEC_HASH, CronJobState, owner_uid, target_key
-from generator.sweep import JobState, job_state
+from generator.cronjob import render
+from generator.operator.plan import ANNOTATION_SPEC_HASH, CronJobState, owner_uid, target_key
+from generator.operator.sweep import JobState, job_state
 from runner import api
 from runner.api import ObjectKey
 

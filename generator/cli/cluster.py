@@ -1,6 +1,6 @@
 """`scheduledrun trigger` and `scheduledrun history`: what a kubectl user wants on a live cluster.
 
-Thin I/O around pure pieces: `generator.trigger` decides whether a manual run may start and
+Thin I/O around pure pieces: `generator.spec.trigger` decides whether a manual run may start and
 builds the Job that `kubectl create job --from` would build; `history_table` formats a run
 history. The Kubernetes client is the official
 one (kubeconfig contexts and exec plugins work as they do for kubectl).
@@ -17,8 +17,8 @@ from typing import Any
 
 import click
 
-from generator.cli_options import cluster_options
-from generator.trigger import active_jobs, decide_trigger, manual_job, run_name
+from generator.cli.options import cluster_options
+from generator.spec.trigger import active_jobs, decide_trigger, manual_job, run_name
 from runner import api
 
 HISTORY_COLUMNS = ("ID", "TRIGGER", "STATUS", "SCHEDULED", "STARTED", "ENDED", "MESSAGE")
@@ -205,7 +205,7 @@ def resume_command(
     the pause it ends; the operator then lifts it, unsuspends the CronJob and counts failures
     afresh. Changing the spec (for example suspend true, then false) does the same.
     """
-    from generator.policies import pause_to_resume
+    from generator.spec.policies import pause_to_resume
 
     custom, _ = kube_clients(kubeconfig, context)
     ns = cluster_namespace(namespace, context)

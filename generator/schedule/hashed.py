@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from generator.cron import GO_SPACE, CronError
+from generator.schedule.cron import GO_SPACE, CronError
 
 __all__ = ["FIELDS", "HashError", "effective_schedule", "expand", "has_hash", "object_key"]
 

@@ -15,12 +15,13 @@ from typing import Any, Final
 
 import kopf
 
-from generator import kopf_settings, metrics_server, render, sweep
-from generator.cache import ClusterCache
-from generator.controller import Controller
-from generator.kube import Kube
-from generator.metrics import Metrics, RunCounter
-from generator.metrics_server import MetricsServer
+from generator.cronjob import render
+from generator.operator import kopf_settings, metrics_server, sweep
+from generator.operator.cache import ClusterCache
+from generator.operator.controller import Controller
+from generator.operator.kube import Kube
+from generator.operator.metrics import Metrics, RunCounter
+from generator.operator.metrics_server import MetricsServer
 from runner import api
 from runner.kube import KubeError
 

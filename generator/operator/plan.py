@@ -1,13 +1,12 @@
 """What the operator wants to be true for one ScheduledRun, as pure functions of what exists now.
 
-The controller (generator/controller.py) reads what exists (the ScheduledRun, whether its target
-exists, the CronJob the cluster cache holds, the clock) and passes it here; this module answers
-with a `Plan`: the CronJob to apply (or to suspend), the status fields to write (or nothing, when
-they already hold the desired values: writes are the cost an idle operator must not pay), the
-event to post, and when to look again. No I/O and no clock of its own, so every decision is a
-table test with fixed instants. What happens to `Pending` entries whose Job ended lives in
-generator/sweep.py.
-"""
+The controller (generator/operator/controller.py) reads what exists (the ScheduledRun, whether its
+target exists, the CronJob the cluster cache holds, the clock) and passes it here; this module
+answers with a `Plan`: the CronJob to apply (or to suspend), the status fields to write (or nothing,
+when they already hold the desired values: writes are the cost an idle operator must not pay), the
+event to post, and when to look again. No I/O and no clock of its own, so every decision is a table
+test with fixed instants. What happens to `Pending` entries whose Job ended lives in
+generator/operator/sweep.py."""
 
 from __future__ import annotations
 
@@ -18,8 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from generator import cron, drift, hashed, policies, render, validate
-from generator.config import OperatorConfig
+from generator.cronjob import drift, render
+from generator.cronjob.config import OperatorConfig
+from generator.schedule import cron, hashed
+from generator.spec import policies, validate
 from runner import api, history
 
 CONDITION_ACCEPTED: Final = "Accepted"
@@ -113,7 +114,7 @@ class Plan:
     event: Event | None
     look_again_at: datetime | None
     active: bool  # accepted and not suspended: the schedule fires
-    policy_event: Event | None = None  # a pause, resume or stop (generator/policies.py)
+    policy_event: Event | None = None  # a pause, resume or stop (generator/spec/policies.py)
     # Why the CronJob is applied: "create" (none exists), "update" (the ScheduledRun or the
     # settings changed), "revert" (someone edited it: `reverted` says where); None: no apply.
     cronjob_action: str | None = None
@@ -218,7 +219,7 @@ def desired_cronjob(
         body = render.render_cronjob(sr, settings)
     except render.RenderError:
         return None
-    if not verdict.accepted or held:  # held: a policy (generator/policies.py) stopped it
+    if not verdict.accepted or held:  # held: a policy (generator/spec/policies.py) stopped it
         body["spec"]["suspend"] = True
     annotations = body["metadata"].setdefault("annotations", {})
     annotations[ANNOTATION_SPEC_HASH] = spec_hash(body)

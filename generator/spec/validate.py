@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from generator import hashed
-from generator.cron import GO_SPACE, CronError, parse_schedule, validate_time_zone
+from generator.schedule import hashed
+from generator.schedule.cron import GO_SPACE, CronError, parse_schedule, validate_time_zone
 from runner import api, history
 from runner.duration import parse_duration
 

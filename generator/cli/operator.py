@@ -16,7 +16,7 @@ from runner.options import a2a_options, pull_policy_option
 
 
 def _settings(options: dict[str, Any]) -> Any:
-    from generator.config import OperatorConfig
+    from generator.cronjob.config import OperatorConfig
 
     return OperatorConfig(
         runner_image=options["runner_image"],
@@ -175,9 +175,9 @@ def operator_command(**options: Any) -> None:
         raise click.UsageError("give --a2a-token-secret or --a2a-token-audience, not both")
     import kopf
 
-    from generator import handlers  # noqa: F401  (registers the handlers)
-    from generator.config import DEFAULT_RUNNER_IMAGE
-    from generator.controller import Options
+    from generator.cronjob.config import DEFAULT_RUNNER_IMAGE
+    from generator.operator import handlers  # noqa: F401  (registers the handlers)
+    from generator.operator.controller import Options
 
     options["runner_image"] = options["runner_image"] or DEFAULT_RUNNER_IMAGE
     _configure_logging(options["log_format"], options["log_level"])

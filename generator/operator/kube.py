@@ -267,7 +267,7 @@ class Kube:
                 " until it is deleted",
             ) from exc
 
-    # Metrics access (generator/metrics_server.py)
+    # Metrics access (generator/operator/metrics_server.py)
 
     async def may_get_metrics(self, token: str, path: str) -> bool:
         """Whether the holder of `token` is a user the API server knows (TokenReview) who may

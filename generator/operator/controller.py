@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from generator import drift, plan, render, sweep
-from generator.cache import ClusterCache, cronjob_state
-from generator.config import OperatorConfig
-from generator.kube import Conflict, Kube, RunnerAccessConflict
-from generator.metrics import RunCounter
-from generator.requeue import RequeueClock
+from generator.cronjob import drift, render
+from generator.cronjob.config import OperatorConfig
+from generator.operator import plan, sweep
+from generator.operator.cache import ClusterCache, cronjob_state
+from generator.operator.kube import Conflict, Kube, RunnerAccessConflict
+from generator.operator.metrics import RunCounter
+from generator.operator.requeue import RequeueClock
 from runner import api
 from runner.api import ObjectKey
 from runner.kube import KubeError

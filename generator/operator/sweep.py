@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from generator.plan import bounded
+from generator.operator.plan import bounded
 from runner import api, history
 
 JOB_GONE_MESSAGE: Final = "job deleted before the runner finished"

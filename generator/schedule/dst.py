@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
-from generator.cron import EverySchedule, load_time_zone, next_fire_times, parse_schedule
+from generator.schedule.cron import EverySchedule, load_time_zone, next_fire_times, parse_schedule
 
 # How far ahead changes are looked for at least: a year holds every change of a zone's rules.
 HORIZON: Final = timedelta(days=366)

@@ -1,9 +1,8 @@
 """kopf settings for this operator, each with the reason it is what it is.
 
 The operator is level-based: it has only event and activity handlers, and keeps its own
-clock (generator/requeue.py). Most settings below exist to make sure kopf itself writes nothing
-to the cluster: an idle operator must make no API writes at all.
-"""
+clock (generator/operator/requeue.py). Most settings below exist to make sure kopf itself writes
+nothing to the cluster: an idle operator must make no API writes at all."""
 
 from __future__ import annotations
 
@@ -39,8 +38,8 @@ def configure(settings: Any) -> None:
     # find no handler that wants it; NoDiffBase skips that copy, the largest per-event cost.
     settings.persistence.diffbase_storage = NoDiffBase(prefix=PREFIX)
 
-    # Events are posted by generator/kube.py on Accepted transitions only. kopf's own posting
-    # (kopf.event and, if enabled, log lines) would add a write per handler call.
+    # Events are posted by generator/operator/kube.py on Accepted transitions only. kopf's own
+    # posting (kopf.event and, if enabled, log lines) would add a write per handler call.
     settings.posting.enabled = False
 
     # One replica (the chart runs one, with a Recreate strategy): peering would renew a
