@@ -100,7 +100,10 @@ def test_every_expansion_is_a_schedule_a_cronjob_accepts(name: str, forms: list[
 
 def test_the_same_object_gets_the_same_schedule_in_another_process() -> None:
     # Another interpreter with another str-hash seed: nothing may depend on Python's hash().
-    code = "from generator.schedule import hashed; print(hashed.expand('H(0-29)/10 H H * H', 'team-a/x'))"
+    code = (
+        "from generator.schedule import hashed; "
+        "print(hashed.expand('H(0-29)/10 H H * H', 'team-a/x'))"
+    )
     outputs = {
         subprocess.run(
             [sys.executable, "-c", code],
