@@ -35,8 +35,9 @@ TEST_CRDS = Path(__file__).with_name("crds")
 # Controllers the project relies on: CronJob -> Job -> Pod, owner-reference garbage collection,
 # ServiceAccounts (and their tokens' CA config map) per namespace, namespace deletion, finished-Job
 # clean-up, podgc so pods of a stopped node do not hold a namespace forever, and node lifecycle
-# (it lifts the not-ready taint a kubelet registers with, once the node is Ready), and the
-# Deployment and ReplicaSet controllers for the chart's operator Deployment.
+# (it lifts the not-ready taint a kubelet registers with, once the node is Ready), the
+# Deployment and ReplicaSet controllers for the chart's operator Deployment, and ClusterRole
+# aggregation for the chart's roles that extend the built-in view, edit and admin roles.
 CONTROLLERS = (
     "cronjob-controller",
     "job-controller",
@@ -50,6 +51,7 @@ CONTROLLERS = (
     "node-lifecycle-controller",
     "deployment-controller",
     "replicaset-controller",
+    "clusterrole-aggregation-controller",
 )
 # Only the `kubernetes` Service's address (pki.KUBERNETES_SERVICE_IP) is reachable, from pods of
 # the real node, through its DNAT rule to the API server on loopback (devcluster/node.py).

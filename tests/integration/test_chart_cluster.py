@@ -4,7 +4,10 @@ Covers: rendered manifests accepted by `kubectl apply --dry-run=server` (default
 feature on), a wrongly typed value refused before anything is created, least privilege checked
 with `kubectl auth can-i --as=system:serviceaccount:...` for the operator and the runner, a
 rendered runner pod admitted in a namespace that enforces the "restricted" Pod Security
-Standard, and `helm install` / `helm uninstall` leaving only what the user owns.
+Standard, `helm install` / `helm uninstall` leaving only what the user owns, and what the
+built-in `view`, `edit` and `admin` roles may do with ScheduledRuns once the chart's aggregated
+roles are in them (the REST API's actions, permission by permission, as `server.access` lists
+them).
 
 Not covered here: the operator running with the chart's ServiceAccount token and reconciling
 (the chart README shows how to get that token; the operator's cluster tests do it).
@@ -23,6 +26,8 @@ import pytest
 import yaml
 
 from devcluster.cluster import ControlPlane
+from server.access import ACTIONS
+from tests.kube_helpers import eventually
 from tests.unit.test_chart import ALL_FEATURES
 from tests.unit.test_crd_schema import CHART_DIR
 
@@ -365,6 +370,93 @@ def test_runner_permissions_stop_at_its_namespace(
     assert can_i(control_plane, who, "get", "scheduledruns.kagent.dev", "default") is False
 
 
+# ---- the built-in roles, with the chart's aggregated ScheduledRun rights -------------------------
+
+BUILT_IN_ROLES = ("view", "edit", "admin")
+# What each built-in role may do with ScheduledRuns in a namespace it is bound in: reading, each
+# REST API action (server.access.ACTIONS, every permission the route uses), and writing the
+# status, which is only the operator's and the runner's.
+READ = (("kagent.dev", "scheduledruns", "get"), ("kagent.dev", "scheduledruns", "list"),
+        ("kagent.dev", "scheduledruns", "watch"))  # fmt: skip
+WRITE_STATUS = (("kagent.dev", "scheduledruns/status", "patch"),)
+ROLE_MAY = {
+    "view": {"read": True, **dict.fromkeys(ACTIONS, False), "write-status": False},
+    "edit": {"read": True, **dict.fromkeys(ACTIONS, True), "write-status": False},
+    "admin": {"read": True, **dict.fromkeys(ACTIONS, True), "write-status": False},
+    "none": {"read": False, **dict.fromkeys(ACTIONS, False), "write-status": False},
+}
+
+
+def kubectl_resource(group: str, resource: str) -> str:
+    """A (group, resource) as kubectl names it: scheduledruns.kagent.dev/status."""
+    name, slash, subresource = resource.partition("/")
+    return f"{name}.{group}{slash}{subresource}" if group else resource
+
+
+def holder(role: str) -> str:
+    return f"{role}-holder@example.com"
+
+
+@pytest.fixture(scope="module")
+def role_holders(control_plane: ControlPlane, installed: Installed) -> Installed:
+    """One user bound to each built-in role in the chart's namespace (and one bound to none),
+    once the clusterrole-aggregation controller has put the chart's rules into the roles."""
+    for role in BUILT_IN_ROLES:
+        binding = [f"{role}-holder", f"--clusterrole={role}", f"--user={holder(role)}"]
+        control_plane.kubectl("-n", installed.namespace, "create", "rolebinding", *binding)
+
+    def aggregated() -> bool:
+        for role in BUILT_IN_ROLES:
+            found = json.loads(
+                control_plane.kubectl("get", "clusterrole", role, "-o", "json").stdout
+            )
+            if not any("scheduledruns" in r.get("resources", []) for r in found["rules"] or []):
+                return False
+        return True
+
+    eventually(control_plane, "the chart's rules in the built-in roles", aggregated)
+    return installed
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "allowed"),
+    [
+        pytest.param(role, action, allowed, id=f"{role}-{action}")
+        for role, actions in ROLE_MAY.items()
+        for action, allowed in actions.items()
+    ],
+)
+def test_built_in_roles_may_use_scheduledruns_as_the_chart_says(
+    control_plane: ControlPlane, role_holders: Installed, role: str, action: str, allowed: bool
+) -> None:
+    needed = {"read": READ, "write-status": WRITE_STATUS, **ACTIONS}[action]
+    granted = {
+        f"{verb} {kubectl_resource(group, resource)}": can_i(
+            control_plane, holder(role), verb, kubectl_resource(group, resource),
+            role_holders.namespace,
+        )
+        for group, resource, verb in needed
+    }  # fmt: skip
+    assert all(granted.values()) is allowed, granted
+
+
+def test_view_cannot_run_now_because_it_cannot_create_jobs(
+    control_plane: ControlPlane, role_holders: Installed
+) -> None:
+    who, ns = holder("view"), role_holders.namespace
+    assert can_i(control_plane, who, "get", "cronjobs.batch", ns)
+    assert not can_i(control_plane, who, "create", "jobs.batch", ns)
+
+
+def test_role_rights_stop_at_the_bound_namespace(
+    control_plane: ControlPlane, role_holders: Installed
+) -> None:
+    assert can_i(control_plane, holder("edit"), "create", "scheduledruns.kagent.dev",
+                 role_holders.namespace)  # fmt: skip
+    assert not can_i(control_plane, holder("edit"), "create", "scheduledruns.kagent.dev",
+                     "default")  # fmt: skip
+
+
 # ---- pod security ----------------------------------------------------------------------------
 
 
@@ -466,7 +558,7 @@ def test_uninstall_leaves_only_what_the_user_owns(
     helm(control_plane, "install", release, str(CHART_DIR), "-n", namespace)
     selector = f"app.kubernetes.io/instance={release}"
     made = control_plane.kubectl("get", CHART_KINDS, "-A", "-l", selector, "-o", "name").stdout
-    assert len(made.split()) == 9  # with the -metrics-reader ClusterRole of metrics.secure
+    assert len(made.split()) == 11  # with -metrics-reader (metrics.secure), -view and -edit
     scheduledrun = {
         "apiVersion": "kagent.dev/v1alpha2",
         "kind": "ScheduledRun",

@@ -113,8 +113,10 @@ def test_default_render_has_exactly_the_expected_objects(
     assert kinds == [
         ("ClusterRole", RELEASE),
         ("ClusterRole", f"{RELEASE}-cluster"),
+        ("ClusterRole", f"{RELEASE}-edit"),
         ("ClusterRole", f"{RELEASE}-metrics-reader"),
         ("ClusterRole", f"{RELEASE}-runner"),
+        ("ClusterRole", f"{RELEASE}-view"),
         ("ClusterRoleBinding", RELEASE),
         ("ClusterRoleBinding", f"{RELEASE}-cluster"),
         ("Deployment", RELEASE),
@@ -407,6 +409,16 @@ CLUSTER_SCOPE_RULES = {
     ("apiextensions.k8s.io", "customresourcedefinitions", "watch", ""),
     ("rbac.authorization.k8s.io", "clusterroles", "get", f"{RELEASE}-runner"),
 }
+# What the built-in view role gains (and edit and admin through it), and what edit and admin gain.
+VIEW_RULES = {
+    ("kagent.dev", r, v, "")
+    for r in ("scheduledruns", "scheduledruns/status")
+    for v in ("get", "list", "watch")
+}
+EDIT_RULES = {
+    ("kagent.dev", "scheduledruns", v, "")
+    for v in ("create", "update", "patch", "delete", "deletecollection")
+}
 NAMESPACE_WATCH = {("", "namespaces", "list", ""), ("", "namespaces", "watch", "")}
 
 
@@ -430,6 +442,8 @@ NAMESPACE_WATCH = {("", "namespaces", "list", ""), ("", "namespaces", "watch", "
         pytest.param(
             "all_docs", RELEASE, operator_rules("scheduled-runner"), id="operator-some-ns"
         ),
+        pytest.param("default_docs", f"{RELEASE}-view", VIEW_RULES, id="aggregate-to-view"),
+        pytest.param("default_docs", f"{RELEASE}-edit", EDIT_RULES, id="aggregate-to-edit"),
     ],
 )
 def test_cluster_role_rules_are_exactly_the_used_verbs(
@@ -468,6 +482,42 @@ def test_insecure_metrics_need_no_reviews(helm: Path) -> None:
     assert granted & METRICS_REVIEW_RULES == set()
     assert f"{RELEASE}-metrics-reader" not in by_kind(docs, "ClusterRole")
     assert "--metrics-insecure" in operator_container(docs)["args"]
+
+
+AGGREGATE = "rbac.authorization.k8s.io/aggregate-to-"
+
+
+@pytest.mark.parametrize(
+    ("role", "into"),
+    [
+        pytest.param("view", {"view", "edit", "admin"}, id="view"),
+        pytest.param("edit", {"edit", "admin"}, id="edit"),
+    ],
+)
+def test_aggregated_roles_reach_exactly_their_built_in_roles(
+    default_docs: list[dict[str, Any]], role: str, into: set[str]
+) -> None:
+    labels = by_kind(default_docs, "ClusterRole")[f"{RELEASE}-{role}"]["metadata"]["labels"]
+    reached = {k.removeprefix(AGGREGATE) for k, v in labels.items() if k.startswith(AGGREGATE)}
+    assert reached == into
+    assert {labels[AGGREGATE + r] for r in into} == {"true"}
+
+
+def test_no_other_role_aggregates_into_the_built_in_roles(
+    default_docs: list[dict[str, Any]],
+) -> None:
+    aggregating = [
+        name
+        for name, role in by_kind(default_docs, "ClusterRole").items()
+        if any(k.startswith(AGGREGATE) for k in role["metadata"]["labels"])
+    ]
+    assert sorted(aggregating) == [f"{RELEASE}-edit", f"{RELEASE}-view"]
+
+
+def test_aggregated_roles_can_be_left_out(helm: Path) -> None:
+    roles = by_kind(render(helm, "--set", "rbac.aggregateClusterRoles=false"), "ClusterRole")
+    assert {f"{RELEASE}-view", f"{RELEASE}-edit"} & set(roles) == set()
+    assert RELEASE in roles
 
 
 def test_rbac_create_false_renders_no_rbac(helm: Path) -> None:
