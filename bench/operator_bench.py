@@ -108,7 +108,7 @@ def baseline(plane: ControlPlane, namespace: str, count: int, apply: bool = Fals
         condition = {
             "type": "Accepted",
             "status": "True",
-            "reason": "Accepted",
+            "reason": "ScheduleAccepted",
             "message": "plain client",
             "lastTransitionTime": "2026-01-01T00:00:00Z",
         }

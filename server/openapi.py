@@ -18,6 +18,7 @@ from typing import Any, Final
 import yaml
 
 from runner import api
+from runner.conditions import REASONS_OF, ConditionType, Reason
 
 CRD_FILE: Final = "scheduledruns.yaml"
 
@@ -120,7 +121,11 @@ SCHEMAS: Final[dict[str, Any]] = {
         "description": "One broken rule, as `scheduledrun validate` reports it",
         "required": ["reason", "field", "message"],
         "properties": {
-            "reason": {"type": "string", "description": "The Accepted condition's reason"},
+            "reason": {
+                "type": "string",
+                "enum": [str(r) for r in REASONS_OF[ConditionType.ACCEPTED]],
+                "description": "The Accepted condition's reason",
+            },
             "field": {"type": "string", "description": "The field's path, e.g. spec.schedule"},
             "message": {"type": "string"},
         },
@@ -232,6 +237,19 @@ SCHEMAS: Final[dict[str, Any]] = {
             "replaced": {"type": "array", "items": {"type": "string"}},
             "job": {"type": "object"},
         },
+    },
+    # The condition types and reasons of status.conditions (runner/conditions.py), for clients
+    # such as the web UI that must not keep a copy of their own.
+    "ConditionType": {
+        "type": "string",
+        "enum": [str(t) for t in ConditionType],
+        "description": "The type of a ScheduledRun condition",
+    },
+    "ConditionReason": {
+        "type": "string",
+        "enum": [str(r) for r in Reason],
+        "description": "The reason of a ScheduledRun condition",
+        "x-reasons-of": {str(t): [str(r) for r in rs] for t, rs in REASONS_OF.items()},
     },
     "AgentTarget": {
         "type": "object",

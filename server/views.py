@@ -16,6 +16,7 @@ from generator.schedule.hashed import HashError, effective_schedule, has_hash
 from generator.spec.policies import upcoming
 from generator.spec.validate import Problem, validate_scheduledrun
 from runner import api
+from runner.conditions import Reason
 
 # Problems that make fire times impossible to compute (as for `scheduledrun next`).
 _TIME_FIELDS: Final = ("spec.schedule", "spec.timeZone")
@@ -78,7 +79,7 @@ def next_runs(obj: Mapping[str, Any], after: datetime, count: int) -> dict[str, 
         answer["times"], answer["notes"] = fire_times(obj, after, count)
     except (CronError, HashError) as exc:
         answer["problems"] = [
-            {"reason": "InvalidSchedule", "field": "spec.schedule", "message": str(exc)}
+            {"reason": Reason.INVALID_SCHEDULE, "field": "spec.schedule", "message": str(exc)}
         ]
     return answer
 

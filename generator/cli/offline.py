@@ -27,6 +27,7 @@ from generator.schedule.hashed import effective_schedule, has_hash
 from generator.spec.policies import upcoming
 from generator.spec.validate import Problem, validate_scheduledrun
 from runner import api
+from runner.conditions import Reason
 from runner.options import a2a_options, pull_policy_option
 
 EXIT_OK: Final = 0
@@ -203,7 +204,7 @@ def render_command(
                 obj = _with_namespace(doc.obj, namespace, uid)
                 rendered.append(render_cronjob(obj, settings))
             except RenderError as exc:
-                problems = [Problem("InvalidSpec", "", str(exc))]
+                problems = [Problem(Reason.INVALID_SPEC, "", str(exc))]
         if problems:
             failed = True
             for line in verdict_lines(doc, problems):
@@ -271,7 +272,9 @@ def next_lines(
     try:
         times = next_fire_times(schedule, time_zone, after, count)
     except CronError as exc:
-        return verdict_lines(doc, [Problem("InvalidSchedule", "spec.schedule", str(exc))]), False
+        return verdict_lines(
+            doc, [Problem(Reason.INVALID_SCHEDULE, "spec.schedule", str(exc))]
+        ), False
     if not times:
         lines.append("  never: this schedule has no time it can fire")
     allowed, notes = upcoming(doc.obj, times)

@@ -26,6 +26,7 @@ from generator.operator.metrics import RunCounter
 from generator.operator.requeue import RequeueClock
 from runner import api
 from runner.api import ObjectKey
+from runner.conditions import EventReason
 from runner.kube import KubeError
 
 logger = logging.getLogger(__name__)
@@ -275,7 +276,9 @@ class Controller:
                 "%s/%s: reverted edits of CronJob %s: %s", *key, cronjob, what, extra=ref(key)
             )
             message = plan.bounded(f"CronJob {cronjob} was edited; put back {what}")
-            await self._post_event(body, plan.Event("Warning", plan.REASON_REVERTED, message))
+            await self._post_event(
+                body, plan.Event("Warning", EventReason.CRONJOB_REVERTED, message)
+            )
         else:
             verb = "created" if decided.cronjob_action == "create" else "updated"
             logger.info(

@@ -21,27 +21,9 @@ from generator.cronjob import drift, render
 from generator.cronjob.config import OperatorConfig
 from generator.schedule import cron, hashed
 from generator.spec import policies, validate
-from runner import api, history
-
-CONDITION_ACCEPTED: Final = "Accepted"
-REASON_ACCEPTED: Final = "Accepted"
-REASON_TARGET_NOT_FOUND: Final = "TargetNotFound"
-# Accepted (the spec is valid, the CronJob exists and manual runs work) but no date matches the
-# schedule within robfig's five-year search, such as "0 0 30 2 *": flagged, never silent.
-REASON_NEVER_FIRES: Final = "ScheduleNeverFires"
-# The event that says which fields of an edited CronJob the operator put back.
-REASON_REVERTED: Final = "CronJobReverted"
-# A CronJob of the rendered name exists and is not controlled by this ScheduledRun (someone
-# else's CronJob, or another ScheduledRun's whose name shortens to the same): nothing is written
-# to it, not even a suspend.
-REASON_CRONJOB_CONFLICT: Final = "CronJobConflict"
-# The runner's ServiceAccount or RoleBinding in the namespace exists and is not ours to make
-# (bound to another role): no run could record anything, so nothing is scheduled.
-REASON_RUNNER_ACCESS_CONFLICT: Final = "RunnerAccessConflict"
-# Reasons the spec itself is wrong: there is nothing sensible to render into a CronJob.
-SPEC_REASONS: Final = frozenset(
-    {"InvalidSchedule", "InvalidTimeZone", "InvalidTargetRef", "InvalidSpec"}
-)
+from generator.spec.policies import Event as Event  # one Event type for plans and policies
+from runner import api, conditions, history
+from runner.conditions import ConditionType, Reason
 
 # Hash of the desired CronJob, written on it: the operator's cache of CronJobs holds it, and the
 # apply is skipped when it matches the desired one, so a restart or a status-only event costs no
@@ -58,7 +40,6 @@ RESYNC: Final = timedelta(hours=1)
 # may delete the foreign object without the operator seeing an event for it (it carries no
 # label the operator watches); each look is one GET.
 CONFLICT_RECHECK: Final = timedelta(minutes=1)
-MESSAGE_MAX: Final = 512
 
 
 @dataclass(frozen=True)
@@ -94,14 +75,15 @@ class Observed:
 @dataclass(frozen=True)
 class Verdict:
     accepted: bool
-    reason: str
+    reason: Reason
     message: str
 
 
 @dataclass(frozen=True)
-class Event:
-    type: str  # Normal or Warning
-    reason: str
+class Conflict:
+    """A foreign object in the way: the Accepted reason it gives, and what it is."""
+
+    reason: Reason
     message: str
 
 
@@ -124,7 +106,7 @@ class Plan:
 
 def bounded(text: str) -> str:
     """`text` cut to what a condition or an entry message may hold."""
-    return history.truncate_message(text, MESSAGE_MAX)
+    return history.truncate_message(text, conditions.MESSAGE_MAX)
 
 
 def target_key(sr: Mapping[str, Any]) -> tuple[str, str, str] | None:
@@ -174,33 +156,32 @@ def judge(
     sr: Mapping[str, Any],
     target_exists: bool,
     rejected: str | None = None,
-    conflict: str | None = None,
+    conflict: Conflict | None = None,
 ) -> Verdict:
     """The Accepted condition: the first problem of the spec, else the API server's rejection of
-    its CronJob (a rule validation missed), else a foreign object in the way (`conflict`, with
-    its reason first), else whether the target exists."""
+    its CronJob (a rule validation missed), else a foreign object in the way (`conflict`), else
+    whether the target exists."""
     problems = validate.validate_scheduledrun(sr)
     if problems:
         text = "; ".join(f"{p.field}: {p.message}" for p in problems)
         return Verdict(False, problems[0].reason, bounded(text))
     if rejected is not None:
-        return Verdict(False, "InvalidSpec", bounded(f"the CronJob was rejected: {rejected}"))
+        return Verdict(False, Reason.INVALID_SPEC, bounded(f"the CronJob was rejected: {rejected}"))
     if conflict is not None:
-        reason, _, text = conflict.partition(":")
-        return Verdict(False, reason, bounded(text.strip()))
+        return Verdict(False, conflict.reason, bounded(conflict.message))
     key = target_key(sr)
     if key is None:  # validation covers this; kept so a validator gap cannot fire a schedule
-        return Verdict(False, "InvalidTargetRef", "spec.targetRef: unsupported target")
+        return Verdict(False, Reason.INVALID_TARGET_REF, "spec.targetRef: unsupported target")
     if not target_exists:
         namespace, kind, name = key
         return Verdict(
             False,
-            REASON_TARGET_NOT_FOUND,
+            Reason.TARGET_NOT_FOUND,
             f'{kind} "{name}" not found in namespace "{namespace}"; the CronJob stays suspended'
             " until it exists",
         )
     name = render.cronjob_name(str(sr["metadata"]["name"]))
-    return Verdict(True, REASON_ACCEPTED, f"CronJob {name} carries the schedule")
+    return Verdict(True, Reason.SCHEDULE_ACCEPTED, f"CronJob {name} carries the schedule")
 
 
 def spec_hash(body: Mapping[str, Any]) -> str:
@@ -213,7 +194,7 @@ def desired_cronjob(
 ) -> dict[str, Any] | None:
     """The CronJob to apply: rendered, suspended unless accepted, stamped with its hash. None when
     the spec itself is invalid (nothing sensible to render; an existing CronJob is suspended)."""
-    if verdict.reason in SPEC_REASONS:
+    if verdict.reason in conditions.SPEC_REASONS:
         return None
     try:
         body = render.render_cronjob(sr, settings)
@@ -254,7 +235,7 @@ def next_run_time(
 def effective_schedule(sr: Mapping[str, Any], verdict: Verdict) -> str | None:
     """`status.effectiveSchedule`: what the CronJob carries (`H` expanded), None when the spec
     is too broken to render."""
-    if verdict.reason in SPEC_REASONS:
+    if verdict.reason in conditions.SPEC_REASONS:
         return None
     try:
         return hashed.effective_schedule(sr)
@@ -270,7 +251,7 @@ def accepted_condition(
     same = current is not None and current.get("status") == status
     since = current.get("lastTransitionTime") if same and current else None
     condition: dict[str, Any] = {
-        "type": CONDITION_ACCEPTED,
+        "type": ConditionType.ACCEPTED,
         "status": status,
         "reason": verdict.reason,
         "message": verdict.message,
@@ -279,13 +260,6 @@ def accepted_condition(
     if generation is not None:
         condition["observedGeneration"] = generation
     return condition
-
-
-def find_condition(status: Mapping[str, Any], type_: str) -> dict[str, Any] | None:
-    for condition in status.get("conditions") or []:
-        if isinstance(condition, Mapping) and condition.get("type") == type_:
-            return dict(condition)
-    return None
 
 
 def status_patch(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -304,10 +278,12 @@ def transition_event(verdict: Verdict, current: Mapping[str, Any] | None) -> Eve
         verdict.reason,
     ):
         return None
-    if verdict.reason == REASON_NEVER_FIRES:
+    if verdict.reason == Reason.SCHEDULE_NEVER_FIRES:
         return Event("Warning", verdict.reason, verdict.message)
     if verdict.accepted:
-        return None if current is None else Event("Normal", REASON_ACCEPTED, verdict.message)
+        return (
+            None if current is None else Event("Normal", Reason.SCHEDULE_ACCEPTED, verdict.message)
+        )
     return Event("Warning", verdict.reason, verdict.message)
 
 
@@ -318,7 +294,7 @@ def never_fires(sr: Mapping[str, Any], verdict: Verdict, now: datetime) -> Verdi
     schedule = str((sr.get("spec") or {}).get("schedule"))
     return Verdict(
         True,
-        REASON_NEVER_FIRES,
+        Reason.SCHEDULE_NEVER_FIRES,
         f"spec.schedule {json.dumps(schedule)} matches no date within five years, so it never"
         " fires; only manual runs (kubectl create job --from) will happen",
     )
@@ -389,18 +365,18 @@ def desired_suspend(sr: Mapping[str, Any], verdict: Verdict, held: bool = False)
     return not verdict.accepted or held or bool((sr.get("spec") or {}).get("suspend", False))
 
 
-def conflict_of(sr: Mapping[str, Any], observed: Observed) -> str | None:
-    """ "<reason>: <message>" of a foreign object in the way, or None. The CronJob comes first:
-    with it settled the RoleBinding is all that blocks the runs."""
+def conflict_of(sr: Mapping[str, Any], observed: Observed) -> Conflict | None:
+    """The foreign object in the way, or None. The CronJob comes first: with it settled the
+    RoleBinding is all that blocks the runs."""
     if observed.cronjob_conflict is not None:
-        return f"{REASON_CRONJOB_CONFLICT}: {observed.cronjob_conflict}"
+        return Conflict(Reason.CRONJOB_CONFLICT, observed.cronjob_conflict)
     have = observed.cronjob
     if have is not None:
         found = cronjob_conflict(sr, have.owner_uid, have.name)
         if found is not None:
-            return f"{REASON_CRONJOB_CONFLICT}: {found}"
+            return Conflict(Reason.CRONJOB_CONFLICT, found)
     if observed.access_conflict is not None:
-        return f"{REASON_RUNNER_ACCESS_CONFLICT}: {observed.access_conflict}"
+        return Conflict(Reason.RUNNER_ACCESS_CONFLICT, observed.access_conflict)
     return None
 
 
@@ -418,7 +394,7 @@ def make_plan(
     have = observed.cronjob
     conflict = conflict_of(sr, observed)
     verdict = never_fires(sr, judge(sr, observed.target_exists, rejected, conflict), observed.now)
-    ours = conflict is None or not conflict.startswith(REASON_CRONJOB_CONFLICT)
+    ours = conflict is None or conflict.reason != Reason.CRONJOB_CONFLICT
     # Not accepted: suspended anyway; the policies' conditions stay as they are until it is.
     policy = policies.decide(sr, observed.now) if verdict.accepted else policies.unchanged(status)
     held = policy.held
@@ -429,7 +405,7 @@ def make_plan(
     reverted: tuple[drift.Difference, ...] = ()
     if not ours:
         have = None  # someone else's: never applied, suspended or named as ours
-    elif verdict.reason not in SPEC_REASONS:
+    elif verdict.reason not in conditions.SPEC_REASONS:
         # The key covers the live CronJob too: a hit means "this spec against this live object
         # was found in step", so an edit of the CronJob (a new digest) is always looked at.
         key = f"{fingerprint(sr, verdict, held)}:{have.digest if have else ''}" if cache else ""
@@ -458,10 +434,10 @@ def make_plan(
     next_run = next_run_time(sr, observed.now, have) if active else None
     if next_run is not None and policy.end_time is not None and next_run > policy.end_time:
         next_run = None  # the next tick would come after spec.endTime: there is none
-    current_condition = find_condition(status, CONDITION_ACCEPTED)
+    current_condition = conditions.find(status, ConditionType.ACCEPTED)
     generation = meta.get("generation")
     condition = accepted_condition(verdict, generation, current_condition, observed.now)
-    owned = {CONDITION_ACCEPTED, *policies.CONDITIONS}
+    owned = {ConditionType.ACCEPTED, *policies.CONDITIONS}
     others = [c for c in status.get("conditions") or [] if c.get("type") not in owned]
     desired_status = {
         "observedGeneration": generation,
@@ -489,7 +465,7 @@ def make_plan(
         event=transition_event(verdict, current_condition),
         look_again_at=look_again,
         active=active,
-        policy_event=Event(**vars(policy.event)) if policy.event else None,
+        policy_event=policy.event,
         cronjob_action=action,
         reverted=reverted,
         accepted_changed=changed,

@@ -35,21 +35,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from runner import api, history
+from runner import api, conditions, history
+from runner.conditions import ConditionType, EventReason, Reason
 
-CONDITION_PAUSED: Final = "Paused"
-CONDITION_STOPPED: Final = "Stopped"
-CONDITIONS: Final = (CONDITION_PAUSED, CONDITION_STOPPED)
-REASON_PAUSED: Final = "PausedAfterFailures"
-REASON_BELOW_THRESHOLD: Final = "BelowThreshold"
-REASON_RESUMED: Final = "Resumed"
-REASON_END_TIME: Final = "EndTimeReached"
-REASON_MAX_RUNS: Final = "MaxRunsReached"
-REASON_WITHIN_LIMITS: Final = "WithinLimits"
+# The conditions this module owns.
+CONDITIONS: Final = (ConditionType.PAUSED, ConditionType.STOPPED)
 ANNOTATION_RESUME: Final = api.ANNOTATION_RESUME
 # The end time is a hard line; look a second after it, as after a tick.
 AFTER_END: Final = timedelta(seconds=1)
-MESSAGE_MAX: Final = 512
 
 
 @dataclass(frozen=True)
@@ -106,9 +99,9 @@ def _int(value: object) -> int | None:
 
 
 def _condition(
-    type_: str,
+    type_: ConditionType,
     status: bool,
-    reason: str,
+    reason: Reason,
     message: str,
     current: Mapping[str, Any] | None,
     now: datetime,
@@ -121,19 +114,12 @@ def _condition(
         "type": type_,
         "status": value,
         "reason": reason,
-        "message": history.truncate_message(message, MESSAGE_MAX),
+        "message": history.truncate_message(message, conditions.MESSAGE_MAX),
         "lastTransitionTime": since or history.format_time(now),
     }
     if _int(generation) is not None:
         condition["observedGeneration"] = generation
     return condition
-
-
-def _find(status: Mapping[str, Any], type_: str) -> dict[str, Any] | None:
-    for condition in status.get("conditions") or []:
-        if isinstance(condition, Mapping) and condition.get("type") == type_:
-            return dict(condition)
-    return None
 
 
 def resume_request(sr: Mapping[str, Any], paused: Mapping[str, Any]) -> str | None:
@@ -151,7 +137,7 @@ def resume_request(sr: Mapping[str, Any], paused: Mapping[str, Any]) -> str | No
 def pause_to_resume(sr: Mapping[str, Any]) -> str | None:
     """The value `scheduledrun resume` writes to kagent.dev/resume: the standing pause's
     lastTransitionTime, or None when the ScheduledRun is not paused."""
-    paused = _find(sr.get("status") or {}, CONDITION_PAUSED)
+    paused = conditions.find(sr.get("status") or {}, ConditionType.PAUSED)
     if paused is None or paused.get("status") != "True":
         return None
     since = paused.get("lastTransitionTime")
@@ -165,7 +151,7 @@ def _pause(
     meta, spec = sr.get("metadata") or {}, sr.get("spec") or {}
     status = sr.get("status") or {}
     limit = _int(spec.get("pauseAfterFailures"))
-    current = _find(status, CONDITION_PAUSED)
+    current = conditions.find(status, ConditionType.PAUSED)
     resumed_at = status.get("resumedAt")
     generation = meta.get("generation")
     event = None
@@ -174,7 +160,7 @@ def _pause(
         if why is None:
             return current, resumed_at, None
         resumed_at = history.format_time(now)  # failures due before now no longer count
-        event = Event("Normal", REASON_RESUMED, f"scheduled runs resumed: {why}")
+        event = Event("Normal", EventReason.RESUMED, f"scheduled runs resumed: {why}")
     if limit is None:
         return None, None, event
     found = streak(status.get("runHistory") or [], history.parse_time(resumed_at))
@@ -186,12 +172,22 @@ def _pause(
             f". Resume with `scheduledrun resume {meta.get('name')}` or by changing the spec."
         )
         condition = _condition(
-            CONDITION_PAUSED, True, REASON_PAUSED, message, current, now, generation
+            ConditionType.PAUSED,
+            True,
+            Reason.PAUSED_AFTER_FAILURES,
+            message,
+            current,
+            now,
+            generation,
         )
-        return condition, resumed_at, Event("Warning", REASON_PAUSED, condition["message"])
+        return (
+            condition,
+            resumed_at,
+            Event("Warning", Reason.PAUSED_AFTER_FAILURES, condition["message"]),
+        )
     message = f"{found.count} of {limit} consecutive scheduled runs did not succeed"
     condition = _condition(
-        CONDITION_PAUSED, False, REASON_BELOW_THRESHOLD, message, current, now, generation
+        ConditionType.PAUSED, False, Reason.BELOW_THRESHOLD, message, current, now, generation
     )
     return condition, resumed_at, event
 
@@ -205,12 +201,12 @@ def _stop(sr: Mapping[str, Any], now: datetime) -> tuple[dict[str, Any] | None, 
     if end is None and limit is None:
         return None, None
     done = _int(status.get("scheduledRuns")) or 0
-    current = _find(status, CONDITION_STOPPED)
+    current = conditions.find(status, ConditionType.STOPPED)
     if end is not None and now > end:
-        reason = REASON_END_TIME
+        reason = Reason.END_TIME_REACHED
         message = f"spec.endTime {history.format_time(end)} has passed: no more scheduled runs"
     elif limit is not None and done >= limit:
-        reason = REASON_MAX_RUNS
+        reason = Reason.MAX_RUNS_REACHED
         message = f"{done} scheduled runs have started, spec.maxRuns is {limit}: no more"
     else:
         parts = []
@@ -219,9 +215,9 @@ def _stop(sr: Mapping[str, Any], now: datetime) -> tuple[dict[str, Any] | None, 
         if limit is not None:
             parts.append(f"{done} of {limit} scheduled runs started")
         condition = _condition(
-            CONDITION_STOPPED,
+            ConditionType.STOPPED,
             False,
-            REASON_WITHIN_LIMITS,
+            Reason.WITHIN_LIMITS,
             "; ".join(parts),
             current,
             now,
@@ -229,7 +225,7 @@ def _stop(sr: Mapping[str, Any], now: datetime) -> tuple[dict[str, Any] | None, 
         )
         return condition, None
     condition = _condition(
-        CONDITION_STOPPED, True, reason, message, current, now, meta.get("generation")
+        ConditionType.STOPPED, True, reason, message, current, now, meta.get("generation")
     )
     newly = current is None or (current.get("status"), current.get("reason")) != ("True", reason)
     return condition, Event("Normal", reason, message) if newly else None
@@ -257,8 +253,8 @@ def unchanged(status: Mapping[str, Any]) -> Decision:
     is suspended for that reason; a pause or stop is judged again once it is accepted)."""
     return Decision(
         held=False,
-        paused=_find(status, CONDITION_PAUSED),
-        stopped=_find(status, CONDITION_STOPPED),
+        paused=conditions.find(status, ConditionType.PAUSED),
+        stopped=conditions.find(status, ConditionType.STOPPED),
         resumed_at=status.get("resumedAt"),
         event=None,
         look_again_at=None,
@@ -272,7 +268,7 @@ def upcoming(sr: Mapping[str, Any], times: Sequence[datetime]) -> tuple[list[dat
     while paused after failures."""
     spec, status = sr.get("spec") or {}, sr.get("status") or {}
     kept, notes = list(times), []
-    paused = _find(status, CONDITION_PAUSED)
+    paused = conditions.find(status, ConditionType.PAUSED)
     if paused is not None and paused.get("status") == "True":
         name = (sr.get("metadata") or {}).get("name")
         notes.append(f"paused after failures: nothing fires until `scheduledrun resume {name}`")

@@ -20,7 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from runner import api
+from runner import api, conditions
+from runner.conditions import ConditionType
 
 # Annotation on a Job made by a trigger carrying an Idempotency-Key: the key's SHA-256, so a
 # retried request finds the run its first attempt made (the Job's name is derived from it too).
@@ -43,11 +44,11 @@ class TriggerDecision:
 
 
 def _accepted(sr: Mapping[str, Any]) -> tuple[bool, str]:
-    for condition in (sr.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "Accepted":
-            why = f"{condition.get('reason') or 'unknown'}: {condition.get('message') or ''}"
-            return condition.get("status") == "True", why.rstrip(": ")
-    return False, "the operator has not judged it yet"
+    condition = conditions.find(sr.get("status") or {}, ConditionType.ACCEPTED)
+    if condition is None:
+        return False, "the operator has not judged it yet"
+    why = f"{condition.get('reason') or 'unknown'}: {condition.get('message') or ''}"
+    return condition.get("status") == "True", why.rstrip(": ")
 
 
 def decide_trigger(

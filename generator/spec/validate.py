@@ -16,6 +16,7 @@ from typing import Any, Final
 from generator.schedule import hashed
 from generator.schedule.cron import GO_SPACE, CronError, parse_schedule, validate_time_zone
 from runner import api, history
+from runner.conditions import Reason
 from runner.duration import parse_duration
 
 __all__ = [
@@ -25,12 +26,6 @@ __all__ = [
     "validate_scheduledrun",
     "validate_spec",
 ]
-
-# Reasons of the `Accepted` condition when False (the README's API section lists them).
-INVALID_SCHEDULE: Final = "InvalidSchedule"
-INVALID_TIME_ZONE: Final = "InvalidTimeZone"
-INVALID_TARGET_REF: Final = "InvalidTargetRef"
-INVALID_SPEC: Final = "InvalidSpec"
 
 CONCURRENCY_POLICIES: Final = ("Allow", "Forbid", "Replace")
 PROMPT_MAX_CHARS: Final = 32768
@@ -72,7 +67,7 @@ _DNS1123_SUBDOMAIN_MAX: Final = 253
 class Problem:
     """One broken rule: the `Accepted` reason it maps to, the field path, and what to fix."""
 
-    reason: str
+    reason: Reason
     field: str
     message: str
 
@@ -80,25 +75,29 @@ class Problem:
 def validate_scheduledrun(obj: Mapping[str, Any]) -> list[Problem]:
     """All problems of a whole ScheduledRun object (apiVersion, kind, metadata.name, spec)."""
     if not isinstance(obj, Mapping):
-        return [Problem(INVALID_SPEC, "", "a ScheduledRun must be a mapping (an object)")]
+        return [Problem(Reason.INVALID_SPEC, "", "a ScheduledRun must be a mapping (an object)")]
     problems: list[Problem] = []
     if obj.get("apiVersion") != api.API_VERSION:
         problems.append(
             Problem(
-                INVALID_SPEC,
+                Reason.INVALID_SPEC,
                 "apiVersion",
                 f"must be {api.API_VERSION}, not {obj.get('apiVersion')!r}",
             )
         )
     if obj.get("kind") != api.KIND:
         problems.append(
-            Problem(INVALID_SPEC, "kind", f"must be {api.KIND}, not {obj.get('kind')!r}")
+            Problem(Reason.INVALID_SPEC, "kind", f"must be {api.KIND}, not {obj.get('kind')!r}")
         )
     problems.extend(_metadata_problems(obj.get("metadata")))
     spec = obj.get("spec")
     if not isinstance(spec, Mapping):
         problems.append(
-            Problem(INVALID_SPEC, "spec", "required: an object with schedule, targetRef and prompt")
+            Problem(
+                Reason.INVALID_SPEC,
+                "spec",
+                "required: an object with schedule, targetRef and prompt",
+            )
         )
         return problems
     problems.extend(validate_spec(spec))
@@ -109,7 +108,9 @@ def validate_spec(spec: Mapping[str, Any]) -> list[Problem]:
     """All problems of a ScheduledRun's spec alone."""
     problems: list[Problem] = []
     for name in sorted(set(spec) - SPEC_FIELDS, key=str):
-        problems.append(Problem(INVALID_SPEC, f"spec.{name}", _unknown_field(name, SPEC_FIELDS)))
+        problems.append(
+            Problem(Reason.INVALID_SPEC, f"spec.{name}", _unknown_field(name, SPEC_FIELDS))
+        )
     problems.extend(_schedule_problems(spec))
     problems.extend(_target_ref_problems(spec.get("targetRef")))
     problems.extend(_prompt_problems(spec))
@@ -124,14 +125,14 @@ def _unknown_field(name: object, known: frozenset[str]) -> str:
 
 def _metadata_problems(metadata: object) -> list[Problem]:
     if not isinstance(metadata, Mapping) or "name" not in metadata:
-        return [Problem(INVALID_SPEC, "metadata.name", "required")]
+        return [Problem(Reason.INVALID_SPEC, "metadata.name", "required")]
     name = metadata["name"]
     if not isinstance(name, str) or not name:
-        return [Problem(INVALID_SPEC, "metadata.name", "must be a non-empty string")]
+        return [Problem(Reason.INVALID_SPEC, "metadata.name", "must be a non-empty string")]
     if len(name) > _DNS1123_SUBDOMAIN_MAX or not _DNS1123_SUBDOMAIN.fullmatch(name):
         return [
             Problem(
-                INVALID_SPEC,
+                Reason.INVALID_SPEC,
                 "metadata.name",
                 f"{name!r} is not a valid name: use at most {_DNS1123_SUBDOMAIN_MAX} lower-case "
                 "letters, digits, '-' and '.', starting and ending with a letter or digit",
@@ -145,7 +146,7 @@ def _schedule_problems(spec: Mapping[str, Any]) -> list[Problem]:
     if "schedule" not in spec:
         problems.append(
             Problem(
-                INVALID_SCHEDULE,
+                Reason.INVALID_SCHEDULE,
                 "spec.schedule",
                 "required: a cron schedule such as '0 9 * * 1-5' or '@daily'",
             )
@@ -153,7 +154,7 @@ def _schedule_problems(spec: Mapping[str, Any]) -> list[Problem]:
     else:
         problems.extend(
             _check(
-                INVALID_SCHEDULE,
+                Reason.INVALID_SCHEDULE,
                 "spec.schedule",
                 spec["schedule"],
                 SCHEDULE_MAX_CHARS,
@@ -163,7 +164,7 @@ def _schedule_problems(spec: Mapping[str, Any]) -> list[Problem]:
     if "timeZone" in spec:
         problems.extend(
             _check(
-                INVALID_TIME_ZONE,
+                Reason.INVALID_TIME_ZONE,
                 "spec.timeZone",
                 spec["timeZone"],
                 TIME_ZONE_MAX_CHARS,
@@ -179,7 +180,7 @@ def _parse_hashed(schedule: Any) -> object:
 
 
 def _check(
-    reason: str, where: str, value: object, max_chars: int, parse: Callable[[Any], object]
+    reason: Reason, where: str, value: object, max_chars: int, parse: Callable[[Any], object]
 ) -> list[Problem]:
     if isinstance(value, str) and len(value) > max_chars:
         return [Problem(reason, where, f"is {len(value)} characters; at most {max_chars} allowed")]
@@ -194,28 +195,36 @@ def _target_ref_problems(ref: object) -> list[Problem]:
     where = "spec.targetRef"
     if ref is None:
         return [
-            Problem(INVALID_TARGET_REF, where, "required: {kind: Agent or SandboxAgent, name: ...}")
+            Problem(
+                Reason.INVALID_TARGET_REF,
+                where,
+                "required: {kind: Agent or SandboxAgent, name: ...}",
+            )
         ]
     if not isinstance(ref, Mapping):
-        return [Problem(INVALID_TARGET_REF, where, "must be an object with kind and name")]
+        return [Problem(Reason.INVALID_TARGET_REF, where, "must be an object with kind and name")]
     problems: list[Problem] = []
     if "namespace" in ref:
         problems.append(
             Problem(
-                INVALID_TARGET_REF,
+                Reason.INVALID_TARGET_REF,
                 f"{where}.namespace",
                 "not allowed: the target must be in the ScheduledRun's own namespace",
             )
         )
     for name in sorted(set(ref) - TARGET_REF_FIELDS - {"namespace"}, key=str):
         problems.append(
-            Problem(INVALID_TARGET_REF, f"{where}.{name}", _unknown_field(name, TARGET_REF_FIELDS))
+            Problem(
+                Reason.INVALID_TARGET_REF,
+                f"{where}.{name}",
+                _unknown_field(name, TARGET_REF_FIELDS),
+            )
         )
     group = ref.get("apiGroup", api.GROUP)
     if group != api.GROUP:
         problems.append(
             Problem(
-                INVALID_TARGET_REF,
+                Reason.INVALID_TARGET_REF,
                 f"{where}.apiGroup",
                 f"must be {api.GROUP} (or left out), not {group!r}",
             )
@@ -225,13 +234,15 @@ def _target_ref_problems(ref: object) -> list[Problem]:
         shown = "required" if kind is None else f"{kind!r} is not supported"
         problems.append(
             Problem(
-                INVALID_TARGET_REF, f"{where}.kind", f"{shown}: use {' or '.join(api.TARGET_KINDS)}"
+                Reason.INVALID_TARGET_REF,
+                f"{where}.kind",
+                f"{shown}: use {' or '.join(api.TARGET_KINDS)}",
             )
         )
     target = ref.get("name")
     if target is None:
         problems.append(
-            Problem(INVALID_TARGET_REF, f"{where}.name", "required: the name of the agent")
+            Problem(Reason.INVALID_TARGET_REF, f"{where}.name", "required: the name of the agent")
         )
     elif (
         not isinstance(target, str)
@@ -240,7 +251,7 @@ def _target_ref_problems(ref: object) -> list[Problem]:
     ):
         problems.append(
             Problem(
-                INVALID_TARGET_REF,
+                Reason.INVALID_TARGET_REF,
                 f"{where}.name",
                 f"{target!r} is not a valid object name (lower-case letters, digits, '-' and '.')",
             )
@@ -251,27 +262,31 @@ def _target_ref_problems(ref: object) -> list[Problem]:
 def _prompt_problems(spec: Mapping[str, Any]) -> list[Problem]:
     where = "spec.prompt"
     if "prompt" not in spec:
-        return [Problem(INVALID_SPEC, where, "required: the message to send to the agent")]
+        return [Problem(Reason.INVALID_SPEC, where, "required: the message to send to the agent")]
     prompt = spec["prompt"]
     if not isinstance(prompt, str):
-        return [Problem(INVALID_SPEC, where, f"must be a string, not {type(prompt).__name__}")]
+        return [
+            Problem(Reason.INVALID_SPEC, where, f"must be a string, not {type(prompt).__name__}")
+        ]
     if len(prompt) > PROMPT_MAX_CHARS:
         return [
             Problem(
-                INVALID_SPEC,
+                Reason.INVALID_SPEC,
                 where,
                 f"is {len(prompt)} characters; at most {PROMPT_MAX_CHARS} allowed",
             )
         ]
     if not prompt.strip(GO_SPACE):  # as the CRD's CEL trim() decides "only whitespace"
-        return [Problem(INVALID_SPEC, where, "must contain something besides whitespace")]
+        return [Problem(Reason.INVALID_SPEC, where, "must contain something besides whitespace")]
     return []
 
 
 def _check_suspend(spec: Mapping[str, Any]) -> list[Problem]:
     value = spec.get("suspend", False)
     if not isinstance(value, bool):
-        return [Problem(INVALID_SPEC, "spec.suspend", f"must be true or false, not {value!r}")]
+        return [
+            Problem(Reason.INVALID_SPEC, "spec.suspend", f"must be true or false, not {value!r}")
+        ]
     return []
 
 
@@ -281,7 +296,9 @@ def _check_concurrency_policy(spec: Mapping[str, Any]) -> list[Problem]:
         choices = ", ".join(CONCURRENCY_POLICIES)
         return [
             Problem(
-                INVALID_SPEC, "spec.concurrencyPolicy", f"must be one of {choices}, not {value!r}"
+                Reason.INVALID_SPEC,
+                "spec.concurrencyPolicy",
+                f"must be one of {choices}, not {value!r}",
             )
         ]
     return []
@@ -298,7 +315,7 @@ def _check_starting_deadline(spec: Mapping[str, Any]) -> list[Problem]:
     if not _is_int(value) or value < MIN_STARTING_DEADLINE_SECONDS:
         return [
             Problem(
-                INVALID_SPEC,
+                Reason.INVALID_SPEC,
                 "spec.startingDeadlineSeconds",
                 f"must be a whole number of seconds, at least {MIN_STARTING_DEADLINE_SECONDS}, "
                 f"not {value!r} (the CronJob controller may miss shorter deadlines)",
@@ -312,7 +329,7 @@ def _check_timeout(spec: Mapping[str, Any]) -> list[Problem]:
     if not isinstance(value, str):
         return [
             Problem(
-                INVALID_SPEC,
+                Reason.INVALID_SPEC,
                 "spec.timeout",
                 f"must be a duration string such as 15m, not {value!r}",
             )
@@ -320,7 +337,7 @@ def _check_timeout(spec: Mapping[str, Any]) -> list[Problem]:
     try:
         parse_duration(value)
     except ValueError as error:
-        return [Problem(INVALID_SPEC, "spec.timeout", str(error))]
+        return [Problem(Reason.INVALID_SPEC, "spec.timeout", str(error))]
     return []
 
 
@@ -329,7 +346,7 @@ def _check_max_run_history(spec: Mapping[str, Any]) -> list[Problem]:
     if not _is_int(value) or not 1 <= value <= MAX_RUN_HISTORY:
         return [
             Problem(
-                INVALID_SPEC,
+                Reason.INVALID_SPEC,
                 "spec.maxRunHistory",
                 f"must be a whole number from 1 to {MAX_RUN_HISTORY}, not {value!r}",
             )
@@ -345,7 +362,7 @@ def _check_pause_after_failures(spec: Mapping[str, Any]) -> list[Problem]:
     if not _is_int(value) or not 1 <= value <= MAX_RUN_HISTORY:
         return [
             Problem(
-                INVALID_SPEC,
+                Reason.INVALID_SPEC,
                 "spec.pauseAfterFailures",
                 f"must be a whole number from 1 to {MAX_RUN_HISTORY}, not {value!r}",
             )
@@ -353,7 +370,7 @@ def _check_pause_after_failures(spec: Mapping[str, Any]) -> list[Problem]:
     if _is_int(kept) and value > kept:
         return [
             Problem(
-                INVALID_SPEC,
+                Reason.INVALID_SPEC,
                 "spec.pauseAfterFailures",
                 f"{value} is more than maxRunHistory {kept}: failures are counted in "
                 "status.runHistory, which keeps only maxRunHistory runs; raise maxRunHistory",
@@ -373,7 +390,7 @@ def _check_end_time(spec: Mapping[str, Any]) -> list[Problem]:
     ):
         return [
             Problem(
-                INVALID_SPEC,
+                Reason.INVALID_SPEC,
                 "spec.endTime",
                 "must be an RFC 3339 time with a zone, such as 2026-12-31T23:00:00Z, "
                 f"not {value!r}",
@@ -389,7 +406,9 @@ def _check_max_runs(spec: Mapping[str, Any]) -> list[Problem]:
     if not _is_int(value) or value < 1:
         return [
             Problem(
-                INVALID_SPEC, "spec.maxRuns", f"must be a whole number, at least 1, not {value!r}"
+                Reason.INVALID_SPEC,
+                "spec.maxRuns",
+                f"must be a whole number, at least 1, not {value!r}",
             )
         ]
     return []
@@ -400,7 +419,9 @@ def _check_include_previous_run(spec: Mapping[str, Any]) -> list[Problem]:
     if not isinstance(value, bool):
         return [
             Problem(
-                INVALID_SPEC, "spec.includePreviousRun", f"must be true or false, not {value!r}"
+                Reason.INVALID_SPEC,
+                "spec.includePreviousRun",
+                f"must be true or false, not {value!r}",
             )
         ]
     return []

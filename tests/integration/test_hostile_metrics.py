@@ -76,7 +76,7 @@ def test_the_series_of_a_deleted_scheduledrun_are_removed(
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("churned"))
-    wait_condition(control_plane, kube, namespace, "churned", "True", "Accepted")
+    wait_condition(control_plane, kube, namespace, "churned", "True", "ScheduleAccepted")
     start = datetime.now(UTC) + timedelta(seconds=2)
     write_history(kube, namespace, "churned", [{"id": "churned-1", "status": "Succeeded",
         "startTime": stamp(start), "endTime": stamp(start + timedelta(seconds=1))}])  # fmt: skip

@@ -56,7 +56,7 @@ def test_a_name_equal_to_another_shortened_name_does_not_take_its_cronjob(
     short = render.cronjob_name(victim)
     assert short != victim
     create(kube, namespace, scheduledrun(victim, schedule="0 3 * * *"))
-    owner = wait_condition(control_plane, kube, namespace, victim, "True", "Accepted")
+    owner = wait_condition(control_plane, kube, namespace, victim, "True", "ScheduleAccepted")
 
     create(kube, namespace, scheduledrun(short, schedule="* * * * *"))
     wait_condition(control_plane, kube, namespace, short, "False", "CronJobConflict")
@@ -121,7 +121,7 @@ def test_an_owned_cronjob_holds_exactly_the_desired_spec(
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("owned"))
-    wait_condition(control_plane, kube, namespace, "owned", "True", "Accepted")
+    wait_condition(control_plane, kube, namespace, "owned", "True", "ScheduleAccepted")
     # Another manager adds a container, env, a volume and a label by server-side apply.
     intrusion = {
         "apiVersion": "batch/v1",

@@ -54,7 +54,7 @@ def test_apply_gives_the_rendered_cronjob_and_accepted_status(
         kube, namespace, scheduledrun("nightly", schedule="30 2 * * *", timeZone="Europe/Berlin")
     )
 
-    sr = wait_condition(control_plane, kube, namespace, "nightly", "True", "Accepted")
+    sr = wait_condition(control_plane, kube, namespace, "nightly", "True", "ScheduleAccepted")
     cronjob = get_cronjob(kube, namespace, "nightly")
 
     assert cronjob is not None
@@ -88,7 +88,7 @@ def test_edits_are_followed_by_the_cronjob(
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("edited"))
-    wait_condition(control_plane, kube, namespace, "edited", "True", "Accepted")
+    wait_condition(control_plane, kube, namespace, "edited", "True", "ScheduleAccepted")
 
     def cronjob_field(path: Callable[[dict[str, Any]], Any], value: Any) -> Callable[[], bool]:
         def probe() -> bool:
@@ -104,7 +104,7 @@ def test_edits_are_followed_by_the_cronjob(
 
     patch_spec(kube, namespace, "edited", {"suspend": True})
     eventually(control_plane, "suspend", cronjob_field(lambda c: c["spec"]["suspend"], True))
-    sr = wait_condition(control_plane, kube, namespace, "edited", "True", "Accepted")
+    sr = wait_condition(control_plane, kube, namespace, "edited", "True", "ScheduleAccepted")
     assert "nextRunTime" not in sr["status"]
 
     patch_spec(kube, namespace, "edited", {"suspend": False, "prompt": "Something else."})
@@ -116,7 +116,7 @@ def test_edits_are_followed_by_the_cronjob(
             lambda c: c["metadata"]["annotations"]["kagent.dev/scheduledrun-generation"], generation
         ),
     )
-    sr = wait_condition(control_plane, kube, namespace, "edited", "True", "Accepted")
+    sr = wait_condition(control_plane, kube, namespace, "edited", "True", "ScheduleAccepted")
     assert get_cronjob(kube, namespace, "edited")["spec"]["suspend"] is False  # type: ignore[index]
     assert "nextRunTime" in sr["status"]
 
@@ -142,7 +142,7 @@ def test_invalid_specs_are_not_accepted_and_do_not_fire(
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("fresh", **spec))
     create(kube, namespace, scheduledrun("edited"))
-    wait_condition(control_plane, kube, namespace, "edited", "True", "Accepted")
+    wait_condition(control_plane, kube, namespace, "edited", "True", "ScheduleAccepted")
     patch_spec(kube, namespace, "edited", spec)
 
     for name in ("fresh", "edited"):
@@ -168,7 +168,7 @@ def test_target_appearing_and_vanishing(
 
     began = time.monotonic()
     create_agent(kube, namespace, "late", kind="SandboxAgent")
-    wait_condition(control_plane, kube, namespace, "waits", "True", "Accepted")
+    wait_condition(control_plane, kube, namespace, "waits", "True", "ScheduleAccepted")
     assert time.monotonic() - began < 10
     assert get_cronjob(kube, namespace, "waits")["spec"]["suspend"] is False  # type: ignore[index]
 
@@ -183,7 +183,7 @@ def test_orphaned_pending_entries_are_resolved_across_a_restart(
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("orphans"))
-    wait_condition(control_plane, kube, namespace, "orphans", "True", "Accepted")
+    wait_condition(control_plane, kube, namespace, "orphans", "True", "ScheduleAccepted")
     cronjob = get_cronjob(kube, namespace, "orphans")
     assert cronjob is not None
     jobs_path = f"/apis/batch/v1/namespaces/{namespace}/jobs"
@@ -290,8 +290,8 @@ def test_metrics_count_finished_runs_once(
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("counted"))
     create(kube, namespace, scheduledrun("paused", suspend=True))
-    wait_condition(control_plane, kube, namespace, "counted", "True", "Accepted")
-    wait_condition(control_plane, kube, namespace, "paused", "True", "Accepted")
+    wait_condition(control_plane, kube, namespace, "counted", "True", "ScheduleAccepted")
+    wait_condition(control_plane, kube, namespace, "paused", "True", "ScheduleAccepted")
     # The operator counts runs that end after its start, which came before it accepted these.
     # History times are whole seconds: the runs below end in a later second than that.
     accepted_at = datetime.now(UTC)

@@ -93,7 +93,7 @@ def test_an_edited_cronjob_is_put_back_with_an_event(
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("nightly", schedule="0 2 * * *"))
-    wait_condition(control_plane, kube, namespace, "nightly", "True", "Accepted")
+    wait_condition(control_plane, kube, namespace, "nightly", "True", "ScheduleAccepted")
     desired = cronjob_fields(kube, namespace)
 
     kubectl_patch(control_plane, namespace, patch)
@@ -123,7 +123,7 @@ def test_an_edit_made_while_the_operator_was_down_is_put_back_on_start(
     create(kube, namespace, scheduledrun("nightly", schedule="0 2 * * *"))
     first = OperatorProcess(control_plane).start()
     try:
-        wait_condition(control_plane, kube, namespace, "nightly", "True", "Accepted")
+        wait_condition(control_plane, kube, namespace, "nightly", "True", "ScheduleAccepted")
         desired = cronjob_fields(kube, namespace)
     finally:
         first.stop()

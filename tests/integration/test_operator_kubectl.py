@@ -63,11 +63,11 @@ def test_get_sr_columns_tell_whether_each_schedule_works(
     create(kube, namespace, scheduledrun("never", schedule="0 0 30 2 *"))
     create(kube, namespace, scheduledrun(LONG))
     for name, status, reason in [
-        ("works", "True", "Accepted"),
+        ("works", "True", "ScheduleAccepted"),
         ("no-target", "False", "TargetNotFound"),
         ("bad-zone", "False", "InvalidTimeZone"),
         ("never", "True", "ScheduleNeverFires"),
-        (LONG, "True", "Accepted"),
+        (LONG, "True", "ScheduleAccepted"),
     ]:
         wait_condition(control_plane, kube, namespace, name, status, reason)
 
@@ -90,11 +90,11 @@ def test_get_sr_columns_tell_whether_each_schedule_works(
         for name, row in rows.items()
     }
     assert shown == {
-        "works": ("True", "Accepted", "false", True),
+        "works": ("True", "ScheduleAccepted", "false", True),
         "no-target": ("False", "TargetNotFound", "true", False),
         "bad-zone": ("False", "InvalidTimeZone", "true", False),
         "never": ("True", "ScheduleNeverFires", "false", False),
-        LONG: ("True", "Accepted", "false", True),
+        LONG: ("True", "ScheduleAccepted", "false", True),
     }, printed
 
     wide = {
@@ -195,7 +195,7 @@ def test_trigger_refuses_what_would_fail_or_overlap(
 
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("forbid", concurrencyPolicy="Forbid"))
-    wait_condition(control_plane, kube, namespace, "forbid", "True", "Accepted")
+    wait_condition(control_plane, kube, namespace, "forbid", "True", "ScheduleAccepted")
     # No kubelet runs here: the first run's Job stays active.
     first = scheduledrun_cli(control_plane, "trigger", "forbid", "-n", namespace, "--no-wait")
     assert first.returncode == 0, first.stderr

@@ -56,7 +56,7 @@ def test_h_is_expanded_the_same_by_operator_restart_and_offline_render(
 
     first = OperatorProcess(control_plane).start()
     try:
-        sr = wait_condition(control_plane, kube, namespace, "spread", "True", "Accepted")
+        sr = wait_condition(control_plane, kube, namespace, "spread", "True", "ScheduleAccepted")
         cronjob = get_cronjob(kube, namespace, "spread")
         assert cronjob is not None
         assert cronjob["spec"]["schedule"] == expected

@@ -297,7 +297,10 @@ async def test_a_foreign_cronjob_of_the_name_is_not_written(kube: FakeKube) -> N
     del kube.cronjobs["nightly"]  # the owner removes it: the next look takes the name
     await controller.reconcile(copy.deepcopy(kube.objects[("team-a", "nightly")]))
 
-    assert kube.objects[("team-a", "nightly")]["status"]["conditions"][0]["reason"] == "Accepted"
+    assert (
+        kube.objects[("team-a", "nightly")]["status"]["conditions"][0]["reason"]
+        == "ScheduleAccepted"
+    )
     assert kube.cronjobs["nightly"]["metadata"]["ownerReferences"][0]["uid"] == "u-1"
 
 

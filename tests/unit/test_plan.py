@@ -16,6 +16,7 @@ from generator.cronjob.config import OperatorConfig
 from generator.operator import plan, sweep
 from generator.operator.plan import CronJobState, Observed
 from generator.operator.sweep import JobState, Resolution
+from runner.conditions import Reason
 from tests import builders
 
 NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
@@ -35,7 +36,9 @@ def scheduledrun(status: dict[str, Any] | None = None, **spec: Any) -> dict[str,
 
 
 def desired_hash(sr: dict[str, Any], accepted: bool = True) -> str:
-    verdict = plan.Verdict(accepted, "Accepted" if accepted else "TargetNotFound", "")
+    verdict = plan.Verdict(
+        accepted, Reason("ScheduleAccepted" if accepted else "TargetNotFound"), ""
+    )
     body = plan.desired_cronjob(sr, SETTINGS, verdict)
     assert body is not None
     return str(body["metadata"]["annotations"][plan.ANNOTATION_SPEC_HASH])
@@ -65,7 +68,7 @@ def test_new_scheduledrun_gets_its_cronjob_and_accepted_status() -> None:
         {
             "type": "Accepted",
             "status": "True",
-            "reason": "Accepted",
+            "reason": "ScheduleAccepted",
             "message": "CronJob nightly carries the schedule",
             "lastTransitionTime": "2026-03-01T12:00:30Z",
             "observedGeneration": 4,
@@ -114,7 +117,7 @@ def test_after_a_tick_only_next_run_time_moves() -> None:
     ("spec", "target_exists", "cronjob", "expected"),
     [
         pytest.param(
-            {"suspend": True}, True, None, ("Accepted", True, None, False), id="suspended"
+            {"suspend": True}, True, None, ("ScheduleAccepted", True, None, False), id="suspended"
         ),
         pytest.param(
             {}, False, None, ("TargetNotFound", True, None, False), id="target-missing-suspends"
@@ -147,7 +150,7 @@ def test_after_a_tick_only_next_run_time_moves() -> None:
             ("InvalidTargetRef", None, None, False),
             id="wrong-target-kind",
         ),
-        pytest.param({}, True, None, ("Accepted", False, None, True), id="accepted-fires"),
+        pytest.param({}, True, None, ("ScheduleAccepted", False, None, True), id="accepted-fires"),
     ],
 )
 def test_what_fires_and_what_is_suspended(
@@ -174,10 +177,14 @@ def test_what_fires_and_what_is_suspended(
     ("previous", "target_exists", "expected"),
     [
         pytest.param(None, False, ("Warning", "TargetNotFound"), id="first-rejection-is-told"),
-        pytest.param(("True", "Accepted"), False, ("Warning", "TargetNotFound"), id="target-gone"),
-        pytest.param(("False", "TargetNotFound"), True, ("Normal", "Accepted"), id="target-back"),
+        pytest.param(
+            ("True", "ScheduleAccepted"), False, ("Warning", "TargetNotFound"), id="target-gone"
+        ),
+        pytest.param(
+            ("False", "TargetNotFound"), True, ("Normal", "ScheduleAccepted"), id="target-back"
+        ),
         pytest.param(("False", "TargetNotFound"), False, None, id="still-missing-is-quiet"),
-        pytest.param(("True", "Accepted"), True, None, id="still-accepted-is-quiet"),
+        pytest.param(("True", "ScheduleAccepted"), True, None, id="still-accepted-is-quiet"),
     ],
 )
 def test_events_on_transitions_only(

@@ -14,7 +14,8 @@ from generator.cronjob.config import OperatorConfig
 from generator.operator import plan
 from generator.operator.plan import CronJobState, Observed
 from generator.spec import policies, validate
-from runner import api
+from runner import api, conditions
+from runner.conditions import ConditionType
 from tests import builders
 
 NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
@@ -87,7 +88,7 @@ def fails(n: int) -> list[dict[str, Any]]:
 
 
 def paused_condition(observed: dict[str, Any]) -> dict[str, Any] | None:
-    return policies._find(observed["status"], policies.CONDITION_PAUSED)
+    return conditions.find(observed["status"], ConditionType.PAUSED)
 
 
 @pytest.mark.parametrize(

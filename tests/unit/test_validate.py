@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from generator.spec.validate import Problem, validate_scheduledrun
+from runner.conditions import Reason
 
 
 def valid_object() -> dict[str, Any]:
@@ -396,5 +397,5 @@ def test_does_not_change_its_input() -> None:
 )
 def test_not_an_object(obj: Any) -> None:
     assert validate_scheduledrun(obj) == [
-        Problem("InvalidSpec", "", "a ScheduledRun must be a mapping (an object)")
+        Problem(Reason("InvalidSpec"), "", "a ScheduledRun must be a mapping (an object)")
     ]
