@@ -26,7 +26,7 @@ from typing import IO, Any
 
 import httpx
 
-from runner import api, history, lifecycle, limits, previous
+from runner import api, history, lifecycle, limits, previous, variables
 from runner.a2a import (
     A2AClient,
     A2AError,
@@ -97,6 +97,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 class Run:
     """One runner process's work for one Job."""
 
@@ -121,6 +125,7 @@ class Run:
         self.info = AgentInfo("0.3", False)
         self.refused: str | None = None
         self.context: str | None = None  # spec.includePreviousRun's second part
+        self.scheduled_runs = 0  # status.scheduledRuns as this run's entry was recorded
         self.identity = Identity(settings.a2a_user_id, settings.a2a_token_file or None)
         self.job: dict[str, Any] = {}
         self.url = ""  # the agent's A2A endpoint, once the spec is read
@@ -269,6 +274,7 @@ class Run:
                 (sr.get("status") or {}).get("runHistory") or [], pending
             )
         self.url = spec["url"]
+        self.scheduled_runs = _count((sr.get("status") or {}).get("scheduledRuns"))
         with httpx.Client(transport=agent_transport(), follow_redirects=False) as http:
             try:
                 # The card comes before the Pending write: reading it sends the agent nothing,
@@ -285,7 +291,8 @@ class Run:
                     self.entry = dict(written)
                     self.deadline = lifecycle.deadline_of(self.entry, self.timeout, self.now())
                 client = A2AClient(http, spec["url"], self.info.protocol, self.identity)
-                outcome = self._drive(client, step, spec["prompt"])
+                prompt = "" if step == "follow" else self._prompt(spec, sr)
+                outcome = self._drive(client, step, prompt)
             except Finished as done:
                 outcome = done.outcome
         self.log("outcome", status=outcome.status)  # known here; recorded by the next write
@@ -314,11 +321,36 @@ class Run:
             self.settings.namespace,
             str(target.get("name") or ""),
         )
+        fill = spec.get("promptVariables") is True
+        if fill:
+            wrong = variables.problems(prompt)
+            if wrong:
+                raise ValueError(f"spec.prompt: {'; '.join(wrong)}")
+            variables.zone_of(spec)
         return {
             "prompt": prompt,
             "url": url,
             "include_previous": spec.get("includePreviousRun") is True,
+            "variables": fill,
         }
+
+    def _prompt(self, spec: Mapping[str, Any], sr: Mapping[str, Any]) -> str:
+        """The prompt as sent: with spec.promptVariables, this run's values filled in (the
+        same on a resend after a restart: they come from the recorded entry and history)."""
+        if not spec["variables"]:
+            return str(spec["prompt"])
+        run_history = (sr.get("status") or {}).get("runHistory") or []
+        values = variables.values(
+            self.settings.namespace,
+            self.settings.name,
+            sr.get("spec") or {},
+            run_history,
+            self.entry,
+            self.scheduled_runs,
+        )
+        prompt = variables.render(str(spec["prompt"]), values)
+        self.log("prompt-variables", values=values)
+        return prompt
 
     def _refused(
         self, sr: Mapping[str, Any], trigger: api.Trigger, entry: Mapping[str, Any]
@@ -349,7 +381,9 @@ class Run:
         stored = self.kube.update_status(
             self.settings.namespace, self.settings.name, add, current=sr
         )
-        entry = history.find((stored.get("status") or {}).get("runHistory") or [], pending["id"])
+        stored_status = stored.get("status") or {}
+        entry = history.find(stored_status.get("runHistory") or [], pending["id"])
+        self.scheduled_runs = _count(stored_status.get("scheduledRuns"))
         if entry is None and self.refused:
             return None
         if entry is None:

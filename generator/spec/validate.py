@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from generator.schedule import hashed
 from generator.schedule.cron import GO_SPACE, CronError, parse_schedule, validate_time_zone
-from runner import api, history
+from runner import api, history, variables
 from runner.conditions import Reason
 from runner.duration import parse_duration
 
@@ -50,6 +50,7 @@ SPEC_FIELDS: Final = frozenset(
         "endTime",
         "maxRuns",
         "includePreviousRun",
+        "promptVariables",
     }
 )
 TARGET_REF_FIELDS: Final = frozenset({"apiGroup", "kind", "name"})
@@ -427,6 +428,25 @@ def _check_include_previous_run(spec: Mapping[str, Any]) -> list[Problem]:
     return []
 
 
+def _check_prompt_variables(spec: Mapping[str, Any]) -> list[Problem]:
+    value = spec.get("promptVariables", False)
+    if not isinstance(value, bool):
+        return [
+            Problem(
+                Reason.INVALID_SPEC, "spec.promptVariables", f"must be true or false, not {value!r}"
+            )
+        ]
+    prompt = spec.get("prompt")
+    if not value or not isinstance(prompt, str):
+        return []
+    wrong = variables.problems(prompt)
+    if not wrong:
+        return []
+    return [
+        Problem(Reason.INVALID_SPEC, "spec.prompt", "; ".join(wrong) + " (promptVariables is true)")
+    ]
+
+
 _OPTIONAL_FIELD_CHECKS: Final[tuple[Callable[[Mapping[str, Any]], list[Problem]], ...]] = (
     _check_suspend,
     _check_concurrency_policy,
@@ -437,4 +457,5 @@ _OPTIONAL_FIELD_CHECKS: Final[tuple[Callable[[Mapping[str, Any]], list[Problem]]
     _check_end_time,
     _check_max_runs,
     _check_include_previous_run,
+    _check_prompt_variables,
 )

@@ -183,6 +183,7 @@ def test_spec_covers_the_design_fields() -> None:
         "endTime",
         "maxRuns",
         "includePreviousRun",
+        "promptVariables",
     }
 
 
