@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from runner import api
 from server.envelope import ok
 from server.kube import KubeClient
-from server.openapi import answer, failures
+from server.openapi import answer, failures, ref
 from server.routes import NAMESPACE_PATTERN, authenticate, kube, token
 
 # (group, resource, verb): a Kubernetes permission.
@@ -45,11 +45,22 @@ def permissions() -> list[Permission]:
     return sorted({p for needed in ACTIONS.values() for p in needed})
 
 
+def missing_permissions(granted: Mapping[Permission, bool]) -> dict[str, list[Permission]]:
+    """Each action, and the permissions it needs that the caller lacks (none: allowed)."""
+    return {
+        action: [p for p in needed if not granted.get(p, False)]
+        for action, needed in ACTIONS.items()
+    }
+
+
 def allowed_actions(granted: Mapping[Permission, bool]) -> dict[str, bool]:
     """Each action, and whether the caller holds every permission it needs."""
-    return {
-        action: all(granted.get(p, False) for p in needed) for action, needed in ACTIONS.items()
-    }
+    return {action: not lacking for action, lacking in missing_permissions(granted).items()}
+
+
+def permission_json(p: Permission) -> dict[str, str]:
+    group, resource, verb = p
+    return {"group": group, "resource": resource, "verb": verb}
 
 
 async def _review(client: KubeClient, namespace: str, p: Permission, caller: str | None) -> bool:
@@ -69,12 +80,21 @@ router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)])
             "The actions",
             {
                 "type": "object",
-                "required": ["namespace", "actions"],
+                "required": ["namespace", "actions", "missing"],
                 "properties": {
                     "namespace": {"type": "string"},
                     "actions": {
                         "type": "object",
                         "properties": {a: {"type": "boolean"} for a in ACTIONS},
+                        "required": list(ACTIONS),
+                    },
+                    "missing": {
+                        "type": "object",
+                        "description": "Each action's permissions the caller lacks (empty when "
+                        "it is allowed), so a UI can say what a refused action needs",
+                        "properties": {
+                            a: {"type": "array", "items": ref("Permission")} for a in ACTIONS
+                        },
                         "required": list(ACTIONS),
                     },
                 },
@@ -90,5 +110,10 @@ async def access(
     client, caller = kube(request), token(request)
     wanted = permissions()
     answers = await asyncio.gather(*(_review(client, namespace, p, caller) for p in wanted))
-    actions = allowed_actions(dict(zip(wanted, answers, strict=True)))
-    return ok({"namespace": namespace, "actions": actions}, "what the caller may do")
+    granted = dict(zip(wanted, answers, strict=True))
+    missing = {
+        action: [permission_json(p) for p in lacking]
+        for action, lacking in missing_permissions(granted).items()
+    }
+    answer = {"namespace": namespace, "actions": allowed_actions(granted), "missing": missing}
+    return ok(answer, "what the caller may do")

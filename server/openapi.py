@@ -37,6 +37,11 @@ def scheduledrun_schema() -> dict[str, Any]:
     crd = yaml.safe_load(_crd_text())
     version = next(v for v in crd["spec"]["versions"] if v["name"] == api.VERSION)
     schema: dict[str, Any] = json.loads(json.dumps(version["schema"]["openAPIV3Schema"]))
+    # What the apiserver's own document says of a kind: a client (the web UI) takes the
+    # apiVersion and kind of the objects it writes from here, not from a copy of its own.
+    schema["x-kubernetes-group-version-kind"] = [
+        {"group": api.GROUP, "version": api.VERSION, "kind": api.KIND}
+    ]
     return schema
 
 
@@ -114,6 +119,16 @@ SCHEMAS: Final[dict[str, Any]] = {
                     "problems": {"type": "array", "items": ref("Problem")},
                 },
             },
+        },
+    },
+    "Permission": {
+        "type": "object",
+        "description": "A Kubernetes permission: a verb on a resource of an API group",
+        "required": ["group", "resource", "verb"],
+        "properties": {
+            "group": {"type": "string", "description": "The API group; empty for the core group"},
+            "resource": {"type": "string"},
+            "verb": {"type": "string"},
         },
     },
     "Problem": {

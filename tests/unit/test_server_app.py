@@ -115,8 +115,11 @@ def test_the_document_has_every_route_and_the_crds_schema(client: TestClient) ->
         ("GET", "/api/agents"),
         ("GET", "/api/access"),
     }
-    spec = document["components"]["schemas"]["ScheduledRun"]["properties"]["spec"]
-    assert "description" in spec["properties"]["schedule"]
+    scheduledrun = document["components"]["schemas"]["ScheduledRun"]
+    assert "description" in scheduledrun["properties"]["spec"]["properties"]["schedule"]
+    assert scheduledrun["x-kubernetes-group-version-kind"] == [
+        {"group": "kagent.dev", "version": "v1alpha2", "kind": "ScheduledRun"}
+    ]
     assert document["security"] == [{"bearer": []}]
     assert "HTTPValidationError" not in str(document)
 

@@ -131,15 +131,21 @@ def test_access_needs_a_token(client: TestClient) -> None:
 def test_a_reader_may_do_nothing(client: TestClient, kube: ReviewingKube) -> None:
     kube.granted = frozenset({(api.GROUP, api.PLURAL, "get")})
     answer = client.get("/api/access?namespace=ns", headers=AUTH).json()["data"]
-    assert answer == {"namespace": "ns", "actions": dict.fromkeys(ACTIONS, False)}
+    assert (answer["namespace"], answer["actions"]) == ("ns", dict.fromkeys(ACTIONS, False))
+    assert answer["missing"]["delete"] == [
+        {"group": api.GROUP, "resource": api.PLURAL, "verb": "delete"}
+    ]
 
 
 def test_trigger_needs_every_permission_its_route_uses(
     client: TestClient, kube: ReviewingKube
 ) -> None:
     kube.granted = frozenset(permissions()) - {("batch", "jobs", "create")}
-    actions = client.get("/api/access?namespace=ns", headers=AUTH).json()["data"]["actions"]
-    assert actions == {**dict.fromkeys(ACTIONS, True), "trigger": False}
+    answer = client.get("/api/access?namespace=ns", headers=AUTH).json()["data"]
+    assert answer["actions"] == {**dict.fromkeys(ACTIONS, True), "trigger": False}
+    # What the UI says a refused action needs: exactly the permission the caller lacks.
+    lacking = [{"group": "batch", "resource": "jobs", "verb": "create"}]
+    assert answer["missing"] == {**{a: [] for a in ACTIONS}, "trigger": lacking}
 
 
 def test_each_permission_is_asked_once() -> None:
