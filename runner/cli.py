@@ -114,6 +114,36 @@ class LazyGroup(click.Group):
             raise _needs_extra(command, exc) from exc
 
 
+# The subcommands `kubectl scheduledrun` offers: those a kubectl user runs against a cluster or
+# its manifests (the runner, the operator and the REST server are not kubectl's business).
+PLUGIN_COMMANDS: Final = frozenset({"history", "next", "resume", "trigger", "validate"})
+PLUGIN_NAME: Final = "kubectl scheduledrun"
+
+
+class PluginGroup(LazyGroup):
+    """`kubectl-scheduledrun`: the same lazily loaded commands, only those in PLUGIN_COMMANDS."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in super().list_commands(ctx) if name in PLUGIN_COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) if cmd_name in PLUGIN_COMMANDS else None
+
+
+@click.group(cls=PluginGroup)
+@click.version_option(package_name=PACKAGE, prog_name=PLUGIN_NAME)
+def kubectl_plugin() -> None:
+    """ScheduledRuns from kubectl: run one now, read its history, preview and check schedules.
+
+    kubectl finds this program as `kubectl-scheduledrun` on PATH (krew's naming); kubectl's own
+    flags go after the subcommand: `kubectl scheduledrun history NAME -n NAMESPACE --context C`."""
+
+
+def kubectl_main() -> None:
+    """Entry point of `kubectl-scheduledrun`: usage lines say `kubectl scheduledrun`, as typed."""
+    kubectl_plugin.main(prog_name=PLUGIN_NAME)
+
+
 @click.group(cls=LazyGroup)
 @click.version_option(package_name=PACKAGE, prog_name="scheduledrun")
 def main() -> None:

@@ -79,16 +79,19 @@ def get_scheduledrun(custom: Any, namespace: str, name: str) -> dict[str, Any]:
     return obj
 
 
-def cluster_namespace(namespace: str | None, context: str | None) -> str:
+def cluster_namespace(namespace: str | None, context: str | None, kubeconfig: str | None) -> str:
+    """`-n`, else the namespace of the context kubectl would use (`--context`, else the current
+    one, from `--kubeconfig` or KUBECONFIG), else "default", as kubectl picks it."""
     if namespace:
         return namespace
     from kubernetes import config
 
     try:
-        _, active = config.list_kube_config_contexts()
-        return str(((active or {}).get("context") or {}).get("namespace") or "default")
+        contexts, active = config.list_kube_config_contexts(config_file=kubeconfig)
     except Exception:
         return "default"
+    chosen = next((c for c in contexts if c.get("name") == context), None) if context else active
+    return str(((chosen or {}).get("context") or {}).get("namespace") or "default")
 
 
 @click.command("trigger")
@@ -118,7 +121,7 @@ def trigger_command(
     from kubernetes.client.exceptions import ApiException
 
     custom, batch = kube_clients(kubeconfig, context)
-    ns = cluster_namespace(namespace, context)
+    ns = cluster_namespace(namespace, context, kubeconfig)
     sr = get_scheduledrun(custom, ns, name)
     cronjob_name = (sr.get("status") or {}).get("cronJobName")
     try:
@@ -179,7 +182,7 @@ def history_command(
 ) -> None:
     """Show a ScheduledRun's run history, newest first."""
     custom, _ = kube_clients(kubeconfig, context)
-    sr = get_scheduledrun(custom, cluster_namespace(namespace, context), name)
+    sr = get_scheduledrun(custom, cluster_namespace(namespace, context, kubeconfig), name)
     entries = (sr.get("status") or {}).get("runHistory") or []
     if output == "json":
         click.echo(json.dumps(entries, indent=2))
@@ -208,7 +211,7 @@ def resume_command(
     from generator.spec.policies import pause_to_resume
 
     custom, _ = kube_clients(kubeconfig, context)
-    ns = cluster_namespace(namespace, context)
+    ns = cluster_namespace(namespace, context, kubeconfig)
     since = pause_to_resume(get_scheduledrun(custom, ns, name))
     if since is None:
         raise click.ClickException(f'scheduledrun "{name}" is not paused after failures')

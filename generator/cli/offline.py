@@ -292,7 +292,7 @@ def _cluster_scheduledruns(
     from generator.cli.cluster import cluster_namespace, get_scheduledrun, kube_clients
 
     custom, _ = kube_clients(kubeconfig, context)
-    ns = cluster_namespace(namespace, context)
+    ns = cluster_namespace(namespace, context, kubeconfig)
     docs = []
     for name in names:
         obj = get_scheduledrun(custom, ns, name)

@@ -20,7 +20,7 @@ from devcluster.agents import AgentServer, running
 from devcluster.cluster import ControlPlane
 from devcluster.hostile_agent import HostileAgentServer
 from runner import api
-from tests.integration.test_runner_cluster import (
+from tests.runner_process import (
     SCHEDULEDRUN,
     T0,
     create_job,

@@ -37,7 +37,7 @@ from devcluster.peers import A2AGoServer, KagentRuntime, PeerProcess
 from runner import api
 from runner.kube import KubeClient, kubeconfig_credentials
 from runner.run import Log, Run, Settings
-from tests.integration.test_runner_cluster import (
+from tests.runner_process import (
     SCHEDULEDRUN,
     T0,
     create_job,

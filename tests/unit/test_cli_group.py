@@ -32,3 +32,15 @@ def test_a_missing_operator_library_names_the_extra(
     assert "needs kopf, which is not installed (install kagent-scheduledrun[operator])" in (
         result.output
     )
+
+
+def test_the_kubectl_plugin_offers_the_kubectl_users_commands() -> None:
+    listed = CliRunner().invoke(cli.kubectl_plugin, ["--help"], prog_name=cli.PLUGIN_NAME)
+    assert listed.exit_code == 0
+    assert listed.output.startswith("Usage: kubectl scheduledrun [OPTIONS] COMMAND")
+    rows = listed.output.split("Commands:")[1].splitlines()
+    commands = [row.split()[0] for row in rows if row.startswith("  ") and row[2] != " "]
+    assert commands == sorted(cli.PLUGIN_COMMANDS)
+    ran = CliRunner().invoke(cli.kubectl_plugin, ["operator"])
+    assert ran.exit_code == 2
+    assert "No such command 'operator'" in ran.output
