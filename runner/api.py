@@ -91,6 +91,4 @@ JOB_NAME_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*
 # The longest task or context id an agent may give: the CRD's bound on taskID and sessionID.
 AGENT_ID_MAX: Final = 256
 
-DEFAULT_TIMEOUT: Final = "15m"
-DEFAULT_MAX_RUN_HISTORY: Final = 10
 MESSAGE_MAX_CHARS: Final = 1024

@@ -26,7 +26,7 @@ from typing import IO, Any
 
 import httpx
 
-from runner import api, history, lifecycle, limits, previous, variables
+from runner import api, history, lifecycle, limits, previous, spec_fields, variables
 from runner.a2a import (
     A2AClient,
     A2AError,
@@ -117,8 +117,8 @@ class Run:
         self.log = log
         self.now = now
         self.sleep = sleep
-        self.max_history = api.DEFAULT_MAX_RUN_HISTORY
-        self.timeout = parse_duration(api.DEFAULT_TIMEOUT)
+        self.max_history = spec_fields.DEFAULT_MAX_RUN_HISTORY
+        self.timeout = parse_duration(spec_fields.DEFAULT_TIMEOUT)
         self.entry: dict[str, Any] = {}
         self.job_uid = settings.job_uid
         self.deadline = self.now()
@@ -312,8 +312,8 @@ class Run:
         prompt = spec.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValueError("spec.prompt is empty")
-        self.timeout = parse_duration(str(spec.get("timeout") or api.DEFAULT_TIMEOUT))
-        self.max_history = int(spec.get("maxRunHistory") or api.DEFAULT_MAX_RUN_HISTORY)
+        self.timeout = parse_duration(spec_fields.timeout(spec))
+        self.max_history = spec_fields.max_run_history(spec)
         target = spec.get("targetRef") or {}
         url = lifecycle.agent_url(
             self.settings.a2a_base_url,
@@ -321,7 +321,7 @@ class Run:
             self.settings.namespace,
             str(target.get("name") or ""),
         )
-        fill = spec.get("promptVariables") is True
+        fill = spec_fields.prompt_variables(spec)
         if fill:
             wrong = variables.problems(prompt)
             if wrong:
@@ -330,7 +330,7 @@ class Run:
         return {
             "prompt": prompt,
             "url": url,
-            "include_previous": spec.get("includePreviousRun") is True,
+            "include_previous": spec_fields.include_previous_run(spec),
             "variables": fill,
         }
 

@@ -25,7 +25,7 @@ from generator.spec.trigger import (
     manual_job,
     run_name,
 )
-from runner import api
+from runner import api, spec_fields
 from runner.kube import KubeError
 from server import views
 from server.envelope import ApiError
@@ -99,7 +99,7 @@ async def _lost_race(
     have = ((winner.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_IDEMPOTENCY_KEY)
     if key is not None and have == idempotency_digest(key):
         return Started(200, views.triggered_run(sr, winner, True))
-    if (sr.get("spec") or {}).get("concurrencyPolicy", "Forbid") == "Forbid":
+    if spec_fields.concurrency_policy(sr.get("spec") or {}) == "Forbid":
         raise ApiError(
             409,
             CONCURRENCY_FORBIDDEN,

@@ -15,7 +15,7 @@ from generator.schedule.dst import DstNote, dst_notes
 from generator.schedule.hashed import HashError, effective_schedule, has_hash
 from generator.spec.policies import upcoming
 from generator.spec.validate import Problem, validate_scheduledrun
-from runner import api
+from runner import api, spec_fields
 from runner.conditions import Reason
 
 # Problems that make fire times impossible to compute (as for `scheduledrun next`).
@@ -50,7 +50,7 @@ def fire_times(
     `scheduledrun next` computes them: only those the policies let fire (endTime, maxRuns, a
     pause after failures), with notes saying why others will not."""
     spec = obj["spec"]
-    time_zone = str(spec.get("timeZone") or "UTC")
+    time_zone = spec_fields.time_zone(spec)
     zone = load_time_zone(time_zone)
     times, notes = upcoming(obj, next_fire_times(schedule_of(obj), time_zone, after, count))
     return [{"time": _stamp(t), "local": t.astimezone(zone).isoformat()} for t in times], notes
@@ -60,10 +60,9 @@ def next_runs(obj: Mapping[str, Any], after: datetime, count: int) -> dict[str, 
     """The answer of `.../next`: fire times, or the problems that prevent computing them."""
     spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
     assert isinstance(spec, Mapping)
-    time_zone = spec.get("timeZone") or "UTC"
     answer: dict[str, Any] = {
-        "timeZone": time_zone if isinstance(time_zone, str) else str(time_zone),
-        "suspended": spec.get("suspend") is True,
+        "timeZone": spec_fields.time_zone(spec),
+        "suspended": spec_fields.suspend(spec),
         "times": [],
     }
     blocking = [
@@ -104,10 +103,9 @@ def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
     times: list[dict[str, str]] = []
     notes: list[str] = []
     dst: list[dict[str, Any]] = []
-    time_zone = "UTC"
+    time_zone = spec_fields.DEFAULT_TIME_ZONE
     if isinstance(spec, Mapping):
-        zone = spec.get("timeZone") or "UTC"
-        time_zone = zone if isinstance(zone, str) else str(zone)
+        time_zone = spec_fields.time_zone(spec)
         if not any(p.field.startswith(_TIME_FIELDS) for p in problems):
             try:
                 times, notes = fire_times(obj, after, count)

@@ -26,7 +26,7 @@ from generator.schedule.cron import CronError, load_time_zone, next_fire_times
 from generator.schedule.hashed import effective_schedule, has_hash
 from generator.spec.policies import upcoming
 from generator.spec.validate import Problem, validate_scheduledrun
-from runner import api
+from runner import api, spec_fields
 from runner.conditions import Reason
 from runner.options import a2a_options, pull_policy_option
 
@@ -255,7 +255,7 @@ def next_lines(
         return verdict_lines(doc, blocking), False
     spec = doc.obj.get("spec") or {}
     schedule: str = spec["schedule"]
-    time_zone: str = spec.get("timeZone") or "UTC"
+    time_zone = spec_fields.time_zone(spec)
     lines = [f"{doc.label}: {json.dumps(schedule, ensure_ascii=False)} in {time_zone}"]
     if has_hash(schedule):
         obj = _with_namespace(doc.obj, namespace, None)

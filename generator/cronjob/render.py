@@ -22,7 +22,7 @@ import jinja2
 
 from generator.cronjob.config import OperatorConfig
 from generator.schedule import hashed
-from runner import api
+from runner import api, spec_fields
 from runner.duration import parse_duration
 
 __all__ = [
@@ -107,14 +107,14 @@ def _template() -> jinja2.Template:
 
 def _spec_context(spec: Mapping[str, Any], settings: OperatorConfig) -> dict[str, Any]:
     try:
-        timeout = parse_duration(str(spec.get("timeout") or api.DEFAULT_TIMEOUT))
+        timeout = parse_duration(spec_fields.timeout(spec))
     except ValueError as exc:
         raise RenderError(f"spec.timeout: {exc}") from exc
     return {
         # Always explicit: without timeZone the CronJob follows kube-controller-manager's zone.
-        "time_zone": spec.get("timeZone") or "UTC",
-        "suspend": bool(spec.get("suspend", False)),
-        "concurrency_policy": spec.get("concurrencyPolicy") or "Forbid",
+        "time_zone": spec_fields.time_zone(spec),
+        "suspend": spec_fields.suspend(spec),
+        "concurrency_policy": spec_fields.concurrency_policy(spec),
         "starting_deadline_seconds": spec.get("startingDeadlineSeconds"),
         "active_deadline_seconds": int(timeout.total_seconds()) + settings.deadline_grace_seconds,
     }

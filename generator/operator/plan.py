@@ -22,7 +22,7 @@ from generator.cronjob.config import OperatorConfig
 from generator.schedule import cron, hashed
 from generator.spec import policies, validate
 from generator.spec.policies import Event as Event  # one Event type for plans and policies
-from runner import api, conditions, history
+from runner import api, conditions, history, spec_fields
 from runner.conditions import ConditionType, Reason
 
 # Hash of the desired CronJob, written on it: the operator's cache of CronJobs holds it, and the
@@ -226,7 +226,7 @@ def next_run_time(
             if anchor is not None and parsed.seconds > 0:
                 step = timedelta(seconds=parsed.seconds)
                 return anchor + step * ((now - anchor) // step + 1)
-        times = cron.next_fire_times(schedule, spec.get("timeZone") or "UTC", now, 1)
+        times = cron.next_fire_times(schedule, spec_fields.time_zone(spec), now, 1)
     except cron.CronError:
         return None
     return times[0] if times else None
@@ -362,7 +362,7 @@ def fingerprint(sr: Mapping[str, Any], verdict: Verdict, held: bool = False) -> 
 
 
 def desired_suspend(sr: Mapping[str, Any], verdict: Verdict, held: bool = False) -> bool:
-    return not verdict.accepted or held or bool((sr.get("spec") or {}).get("suspend", False))
+    return not verdict.accepted or held or spec_fields.suspend(sr.get("spec") or {})
 
 
 def conflict_of(sr: Mapping[str, Any], observed: Observed) -> Conflict | None:
@@ -430,7 +430,7 @@ def make_plan(
     if desired_name is None and have is not None and not have.suspended:
         suspend = have.name
 
-    active = verdict.accepted and not held and not bool(spec.get("suspend", False))
+    active = verdict.accepted and not held and not spec_fields.suspend(spec)
     next_run = next_run_time(sr, observed.now, have) if active else None
     if next_run is not None and policy.end_time is not None and next_run > policy.end_time:
         next_run = None  # the next tick would come after spec.endTime: there is none

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from runner import api, conditions
+from runner import api, conditions, spec_fields
 from runner.conditions import ConditionType
 
 # Annotation on a Job made by a trigger carrying an Idempotency-Key: the key's SHA-256, so a
@@ -75,7 +75,7 @@ def decide_trigger(
         if entry.get("status") in api.TERMINAL_STATUSES
     }
     active = tuple(sorted(job for job in active_jobs if job not in ended))
-    policy = (sr.get("spec") or {}).get("concurrencyPolicy") or "Forbid"
+    policy = spec_fields.concurrency_policy(sr.get("spec") or {})
     if active and policy == "Forbid" and not force:
         return TriggerDecision(
             False,
@@ -184,7 +184,7 @@ def run_name(
       first attempt's Job;
     - otherwise `suffix` (random), as `kubectl create job --from` users name theirs."""
     cronjob_name = str(cronjob["metadata"]["name"])
-    policy = (sr.get("spec") or {}).get("concurrencyPolicy") or "Forbid"
+    policy = spec_fields.concurrency_policy(sr.get("spec") or {})
     if policy == "Forbid" and not force:
         seen = sorted(
             str((j.get("metadata") or {}).get("name"))

@@ -18,42 +18,31 @@ from generator.schedule.cron import GO_SPACE, CronError, parse_schedule, validat
 from runner import api, history, variables
 from runner.conditions import Reason
 from runner.duration import parse_duration
+from runner.spec_fields import (
+    CONCURRENCY_POLICIES,
+    DEFAULT_CONCURRENCY_POLICY,
+    DEFAULT_INCLUDE_PREVIOUS_RUN,
+    DEFAULT_MAX_RUN_HISTORY,
+    DEFAULT_PROMPT_VARIABLES,
+    DEFAULT_SUSPEND,
+    DEFAULT_TIMEOUT,
+    SPEC_FIELDS,
+    TARGET_REF_FIELDS,
+)
 
 __all__ = [
-    "CONCURRENCY_POLICIES",
     "PROMPT_MAX_CHARS",
     "Problem",
     "validate_scheduledrun",
     "validate_spec",
 ]
 
-CONCURRENCY_POLICIES: Final = ("Allow", "Forbid", "Replace")
 PROMPT_MAX_CHARS: Final = 32768
 MIN_STARTING_DEADLINE_SECONDS: Final = 10  # the CronJob controller syncs about every 10 s
 MAX_RUN_HISTORY: Final = 100
 # The CRD's maxLength bounds (admission rejects longer values before robfig ever sees them).
 SCHEDULE_MAX_CHARS: Final = 256
 TIME_ZONE_MAX_CHARS: Final = 128
-# Keep in step with the CRD's properties of spec and spec.targetRef.
-SPEC_FIELDS: Final = frozenset(
-    {
-        "schedule",
-        "timeZone",
-        "targetRef",
-        "prompt",
-        "suspend",
-        "concurrencyPolicy",
-        "startingDeadlineSeconds",
-        "timeout",
-        "maxRunHistory",
-        "pauseAfterFailures",
-        "endTime",
-        "maxRuns",
-        "includePreviousRun",
-        "promptVariables",
-    }
-)
-TARGET_REF_FIELDS: Final = frozenset({"apiGroup", "kind", "name"})
 
 # RFC 3339 date-time as the API server's `format: date-time` accepts it (with a zone).
 _RFC3339: Final = re.compile(
@@ -108,7 +97,7 @@ def validate_scheduledrun(obj: Mapping[str, Any]) -> list[Problem]:
 def validate_spec(spec: Mapping[str, Any]) -> list[Problem]:
     """All problems of a ScheduledRun's spec alone."""
     problems: list[Problem] = []
-    for name in sorted(set(spec) - SPEC_FIELDS, key=str):
+    for name in sorted(set(spec) - set(SPEC_FIELDS), key=str):
         problems.append(
             Problem(Reason.INVALID_SPEC, f"spec.{name}", _unknown_field(name, SPEC_FIELDS))
         )
@@ -120,7 +109,7 @@ def validate_spec(spec: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def _unknown_field(name: object, known: frozenset[str]) -> str:
+def _unknown_field(name: object, known: tuple[str, ...]) -> str:
     return f"unknown field {name!r}; known fields are {', '.join(sorted(known))}"
 
 
@@ -213,7 +202,7 @@ def _target_ref_problems(ref: object) -> list[Problem]:
                 "not allowed: the target must be in the ScheduledRun's own namespace",
             )
         )
-    for name in sorted(set(ref) - TARGET_REF_FIELDS - {"namespace"}, key=str):
+    for name in sorted(set(ref) - set(TARGET_REF_FIELDS) - {"namespace"}, key=str):
         problems.append(
             Problem(
                 Reason.INVALID_TARGET_REF,
@@ -283,7 +272,7 @@ def _prompt_problems(spec: Mapping[str, Any]) -> list[Problem]:
 
 
 def _check_suspend(spec: Mapping[str, Any]) -> list[Problem]:
-    value = spec.get("suspend", False)
+    value = spec.get("suspend", DEFAULT_SUSPEND)
     if not isinstance(value, bool):
         return [
             Problem(Reason.INVALID_SPEC, "spec.suspend", f"must be true or false, not {value!r}")
@@ -292,7 +281,7 @@ def _check_suspend(spec: Mapping[str, Any]) -> list[Problem]:
 
 
 def _check_concurrency_policy(spec: Mapping[str, Any]) -> list[Problem]:
-    value = spec.get("concurrencyPolicy", "Forbid")
+    value = spec.get("concurrencyPolicy", DEFAULT_CONCURRENCY_POLICY)
     if value not in CONCURRENCY_POLICIES:
         choices = ", ".join(CONCURRENCY_POLICIES)
         return [
@@ -326,7 +315,7 @@ def _check_starting_deadline(spec: Mapping[str, Any]) -> list[Problem]:
 
 
 def _check_timeout(spec: Mapping[str, Any]) -> list[Problem]:
-    value = spec.get("timeout", api.DEFAULT_TIMEOUT)
+    value = spec.get("timeout", DEFAULT_TIMEOUT)
     if not isinstance(value, str):
         return [
             Problem(
@@ -343,7 +332,7 @@ def _check_timeout(spec: Mapping[str, Any]) -> list[Problem]:
 
 
 def _check_max_run_history(spec: Mapping[str, Any]) -> list[Problem]:
-    value = spec.get("maxRunHistory", api.DEFAULT_MAX_RUN_HISTORY)
+    value = spec.get("maxRunHistory", DEFAULT_MAX_RUN_HISTORY)
     if not _is_int(value) or not 1 <= value <= MAX_RUN_HISTORY:
         return [
             Problem(
@@ -359,7 +348,7 @@ def _check_pause_after_failures(spec: Mapping[str, Any]) -> list[Problem]:
     if "pauseAfterFailures" not in spec:
         return []
     value = spec["pauseAfterFailures"]
-    kept = spec.get("maxRunHistory", api.DEFAULT_MAX_RUN_HISTORY)
+    kept = spec.get("maxRunHistory", DEFAULT_MAX_RUN_HISTORY)
     if not _is_int(value) or not 1 <= value <= MAX_RUN_HISTORY:
         return [
             Problem(
@@ -416,7 +405,7 @@ def _check_max_runs(spec: Mapping[str, Any]) -> list[Problem]:
 
 
 def _check_include_previous_run(spec: Mapping[str, Any]) -> list[Problem]:
-    value = spec.get("includePreviousRun", False)
+    value = spec.get("includePreviousRun", DEFAULT_INCLUDE_PREVIOUS_RUN)
     if not isinstance(value, bool):
         return [
             Problem(
@@ -429,7 +418,7 @@ def _check_include_previous_run(spec: Mapping[str, Any]) -> list[Problem]:
 
 
 def _check_prompt_variables(spec: Mapping[str, Any]) -> list[Problem]:
-    value = spec.get("promptVariables", False)
+    value = spec.get("promptVariables", DEFAULT_PROMPT_VARIABLES)
     if not isinstance(value, bool):
         return [
             Problem(

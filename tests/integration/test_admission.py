@@ -82,7 +82,7 @@ def test_defaults_are_filled_in_by_the_api_server(
         spec["timeout"],
         spec["maxRunHistory"],
         spec["targetRef"]["apiGroup"],
-    ) == ("UTC", "Forbid", False, api.DEFAULT_TIMEOUT, api.DEFAULT_MAX_RUN_HISTORY, api.GROUP)
+    ) == ("UTC", "Forbid", False, "15m", 10, "kagent.dev")
 
 
 BAD_SCHEDULED_RUNS = [
