@@ -5,10 +5,15 @@ function returns new lists and dicts and never mutates its input, so a status wr
 conflict can re-read, re-apply the same function and retry.
 
 Order: "newest" means latest `scheduledTime` (when the run was due), then latest `startTime`,
-then the greater `id`. Ordering by when the run was due, not by when a runner got to write, is
-what lets any number of concurrent runners agree: whatever order their writes land in, the list
-ends as exactly the `maxRunHistory` newest runs. A manual run has no `scheduledTime` (the CRD
-keeps it for scheduled runs), so it sorts by its `startTime`.
+then the greater `id`. A manual run has no `scheduledTime` (the CRD keeps it for scheduled runs),
+so it sorts by its `startTime`.
+
+Recording a run always keeps that run's entry (issue 22): the list keeps it and the
+`maxRunHistory - 1` newest others. No entry the runner finds, however it is dated (forged a
+minute ahead, inside the clock skew a runner must allow, or a real run of a later tick), can keep
+a run out of the history, so every run that starts leaves its entry. The cost: a run recorded
+late, after `maxRunHistory` newer ones, takes the place of the oldest of them until that one
+writes again or the late run ages out.
 """
 
 from __future__ import annotations
@@ -118,11 +123,6 @@ def upsert(history: Sequence[Mapping[str, Any]], entry: Mapping[str, Any]) -> li
     return newest_first([*others, entry])
 
 
-def trim(history: Sequence[Mapping[str, Any]], max_run_history: int) -> list[Entry]:
-    """The `max_run_history` newest entries, newest first."""
-    return newest_first(history)[: max(max_run_history, 0)]
-
-
 def last_run(history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """`lastRunTime` (the newest entry's start) and `lastRunStatus`, None when there is no run."""
     ordered = newest_first(history)
@@ -148,11 +148,16 @@ def record(
     max_run_history: int,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The status fields to write so that `entry` is recorded: the new `runHistory`
-    (upserted, trimmed) and the `lastRun*` fields derived from it. Impossible entries (dated
-    after `now`, default the clock, beyond FUTURE_SKEW) are dropped, so they can never crowd out
-    the run being recorded nor stand in `lastRun*`."""
+    """The status fields to write so that `entry` is recorded: the new `runHistory` (`entry`
+    and the `max_run_history - 1` newest others, see the module docstring) and the `lastRun*`
+    fields derived from it. Impossible entries (dated after `now`, default the clock, beyond
+    FUTURE_SKEW) are dropped, so they never stand in `lastRun*`."""
     when = now or datetime.now(UTC)
-    kept = [e for e in status.get("runHistory") or [] if possible(e, when)]
-    history = trim(upsert(kept, entry), max_run_history)
+    others = [
+        e
+        for e in status.get("runHistory") or []
+        if e.get("id") != entry.get("id") and possible(e, when)
+    ]
+    room = max(max_run_history, 1) - 1
+    history = newest_first([entry, *newest_first(others)[:room]])
     return {"runHistory": history, **last_run(history)}

@@ -365,7 +365,8 @@ class Run:
     def _write_pending(
         self, pending: dict[str, Any], sr: Mapping[str, Any]
     ) -> dict[str, Any] | None:
-        """Record Pending before sending; the entry as stored (None: trimmed away at once)."""
+        """Record Pending before sending; the entry as stored (None: refused by spec.endTime
+        or spec.maxRuns on a fresh read)."""
 
         def add(status: Mapping[str, Any]) -> Mapping[str, Any] | None:
             if history.find(status.get("runHistory") or [], pending["id"]) is not None:
@@ -374,8 +375,6 @@ class Run:
             if self._refused({**sr, "status": status}, pending["trigger"], pending):
                 return None
             fields = history.record(status, pending, self.max_history, self.now())
-            if history.find(fields["runHistory"], pending["id"]) is None:
-                return fields  # trimmed away at once: not dispatched, not counted
             return {**fields, **limits.counted(status, pending)}
 
         stored = self.kube.update_status(
@@ -384,15 +383,7 @@ class Run:
         stored_status = stored.get("status") or {}
         entry = history.find(stored_status.get("runHistory") or [], pending["id"])
         self.scheduled_runs = _count(stored_status.get("scheduledRuns"))
-        if entry is None and self.refused:
-            return None
-        if entry is None:
-            self.log(
-                "not-dispatched",
-                reason=f"run is older than the {self.max_history} newest runs kept in"
-                " runHistory; it could not be recorded, so it is not sent",
-            )
-        else:
+        if entry is not None:
             self.log("pending-written", entry=entry)
         return entry
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from devcluster.agents import AgentServer, running
 from devcluster.cluster import ControlPlane
 from devcluster.hostile_agent import HostileAgentServer
 from runner import api
+from runner.history import format_time
 from tests.runner_process import (
     SCHEDULEDRUN,
     T0,
@@ -31,6 +33,7 @@ from tests.runner_process import (
 
 pytestmark = pytest.mark.cluster
 
+SECOND = timedelta(seconds=1)
 SR_PATH = f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{{ns}}/{api.PLURAL}/{{name}}"
 
 
@@ -40,18 +43,37 @@ def agents() -> Iterator[AgentServer]:
         yield server
 
 
-def test_entries_dated_in_the_future_never_crowd_out_the_run(
-    control_plane: ControlPlane, namespace: str, agents: AgentServer
-) -> None:
-    create_scheduledrun(control_plane, namespace, "forged", "echo-forged", maxRunHistory=10)
-    forged = [
-        {"id": f"fake-{n}", "status": "Succeeded", "scheduledTime": f"2099-01-01T00:0{n}:00Z"}
+def forged_history(ahead: timedelta) -> list[dict[str, str]]:
+    """Ten Succeeded entries dated `ahead` of now and later, a second apart."""
+    start = datetime.now(UTC) + ahead
+    return [
+        {"id": f"fake-{n}", "status": "Succeeded", "scheduledTime": format_time(start + n * SECOND)}
         for n in range(10)
     ]
+
+
+@pytest.mark.parametrize(
+    ("ahead", "kept", "agent"),
+    [
+        pytest.param(timedelta(days=365 * 70), 0, "echo-far", id="dated-2099-dropped"),
+        pytest.param(
+            timedelta(minutes=4), 9, "echo-near", id="dated-4-minutes-ahead-kept-beside-the-run"
+        ),
+    ],
+)
+def test_entries_dated_in_the_future_never_crowd_out_the_run(
+    control_plane: ControlPlane,
+    namespace: str,
+    agents: AgentServer,
+    ahead: timedelta,
+    kept: int,
+    agent: str,
+) -> None:
+    create_scheduledrun(control_plane, namespace, "forged", agent, maxRunHistory=10)
     with control_plane.client() as client:
         response = client.patch(
             SR_PATH.format(ns=namespace, name="forged") + "/status",
-            json={"status": {"runHistory": forged, "lastRunStatus": "Failed"}},
+            json={"status": {"runHistory": forged_history(ahead), "lastRunStatus": "Failed"}},
             headers={"Content-Type": "application/merge-patch+json"},
         )
         assert response.status_code == 200, response.text
@@ -62,13 +84,12 @@ def test_entries_dated_in_the_future_never_crowd_out_the_run(
     log = runner.stderr.read() if runner.stderr else ""
 
     assert code == api.EXIT_SUCCEEDED, log
-    assert [(e["id"], e["status"]) for e in run_history(control_plane, namespace, "forged")] == [
+    entries = run_history(control_plane, namespace, "forged")
+    assert [(e["id"], e["status"]) for e in entries if not e["id"].startswith("fake-")] == [
         ("forged-1", "Succeeded")
     ]
-    with control_plane.client() as client:
-        status = client.get(SR_PATH.format(ns=namespace, name="forged")).json()["status"]
-    assert status["lastRunStatus"] == "Succeeded"
-    assert len(agents.received_by("echo-forged")) == 1
+    assert len(entries) == 1 + kept
+    assert len(agents.received_by(agent)) == 1
 
 
 # ---- a hostile agent (devcluster/hostile_agent.py) ------------------------------------------

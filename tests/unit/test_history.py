@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from runner import api, history
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+LATER = T0 + timedelta(hours=1)  # the clock of the runner that records, after every entry
 
 
 def entry(n: int, status: str = "Succeeded", **extra: Any) -> dict[str, Any]:
@@ -126,15 +127,18 @@ def test_upsert_leaves_its_input_alone() -> None:
 @pytest.mark.parametrize(
     ("count", "limit", "expected"),
     [
-        pytest.param(5, 3, ["job-004", "job-003", "job-002"], id="keeps-newest"),
-        pytest.param(2, 10, ["job-001", "job-000"], id="under-limit"),
-        pytest.param(3, 1, ["job-002"], id="limit-one"),
+        pytest.param(5, 3, ["job-005", "job-004", "job-003"], id="keeps-newest"),
+        pytest.param(2, 10, ["job-005", "job-001", "job-000"], id="under-limit"),
+        pytest.param(3, 1, ["job-005"], id="limit-one"),
     ],
 )
-def test_trim_keeps_the_newest(count: int, limit: int, expected: list[str]) -> None:
+def test_record_keeps_the_run_and_the_newest_others(
+    count: int, limit: int, expected: list[str]
+) -> None:
     shuffled = [entry(n) for n in range(count)]
     random.Random(7).shuffle(shuffled)
-    assert ids(history.trim(shuffled, limit)) == expected
+    patch = history.record({"runHistory": shuffled}, entry(5, "Pending"), limit, LATER)
+    assert ids(patch["runHistory"]) == expected
 
 
 def test_find_missing_id_is_none() -> None:
@@ -215,22 +219,27 @@ def test_record_upserts_trims_and_derives() -> None:
     assert "cronJobName" not in patch
 
 
-def test_record_of_a_run_older_than_the_kept_ones_drops_it() -> None:
+def test_a_run_older_than_the_kept_ones_takes_the_place_of_the_oldest() -> None:
     status = {"runHistory": [entry(5), entry(6)]}
-    patch = history.record(status, entry(1, "Pending"), 2)
-    assert history.find(patch["runHistory"], "job-001") is None
+    patch = history.record(status, entry(1, "Pending"), 2, LATER)
+    assert ids(patch["runHistory"]) == ["job-006", "job-001"]
 
 
 @given(st.permutations(list(range(20))), st.lists(st.integers(0, 19), max_size=20))
-def test_any_write_order_ends_with_exactly_the_newest(
+def test_every_write_keeps_its_run_and_the_history_stays_bounded(
     order: list[int], finishes: list[int]
 ) -> None:
     """20 runners each write Pending, some later a terminal entry, in any interleaving."""
     status: dict[str, Any] = {}
     writes = [entry(n, "Pending") for n in order] + [entry(n, "Succeeded") for n in finishes]
     for write in writes:
-        status = {**status, **history.record(status, write, 10)}
-    assert ids(status["runHistory"]) == [f"job-{n:03d}" for n in range(19, 9, -1)]
+        status = {**status, **history.record(status, write, 10, LATER)}
+        assert history.find(status["runHistory"], write["id"]) == write
+        assert len(status["runHistory"]) <= 10
+    newest = [entry(20 + n, "Succeeded") for n in range(10)]  # ten later ticks, in order
+    for write in newest:
+        status = {**status, **history.record(status, write, 10, LATER)}
+    assert ids(status["runHistory"]) == [f"job-{n:03d}" for n in range(29, 19, -1)]
 
 
 FUTURE = [
@@ -249,6 +258,55 @@ def test_entries_dated_in_the_future_never_crowd_out_the_run_being_recorded() ->
 
     assert [e["id"] for e in fields["runHistory"]] == ["nightly-1"]
     assert fields["lastRunStatus"] == "Pending"
+
+
+NOW = datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)
+
+
+def dated(name: str, ahead: timedelta, manual: bool = False) -> dict[str, Any]:
+    """A Succeeded entry dated `ahead` of NOW (scheduled, or manual with only a start)."""
+    when = history.format_time(NOW + ahead)
+    times = {"startTime": when} if manual else {"scheduledTime": when, "startTime": when}
+    return {"id": name, "status": "Succeeded", **times}
+
+
+@pytest.mark.parametrize(
+    ("found", "limit", "trigger", "kept"),
+    [
+        pytest.param(
+            [dated("ahead", timedelta(minutes=4))], 1, "Scheduled", ["nightly-1"],
+            id="one-entry-4-minutes-ahead-limit-1",
+        ),
+        pytest.param(
+            [dated(f"ahead-{n}", timedelta(minutes=n)) for n in range(1, 5)], 4, "Scheduled",
+            ["ahead-4", "ahead-3", "ahead-2", "nightly-1"], id="full-history-ahead",
+        ),
+        pytest.param(
+            [dated("ahead", timedelta(seconds=299), manual=True)], 1, "Manual", ["nightly-1"],
+            id="manual-run-under-a-manual-entry-ahead",
+        ),
+        pytest.param(
+            [dated("later-tick", timedelta(0))], 1, "Scheduled", ["nightly-1"],
+            id="a-later-tick-already-recorded",
+        ),
+        pytest.param(
+            [dated("far", timedelta(minutes=6)), dated("ahead", timedelta(minutes=1))], 2,
+            "Scheduled", ["ahead", "nightly-1"], id="impossible-dropped-near-kept",
+        ),
+        pytest.param(
+            [], 1, "Scheduled", ["nightly-1"], id="empty-history",
+        ),
+    ],
+)  # fmt: skip
+def test_a_new_run_always_leaves_its_entry(
+    found: list[dict[str, Any]], limit: int, trigger: api.Trigger, kept: list[str]
+) -> None:
+    scheduled = None if trigger == "Manual" else NOW - timedelta(seconds=5)
+    pending = history.new_pending("nightly-1", trigger, scheduled, NOW)
+
+    fields = history.record({"runHistory": found}, pending, limit, NOW)
+
+    assert ids(fields["runHistory"]) == kept
 
 
 def test_an_entry_within_the_clock_skew_is_kept() -> None:

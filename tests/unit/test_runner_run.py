@@ -411,16 +411,19 @@ def test_invalid_spec_is_recorded_not_sent(agents: AgentServer) -> None:
     assert agents.received_by("echo-badspec") == []
 
 
-def test_run_older_than_the_kept_history_is_not_sent(agents: AgentServer) -> None:
+def test_a_run_older_than_the_kept_history_is_sent_and_recorded(agents: AgentServer) -> None:
     fake = FakeApiServer(scheduledrun("echo-old", maxRunHistory=2), job())
     newer = [
         {"id": f"later-{n}", "scheduledTime": f"2026-03-01T1{n}:00:00Z", "status": "Succeeded"}
         for n in (3, 4)
     ]
     fake.obj["status"] = {"runHistory": newer}
-    assert run(fake, agents.base_url)[0] == api.EXIT_FINAL_FAILURE
-    assert agents.received_by("echo-old") == []
-    assert [e["id"] for e in fake.history] == ["later-4", "later-3"]
+    assert run(fake, agents.base_url)[0] == api.EXIT_SUCCEEDED
+    assert len(agents.received_by("echo-old")) == 1
+    assert [(e["id"], e["status"]) for e in fake.history] == [
+        ("later-4", "Succeeded"),
+        (JOB, "Succeeded"),
+    ]
 
 
 def test_write_conflicts_are_retried_and_lose_nothing(agents: AgentServer) -> None:
