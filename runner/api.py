@@ -82,11 +82,18 @@ EXIT_RETRY: Final = 1
 STOP_BUDGET_SECONDS: Final = 20
 TERMINATION_GRACE_SECONDS: Final = 30
 
-# A history entry's id is its Job's name: a DNS subdomain that also fits the 63-character
-# `job-name` label Kubernetes puts on the Job's pods. The CRD holds the same pattern and length
-# (tests/unit/test_crd_schema.py checks they agree), so an id can never be a path.
+# Kubernetes object names: most objects' (a ScheduledRun's, a target's, a Job's) are DNS-1123
+# subdomains, a namespace's a DNS-1123 label. The REST API's path parameters, the validator and
+# the operator's check of history ids all take them from here.
+NAME_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+NAME_MAX: Final = 253
+NAMESPACE_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+NAMESPACE_MAX: Final = 63
+
+# A history entry's id is its Job's name: an object name (NAME_PATTERN) that also fits the
+# 63-character `job-name` label Kubernetes puts on the Job's pods. The CRD holds the same pattern
+# and length (tests/unit/test_crd_schema.py checks they agree), so an id can never be a path.
 JOB_NAME_MAX: Final = 63
-JOB_NAME_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
 # The longest task or context id an agent may give: the CRD's bound on taskID and sessionID.
 AGENT_ID_MAX: Final = 256

@@ -23,6 +23,7 @@ import random
 import ssl
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -71,6 +72,26 @@ class ConfigError(KubeError):
 
     def __init__(self, message: str) -> None:
         super().__init__(0, "NoCredentials", message)
+
+
+def segment(name: str) -> str:
+    """One path segment from a name: every character outside the unreserved set escaped, so a
+    name read from an object (a history entry's id, say) can never climb to another path."""
+    if name in ("", ".", ".."):  # a URL library would resolve these as a path would
+        raise KubeError(400, "BadRequest", f"{name!r} is not an object name")
+    return urllib.parse.quote(name, safe="")
+
+
+def scheduledruns_path(namespace: str | None) -> str:
+    """The ScheduledRuns of `namespace`, or of every namespace when it is None or empty."""
+    where = f"/namespaces/{segment(namespace)}" if namespace else ""
+    return f"/apis/{api.GROUP}/{api.VERSION}{where}/{api.PLURAL}"
+
+
+def scheduledrun_path(namespace: str, name: str) -> str:
+    """The one ScheduledRun's path, both names escaped: every client here builds it so."""
+    ns, n = segment(namespace), segment(name)
+    return f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{ns}/{api.PLURAL}/{n}"
 
 
 @dataclass(frozen=True)
@@ -236,15 +257,13 @@ class KubeClient:
             raise KubeError(0, "BadAnswer", f"{method} {path}: the answer is not an object")
         return body
 
-    @staticmethod
-    def scheduledrun_path(namespace: str, name: str) -> str:
-        return f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{namespace}/{api.PLURAL}/{name}"
-
     def get_scheduledrun(self, namespace: str, name: str) -> dict[str, Any]:
-        return self._request("GET", self.scheduledrun_path(namespace, name))
+        return self._request("GET", scheduledrun_path(namespace, name))
 
     def get_job(self, namespace: str, name: str) -> dict[str, Any]:
-        return self._request("GET", f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}")
+        return self._request(
+            "GET", f"/apis/batch/v1/namespaces/{segment(namespace)}/jobs/{segment(name)}"
+        )
 
     def update_status(
         self,
@@ -260,7 +279,7 @@ class KubeClient:
         `current` is a fresh read to start from (saves a GET). Conflicts are retried with full
         jitter backoff (50 ms doubling to 1 s) for up to `budget` seconds.
         """
-        path = self.scheduledrun_path(namespace, name)
+        path = scheduledrun_path(namespace, name)
         deadline = time.monotonic() + budget
         attempt = 0
         obj = dict(current) if current is not None else self.get_scheduledrun(namespace, name)

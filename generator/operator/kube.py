@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import ssl
-import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -23,7 +22,7 @@ import aiohttp
 from prometheus_client import Counter
 
 from runner import api
-from runner.kube import KubeError
+from runner.kube import KubeError, scheduledrun_path, segment
 
 FIELD_MANAGER: Final = "kagent-scheduledrun"
 COMPONENT: Final = "kagent-scheduledrun"
@@ -47,19 +46,6 @@ class Conflict(KubeError):
 class RunnerAccessConflict(KubeError):
     """The runner's RoleBinding of a namespace exists bound to another role (its roleRef cannot
     change): runs there could not record anything until someone removes it."""
-
-
-def segment(name: str) -> str:
-    """One path segment from a name: every character outside the unreserved set escaped, so a
-    name read from an object (a history entry's id, say) can never climb to another path."""
-    if name in ("", ".", ".."):  # a URL library would resolve these as a path would
-        raise KubeError(400, "BadRequest", f"{name!r} is not an object name")
-    return urllib.parse.quote(name, safe="")
-
-
-def _scheduledrun_path(namespace: str, name: str) -> str:
-    ns, n = segment(namespace), segment(name)
-    return f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{ns}/{api.PLURAL}/{n}"
 
 
 def _cronjobs_path(namespace: str) -> str:
@@ -189,14 +175,14 @@ class Kube:
     # ScheduledRuns
 
     async def get_scheduledrun(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return await self.request("GET", _scheduledrun_path(namespace, name))
+        return await self.request("GET", scheduledrun_path(namespace, name))
 
     async def patch_status(
         self, namespace: str, name: str, patch: Mapping[str, Any]
     ) -> dict[str, Any] | None:
         """Merge-patch /status. A patch carrying metadata.resourceVersion fails with Conflict when
         the object changed since that version (how the sweep avoids clobbering a runner)."""
-        path = _scheduledrun_path(namespace, name) + "/status"
+        path = scheduledrun_path(namespace, name) + "/status"
         return await self.request("PATCH", path, body=patch, content_type=MERGE)
 
     # CronJobs and Jobs

@@ -19,7 +19,7 @@ from runner import api, history
 
 JOB_GONE_MESSAGE: Final = "job deleted before the runner finished"
 NOT_A_JOB_MESSAGE: Final = "the entry's id is not a Job name, so no Job can finish it"
-_JOB_NAME = re.compile(api.JOB_NAME_PATTERN)
+_JOB_NAME = re.compile(api.NAME_PATTERN)
 
 
 def is_job_name(text: str) -> bool:

@@ -48,9 +48,7 @@ TIME_ZONE_MAX_CHARS: Final = 128
 _RFC3339: Final = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
-_DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_SUBDOMAIN: Final = re.compile(rf"{_DNS1123_LABEL}(\.{_DNS1123_LABEL})*")
-_DNS1123_SUBDOMAIN_MAX: Final = 253
+_NAME: Final = re.compile(api.NAME_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -119,12 +117,12 @@ def _metadata_problems(metadata: object) -> list[Problem]:
     name = metadata["name"]
     if not isinstance(name, str) or not name:
         return [Problem(Reason.INVALID_SPEC, "metadata.name", "must be a non-empty string")]
-    if len(name) > _DNS1123_SUBDOMAIN_MAX or not _DNS1123_SUBDOMAIN.fullmatch(name):
+    if len(name) > api.NAME_MAX or not _NAME.fullmatch(name):
         return [
             Problem(
                 Reason.INVALID_SPEC,
                 "metadata.name",
-                f"{name!r} is not a valid name: use at most {_DNS1123_SUBDOMAIN_MAX} lower-case "
+                f"{name!r} is not a valid name: use at most {api.NAME_MAX} lower-case "
                 "letters, digits, '-' and '.', starting and ending with a letter or digit",
             )
         ]
@@ -234,11 +232,7 @@ def _target_ref_problems(ref: object) -> list[Problem]:
         problems.append(
             Problem(Reason.INVALID_TARGET_REF, f"{where}.name", "required: the name of the agent")
         )
-    elif (
-        not isinstance(target, str)
-        or len(target) > _DNS1123_SUBDOMAIN_MAX
-        or not _DNS1123_SUBDOMAIN.fullmatch(target)
-    ):
+    elif not isinstance(target, str) or len(target) > api.NAME_MAX or not _NAME.fullmatch(target):
         problems.append(
             Problem(
                 Reason.INVALID_TARGET_REF,

@@ -315,4 +315,4 @@ def test_history_ids_are_job_names_as_the_runner_and_operator_read_them() -> Non
     """The id pattern and length at admission are the ones generator/operator/sweep.py checks before
     an id goes near a URL (runner/api.py holds them)."""
     entry_id = STATUS["properties"]["runHistory"]["items"]["properties"]["id"]
-    assert (entry_id["pattern"], entry_id["maxLength"]) == (api.JOB_NAME_PATTERN, api.JOB_NAME_MAX)
+    assert (entry_id["pattern"], entry_id["maxLength"]) == (api.NAME_PATTERN, api.JOB_NAME_MAX)
