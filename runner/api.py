@@ -17,7 +17,7 @@ PLURAL: Final = "scheduledruns"
 LABEL_SCHEDULEDRUN: Final = "kagent.dev/scheduledrun"
 # Label that selects runner pods.
 LABEL_COMPONENT: Final = "app.kubernetes.io/component"
-COMPONENT_RUNNER: Final = "scheduledrun-runner"
+COMPONENT_RUNNER: Final = "runner"  # the chart's name for it too (its runner ClusterRole)
 RUNNER_CONTAINER: Final = "runner"
 
 # Annotations Kubernetes itself puts on Jobs.
@@ -27,6 +27,15 @@ ANNOTATION_INSTANTIATE: Final = "cronjob.kubernetes.io/instantiate"
 
 # Set by `scheduledrun resume` to the Paused condition's lastTransitionTime: ends that pause.
 ANNOTATION_RESUME: Final = "kagent.dev/resume"
+# On a rendered CronJob: the full ScheduledRun name (its label value may be hashed), the
+# generation it was rendered from (which spec a CronJob reflects, when debugging), and the hash
+# of the whole rendered body (the operator's cache holds it: a matching hash skips the write).
+ANNOTATION_SCHEDULEDRUN_NAME: Final = "kagent.dev/scheduledrun-name"
+ANNOTATION_GENERATION: Final = "kagent.dev/scheduledrun-generation"
+ANNOTATION_SPEC_HASH: Final = "kagent.dev/spec-hash"
+# On a Job made by a trigger carrying an Idempotency-Key: the key's SHA-256, so a retried
+# request finds the run its first attempt made (the Job's name is derived from it too).
+ANNOTATION_IDEMPOTENCY_KEY: Final = "kagent.dev/idempotency-key-sha256"
 
 # Environment of the runner container (set by the rendered CronJob, downward API for the Job ids).
 ENV_JOB_NAME: Final = "SCHEDULEDRUN_JOB_NAME"

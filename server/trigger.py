@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.spec.trigger import (
-    ANNOTATION_IDEMPOTENCY_KEY,
     CONCURRENCY_FORBIDDEN,
     active_jobs,
     decide_trigger,
@@ -68,7 +67,7 @@ async def trigger(
         raise ApiError(409, decision.reason, decision.message)
     for old in decision.replace:
         await client.delete_job(namespace, old, caller)
-    annotations = {} if key is None else {ANNOTATION_IDEMPOTENCY_KEY: idempotency_digest(key)}
+    annotations = {} if key is None else {api.ANNOTATION_IDEMPOTENCY_KEY: idempotency_digest(key)}
     job_name = run_name(sr, cronjob, jobs, force, key, secrets.token_hex(3))
     try:
         created = await client.create_job(
@@ -96,7 +95,9 @@ async def _lost_race(
         winner = await client.get_job(namespace, job_name, caller)
     except KubeError:
         raise error from None
-    have = ((winner.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_IDEMPOTENCY_KEY)
+    have = ((winner.get("metadata") or {}).get("annotations") or {}).get(
+        api.ANNOTATION_IDEMPOTENCY_KEY
+    )
     if key is not None and have == idempotency_digest(key):
         return Started(200, views.triggered_run(sr, winner, True))
     if spec_fields.concurrency_policy(sr.get("spec") or {}) == "Forbid":

@@ -44,10 +44,6 @@ _HASH_CHARS: Final = 8  # 32 bits of sha256: collisions need ~65k long names sha
 
 TEMPLATE_NAME: Final = "cronjob.json.j2"
 APP_NAME: Final = "kagent-scheduledrun"
-# Annotations on the CronJob: the full ScheduledRun name (its label value may be hashed) and the
-# generation the CronJob was rendered from (which spec a CronJob reflects, when debugging).
-ANNOTATION_SCHEDULEDRUN_NAME: Final = "kagent.dev/scheduledrun-name"
-ANNOTATION_GENERATION: Final = "kagent.dev/scheduledrun-generation"
 
 
 class RenderError(ValueError):
@@ -133,9 +129,9 @@ def _context(sr: Mapping[str, Any], settings: OperatorConfig) -> dict[str, Any]:
         schedule = hashed.effective_schedule(sr)  # `H` expanded for this namespace and name
     except hashed.HashError as exc:
         raise RenderError(str(exc)) from exc
-    annotations = {ANNOTATION_SCHEDULEDRUN_NAME: name}
+    annotations = {api.ANNOTATION_SCHEDULEDRUN_NAME: name}
     if generation is not None:
-        annotations[ANNOTATION_GENERATION] = str(generation)  # annotation values are strings
+        annotations[api.ANNOTATION_GENERATION] = str(generation)  # annotation values are strings
     return {
         "schedule": schedule,
         "name": cronjob_name(name),

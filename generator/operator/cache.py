@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.cronjob import render
-from generator.operator.plan import ANNOTATION_SPEC_HASH, CronJobState, owner_uid, target_key
+from generator.operator.plan import CronJobState, owner_uid, target_key
 from generator.operator.sweep import JobState, job_state
 from runner import api
 from runner.api import ObjectKey
@@ -39,7 +39,7 @@ def cronjob_state(body: Mapping[str, Any]) -> CronJobState:
     live = json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return CronJobState(
         str(meta.get("name", "")),
-        annotations.get(ANNOTATION_SPEC_HASH),
+        annotations.get(api.ANNOTATION_SPEC_HASH),
         bool((body.get("spec") or {}).get("suspend")),
         meta.get("creationTimestamp"),
         live,

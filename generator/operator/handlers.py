@@ -15,7 +15,6 @@ from typing import Any, Final
 
 import kopf
 
-from generator.cronjob import render
 from generator.operator import kopf_settings, metrics_server, sweep
 from generator.operator.cache import ClusterCache
 from generator.operator.controller import Controller
@@ -118,7 +117,7 @@ async def cronjob_event(
     body = event["object"]
     changed = controller.cache.note_cronjob(str(namespace), body, present=type != "DELETED")
     owner = ((body.get("metadata") or {}).get("annotations") or {}).get(
-        render.ANNOTATION_SCHEDULEDRUN_NAME
+        api.ANNOTATION_SCHEDULEDRUN_NAME
     )
     if type == "DELETED":  # ScheduledRuns it kept from their CronJob name may take it now
         name = str((body.get("metadata") or {}).get("name", ""))

@@ -25,11 +25,6 @@ from generator.spec.policies import Event as Event  # one Event type for plans a
 from runner import api, conditions, history, spec_fields
 from runner.conditions import ConditionType, Reason
 
-# Hash of the desired CronJob, written on it: the operator's cache of CronJobs holds it, and the
-# apply is skipped when it matches the desired one, so a restart or a status-only event costs no
-# request at all.
-ANNOTATION_SPEC_HASH: Final = "kagent.dev/spec-hash"
-
 # The CronJob controller creates a tick's Job at the tick (it polls every 10 s or less); a second
 # after the tick the status can move `nextRunTime` on without racing the tick itself.
 AFTER_TICK: Final = timedelta(seconds=1)
@@ -203,7 +198,7 @@ def desired_cronjob(
     if not verdict.accepted or held:  # held: a policy (generator/spec/policies.py) stopped it
         body["spec"]["suspend"] = True
     annotations = body["metadata"].setdefault("annotations", {})
-    annotations[ANNOTATION_SPEC_HASH] = spec_hash(body)
+    annotations[api.ANNOTATION_SPEC_HASH] = spec_hash(body)
     return body
 
 
@@ -321,9 +316,9 @@ def cronjob_drift(desired: Mapping[str, Any], have: CronJobState) -> list[drift.
         }
         return drift.differences(wanted, live)
     found = []
-    wanted_hash = desired["metadata"]["annotations"][ANNOTATION_SPEC_HASH]
+    wanted_hash = desired["metadata"]["annotations"][api.ANNOTATION_SPEC_HASH]
     if have.spec_hash != wanted_hash:
-        path = f"metadata.annotations.{ANNOTATION_SPEC_HASH}"
+        path = f"metadata.annotations.{api.ANNOTATION_SPEC_HASH}"
         found.append(drift.Difference(path, wanted_hash, have.spec_hash))
     if have.suspended != desired["spec"]["suspend"]:
         found.append(drift.Difference("spec.suspend", desired["spec"]["suspend"], have.suspended))
@@ -416,7 +411,7 @@ def make_plan(
             desired = desired_cronjob(sr, settings, verdict, held)
             if desired is not None:
                 desired_name = desired["metadata"]["name"]
-                wanted = desired["metadata"]["annotations"][ANNOTATION_SPEC_HASH]
+                wanted = desired["metadata"]["annotations"][api.ANNOTATION_SPEC_HASH]
                 found = cronjob_drift(desired, have) if have is not None else []
                 if have is None:
                     apply, action = desired, "create"

@@ -40,7 +40,6 @@ from runner.conditions import ConditionType, EventReason, Reason
 
 # The conditions this module owns.
 CONDITIONS: Final = (ConditionType.PAUSED, ConditionType.STOPPED)
-ANNOTATION_RESUME: Final = api.ANNOTATION_RESUME
 # The end time is a hard line; look a second after it, as after a tick.
 AFTER_END: Final = timedelta(seconds=1)
 
@@ -128,9 +127,9 @@ def resume_request(sr: Mapping[str, Any], paused: Mapping[str, Any]) -> str | No
     generation, paused_at = _int(meta.get("generation")), _int(paused.get("observedGeneration"))
     if generation is not None and paused_at is not None and generation > paused_at:
         return "the spec changed"
-    annotation = (meta.get("annotations") or {}).get(ANNOTATION_RESUME)
+    annotation = (meta.get("annotations") or {}).get(api.ANNOTATION_RESUME)
     if annotation and annotation == paused.get("lastTransitionTime"):
-        return f"annotation {ANNOTATION_RESUME}"
+        return f"annotation {api.ANNOTATION_RESUME}"
     return None
 
 

@@ -23,10 +23,6 @@ from typing import Any, Final
 from runner import api, conditions, spec_fields
 from runner.conditions import ConditionType
 
-# Annotation on a Job made by a trigger carrying an Idempotency-Key: the key's SHA-256, so a
-# retried request finds the run its first attempt made (the Job's name is derived from it too).
-ANNOTATION_IDEMPOTENCY_KEY: Final = "kagent.dev/idempotency-key-sha256"
-
 # Reasons of a refusal (machine-readable; the message says it for people).
 NO_CRONJOB: Final = "NoCronJob"
 NOT_ACCEPTED: Final = "NotAccepted"
@@ -163,7 +159,7 @@ def earlier_run(
     digest = idempotency_digest(key)
     for job in owned_jobs(jobs, cronjob_uid):
         if ((job.get("metadata") or {}).get("annotations") or {}).get(
-            ANNOTATION_IDEMPOTENCY_KEY
+            api.ANNOTATION_IDEMPOTENCY_KEY
         ) == digest:
             return job
     return None

@@ -29,7 +29,6 @@ from devcluster.accounts import namespace_user
 from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
 from devcluster.server import ServerProcess
-from generator.spec.trigger import ANNOTATION_IDEMPOTENCY_KEY
 from runner import api
 from tests import builders
 
@@ -404,7 +403,7 @@ def test_retried_triggers_with_one_key_start_one_job(
 
     jobs = manual_jobs(control_plane, namespace)
     assert [j["metadata"]["name"] for j in jobs] == [first["id"]]
-    assert ANNOTATION_IDEMPOTENCY_KEY in jobs[0]["metadata"]["annotations"]
+    assert api.ANNOTATION_IDEMPOTENCY_KEY in jobs[0]["metadata"]["annotations"]
     # What `kubectl create job --from` makes: the CronJob's template, owned by the CronJob.
     owner = jobs[0]["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["controller"]) == ("CronJob", True)

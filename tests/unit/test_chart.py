@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from devcluster.cluster import binaries
+from runner import api
 from tests.unit.test_crd_schema import CHART_DIR
 
 ALL_FEATURES = CHART_DIR / "ci" / "all-features-values.yaml"
@@ -155,6 +156,15 @@ def test_every_object_carries_the_kagent_labels(
         <= d["metadata"]["labels"].items()
     ]
     assert missing == []
+
+
+def test_the_chart_and_the_rendered_cronjobs_name_the_runner_alike(
+    default_docs: list[dict[str, Any]],
+) -> None:
+    """The chart's runner ClusterRole and every runner pod (generator/cronjob/render.py) carry
+    one component label value: runner/api.py's."""
+    role = by_kind(default_docs, "ClusterRole")[f"{RELEASE}-runner"]
+    assert role["metadata"]["labels"][api.LABEL_COMPONENT] == api.COMPONENT_RUNNER == "runner"
 
 
 # ---- the Deployment -----------------------------------------------------------------------

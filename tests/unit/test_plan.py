@@ -16,6 +16,7 @@ from generator.cronjob.config import OperatorConfig
 from generator.operator import plan, sweep
 from generator.operator.plan import CronJobState, Observed
 from generator.operator.sweep import JobState, Resolution
+from runner import api
 from runner.conditions import Reason
 from tests import builders
 
@@ -41,7 +42,7 @@ def desired_hash(sr: dict[str, Any], accepted: bool = True) -> str:
     )
     body = plan.desired_cronjob(sr, SETTINGS, verdict)
     assert body is not None
-    return str(body["metadata"]["annotations"][plan.ANNOTATION_SPEC_HASH])
+    return str(body["metadata"]["annotations"][api.ANNOTATION_SPEC_HASH])
 
 
 def converged(sr: dict[str, Any], suspended: bool = False) -> dict[str, Any]:
@@ -402,7 +403,7 @@ def test_a_cached_hash_answers_without_rendering(monkeypatch: pytest.MonkeyPatch
     assert first.apply_cronjob is not None
     applied = first.apply_cronjob["metadata"]
     cronjob = CronJobState(
-        applied["name"], applied["annotations"][plan.ANNOTATION_SPEC_HASH], False, owner_uid=UID
+        applied["name"], applied["annotations"][api.ANNOTATION_SPEC_HASH], False, owner_uid=UID
     )
     checked = plan.make_plan(sr, SETTINGS, Observed(NOW, True, cronjob), cache)
     assert checked.apply_cronjob is None  # rendered once more, found in step, remembered
@@ -431,7 +432,7 @@ def test_a_change_misses_the_cache(change: dict[str, Any], target_exists: bool) 
     assert first.apply_cronjob is not None
     applied = first.apply_cronjob["metadata"]
     cronjob = CronJobState(
-        applied["name"], applied["annotations"][plan.ANNOTATION_SPEC_HASH], False, owner_uid=UID
+        applied["name"], applied["annotations"][api.ANNOTATION_SPEC_HASH], False, owner_uid=UID
     )
     sr["spec"].update(change)
     sr["metadata"]["generation"] += 1 if change else 0

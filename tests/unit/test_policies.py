@@ -266,7 +266,7 @@ def test_a_standing_pause_writes_nothing_more() -> None:
     assert first.status_patch is not None
     assert first.apply_cronjob is not None
     obj["status"] |= first.status_patch["status"]
-    applied = first.apply_cronjob["metadata"]["annotations"][plan.ANNOTATION_SPEC_HASH]
+    applied = first.apply_cronjob["metadata"]["annotations"][api.ANNOTATION_SPEC_HASH]
     cronjob = CronJobState("nightly", applied, suspended=True, owner_uid="u-1")
     again = plan.make_plan(obj, SETTINGS, Observed(NOW + timedelta(minutes=5), True, cronjob))
     assert (again.apply_cronjob, again.status_patch, again.policy_event) == (None, None, None)

@@ -283,7 +283,7 @@ def test_labels_on_cronjob_job_and_pod(path: str) -> None:
     assert at(render_cronjob(scheduledrun(), OperatorConfig()), path) == {
         api.LABEL_SCHEDULEDRUN: "nightly-report",
         "app.kubernetes.io/name": "kagent-scheduledrun",
-        api.LABEL_COMPONENT: api.COMPONENT_RUNNER,
+        "app.kubernetes.io/component": "runner",
         "app.kubernetes.io/managed-by": "kagent-scheduledrun",
         "app.kubernetes.io/part-of": "kagent",
     }

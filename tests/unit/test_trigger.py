@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from generator.spec.trigger import (
-    ANNOTATION_IDEMPOTENCY_KEY,
     CONCURRENCY_FORBIDDEN,
     NO_CRONJOB,
     NOT_ACCEPTED,
@@ -20,6 +19,7 @@ from generator.spec.trigger import (
     idempotent_job_name,
     run_name,
 )
+from runner import api
 from tests import builders
 
 
@@ -154,7 +154,7 @@ def test_forbid_names_change_once_a_run_exists() -> None:
 
 def test_earlier_run_finds_the_keys_job_among_the_cronjobs() -> None:
     mine = job("nightly-manual-1", "cj")
-    mine["metadata"]["annotations"] = {ANNOTATION_IDEMPOTENCY_KEY: idempotency_digest("k")}
+    mine["metadata"]["annotations"] = {api.ANNOTATION_IDEMPOTENCY_KEY: idempotency_digest("k")}
     foreign = job("other", "elsewhere")
     foreign["metadata"]["annotations"] = dict(mine["metadata"]["annotations"])
     assert earlier_run([foreign, mine], "cj", "k") is mine
