@@ -22,11 +22,11 @@ from generator.cli.manifests import STDIN, Document, ManifestError, read_source
 from generator.cli.options import cluster_options_with
 from generator.cronjob.config import OperatorConfig
 from generator.cronjob.render import RenderError, render_cronjob
-from generator.schedule.cron import CronError, load_time_zone, next_fire_times
-from generator.schedule.hashed import effective_schedule, has_hash
-from generator.spec.policies import upcoming
+from generator.schedule.cron import load_time_zone
+from generator.schedule.hashed import has_hash
+from generator.spec.preview import preview
 from generator.spec.validate import Problem, validate_scheduledrun
-from runner import api, spec_fields
+from runner import api
 from runner.conditions import Reason
 from runner.options import a2a_options, pull_policy_option
 
@@ -238,10 +238,6 @@ def format_fire_time(instant: datetime, time_zone: str) -> str:
     return f"{utc}  {local} {time_zone}"
 
 
-# Problems that make next fire times impossible to compute; any other problem is only noted.
-_TIME_FIELDS: Final = ("spec.schedule", "spec.timeZone")
-
-
 def next_lines(
     doc: Document, after: datetime, count: int, namespace: str | None = None
 ) -> tuple[list[str], bool]:
@@ -249,38 +245,26 @@ def next_lines(
     them (a bad schedule or zone prints its problems instead). `H` in the schedule is expanded
     for the object's namespace (else `namespace`, else `default`) and name, as the operator
     will."""
-    problems = problems_of(doc)
-    blocking = [p for p in problems if p.field in ("", "spec") or p.field.startswith(_TIME_FIELDS)]
-    if blocking:
-        return verdict_lines(doc, blocking), False
-    spec = doc.obj.get("spec") or {}
-    schedule: str = spec["schedule"]
-    time_zone = spec_fields.time_zone(spec)
-    lines = [f"{doc.label}: {json.dumps(schedule, ensure_ascii=False)} in {time_zone}"]
+    found = preview(doc.obj, after, count, namespace or "default")
+    if found.blocking:
+        return verdict_lines(doc, found.blocking), False
+    schedule: str = doc.obj["spec"]["schedule"]
+    lines = [f"{doc.label}: {json.dumps(schedule, ensure_ascii=False)} in {found.time_zone}"]
     if has_hash(schedule):
         obj = _with_namespace(doc.obj, namespace, None)
-        schedule = effective_schedule(obj)
-        where = obj["metadata"]["namespace"]
         lines.append(
-            f"  effective schedule {json.dumps(schedule, ensure_ascii=False)}"
-            f" (H hashed from {where}/{obj['metadata'].get('name')})"
+            f"  effective schedule {json.dumps(found.schedule, ensure_ascii=False)}"
+            f" (H hashed from {obj['metadata']['namespace']}/{obj['metadata'].get('name')})"
         )
-    if spec.get("suspend"):
+    if found.suspended:
         lines.append("  suspended: no scheduled run fires until spec.suspend is false")
-    if problems:
+    if found.problems:
         lines.append("  note: the object has other problems (see `scheduledrun validate`)")
-    try:
-        times = next_fire_times(schedule, time_zone, after, count)
-    except CronError as exc:
-        return verdict_lines(
-            doc, [Problem(Reason.INVALID_SCHEDULE, "spec.schedule", str(exc))]
-        ), False
-    if not times:
+    if not found.found:
         lines.append("  never: this schedule has no time it can fire")
-    allowed, notes = upcoming(doc.obj, times)
-    lines.extend(f"  {note}" for note in notes)
-    lines.extend(f"  {format_fire_time(t, time_zone)}" for t in allowed)
-    if 0 < len(times) < count and len(allowed) == len(times):
+    lines.extend(f"  {note}" for note in found.notes)
+    lines.extend(f"  {format_fire_time(t, found.time_zone)}" for t in found.times)
+    if 0 < found.found < count and len(found.times) == found.found:
         lines.append("  no further time within five years")
     return lines, True
 
