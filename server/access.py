@@ -11,14 +11,14 @@ import asyncio
 from collections.abc import Mapping
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from runner import api
+from server.dependencies import Kube, authenticate
 from server.envelope import ok
-from server.kube import KubeClient
 from server.openapi import answer, failures, ref
-from server.routes import NAMESPACE_PATTERN, authenticate, kube, token
+from server.params import NAMESPACE_PATTERN
 
 # (group, resource, verb): a Kubernetes permission.
 Permission = tuple[str, str, str]
@@ -63,15 +63,11 @@ def permission_json(p: Permission) -> dict[str, str]:
     return {"group": group, "resource": resource, "verb": verb}
 
 
-async def _review(client: KubeClient, namespace: str, p: Permission, caller: str | None) -> bool:
-    return await client.can_i(namespace, *p, token=caller)
-
-
-router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)])
+router = APIRouter(prefix="/api/access", tags=["access"], dependencies=[Depends(authenticate)])
 
 
 @router.get(
-    "/access",
+    "",
     summary="Which actions the caller may take on ScheduledRuns in a namespace",
     description="One SelfSubjectAccessReview per permission an action needs; the answer only "
     "informs (a UI hides what would be refused), the cluster still decides every request.",
@@ -104,13 +100,11 @@ router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)])
     },
 )
 async def access(
-    request: Request,
-    namespace: Annotated[str, Query(pattern=NAMESPACE_PATTERN, max_length=63)],
+    kube: Kube, namespace: Annotated[str, Query(pattern=NAMESPACE_PATTERN, max_length=63)]
 ) -> JSONResponse:
-    client, caller = kube(request), token(request)
     wanted = permissions()
-    answers = await asyncio.gather(*(_review(client, namespace, p, caller) for p in wanted))
-    granted = dict(zip(wanted, answers, strict=True))
+    reviewed = await asyncio.gather(*(kube.can_i(namespace, *p) for p in wanted))
+    granted = dict(zip(wanted, reviewed, strict=True))
     missing = {
         action: [permission_json(p) for p in lacking]
         for action, lacking in missing_permissions(granted).items()

@@ -1,7 +1,9 @@
-"""The ASGI application: routes, kagent's envelope on every answer, authentication, guards.
+"""The ASGI application: one router per resource, kagent's envelope on every answer (the
+framework's own errors too), the web UI, the OpenAPI document.
 
-`create_app(config)` builds it; `scheduledrun serve` runs it on uvicorn. One `KubeClient` is
-shared by all requests (its connection pool), made at start-up and closed at shutdown.
+`create_app(config)` builds it; `scheduledrun serve` runs it on uvicorn. One connection pool to
+the apiserver is shared by all requests, made at start-up and closed at shutdown; each request
+gets a client of it with its caller's credentials (server.dependencies, which tests override).
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -18,22 +19,15 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runner.kube import KubeError
-from server import access, openapi, webui
+from server import access, agents, openapi, runs, scheduledruns, webui
 from server.auth import AuthMode
+from server.config import ServerConfig
 from server.envelope import ApiError, failure
-from server.kube import Cluster, KubeClient
-from server.routes import router
+from server.kube import connect
 
 logger = logging.getLogger(__name__)
 
 OPENAPI_PATH = "/api/openapi.json"
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    auth_mode: AuthMode
-    cluster: Cluster
-    ui: webui.UiSettings = field(default_factory=webui.UiSettings)
 
 
 def _kube_failure(exc: KubeError) -> ApiError:
@@ -45,18 +39,14 @@ def _kube_failure(exc: KubeError) -> ApiError:
     return ApiError(exc.status, exc.reason, exc.message)
 
 
-def create_app(config: ServerConfig, kube: KubeClient | None = None) -> FastAPI:
-    """The app; `kube` replaces the client made from `config.cluster` (unit tests)."""
-
+def create_app(config: ServerConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = kube or KubeClient(config.cluster)
-        app.state.kube = client
+        app.state.kube_pool = connect(config.cluster)
         try:
             yield
         finally:
-            if kube is None:
-                await client.aclose()
+            await app.state.kube_pool.aclose()
 
     app = FastAPI(
         title="kagent-scheduledrun",
@@ -68,9 +58,9 @@ def create_app(config: ServerConfig, kube: KubeClient | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.auth_mode = config.auth_mode
-    app.include_router(router)
-    app.include_router(access.router)
+    app.state.config = config
+    for resource in (scheduledruns, runs, agents, access):
+        app.include_router(resource.router)
     webui.install(app, config.auth_mode.value, config.ui)
 
     @app.get("/healthz", include_in_schema=False)

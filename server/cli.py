@@ -97,7 +97,8 @@ def serve_command(
     UI (at /ui/)."""
     import uvicorn
 
-    from server.app import ServerConfig, create_app
+    from server.app import create_app
+    from server.config import ServerConfig
     from server.webui import UiSettings, check_session_url
 
     if session_url is not None:

@@ -1,8 +1,10 @@
 """Every call the REST API makes to the Kubernetes API, through one async httpx client.
 
 The one seam between the server and the cluster: routes call the methods below, unit tests
-replace exactly this class. Each call carries the caller's credentials: in `client` auth mode
-the caller's bearer token (the server has none of its own), in `local` mode the kubeconfig's.
+replace exactly this class (through the `caller_kube` dependency, server.dependencies). One
+`httpx.AsyncClient` (`connect`, its connection pool) serves every request; a `KubeClient` is that
+pool with one caller's credentials: in `client` auth mode the caller's bearer token (the server
+has none of its own), in `local` mode the kubeconfig's.
 Any answer of 400 or more becomes a `KubeError` holding the apiserver's status code, reason and
 message, so the routes can pass the cluster's refusal on as it was given.
 """
@@ -61,38 +63,40 @@ def dumps(value: Any) -> bytes:
         return json.dumps(value).encode()
 
 
+def connect(
+    cluster: Cluster, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The connection pool every request shares (`await pool.aclose()` when done); it holds no
+    credentials, so a request can only ever send its own caller's."""
+    return httpx.AsyncClient(
+        base_url=cluster.server,
+        verify=cluster.ssl_context,
+        timeout=TIMEOUT,
+        headers={"Accept": "application/json", "User-Agent": "kagent-scheduledrun-server"},
+        limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
+        transport=transport,
+    )
+
+
 class KubeClient:
-    """`await client.aclose()` when done. `token`: the caller's bearer token (client mode); None
-    uses the cluster's own credentials (local mode), or none at all."""
+    """The Kubernetes API as one caller: `http` the shared pool, `token` the bearer token every
+    call sends (client mode: the caller's; local mode: the kubeconfig's; None: no token, the
+    pool's client certificate if any)."""
 
-    def __init__(self, cluster: Cluster, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.cluster = cluster
-        self.http = httpx.AsyncClient(
-            base_url=cluster.server,
-            verify=cluster.ssl_context,
-            timeout=TIMEOUT,
-            headers={"Accept": "application/json", "User-Agent": "kagent-scheduledrun-server"},
-            limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
-            transport=transport,
-        )
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
+    def __init__(self, http: httpx.AsyncClient, token: str | None) -> None:
+        self.http = http
+        self.token = token
 
     async def request(
         self,
         method: str,
         path: str,
-        token: str | None,
         *,
         body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
         content_type: str = "application/json",
     ) -> dict[str, Any]:
-        headers: dict[str, str] = {}
-        bearer = token or self.cluster.token
-        if bearer:
-            headers["Authorization"] = f"Bearer {bearer}"
+        headers = self._credentials()
         content = None
         if body is not None:
             content = dumps(body)
@@ -113,10 +117,12 @@ class KubeClient:
             raise KubeError(0, "BadAnswer", f"{method} {path}: the answer is not an object")
         return decoded
 
-    async def get_bytes(self, path: str, token: str | None, params: Mapping[str, str]) -> bytes:
+    def _credentials(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    async def get_bytes(self, path: str, params: Mapping[str, str]) -> bytes:
         """The body of a GET as the apiserver sent it (KubeError for a refusal)."""
-        bearer = token or self.cluster.token
-        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+        headers = self._credentials()
         try:
             response = await self.http.get(path, params=dict(params), headers=headers)
         except httpx.HTTPError as exc:
@@ -125,120 +131,104 @@ class KubeClient:
             raise KubeError.of_answer(response.status_code, response.text)
         return response.content
 
-    async def list_json(self, path: str, token: str | None) -> list[bytes]:
+    async def list_json(self, path: str) -> list[bytes]:
         """Every item of a list as the apiserver's JSON bytes (one run per page): the items pass
         through undecoded (server.listjson)."""
         params = {"limit": str(LIST_PAGE)}
         pages: list[bytes] = []
         while True:
-            body = await self.get_bytes(path, token, params)
+            body = await self.get_bytes(path, params)
             try:
                 items, metadata = split_list(body)
             except ValueError as exc:
                 raise KubeError(0, "BadAnswer", f"GET {path}: the answer is not a list") from exc
             pages.append(items)
-            token_ = metadata.get("continue")
-            if not token_:
+            following = metadata.get("continue")
+            if not following:
                 return pages
-            params["continue"] = str(token_)
+            params["continue"] = str(following)
 
-    async def list_all(
-        self, path: str, token: str | None, selector: str | None = None
-    ) -> list[dict[str, Any]]:
+    async def list_all(self, path: str, selector: str | None = None) -> list[dict[str, Any]]:
         """Every item of a list, fetched in kubectl-sized pages."""
         params = {"limit": str(LIST_PAGE)}
         if selector:
             params["labelSelector"] = selector
         items: list[dict[str, Any]] = []
         while True:
-            page = await self.request("GET", path, token, params=params)
+            page = await self.request("GET", path, params=params)
             items.extend(page.get("items") or [])
-            token_ = (page.get("metadata") or {}).get("continue")
-            if not token_:
+            following = (page.get("metadata") or {}).get("continue")
+            if not following:
                 return items
-            params["continue"] = token_
+            params["continue"] = str(following)
 
     # ScheduledRuns
 
-    async def list_scheduledruns(self, namespace: str | None, token: str | None) -> list[bytes]:
+    async def list_scheduledruns(self, namespace: str | None) -> list[bytes]:
         """ScheduledRuns as JSON bytes, ready to send on (a list is large: see server.listjson)."""
-        return await self.list_json(scheduledruns_path(namespace), token)
+        return await self.list_json(scheduledruns_path(namespace))
 
-    async def get_scheduledrun(
-        self, namespace: str, name: str, token: str | None
-    ) -> dict[str, Any]:
-        return await self.request("GET", scheduledrun_path(namespace, name), token)
+    async def get_scheduledrun(self, namespace: str, name: str) -> dict[str, Any]:
+        return await self.request("GET", scheduledrun_path(namespace, name))
 
-    async def create_scheduledrun(
-        self, namespace: str, obj: Mapping[str, Any], token: str | None
-    ) -> dict[str, Any]:
-        return await self.request("POST", scheduledruns_path(namespace), token, body=obj)
+    async def create_scheduledrun(self, namespace: str, obj: Mapping[str, Any]) -> dict[str, Any]:
+        return await self.request("POST", scheduledruns_path(namespace), body=obj)
 
     async def replace_scheduledrun(
-        self, namespace: str, name: str, obj: Mapping[str, Any], token: str | None
+        self, namespace: str, name: str, obj: Mapping[str, Any]
     ) -> dict[str, Any]:
         """PUT: the apiserver answers 409 when `obj`'s resourceVersion is not the current one."""
-        return await self.request("PUT", scheduledrun_path(namespace, name), token, body=obj)
+        return await self.request("PUT", scheduledrun_path(namespace, name), body=obj)
 
     async def patch_scheduledrun(
-        self, namespace: str, name: str, patch: Mapping[str, Any], token: str | None
+        self, namespace: str, name: str, patch: Mapping[str, Any]
     ) -> dict[str, Any]:
         path = scheduledrun_path(namespace, name)
-        return await self.request("PATCH", path, token, body=patch, content_type=MERGE_PATCH)
+        return await self.request("PATCH", path, body=patch, content_type=MERGE_PATCH)
 
     async def delete_scheduledrun(
-        self, namespace: str, name: str, resource_version: str | None, token: str | None
+        self, namespace: str, name: str, resource_version: str | None
     ) -> dict[str, Any]:
         options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
         if resource_version:
             options["preconditions"] = {"resourceVersion": resource_version}
-        return await self.request("DELETE", scheduledrun_path(namespace, name), token, body=options)
+        return await self.request("DELETE", scheduledrun_path(namespace, name), body=options)
 
     # CronJobs and Jobs
 
-    async def get_cronjob(self, namespace: str, name: str, token: str | None) -> dict[str, Any]:
+    async def get_cronjob(self, namespace: str, name: str) -> dict[str, Any]:
         path = f"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}"
-        return await self.request("GET", path, token)
+        return await self.request("GET", path)
 
-    async def list_jobs(self, namespace: str, selector: str, token: str | None) -> list[Any]:
-        return await self.list_all(f"/apis/batch/v1/namespaces/{namespace}/jobs", token, selector)
+    async def list_jobs(self, namespace: str, selector: str) -> list[Any]:
+        return await self.list_all(f"/apis/batch/v1/namespaces/{namespace}/jobs", selector)
 
-    async def get_job(self, namespace: str, name: str, token: str | None) -> dict[str, Any]:
-        return await self.request(
-            "GET", f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}", token
-        )
+    async def get_job(self, namespace: str, name: str) -> dict[str, Any]:
+        return await self.request("GET", f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}")
 
-    async def create_job(
-        self, namespace: str, job: Mapping[str, Any], token: str | None
-    ) -> dict[str, Any]:
-        return await self.request(
-            "POST", f"/apis/batch/v1/namespaces/{namespace}/jobs", token, body=job
-        )
+    async def create_job(self, namespace: str, job: Mapping[str, Any]) -> dict[str, Any]:
+        return await self.request("POST", f"/apis/batch/v1/namespaces/{namespace}/jobs", body=job)
 
-    async def delete_job(self, namespace: str, name: str, token: str | None) -> None:
+    async def delete_job(self, namespace: str, name: str) -> None:
         options = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
         path = f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}"
-        await self.request("DELETE", path, token, body=options)
+        await self.request("DELETE", path, body=options)
 
     # Agents
 
-    async def list_targets(
-        self, plural: str, namespace: str | None, token: str | None
-    ) -> list[dict[str, Any]]:
+    async def list_targets(self, plural: str, namespace: str | None) -> list[dict[str, Any]]:
         """Agents or SandboxAgents (`plural`), the kinds a ScheduledRun may target."""
         where = f"/namespaces/{namespace}" if namespace else ""
         path = f"/apis/{api.TARGET_GROUP}/{api.TARGET_VERSION}{where}/{plural}"
-        return await self.list_all(path, token)
+        return await self.list_all(path)
 
     # Who is asking, and where may they look
 
-    async def list_namespaces(self, token: str | None) -> list[str]:
-        items = await self.list_all("/api/v1/namespaces", token)
+    async def list_namespaces(self) -> list[str]:
+        items = await self.list_all("/api/v1/namespaces")
         return [str(item["metadata"]["name"]) for item in items]
 
-    async def can_i(
-        self, namespace: str, group: str, resource: str, verb: str, token: str | None
-    ) -> bool:
+    async def can_i(self, namespace: str, group: str, resource: str, verb: str) -> bool:
         """Whether the caller may `verb` `resource` in `namespace` (SelfSubjectAccessReview,
         which every authenticated user may create)."""
         attributes = {"namespace": namespace, "group": group, "resource": resource, "verb": verb}
@@ -248,15 +238,15 @@ class KubeClient:
             "spec": {"resourceAttributes": attributes},
         }
         answer = await self.request(
-            "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", token, body=review
+            "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body=review
         )
         return (answer.get("status") or {}).get("allowed") is True
 
-    async def username(self, token: str | None) -> str:
+    async def username(self) -> str:
         """The caller's user name as the apiserver authenticated it (SelfSubjectReview, which
         every authenticated user may create)."""
         review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
         answer = await self.request(
-            "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", token, body=review
+            "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", body=review
         )
         return str(((answer.get("status") or {}).get("userInfo") or {}).get("username") or "")

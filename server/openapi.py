@@ -116,9 +116,22 @@ SCHEMAS: Final[dict[str, Any]] = {
                         "description": "Machine-readable: the apiserver's reason, or this "
                         "server's (Invalid, Unauthorized, NotAccepted, ConcurrencyForbidden...)",
                     },
-                    "problems": {"type": "array", "items": ref("Problem")},
+                    "problems": {
+                        "type": "array",
+                        "items": {"anyOf": [ref("Problem"), ref("ParameterProblem")]},
+                    },
                 },
             },
+        },
+    },
+    "ParameterProblem": {
+        "type": "object",
+        "description": "A path, query or header parameter this server refused before any call",
+        "required": ["reason", "field", "message"],
+        "properties": {
+            "reason": {"type": "string", "const": "BadRequest"},
+            "field": {"type": "string", "description": "Where: e.g. query.count, header.If-Match"},
+            "message": {"type": "string"},
         },
     },
     "Permission": {

@@ -26,7 +26,7 @@ from generator.spec.trigger import (
 )
 from runner import api, spec_fields
 from runner.kube import KubeError
-from server import views
+from server import answers
 from server.envelope import ApiError
 from server.kube import KubeClient
 
@@ -43,46 +43,38 @@ def _selector(cronjob: Mapping[str, Any]) -> str:
 
 
 async def trigger(
-    client: KubeClient,
-    caller: str | None,
-    namespace: str,
-    name: str,
-    force: bool,
-    key: str | None,
+    client: KubeClient, namespace: str, name: str, force: bool, key: str | None
 ) -> Started:
-    sr = await client.get_scheduledrun(namespace, name, caller)
+    sr = await client.get_scheduledrun(namespace, name)
     cronjob_name = str((sr.get("status") or {}).get("cronJobName") or "")
     cronjob: dict[str, Any] = {}
     jobs: list[dict[str, Any]] = []
     if cronjob_name:
-        cronjob = await client.get_cronjob(namespace, cronjob_name, caller)
-        jobs = await client.list_jobs(namespace, _selector(cronjob), caller)
+        cronjob = await client.get_cronjob(namespace, cronjob_name)
+        jobs = await client.list_jobs(namespace, _selector(cronjob))
         if key is not None:
             earlier = earlier_run(jobs, cronjob["metadata"]["uid"], key)
             if earlier is not None:
-                return Started(200, views.triggered_run(sr, earlier, True))
+                return Started(200, answers.triggered_run(sr, earlier, True))
     running = active_jobs(jobs, cronjob["metadata"]["uid"]) if cronjob else []
     decision = decide_trigger(sr, running, force=force)
     if not decision.allowed:
         raise ApiError(409, decision.reason, decision.message)
     for old in decision.replace:
-        await client.delete_job(namespace, old, caller)
+        await client.delete_job(namespace, old)
     annotations = {} if key is None else {api.ANNOTATION_IDEMPOTENCY_KEY: idempotency_digest(key)}
     job_name = run_name(sr, cronjob, jobs, force, key, secrets.token_hex(3))
     try:
-        created = await client.create_job(
-            namespace, manual_job(cronjob, job_name, annotations), caller
-        )
+        created = await client.create_job(namespace, manual_job(cronjob, job_name, annotations))
     except KubeError as exc:
         if exc.status != 409:
             raise
-        return await _lost_race(client, caller, sr, namespace, job_name, key, exc)
-    return Started(201, views.triggered_run(sr, created, False, decision.replace))
+        return await _lost_race(client, sr, namespace, job_name, key, exc)
+    return Started(201, answers.triggered_run(sr, created, False, decision.replace))
 
 
 async def _lost_race(
     client: KubeClient,
-    caller: str | None,
     sr: Mapping[str, Any],
     namespace: str,
     job_name: str,
@@ -92,14 +84,14 @@ async def _lost_race(
     """Another request created `job_name` first: the same key's run, or the run Forbid keeps
     alone."""
     try:
-        winner = await client.get_job(namespace, job_name, caller)
+        winner = await client.get_job(namespace, job_name)
     except KubeError:
         raise error from None
     have = ((winner.get("metadata") or {}).get("annotations") or {}).get(
         api.ANNOTATION_IDEMPOTENCY_KEY
     )
     if key is not None and have == idempotency_digest(key):
-        return Started(200, views.triggered_run(sr, winner, True))
+        return Started(200, answers.triggered_run(sr, winner, True))
     if spec_fields.concurrency_policy(sr.get("spec") or {}) == "Forbid":
         raise ApiError(
             409,

@@ -231,7 +231,7 @@ def test_the_document_forbids_what_the_project_promises(rules: Rules) -> None:
         ),
         pytest.param("runner/history.py", "import yaml\n", "yaml", id="exception-is-per-module"),
         pytest.param(
-            "server/routes.py",
+            "server/scheduledruns.py",
             "from generator.operator.plan import make_plan\n",
             "generator",
             id="server-operator",

@@ -2,38 +2,53 @@
 on every answer (the framework's own errors too), the 1 MiB body bound (declared and chunked),
 and an OpenAPI document that holds every route with the CRD's schema.
 
-The Kubernetes client is replaced by `RefusingKube` (exactly server.kube.KubeClient's seam),
-which fails the test on any call: these cases must be decided without asking the cluster.
-Everything that reaches the cluster is in tests/integration/test_server_api.py.
+The apiserver behind server.kube is replaced through the app's `kube_pool` dependency by an
+httpx transport (`apiserver`): the real client runs, with the caller's token, against answers
+the test gives. In `client`, any call fails the test: these cases must be decided without asking
+the cluster. Everything that reaches a real cluster is in tests/integration/test_server_api.py.
 """
 
 from __future__ import annotations
 
+import json
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from server.app import ServerConfig, create_app
+from server.app import create_app
 from server.auth import AuthMode
-from server.kube import Cluster, KubeClient
+from server.config import ServerConfig
+from server.dependencies import kube_pool
+from server.kube import Cluster
 
 AUTH = {"Authorization": "Bearer t"}
+Handler = Callable[[httpx.Request], httpx.Response]
 
 
-class RefusingKube(KubeClient):
-    async def request(self, method: str, path: str, token: str | None, **_: Any) -> Any:
-        raise AssertionError(f"unexpected call to the cluster: {method} {path}")
+def serving(handler: Handler) -> Iterator[TestClient]:
+    """The app in client mode, its calls to the cluster answered by `handler`."""
+    cluster = Cluster("https://127.0.0.1:1", ssl.create_default_context())
+    app = create_app(ServerConfig(AuthMode.CLIENT, cluster))
+    pool = httpx.AsyncClient(base_url=cluster.server, transport=httpx.MockTransport(handler))
+    app.dependency_overrides[kube_pool] = lambda: pool
+    with TestClient(app) as test_client:
+        yield test_client
 
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
-    cluster = Cluster("https://127.0.0.1:1", ssl.create_default_context())
-    app = create_app(ServerConfig(AuthMode.CLIENT, cluster), kube=RefusingKube(cluster))
-    with TestClient(app) as test_client:
-        yield test_client
+    calls: list[str] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        calls.append(f"{request.method} {request.url.path}")
+        return httpx.Response(500)
+
+    yield from serving(refuse)
+    assert calls == [], "these requests must be decided without asking the cluster"
 
 
 def test_no_token_is_401_before_anything_else(client: TestClient) -> None:
@@ -134,22 +149,21 @@ def test_integers_beyond_64_bits_are_still_json() -> None:
     )
 
 
-class PausedScheduledRunKube(KubeClient):
-    """The seam answering for one ScheduledRun paused after failures; records each PATCH body."""
+def paused_scheduledrun(paused: bool, patches: list[Any]) -> Handler:
+    """The apiserver holding one ScheduledRun (paused after failures or not); records each PATCH
+    body, and that every call carried the caller's token."""
 
-    def __init__(self, cluster: Cluster, paused: bool) -> None:
-        super().__init__(cluster)
-        self.paused = paused
-        self.patches: list[Any] = []
-
-    async def request(self, method: str, path: str, token: str | None, **kw: Any) -> Any:
-        condition = {"type": "Paused", "status": "True" if self.paused else "False",
+    def handle(request: httpx.Request) -> httpx.Response:
+        assert request.headers["authorization"] == "Bearer t"
+        condition = {"type": "Paused", "status": "True" if paused else "False",
                      "lastTransitionTime": "2026-11-30T02:00:05Z"}  # fmt: skip
         obj = {"metadata": {"name": "n", "namespace": "ns", "resourceVersion": "7"},
                "spec": {"suspend": False}, "status": {"conditions": [condition]}}  # fmt: skip
-        if method == "PATCH":
-            self.patches.append(kw["body"])
-        return obj
+        if request.method == "PATCH":
+            patches.append(json.loads(request.content))
+        return httpx.Response(200, json=obj)
+
+    return handle
 
 
 @pytest.mark.parametrize(
@@ -162,11 +176,9 @@ class PausedScheduledRunKube(KubeClient):
 def test_resume_lifts_a_pause_after_failures_by_naming_it(
     paused: bool, annotations: dict[str, str] | None
 ) -> None:
-    cluster = Cluster("https://127.0.0.1:1", ssl.create_default_context())
-    fake = PausedScheduledRunKube(cluster, paused)
-    app = create_app(ServerConfig(AuthMode.CLIENT, cluster), kube=fake)
-    with TestClient(app) as test_client:
+    patches: list[Any] = []
+    for test_client in serving(paused_scheduledrun(paused, patches)):
         assert test_client.post("/api/scheduledruns/ns/n/resume", headers=AUTH).status_code == 200
-    [patch] = fake.patches
+    [patch] = patches
     assert patch["spec"] == {"suspend": False}
     assert patch["metadata"].get("annotations") == annotations

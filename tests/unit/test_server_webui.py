@@ -2,54 +2,62 @@
 text harmless (a CSP without inline script, no framing) on every answer, the page's settings,
 the session-link template check, and `/api/access` turning access reviews into actions.
 
-The Kubernetes client is replaced at its seam (`KubeClient.request`) by `ReviewingKube`, which
-answers SelfSubjectAccessReviews from a table and fails on any other call. What the page does
+The apiserver behind server.kube is replaced through the app's `kube_pool` dependency by
+`ReviewingApiserver`, an httpx transport that answers SelfSubjectAccessReviews from a table and
+fails on any other call. What the page does
 in a browser is in tests/e2e/test_ui.py.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import ssl
 from collections.abc import Iterator
-from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from runner import api
 from server.access import ACTIONS, Permission, allowed_actions, permissions
-from server.app import ServerConfig, create_app
+from server.app import create_app
 from server.auth import AuthMode
-from server.kube import Cluster, KubeClient
+from server.config import ServerConfig
+from server.dependencies import kube_pool
+from server.kube import Cluster
 from server.webui import UI_DIR, UiSettings, check_session_url
 
 AUTH = {"Authorization": "Bearer t"}
 SESSION_URL = "https://kagent.example/agents/{namespace}/{agent}/chat/{sessionID}"
 
 
-class ReviewingKube(KubeClient):
-    """Allows exactly `granted`; records the reviews asked."""
+class ReviewingApiserver:
+    """Allows exactly `granted`, to the caller whose token is `t`."""
 
     granted: frozenset[Permission] = frozenset()
 
-    async def request(self, method: str, path: str, token: str | None, **kw: Any) -> Any:
-        assert (method, path) == ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
-        assert token == "t"
-        attrs = kw["body"]["spec"]["resourceAttributes"]
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        where = (request.method, request.url.path)
+        assert where == ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
+        assert request.headers["authorization"] == "Bearer t"
+        attrs = json.loads(request.content)["spec"]["resourceAttributes"]
         asked = (attrs["group"], attrs["resource"], attrs["verb"])
-        return {"status": {"allowed": asked in self.granted}}
+        return httpx.Response(200, json={"status": {"allowed": asked in self.granted}})
 
 
 @pytest.fixture
-def kube() -> ReviewingKube:
-    return ReviewingKube(Cluster("https://127.0.0.1:1", ssl.create_default_context()))
+def kube() -> ReviewingApiserver:
+    return ReviewingApiserver()
 
 
 @pytest.fixture
-def client(kube: ReviewingKube) -> Iterator[TestClient]:
-    config = ServerConfig(AuthMode.CLIENT, kube.cluster, UiSettings(session_url=SESSION_URL))
-    with TestClient(create_app(config, kube=kube)) as test_client:
+def client(kube: ReviewingApiserver) -> Iterator[TestClient]:
+    cluster = Cluster("https://127.0.0.1:1", ssl.create_default_context())
+    app = create_app(ServerConfig(AuthMode.CLIENT, cluster, UiSettings(session_url=SESSION_URL)))
+    pool = httpx.AsyncClient(base_url=cluster.server, transport=httpx.MockTransport(kube))
+    app.dependency_overrides[kube_pool] = lambda: pool
+    with TestClient(app) as test_client:
         yield test_client
 
 
@@ -128,7 +136,7 @@ def test_access_needs_a_token(client: TestClient) -> None:
     assert client.get("/api/access?namespace=ns").status_code == 401
 
 
-def test_a_reader_may_do_nothing(client: TestClient, kube: ReviewingKube) -> None:
+def test_a_reader_may_do_nothing(client: TestClient, kube: ReviewingApiserver) -> None:
     kube.granted = frozenset({(api.GROUP, api.PLURAL, "get")})
     answer = client.get("/api/access?namespace=ns", headers=AUTH).json()["data"]
     assert (answer["namespace"], answer["actions"]) == ("ns", dict.fromkeys(ACTIONS, False))
@@ -138,7 +146,7 @@ def test_a_reader_may_do_nothing(client: TestClient, kube: ReviewingKube) -> Non
 
 
 def test_trigger_needs_every_permission_its_route_uses(
-    client: TestClient, kube: ReviewingKube
+    client: TestClient, kube: ReviewingApiserver
 ) -> None:
     kube.granted = frozenset(permissions()) - {("batch", "jobs", "create")}
     answer = client.get("/api/access?namespace=ns", headers=AUTH).json()["data"]

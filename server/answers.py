@@ -1,6 +1,7 @@
-"""The REST API's pure decisions: what an answer holds, and what a write sends to the cluster.
+"""The REST API's answers and writes, as pure functions: what an answer holds (fire times, a
+verdict, a triggered run, an agent target, a refusal), and what a write sends to the cluster.
 
-No I/O here: routes read from the cluster, call these, and write what they return.
+No I/O here: the routers read from the cluster, call these, and write what they return.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from generator.spec.policies import upcoming
 from generator.spec.validate import Problem, validate_scheduledrun
 from runner import api, spec_fields
 from runner.conditions import Reason
+from server.envelope import ApiError
 
 # Problems that make fire times impossible to compute (as for `scheduledrun next`).
 _TIME_FIELDS: Final = ("spec.schedule", "spec.timeZone")
@@ -26,6 +28,14 @@ CLIENT_METADATA: Final = ("name", "namespace", "labels", "annotations")
 
 def problems_data(problems: Sequence[Problem]) -> list[dict[str, str]]:
     return [dataclasses.asdict(p) for p in problems]
+
+
+def invalid(problems: Sequence[Problem]) -> ApiError:
+    """The 400 answer for an object the validator refuses, every problem named."""
+    listed = "; ".join(f"{p.field}: {p.reason}: {p.message}" for p in problems)
+    return ApiError(
+        400, "Invalid", f"invalid ScheduledRun: {listed}", {"problems": problems_data(problems)}
+    )
 
 
 def _stamp(instant: datetime) -> str:

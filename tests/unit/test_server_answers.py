@@ -1,5 +1,5 @@
-"""The REST API's pure parts: executions paging (kagent's cursor), fire times, verdicts, the
-update body, If-Match and the auth decisions. The routes against the cluster are in
+"""The REST API's pure answers: executions paging (kagent's cursor), fire times, verdicts, the
+update body and If-Match. The routes against the cluster are in
 tests/integration/test_server_api.py."""
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from server import executions, views
-from server.auth import AuthError, AuthMode, authenticate, bearer_token, cross_origin
+from server import answers, executions
 from tests import builders
 
 T0 = "2026-03-01T10:00:00Z"
@@ -66,7 +65,7 @@ def scheduledrun(**spec: Any) -> dict[str, Any]:
 
 def test_fire_times_skip_the_spring_forward_gap_like_robfig() -> None:
     after = datetime(2026, 3, 28, 12, tzinfo=UTC)
-    times, notes = views.fire_times(scheduledrun(timeZone="Europe/Berlin"), after, 2)
+    times, notes = answers.fire_times(scheduledrun(timeZone="Europe/Berlin"), after, 2)
     assert notes == []
     # 02:30 does not exist in Berlin on 29 March 2026: that day has no run.
     assert times == [
@@ -76,7 +75,7 @@ def test_fire_times_skip_the_spring_forward_gap_like_robfig() -> None:
 
 
 def test_verdict_lists_every_problem_and_no_times_for_a_bad_schedule() -> None:
-    result = views.verdict(
+    result = answers.verdict(
         scheduledrun(schedule="61 * * * *", maxRunHistory=0), datetime.now(UTC), 5
     )
     assert not result["valid"]
@@ -86,7 +85,7 @@ def test_verdict_lists_every_problem_and_no_times_for_a_bad_schedule() -> None:
 
 def test_verdict_names_the_dst_changes_the_schedule_meets() -> None:
     after = datetime(2026, 3, 28, 12, tzinfo=UTC)
-    result = views.verdict(scheduledrun(timeZone="Europe/Berlin"), after, 2)
+    result = answers.verdict(scheduledrun(timeZone="Europe/Berlin"), after, 2)
     skip, repeat, *_ = result["dst"]  # and those of the next spring, within a year
     assert skip == {
         "at": "2026-03-29T01:00:00Z",
@@ -101,7 +100,7 @@ def test_verdict_names_the_dst_changes_the_schedule_meets() -> None:
 
 def test_the_preview_keeps_only_what_the_policies_let_fire() -> None:
     after = datetime(2026, 12, 1, 12, tzinfo=UTC)
-    result = views.verdict(scheduledrun(endTime="2026-12-04T00:00:00Z", maxRuns=5), after, 5)
+    result = answers.verdict(scheduledrun(endTime="2026-12-04T00:00:00Z", maxRuns=5), after, 5)
     assert [t["time"] for t in result["times"]] == ["2026-12-02T02:30:00Z", "2026-12-03T02:30:00Z"]
     assert result["notes"] == [
         "ends: no scheduled run after spec.endTime 2026-12-04T00:00:00Z",
@@ -111,18 +110,18 @@ def test_the_preview_keeps_only_what_the_policies_let_fire() -> None:
 
 def test_next_runs_of_a_paused_scheduledrun_are_none() -> None:
     paused = {"conditions": [{"type": "Paused", "status": "True", "reason": "PausedAfterFailures"}]}
-    result = views.next_runs({**scheduledrun(), "status": paused}, datetime.now(UTC), 3)
+    result = answers.next_runs({**scheduledrun(), "status": paused}, datetime.now(UTC), 3)
     assert result["times"] == []
     assert result["notes"][0].startswith("paused after failures")
 
 
 def test_verdict_of_something_that_is_not_an_object() -> None:
-    result = views.verdict([1, 2], datetime.now(UTC), 5)
+    result = answers.verdict([1, 2], datetime.now(UTC), 5)
     assert (result["valid"], result["times"]) == (False, [])
 
 
 def test_next_runs_report_a_schedule_that_never_fires() -> None:
-    result = views.next_runs(scheduledrun(schedule="0 0 31 2 *"), datetime.now(UTC), 3)
+    result = answers.next_runs(scheduledrun(schedule="0 0 31 2 *"), datetime.now(UTC), 3)
     assert (result["times"], "problems" in result) == ([], False)
 
 
@@ -139,7 +138,7 @@ def test_replacement_keeps_cluster_metadata_and_carries_the_clients_version() ->
         "status": {"runHistory": [{"id": "j"}]},
     }
     body = {"metadata": {"annotations": {"b": "2"}}, "spec": {"prompt": "new"}, "status": {}}
-    sent = views.replacement(current, body, "7")
+    sent = answers.replacement(current, body, "7")
     assert sent["metadata"] == {
         "name": "n",
         "uid": "u",
@@ -156,53 +155,13 @@ def test_replacement_keeps_cluster_metadata_and_carries_the_clients_version() ->
     [('"12"', "12"), ('W/"12"', "12"), ("12", "12"), ("*", None), (None, None)],
 )
 def test_if_match_version(header: str | None, version: str | None) -> None:
-    assert views.if_match_version(header) == version
-
-
-@pytest.mark.parametrize(
-    ("header", "token"),
-    [("Bearer abc", "abc"), ("bearer  abc ", "abc"), ("Basic abc", None), ("Bearer", None)],
-)
-def test_bearer_token(header: str, token: str | None) -> None:
-    assert bearer_token({"authorization": header}) == token
-
-
-@pytest.mark.parametrize(
-    ("method", "origin", "refused"),
-    [
-        ("POST", "https://evil.example", True),
-        ("POST", "null", True),
-        ("POST", "http://127.0.0.1:8080", False),
-        ("POST", None, False),
-        ("GET", "https://evil.example", False),
-    ],
-)
-def test_cross_site_writes_are_refused(method: str, origin: str | None, refused: bool) -> None:
-    assert cross_origin(method, origin, "127.0.0.1:8080") is refused
-
-
-def test_client_mode_without_token_is_401() -> None:
-    with pytest.raises(AuthError) as caught:
-        authenticate(AuthMode.CLIENT, "GET", {"host": "api.example"})
-    assert caught.value.status == 401
-
-
-@pytest.mark.parametrize("host", ["127.0.0.1:8080", "localhost", "[::1]:80"])
-def test_local_mode_answers_loopback_names(host: str) -> None:
-    assert authenticate(AuthMode.LOCAL, "GET", {"host": host}) is None
-
-
-def test_local_mode_refuses_other_names() -> None:
-    """A page on attacker.example that rebinds its name to 127.0.0.1 still sends its own Host."""
-    with pytest.raises(AuthError) as caught:
-        authenticate(AuthMode.LOCAL, "GET", {"host": "attacker.example:8080"})
-    assert caught.value.status == 403
+    assert answers.if_match_version(header) == version
 
 
 def test_hashed_schedules_fire_at_the_operators_expansion() -> None:
     obj = scheduledrun(schedule="H 3 * * *")
     obj["metadata"]["namespace"] = "team-a"
-    result = views.next_runs(obj, datetime(2026, 1, 1, tzinfo=UTC), 1)
+    result = answers.next_runs(obj, datetime(2026, 1, 1, tzinfo=UTC), 1)
     minute = result["effectiveSchedule"].split()[0]
     assert result["effectiveSchedule"] == f"{minute} 3 * * *"
     assert result["times"] == [
@@ -215,6 +174,6 @@ def test_hashed_schedules_fire_at_the_operators_expansion() -> None:
 
 def test_fire_times_stop_at_the_end_time_as_scheduledrun_next_does() -> None:
     obj = scheduledrun(endTime="2026-01-02T12:00:00Z")
-    times, notes = views.fire_times(obj, datetime(2026, 1, 1, tzinfo=UTC), 5)
+    times, notes = answers.fire_times(obj, datetime(2026, 1, 1, tzinfo=UTC), 5)
     assert [t["time"] for t in times] == ["2026-01-01T02:30:00Z", "2026-01-02T02:30:00Z"]
     assert any("endTime" in note for note in notes)

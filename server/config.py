@@ -1,0 +1,17 @@
+"""What `scheduledrun serve` was started with, read by the app and by each request's
+dependencies (server.dependencies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from server.auth import AuthMode
+from server.kube import Cluster
+from server.webui import UiSettings
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    auth_mode: AuthMode
+    cluster: Cluster
+    ui: UiSettings = field(default_factory=UiSettings)

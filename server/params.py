@@ -1,0 +1,33 @@
+"""The path, query and header parameters the routes share, each checked before a handler runs:
+a name the apiserver would refuse (or answer 500 for) never reaches it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import Header, Path, Query
+
+NAMESPACE_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+NAME_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+# This apiserver's resourceVersions are etcd revisions: anything else would be its 500.
+RESOURCE_VERSION: Final = r"^[0-9]{1,20}$"
+
+Namespace = Annotated[
+    str, Path(pattern=NAMESPACE_PATTERN, max_length=63, description="The object's namespace")
+]
+Name = Annotated[
+    str, Path(pattern=NAME_PATTERN, max_length=253, description="The ScheduledRun's name")
+]
+NamespaceFilter = Annotated[
+    str | None,
+    Query(pattern=NAMESPACE_PATTERN, max_length=63, description="Only this namespace"),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=r'^(\*|(W/)?"?[0-9]{1,20}"?)$',
+        description="The ETag of a GET (the resourceVersion): a stale write gets 409",
+    ),
+]
+Count = Annotated[int, Query(ge=1, le=100, description="How many fire times")]
