@@ -15,10 +15,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from runner import api
+from runner.api import NAMESPACE_MAX, NAMESPACE_PATTERN
 from server.dependencies import Kube, authenticate
 from server.envelope import ok
 from server.openapi import answer, failures, ref
-from server.params import NAMESPACE_PATTERN
 
 # (group, resource, verb): a Kubernetes permission.
 Permission = tuple[str, str, str]
@@ -100,7 +100,8 @@ router = APIRouter(prefix="/api/access", tags=["access"], dependencies=[Depends(
     },
 )
 async def access(
-    kube: Kube, namespace: Annotated[str, Query(pattern=NAMESPACE_PATTERN, max_length=63)]
+    kube: Kube,
+    namespace: Annotated[str, Query(pattern=NAMESPACE_PATTERN, max_length=NAMESPACE_MAX)],
 ) -> JSONResponse:
     wanted = permissions()
     reviewed = await asyncio.gather(*(kube.can_i(namespace, *p) for p in wanted))

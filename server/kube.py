@@ -21,7 +21,7 @@ import httpx
 import orjson
 
 from runner import api
-from runner.kube import KubeError
+from runner.kube import KubeError, scheduledrun_path, scheduledruns_path, segment
 from server.listjson import split_list
 
 MERGE_PATCH: Final = "application/merge-patch+json"
@@ -42,17 +42,8 @@ class Cluster:
     token: str | None = None
 
 
-def _group_path(namespace: str | None) -> str:
-    where = f"/namespaces/{namespace}" if namespace else ""
-    return f"/apis/{api.GROUP}/{api.VERSION}{where}"
-
-
-def scheduledruns_path(namespace: str | None) -> str:
-    return f"{_group_path(namespace)}/{api.PLURAL}"
-
-
-def scheduledrun_path(namespace: str, name: str) -> str:
-    return f"{scheduledruns_path(namespace)}/{name}"
+def _batch(namespace: str) -> str:
+    return f"/apis/batch/v1/namespaces/{segment(namespace)}"
 
 
 def dumps(value: Any) -> bytes:
@@ -197,28 +188,28 @@ class KubeClient:
     # CronJobs and Jobs
 
     async def get_cronjob(self, namespace: str, name: str) -> dict[str, Any]:
-        path = f"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}"
+        path = f"{_batch(namespace)}/cronjobs/{segment(name)}"
         return await self.request("GET", path)
 
     async def list_jobs(self, namespace: str, selector: str) -> list[Any]:
-        return await self.list_all(f"/apis/batch/v1/namespaces/{namespace}/jobs", selector)
+        return await self.list_all(f"{_batch(namespace)}/jobs", selector)
 
     async def get_job(self, namespace: str, name: str) -> dict[str, Any]:
-        return await self.request("GET", f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}")
+        return await self.request("GET", f"{_batch(namespace)}/jobs/{segment(name)}")
 
     async def create_job(self, namespace: str, job: Mapping[str, Any]) -> dict[str, Any]:
-        return await self.request("POST", f"/apis/batch/v1/namespaces/{namespace}/jobs", body=job)
+        return await self.request("POST", f"{_batch(namespace)}/jobs", body=job)
 
     async def delete_job(self, namespace: str, name: str) -> None:
         options = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
-        path = f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}"
+        path = f"{_batch(namespace)}/jobs/{segment(name)}"
         await self.request("DELETE", path, body=options)
 
     # Agents
 
     async def list_targets(self, plural: str, namespace: str | None) -> list[dict[str, Any]]:
         """Agents or SandboxAgents (`plural`), the kinds a ScheduledRun may target."""
-        where = f"/namespaces/{namespace}" if namespace else ""
+        where = f"/namespaces/{segment(namespace)}" if namespace else ""
         path = f"/apis/{api.TARGET_GROUP}/{api.TARGET_VERSION}{where}/{plural}"
         return await self.list_all(path)
 

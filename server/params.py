@@ -7,20 +7,21 @@ from typing import Annotated, Final
 
 from fastapi import Header, Path, Query
 
-NAMESPACE_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-NAME_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+from runner.api import NAME_MAX, NAME_PATTERN, NAMESPACE_MAX, NAMESPACE_PATTERN
+
 # This apiserver's resourceVersions are etcd revisions: anything else would be its 500.
 RESOURCE_VERSION: Final = r"^[0-9]{1,20}$"
 
 Namespace = Annotated[
-    str, Path(pattern=NAMESPACE_PATTERN, max_length=63, description="The object's namespace")
+    str,
+    Path(pattern=NAMESPACE_PATTERN, max_length=NAMESPACE_MAX, description="The object's namespace"),
 ]
 Name = Annotated[
-    str, Path(pattern=NAME_PATTERN, max_length=253, description="The ScheduledRun's name")
+    str, Path(pattern=NAME_PATTERN, max_length=NAME_MAX, description="The ScheduledRun's name")
 ]
 NamespaceFilter = Annotated[
     str | None,
-    Query(pattern=NAMESPACE_PATTERN, max_length=63, description="Only this namespace"),
+    Query(pattern=NAMESPACE_PATTERN, max_length=NAMESPACE_MAX, description="Only this namespace"),
 ]
 IfMatch = Annotated[
     str | None,
