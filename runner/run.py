@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, Final
 
 import httpx
 
@@ -78,6 +78,27 @@ class Finished(Exception):
     def __init__(self, outcome: Outcome) -> None:
         super().__init__(outcome.message)
         self.outcome = outcome
+
+
+@dataclass(frozen=True)
+class StopCause:
+    """Why Kubernetes stopped the runner: words for the entry, and what they mean for it."""
+
+    words: str
+    deadline: bool = False  # the run's time is up: recorded as Timeout
+    gone: bool = False  # the ScheduledRun no longer exists: there is nothing to record into
+
+
+DEADLINE: Final = StopCause("deadline", deadline=True)
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """What became of a cancel at the deadline: words for the entry, and whether the call failed
+    (the agent refused or could not be reached: the task may still run, or have just ended)."""
+
+    note: str
+    failed: bool = False
 
 
 class Log:
@@ -164,12 +185,12 @@ class Run:
         cause = self._stop_cause()
         if finished is not None:
             outcome = finished  # the task ended on its own just before the stop
-        elif cause == "deadline":
+        elif cause.deadline:
             outcome = lifecycle.timeout_outcome(self.timeout, f"stopped at the deadline; {note}")
         else:
-            outcome = Outcome("Failed", f"stopped: {cause}; {note}")
-        self.log("stopped", cause=cause, status=outcome.status, message=outcome.message)
-        if not self.recorded or cause.startswith("the ScheduledRun was deleted"):
+            outcome = Outcome("Failed", f"stopped: {cause.words}; {note}")
+        self.log("stopped", cause=cause.words, status=outcome.status, message=outcome.message)
+        if not self.recorded or cause.gone:
             return api.EXIT_FINAL_FAILURE
         self.write_budget = max(1.0, budget - (time.monotonic() - began))
         try:
@@ -198,30 +219,32 @@ class Run:
             return None, "the agent's task was cancelled"
         return lifecycle.outcome_of(view), f"the agent's task is {view.state}"
 
-    def _stop_cause(self) -> str:
-        """Why Kubernetes stopped the runner: "deadline", or words for the entry."""
+    def _stop_cause(self) -> StopCause:
+        """Why Kubernetes stopped the runner."""
         if self.recorded and self._remaining() <= 1:
-            return "deadline"
+            return DEADLINE
         try:
             job = self.kube.get_job(self.settings.namespace, self.settings.job_name)
         except KubeError as exc:
             job = {} if exc.status == 404 else self.job
         if lifecycle.job_deadline_passed(job or self.job, self.now()):
-            return "deadline"
+            return DEADLINE
         try:
             sr = self.kube.get_scheduledrun(self.settings.namespace, self.settings.name)
         except KubeError as exc:
             if exc.status == 404:
-                return "the ScheduledRun was deleted"
+                return StopCause("the ScheduledRun was deleted", gone=True)
             sr = {}
         if (sr.get("metadata") or {}).get("deletionTimestamp"):
-            return "the ScheduledRun is being deleted"
+            return StopCause("the ScheduledRun is being deleted")
         if not job or (job.get("metadata") or {}).get("deletionTimestamp"):
-            return (
+            return StopCause(
                 "the run's Job was deleted (concurrencyPolicy Replace started a newer run,"
                 " or someone deleted the Job)"
             )
-        return "the runner's pod was stopped (SIGTERM: deleted, evicted or its node drained)"
+        return StopCause(
+            "the runner's pod was stopped (SIGTERM: deleted, evicted or its node drained)"
+        )
 
     # --- the whole run -----------------------------------------------------------------------
 
@@ -638,27 +661,30 @@ class Run:
             view = self._read_task(client, task_id)
 
     def _cancel(self, client: A2AClient, task_id: str) -> Outcome:
-        note = self._cancel_note(client, task_id)
+        cancel = self._cancel_note(client, task_id)
         view = None
-        if note.startswith("cancelling"):  # the cancel was refused: maybe the task just ended
+        if cancel.failed:  # maybe the task just ended: its own outcome beats a timeout
             try:
                 view = client.get(task_id, min(10.0, self.settings.request_timeout))
             except A2AError:
                 view = None
         finished = lifecycle.outcome_of(view) if view is not None else None
-        return finished or lifecycle.timeout_outcome(self.timeout, note)
+        return finished or lifecycle.timeout_outcome(self.timeout, cancel.note)
 
-    def _cancel_note(self, client: A2AClient, task_id: str) -> str:
+    def _cancel_note(self, client: A2AClient, task_id: str) -> Cancelled:
         try:
             view = client.cancel(task_id, min(10.0, self.settings.request_timeout))
         except RpcError as exc:  # kagent's Python runtimes: -32603 Cancellation is not implemented
             self.log("cancel", task=task_id, error=str(exc))
-            return (
+            return Cancelled(
                 f"cancelling the task failed: the agent cannot cancel it ({exc}); it may still"
-                " be running"
+                " be running",
+                failed=True,
             )
         except A2AError as exc:
             self.log("cancel", task=task_id, error=str(exc))
-            return f"cancelling the task failed: {exc}"
+            return Cancelled(f"cancelling the task failed: {exc}", failed=True)
         self.log("cancel", task=task_id, state=view.state)
-        return "the task was cancelled" if view.state == "canceled" else f"task is {view.state}"
+        if view.state == "canceled":
+            return Cancelled("the task was cancelled")
+        return Cancelled(f"task is {view.state}")
