@@ -4,8 +4,8 @@ The layout lives in the jinja2 template `templates/cronjob.json.j2`; this module
 values (names, labels, deadlines) and fills them in. Every value goes through the `tojson` filter
 defined here, which writes it as one escaped JSON value, so no text a user wrote can become
 structure. The result is parsed back with `json.loads` (the operator renders every ScheduledRun it
-sees, and a YAML parser cost it a millisecond each) and returned as a plain dict, ready for
-server-side apply; `scheduledrun render` prints it as YAML.
+sees, and a YAML parser cost it a millisecond each) and returned as a plain dict, the whole body
+the operator creates or replaces the CronJob with; `scheduledrun render` prints it as YAML.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Every Kubernetes API call the operator makes itself, in one small async client.
 
-kopf watches; this module writes. Keeping each call here (server-side apply of the CronJob, status
-merge patches, the runner's ServiceAccount and RoleBinding, events, the few reads) means the
+kopf watches; this module writes. Keeping each call here (create or replace of the CronJob, status
+merge patches, server-side apply of the runner's ServiceAccount and RoleBinding, events, the few
+reads) means the
 handlers stay thin and the unit tests replace exactly this class. It speaks JSON over aiohttp (the
 library kopf itself runs on) with credentials from the official client's loaders, so kubeconfig
 contexts, exec plugins and in-cluster tokens work as they do for kubectl. Every request is
