@@ -11,17 +11,13 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from generator.schedule.cron import CronError, load_time_zone, next_fire_times
+from generator.schedule.cron import load_time_zone
 from generator.schedule.dst import DstNote, dst_notes
-from generator.schedule.hashed import HashError, effective_schedule, has_hash
-from generator.spec.policies import upcoming
-from generator.spec.validate import Problem, validate_scheduledrun
-from runner import api, spec_fields
-from runner.conditions import Reason
+from generator.spec.preview import Preview, preview
+from generator.spec.validate import Problem
+from runner import api
 from server.envelope import ApiError
 
-# Problems that make fire times impossible to compute (as for `scheduledrun next`).
-_TIME_FIELDS: Final = ("spec.schedule", "spec.timeZone")
 # metadata a client may set; everything else in metadata belongs to the cluster.
 CLIENT_METADATA: Final = ("name", "namespace", "labels", "annotations")
 
@@ -42,54 +38,26 @@ def _stamp(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def schedule_of(obj: Mapping[str, Any]) -> str:
-    """The schedule the CronJob carries: `H` expanded for the object's namespace (`default`
-    when it has none, as `scheduledrun next` assumes) and name, as the operator expands it."""
-    schedule = str(obj["spec"]["schedule"])
-    if not has_hash(schedule):
-        return schedule
-    meta = dict(obj.get("metadata") or {})
-    meta.setdefault("namespace", "default")
-    return effective_schedule({**obj, "metadata": meta})
-
-
-def fire_times(
-    obj: Mapping[str, Any], after: datetime, count: int
-) -> tuple[list[dict[str, str]], list[str]]:
-    """The next `count` fire times of a valid schedule, in UTC and in its time zone, exactly as
-    `scheduledrun next` computes them: only those the policies let fire (endTime, maxRuns, a
-    pause after failures), with notes saying why others will not."""
-    spec = obj["spec"]
-    time_zone = spec_fields.time_zone(spec)
-    zone = load_time_zone(time_zone)
-    times, notes = upcoming(obj, next_fire_times(schedule_of(obj), time_zone, after, count))
-    return [{"time": _stamp(t), "local": t.astimezone(zone).isoformat()} for t in times], notes
+def fire_times(found: Preview) -> list[dict[str, str]]:
+    """A preview's fire times, in UTC and in the ScheduledRun's time zone."""
+    zone = load_time_zone(found.time_zone)
+    return [{"time": _stamp(t), "local": t.astimezone(zone).isoformat()} for t in found.times]
 
 
 def next_runs(obj: Mapping[str, Any], after: datetime, count: int) -> dict[str, Any]:
-    """The answer of `.../next`: fire times, or the problems that prevent computing them."""
-    spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
-    assert isinstance(spec, Mapping)
+    """The answer of `.../next`: fire times, or the problems that prevent computing them, as
+    `scheduledrun next` finds them (generator/spec/preview.py)."""
+    found = preview(obj, after, count)
     answer: dict[str, Any] = {
-        "timeZone": spec_fields.time_zone(spec),
-        "suspended": spec_fields.suspend(spec),
+        "timeZone": found.time_zone,
+        "suspended": found.suspended,
         "times": [],
     }
-    blocking = [
-        p
-        for p in validate_scheduledrun(obj)
-        if p.field in ("", "spec") or p.field.startswith(_TIME_FIELDS)
-    ]
-    if blocking:
-        answer["problems"] = problems_data(blocking)
+    if found.blocking:
+        answer["problems"] = problems_data(found.blocking)
         return answer
-    try:
-        answer["effectiveSchedule"] = schedule_of(obj)
-        answer["times"], answer["notes"] = fire_times(obj, after, count)
-    except (CronError, HashError) as exc:
-        answer["problems"] = [
-            {"reason": Reason.INVALID_SCHEDULE, "field": "spec.schedule", "message": str(exc)}
-        ]
+    answer["effectiveSchedule"] = found.schedule
+    answer["times"], answer["notes"] = fire_times(found), list(found.notes)
     return answer
 
 
@@ -108,27 +76,19 @@ def dst_data(note: DstNote) -> dict[str, Any]:
 def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
     """The answer of `POST /api/scheduledruns/validate`: every problem, the fire times, and the
     zone's daylight-saving changes of the coming year with what they skip or repeat."""
-    problems = validate_scheduledrun(obj)
-    spec = obj.get("spec") if isinstance(obj, Mapping) else None
+    found = preview(obj, after, count)
     times: list[dict[str, str]] = []
-    notes: list[str] = []
     dst: list[dict[str, Any]] = []
-    time_zone = spec_fields.DEFAULT_TIME_ZONE
-    if isinstance(spec, Mapping):
-        time_zone = spec_fields.time_zone(spec)
-        if not any(p.field.startswith(_TIME_FIELDS) for p in problems):
-            try:
-                times, notes = fire_times(obj, after, count)
-                last = datetime.fromisoformat(times[-1]["time"]) if times else after
-                dst = [dst_data(n) for n in dst_notes(schedule_of(obj), time_zone, after, last)]
-            except (CronError, HashError, KeyError):
-                times = []
+    if not found.blocking and found.schedule is not None:
+        times = fire_times(found)
+        last = found.times[-1] if found.times else after
+        dst = [dst_data(n) for n in dst_notes(found.schedule, found.time_zone, after, last)]
     return {
-        "valid": not problems,
-        "problems": problems_data(problems),
-        "timeZone": time_zone,
+        "valid": not found.problems,
+        "problems": problems_data(found.problems),
+        "timeZone": found.time_zone,
         "times": times,
-        "notes": notes,
+        "notes": list(found.notes),
         "dst": dst,
     }
 
