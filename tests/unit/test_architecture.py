@@ -1,10 +1,14 @@
-"""The import graph matches docs/ARCHITECTURE.md: no module imports across a boundary it forbids.
+"""docs/ARCHITECTURE.md tells the truth: no module imports across a boundary it forbids, and it
+lists every module.
 
 The rules are read from the document's two tables ("Which room may import which" and its
 exceptions), so the document is their one definition. Every `import` and `from ... import` of
 every Python file in the repository counts, read with `ast` (nothing is run), including imports
 inside functions. What it does not see: modules loaded by a name in a string
 (`importlib.import_module`), which docs/ARCHITECTURE.md names where they are.
+
+The document's Rooms table is checked too: it names every module of a room (`name.py`) and no
+module that does not exist, and every path it names is a file.
 """
 
 from __future__ import annotations
@@ -261,3 +265,76 @@ def test_allowed_imports_are_not_reported(rules: Rules) -> None:
 def test_the_checker_reads_this_interpreter(rules: Rules) -> None:
     """Standard-library names are never rooms (a room named like one would hide its imports)."""
     assert rules.rooms & set(sys.stdlib_module_names) == set()
+
+
+# ---- the document lists every module ---------------------------------------------------------
+
+ROOMS_HEADING = "## Rooms"
+# Rooms whose modules the Rooms table names one by one (`name.py`); `tests/` names its helpers,
+# not each test module in its subfolders.
+LISTED_ROOMS = (
+    "runner",
+    "generator/schedule",
+    "generator/spec",
+    "generator/cronjob",
+    "generator/operator",
+    "generator/cli",
+    "server",
+    "devcluster",
+    "tests",
+    "bench",
+    "scripts",
+)
+MODULE = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*\.py)`")
+PATH = re.compile(r"`([A-Za-z0-9_./-]+\.py)`")
+
+
+def rooms_table(text: str) -> dict[str, str]:
+    """The Rooms table: room (without its trailing /) -> what the document says it holds."""
+    start = text.index(ROOMS_HEADING)
+    end = text.index("\n## ", start + len(ROOMS_HEADING))
+    (table,) = _tables(text[start:end])
+    return {room_cell.strip("`").rstrip("/"): holds for room_cell, holds in table}
+
+
+def modules_of(room: str) -> set[str]:
+    """The Python modules directly in a room's folder (its package marker aside)."""
+    return {p.name for p in (ROOT / room).glob("*.py")} - {"__init__.py"}
+
+
+def named_modules(holds: str) -> set[str]:
+    return set(MODULE.findall(holds))
+
+
+@pytest.fixture(scope="module")
+def rooms() -> dict[str, str]:
+    return rooms_table(DOCUMENT.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("room", LISTED_ROOMS)
+def test_the_rooms_table_names_every_module_of_a_room_and_no_other(
+    rooms: dict[str, str], room: str
+) -> None:
+    named = named_modules(rooms[room])
+    assert {
+        "left out": sorted(modules_of(room) - named),
+        "no such module": sorted(named - modules_of(room)),
+    } == {
+        "left out": [],
+        "no such module": [],
+    }
+
+
+def test_every_path_the_document_names_exists() -> None:
+    text = DOCUMENT.read_text(encoding="utf-8")
+    missing = sorted({p for p in PATH.findall(text) if "/" in p and not (ROOT / p).is_file()})
+    assert missing == []
+
+
+def test_the_rooms_table_is_read(rooms: dict[str, str]) -> None:
+    """Guards the parsing: every listed room is a row, and a module of it is found by name."""
+    assert set(LISTED_ROOMS) <= set(rooms)
+    assert "plan.py" in named_modules(rooms["generator/operator"])
+    assert named_modules("`api.py` holds names; `ObjectKey`, `scheduledrun run`, `a/b.py`") == {
+        "api.py"
+    }
