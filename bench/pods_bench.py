@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from devcluster.cluster import ControlPlane, binaries
+from devcluster.cluster import ControlPlane, binaries, eventually
 from devcluster.images import Images, build_images
 from devcluster.node import Node
-from devcluster.stack import RELEASE, RELEASE_NAMESPACE, Stack, eventually, sr_path
+from devcluster.stack import RELEASE, RELEASE_NAMESPACE, Stack, sr_path
 from runner import api
 
 NAMESPACE = "bench"

@@ -422,15 +422,26 @@ class ControlPlane:
         self, what: str, predicate: Callable[[], bool], timeout: float = 60, interval: float = 0.25
     ) -> None:
         """Poll predicate until true; raise AssertionError naming what did not happen."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-            time.sleep(interval)
+        eventually(what, predicate, timeout, interval)
 
     def logs(self) -> Iterator[tuple[str, Path]]:
         for component in self.components:
             yield component.name, component.log
+
+
+def eventually(
+    what: str, probe: Callable[[], Any], timeout: float = 90, every: float = 0.25
+) -> Any:
+    """Poll `probe` until it returns something truthy and return that; after `timeout` seconds,
+    fail naming `what`. The one wait on state of the tests, the benchmarks and the demo."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(every)
 
 
 def binaries() -> Path:

@@ -16,8 +16,6 @@ import json
 import shutil
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ import httpx
 
 from devcluster.accounts import namespace_user
 from devcluster.agents import AgentServer
-from devcluster.cluster import RESTRICTED_LABELS, ControlPlane
+from devcluster.cluster import RESTRICTED_LABELS, ControlPlane, eventually
 from devcluster.images import Images
 from devcluster.node import Node
 from runner import api
@@ -40,18 +38,6 @@ SR_PATH = "/apis/{group}/{version}/namespaces/{ns}/{plural}"
 def sr_path(namespace: str, name: str = "") -> str:
     path = SR_PATH.format(group=api.GROUP, version=api.VERSION, ns=namespace, plural=api.PLURAL)
     return f"{path}/{name}" if name else path
-
-
-def eventually(what: str, probe: Callable[[], Any], timeout: float = 90, every: float = 0.5) -> Any:
-    """Poll `probe` until it returns something truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
 
 
 class Stack:

@@ -28,11 +28,11 @@ from typing import Any
 
 import click
 
-from devcluster.cluster import ControlPlane, build_binaries
+from devcluster.cluster import ControlPlane, build_binaries, eventually
 from devcluster.images import build_images
 from devcluster.node import Node
 from devcluster.server import ServerProcess
-from devcluster.stack import Stack, eventually, sr_path
+from devcluster.stack import Stack, sr_path
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = REPO / "scripts" / "demo-scheduledrun.yaml"

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from devcluster.images import Images
 from devcluster.node import Node
-from devcluster.stack import Stack, eventually, sr_path
+from devcluster.stack import Stack, sr_path
 from runner import api
 from tests import builders
 

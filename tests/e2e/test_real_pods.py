@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from devcluster.cluster import RESTRICTED_LABELS, ControlPlane
+from devcluster.cluster import RESTRICTED_LABELS, ControlPlane, eventually
 from devcluster.images import Images
 from devcluster.node import Node
-from devcluster.stack import RELEASE_NAMESPACE, Stack, eventually, sr_path
+from devcluster.stack import RELEASE_NAMESPACE, Stack, sr_path
 from runner import api
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]

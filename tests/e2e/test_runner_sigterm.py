@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 
 from devcluster.agents import AgentServer
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from devcluster.images import Images
 from devcluster.node import Node
 from devcluster.peers import KagentRuntime, PeerProcess
-from devcluster.stack import eventually, sr_path
+from devcluster.stack import sr_path
 from generator.cronjob.config import OperatorConfig
 from generator.cronjob.render import render_cronjob
 from generator.spec.trigger import manual_job

@@ -33,11 +33,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devcluster.accounts import namespace_user
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from devcluster.images import Images
 from devcluster.node import Node
 from devcluster.server import ServerProcess
-from devcluster.stack import REPO, Stack, eventually, sr_path
+from devcluster.stack import REPO, Stack, sr_path
 from runner import api
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]

@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from devcluster.images import Images
 from devcluster.node import Node
-from devcluster.stack import RELEASE, RELEASE_NAMESPACE, Stack, eventually
+from devcluster.stack import RELEASE, RELEASE_NAMESPACE, Stack
 from runner import api
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
