@@ -5,7 +5,10 @@ Prints:
   ratio to a plain client that creates N CronJobs and patches N statuses on the same control
   plane in the same run, with the same request concurrency (goal: at most 1.5);
 - the operator's resident memory growth per ScheduledRun (goal: at most 20 KB);
-- API writes and CPU seconds of the operator during an idle minute (goal: none).
+- API writes and CPU seconds of the operator during an idle minute (goal: none);
+- the operator's writes per ScheduledRun, for a burst of creations and for a catch-up in which
+  each ScheduledRun also holds a `Pending` entry whose Job is gone (its sweep shares the one
+  status write: goal 2 each, a CronJob and a status).
 
 Run: `uv run --frozen python -m bench.operator_bench [--count 1000] [--idle 60]`. It starts its
 own control plane through devcluster (binaries from $SCHEDULEDRUN_BIN_DIR or build.sh).
@@ -238,6 +241,42 @@ def wait_accepted(plane: ControlPlane, namespace: str, watch: AcceptedWatch, tot
             time.sleep(0.5)
 
 
+def writes_per_scheduledrun(requests: dict[str, float], count: int) -> str:
+    """The operator's writes per ScheduledRun, besides the namespace's runner ServiceAccount and
+    RoleBinding (two server-side applies per namespace, made once)."""
+    writes = sum(v for k, v in requests.items() if k.split()[0] in WRITE_VERBS)
+    return f"{(writes - 2) / count:.2f} writes per ScheduledRun ({writes:.0f} in all)"
+
+
+def orphan_everyone(plane: ControlPlane, namespace: str, count: int) -> None:
+    """Give each ScheduledRun a `Pending` entry whose Job never existed (as a runner whose Job
+    was deleted leaves it)."""
+
+    def write(client: httpx.Client, i: int) -> None:
+        entry = {
+            "id": f"sr-{i:05d}-gone",
+            "trigger": "Manual",
+            "status": "Pending",
+            "scheduledTime": "2026-01-01T00:00:00Z",
+            "startTime": "2026-01-01T00:00:01Z",
+        }
+        client.patch(
+            f"{sr_path(namespace)}/sr-{i:05d}/status",
+            json={"status": {"runHistory": [entry]}},
+            headers={"Content-Type": "application/merge-patch+json"},
+        ).raise_for_status()
+
+    in_parallel(plane, write, count)
+
+
+def none_pending(client: httpx.Client, namespace: str) -> bool:
+    for sr in client.get(sr_path(namespace)).json()["items"]:
+        entries = (sr.get("status") or {}).get("runHistory") or []
+        if any(e.get("status") == "Pending" for e in entries):
+            return False
+    return True
+
+
 def own_requests(operator: OperatorProcess) -> dict[str, float]:
     requests: dict[str, float] = {}
     for family in text_string_to_metric_families(operator.metrics()):
@@ -294,7 +333,9 @@ def burst(plane: ControlPlane, count: int, idle: float) -> float:
         wait_accepted(plane, namespace, watch, count + 1)
         took = time.monotonic() - began
         burst_cpu = cpu_seconds(pid) - cpu_start
-        print(f"operator's own API requests (incl. warm-up): {own_requests(operator)}")
+        requests = own_requests(operator)
+        print(f"operator's own API requests (incl. warm-up): {requests}")
+        print(f"burst: {writes_per_scheduledrun(requests, count + 1)}")
         print(
             f"burst: {count} ScheduledRuns created in {created_in:.2f} s (while the operator "
             f"runs), all Accepted with CronJobs after {took:.2f} s; operator CPU {burst_cpu:.2f} s"
@@ -334,6 +375,7 @@ def catch_up(plane: ControlPlane, count: int) -> float:
     with plane.client() as client:
         make_namespace(client, namespace)
     create_many(plane, namespace, count)
+    orphan_everyone(plane, namespace, count)
     watch = AcceptedWatch(plane, namespace, count)
     watch.start()
     watch.ready.wait(30)
@@ -344,6 +386,13 @@ def catch_up(plane: ControlPlane, count: int) -> float:
     try:
         wait_accepted(plane, namespace, watch, count)
         took = time.monotonic() - began
+        with plane.client() as client:
+            while not none_pending(client, namespace):
+                time.sleep(0.5)
+        time.sleep(3)  # the echoes of its own writes: they must cost nothing more
+        requests = own_requests(operator)
+        print(f"catch-up with orphans, operator's own API requests: {requests}")
+        print(f"catch-up with orphans: {writes_per_scheduledrun(requests, count)}")
         assert operator.process is not None
         print(
             f"catch-up: {count} existing ScheduledRuns all Accepted with CronJobs {took:.2f} s "

@@ -116,7 +116,9 @@ def _spec_context(spec: Mapping[str, Any], settings: OperatorConfig) -> dict[str
     }
 
 
-def _context(sr: Mapping[str, Any], settings: OperatorConfig) -> dict[str, Any]:
+def _context(
+    sr: Mapping[str, Any], settings: OperatorConfig, schedule: str | None = None
+) -> dict[str, Any]:
     meta = sr.get("metadata") or {}
     name = meta.get("name")
     namespace = meta.get("namespace")
@@ -125,10 +127,11 @@ def _context(sr: Mapping[str, Any], settings: OperatorConfig) -> dict[str, Any]:
     if not isinstance(namespace, str) or not namespace:
         raise RenderError("metadata.namespace is required")
     generation = meta.get("generation")
-    try:
-        schedule = hashed.effective_schedule(sr)  # `H` expanded for this namespace and name
-    except hashed.HashError as exc:
-        raise RenderError(str(exc)) from exc
+    if schedule is None:
+        try:
+            schedule = hashed.effective_schedule(sr)  # `H` expanded for this namespace and name
+        except hashed.HashError as exc:
+            raise RenderError(str(exc)) from exc
     annotations = {api.ANNOTATION_SCHEDULEDRUN_NAME: name}
     if generation is not None:
         annotations[api.ANNOTATION_GENERATION] = str(generation)  # annotation values are strings
@@ -167,17 +170,22 @@ def _context(sr: Mapping[str, Any], settings: OperatorConfig) -> dict[str, Any]:
     }
 
 
-def render_cronjob_text(sr: Mapping[str, Any], settings: OperatorConfig) -> str:
+def render_cronjob_text(
+    sr: Mapping[str, Any], settings: OperatorConfig, schedule: str | None = None
+) -> str:
     """The template's JSON text for this ScheduledRun (what `render_cronjob` parses)."""
-    return _template().render(_context(sr, settings))
+    return _template().render(_context(sr, settings, schedule))
 
 
-def render_cronjob(sr: Mapping[str, Any], settings: OperatorConfig) -> dict[str, Any]:
+def render_cronjob(
+    sr: Mapping[str, Any], settings: OperatorConfig, schedule: str | None = None
+) -> dict[str, Any]:
     """The CronJob (a plain dict) the operator applies for this ScheduledRun. The object must
     carry metadata.name and metadata.namespace; without metadata.uid (a file that was never
     applied) the owner reference is left out, since one with a made-up uid would have the garbage
-    collector delete the CronJob."""
-    rendered = json.loads(render_cronjob_text(sr, settings))
+    collector delete the CronJob. `schedule`: the effective schedule (`H` expanded) when the
+    caller has it already."""
+    rendered = json.loads(render_cronjob_text(sr, settings, schedule))
     if not isinstance(rendered, dict):
         raise RenderError("the CronJob template did not produce a mapping")
     return rendered

@@ -1,10 +1,15 @@
-"""The operator's running state and the steps that carry out a reconcile plan.
+"""The operator's running state and its reconcile, shaped like Kubernetes' CronJob controller.
 
-`plan.make_plan` decides; `Controller.reconcile` reads what the decision needs from the
-`ClusterCache`, makes the calls the plan names through `kube.Kube`, sweeps orphaned `Pending`
-entries (`sweep`), counts finished runs, and books the next look. Every path that can touch a
-ScheduledRun (its own watch events, its target's, its Jobs', the clock) ends here, one at a time
-per object.
+`Controller.sync` is the one reconcile of one ScheduledRun: read what the decision needs (the
+`ClusterCache`, a GET where the cache cannot know: a foreign CronJob in the way, a Job that may
+have vanished), decide once (`plan.make_plan`, pure), write the CronJob, make one status write
+guarded by the resourceVersion the plan was computed from, and book when to look again. What a
+write learns (the API server refused the CronJob, a foreign CronJob holds its name, a runner
+wrote the status meanwhile) is kept and the ScheduledRun looked at again at once: the next plan
+takes it as an input, so nothing is decided outside `make_plan` and a reconcile never calls
+itself. Every path that can touch a ScheduledRun (its own watch events, its target's, its
+CronJob's and Jobs', the clock) ends in `sync`, one at a time per object; each kopf handler is one
+call to an `on_*` method here.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any, Final
 from generator.cronjob import drift, render
 from generator.cronjob.config import OperatorConfig
 from generator.operator import plan, sweep
-from generator.operator.cache import ClusterCache, cronjob_state
+from generator.operator.cache import ClusterCache
 from generator.operator.kube import Conflict, Kube, RunnerAccessConflict
 from generator.operator.metrics import RunCounter
 from generator.operator.requeue import RequeueClock
@@ -48,7 +53,11 @@ def ref(key: ObjectKey) -> dict[str, Any]:
 # quick enough to heal a blip within seconds, slow enough not to hammer a struggling apiserver.
 RETRY_FIRST: Final = timedelta(seconds=2)
 RETRY_MAX: Final = timedelta(minutes=5)
-SWEEP_ATTEMPTS: Final = 5
+# Reads and writes of one CronJob before giving up for now (each failed because it changed
+# between the read and the write).
+WRITE_ATTEMPTS: Final = 5
+# How soon to look again when a write taught something the plan must take in: at once.
+AT_ONCE: Final = timedelta(0)
 # Reconciles in flight at once. A burst of 1000 creations would otherwise start 1000 at once, each
 # holding its rendered CronJob while it queues for one of the client's few connections: the peak
 # memory of that burst stays in the process (Python rarely returns freed arenas to the OS).
@@ -65,6 +74,16 @@ class Options:
     namespaces: tuple[str, ...] = ()  # empty: all namespaces
 
 
+@dataclass(frozen=True)
+class Written:
+    """What writing the CronJob taught: nothing new (`live` is the CronJob as it now is, or None
+    when nothing was written), or why the plan must be made again (`rejected`, `foreign`)."""
+
+    live: dict[str, Any] | None = None
+    rejected: str | None = None  # the API server refused it (400/422): the spec is invalid
+    foreign: str | None = None  # a CronJob of the name that this ScheduledRun does not control
+
+
 @dataclass
 class Controller:
     kube: Kube
@@ -73,7 +92,6 @@ class Controller:
     counter: RunCounter
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     requeue: RequeueClock = field(init=False)
-    applied: dict[ObjectKey, plan.CronJobState] = field(default_factory=dict)
     rbac_ready: set[str] = field(default_factory=set)
     failures: dict[ObjectKey, int] = field(default_factory=dict)
     locks: dict[ObjectKey, tuple[asyncio.Lock, int]] = field(default_factory=dict)
@@ -89,22 +107,17 @@ class Controller:
     access_conflicts: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.requeue = RequeueClock(self.reconcile_named, self.clock)
+        self.requeue = RequeueClock(self.sync_named, self.clock)
 
-    @contextlib.asynccontextmanager
-    async def locked(self, key: ObjectKey) -> AsyncIterator[None]:
-        """One reconcile per object at a time; the lock lives only while someone holds or waits."""
-        lock, users = self.locks.get(key, (asyncio.Lock(), 0))
-        self.locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self.locks[key]
-            if users <= 1:
-                del self.locks[key]
-            else:
-                self.locks[key] = (lock, users - 1)
+    # Start and stop
+
+    async def start(self, confirm_after: float) -> list[asyncio.Task[None]]:
+        """Fill the cache, then run the requeue clock and the cache's later confirmation."""
+        await self.prefill()
+        return [
+            asyncio.create_task(self.requeue.run()),
+            asyncio.create_task(self.confirm_cache_later(confirm_after)),
+        ]
 
     async def prefill(self) -> None:
         """List targets, CronJobs and Jobs before any handler runs, so the first reconcile of
@@ -127,48 +140,191 @@ class Controller:
         saw that has gone since, and look again at the ScheduledRuns it concerns."""
         await asyncio.sleep(delay)
         for key in self.cache.drop_unconfirmed():
-            self.applied.pop(key, None)
-            await self.reconcile_named(key)
+            await self.sync_named(key)
+
+    # Watch events (one call per kopf handler)
+
+    async def on_scheduledrun(self, type_: str | None, body: Mapping[str, Any]) -> None:
+        """A ScheduledRun's own event: reconcile it with the body the event carries."""
+        self.cache.note_scheduledrun(body, present=type_ != "DELETED")
+        meta = body["metadata"]
+        key = (str(meta["namespace"]), str(meta["name"]))
+        if type_ == "DELETED":
+            self.forget(key)  # its CronJob goes with it through the owner reference
+            return
+        await self.sync(key, body)
+
+    async def on_target(self, type_: str | None, namespace: str, kind: str, name: str) -> None:
+        """An Agent or SandboxAgent: only appearing and vanishing matter (not an edit)."""
+        if not self.cache.note_target(namespace, kind, name, type_ != "DELETED"):
+            return
+        for scheduledrun in self.cache.scheduledruns_targeting((namespace, kind, name)):
+            await self.sync_named((namespace, scheduledrun))
+
+    async def on_cronjob(self, type_: str | None, body: Mapping[str, Any]) -> None:
+        """One of the operator's CronJobs: put back an edit or a deletion; and a deleted
+        CronJob's name may be free for the ScheduledRuns it kept from it."""
+        meta = body.get("metadata") or {}
+        namespace = str(meta.get("namespace", ""))
+        changed = self.cache.note_cronjob(namespace, body, present=type_ != "DELETED")
+        if type_ == "DELETED":
+            for key in self.conflicted_by(namespace, str(meta.get("name", ""))):
+                await self.sync_named(key)
+        owner = (meta.get("annotations") or {}).get(api.ANNOTATION_SCHEDULEDRUN_NAME)
+        if not owner or type_ is None:  # the initial listing: each ScheduledRun's event follows
+            return
+        if type_ == "DELETED" or changed:  # deleted or edited (not only its status)
+            await self.sync_named((namespace, str(owner)))
+
+    async def on_job(self, type_: str | None, body: Mapping[str, Any]) -> None:
+        """A runner Job: when it ends or goes, its ScheduledRun may hold a `Pending` entry that
+        its runner will never finish."""
+        namespace = str((body.get("metadata") or {}).get("namespace", ""))
+        self.cache.note_job(namespace, body, present=type_ != "DELETED")
+        state = sweep.job_state(body)
+        if type_ is None or not (type_ == "DELETED" or state.failed or state.complete):
+            return  # running, or the initial listing (each ScheduledRun sweeps on its first event)
+        label = body["metadata"]["labels"][api.LABEL_SCHEDULEDRUN]
+        owner = self.cache.scheduledrun_labelled(namespace, label)
+        if owner is not None:
+            await self.sync_named((namespace, owner))
+
+    # Bookkeeping
+
+    @contextlib.asynccontextmanager
+    async def locked(self, key: ObjectKey) -> AsyncIterator[None]:
+        """One reconcile per object at a time; the lock lives only while someone holds or waits."""
+        lock, users = self.locks.get(key, (asyncio.Lock(), 0))
+        self.locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self.locks[key]
+            if users <= 1:
+                del self.locks[key]
+            else:
+                self.locks[key] = (lock, users - 1)
 
     def forget(self, key: ObjectKey) -> None:
         """The ScheduledRun is gone (its CronJob goes with it through the owner reference)."""
-        self.applied.pop(key, None)
         self.failures.pop(key, None)
         self.rejections.pop(key, None)
         self.conflicts.pop(key, None)
         self.requeue.forget(key)
         self.counter.forget(key)
 
-    async def reconcile_named(self, key: ObjectKey) -> None:
-        """Reconcile a ScheduledRun known only by name (a target, Job or clock woke it)."""
-        async with self.locked(key):
-            try:
-                body = await self.kube.get_scheduledrun(*key)
-            except KubeError as exc:
-                self._retry_later(key, exc)
-                return
-            if body is None:
-                self.forget(key)
-                return
-            await self._reconcile(key, body)
-
-    async def reconcile(self, body: Mapping[str, Any]) -> None:
-        meta = body["metadata"]
-        key = (str(meta["namespace"]), str(meta["name"]))
-        async with self.locked(key):
-            await self._reconcile(key, body)
-
-    def _known_cronjob(self, key: ObjectKey) -> plan.CronJobState | None:
-        name = render.cronjob_name(key[1])
-        return self.cache.cronjob(key[0], name) or self.applied.get(key)
-
-    async def _reconcile(self, key: ObjectKey, body: Mapping[str, Any]) -> None:
-        async with self.slots:
-            await self._reconcile_now(key, body)
-
     def conflicted_by(self, namespace: str, cronjob: str) -> list[ObjectKey]:
         """ScheduledRuns kept from `cronjob` by its owner: to look at when it goes."""
         return [k for k, (n, _) in self.conflicts.items() if k[0] == namespace and n == cronjob]
+
+    # The reconcile
+
+    async def sync_named(self, key: ObjectKey) -> None:
+        """Reconcile a ScheduledRun known only by name (a target, Job or clock woke it)."""
+        await self.sync(key, None)
+
+    async def sync(self, key: ObjectKey, body: Mapping[str, Any] | None) -> None:
+        """Reconcile one ScheduledRun (`body`: as its event carried it; None: read it)."""
+        async with self.locked(key), self.slots:
+            try:
+                look_again = await self._sync(key, body)
+            except KubeError as exc:
+                self._retry_later(key, exc)
+                return
+            self.failures.pop(key, None)
+            self.requeue.at(key, look_again)
+
+    async def _sync(self, key: ObjectKey, body: Mapping[str, Any] | None) -> datetime | None:
+        """read -> plan -> write the CronJob -> one status write; when to look again."""
+        if body is None:
+            body = await self.kube.get_scheduledrun(*key)
+            if body is None:
+                self.forget(key)
+                return None
+        observed = await self._observe(key, body)
+        decided = plan.make_plan(body, self.options.settings, observed, self.hashes)
+        if decided.apply_cronjob is not None:
+            exists = observed.cronjob is not None
+            written = await self._write_cronjob(decided.apply_cronjob, body, exists)
+            if not self._learn(key, body, decided.apply_cronjob, written, observed):
+                return self.clock() + AT_ONCE  # the next plan takes in what this write taught
+            await self._log_apply(key, body, decided)
+        if decided.suspend_cronjob is not None:
+            await self.kube.suspend_cronjob(key[0], decided.suspend_cronjob)
+            logger.info(
+                "%s/%s: suspended CronJob %s (%s)",
+                *key,
+                decided.suspend_cronjob,
+                decided.verdict.reason,
+                extra=ref(key),
+            )
+        if decided.status_patch is not None:
+            try:
+                await self.kube.patch_status(*key, decided.status_patch)
+            except Conflict:  # a runner wrote meanwhile: read it and decide again, at once
+                logger.debug("%s/%s: status changed since read", *key, extra=ref(key))
+                return self.clock() + AT_ONCE
+        await self._report(key, body, decided)
+        status = body.get("status") or {}
+        self.counter.observe(key, status.get("runHistory") or [])
+        self.counter.set_active(key, decided.active)
+        return decided.look_again_at
+
+    async def _observe(self, key: ObjectKey, body: Mapping[str, Any]) -> plan.Observed:
+        """What exists besides the ScheduledRun: the cache, and reads where it cannot know."""
+        namespace, name = key
+        access = await self._ensure_rbac(namespace)
+        foreign = await self._recheck_conflict(key, body) if key in self.conflicts else None
+        generation = body["metadata"].get("generation")
+        rejection = self.rejections.get(key)
+        if rejection is not None and rejection[0] != generation:  # the spec changed since
+            self.rejections.pop(key)
+            rejection = None
+        status = body.get("status") or {}
+        candidates = sweep.pending_resolutions(
+            status.get("runHistory") or [], self.cache.jobs_of(namespace, name)
+        )
+        resolutions = []
+        for resolution in candidates:
+            if resolution.job_gone and await self.kube.job_exists(namespace, resolution.entry_id):
+                continue  # a Job younger than the cache's view: not gone
+            resolutions.append(resolution)
+        return plan.Observed(
+            now=self.clock(),
+            target_exists=self.cache.target_exists(plan.target_key(body)),
+            cronjob=self.cache.cronjob(namespace, render.cronjob_name(name)),
+            cronjob_conflict=foreign,
+            access_conflict=access,
+            rejected=rejection[1] if rejection else None,
+            resolutions=tuple(resolutions),
+        )
+
+    def _learn(
+        self,
+        key: ObjectKey,
+        body: Mapping[str, Any],
+        desired: Mapping[str, Any],
+        written: Written,
+        observed: plan.Observed,
+    ) -> bool:
+        """Keep what a CronJob write taught; False when the plan must be made again with it."""
+        if written.rejected is not None:
+            self.rejections[key] = (body["metadata"].get("generation"), written.rejected)
+            logger.warning(
+                "%s/%s: the API server rejected its CronJob: %s",
+                *key,
+                written.rejected,
+                extra=ref(key),
+            )
+            return False
+        if written.foreign is not None:
+            self.conflicts[key] = (desired["metadata"]["name"], written.foreign)
+            return False
+        # The response is the CronJob as it now is: noted at once, so a reconcile before the
+        # watch event arrives does not see the old (drifted) one and write again.
+        self.cache.note_cronjob(key[0], written.live or desired, present=True)
+        return True
 
     async def _recheck_conflict(self, key: ObjectKey, body: Mapping[str, Any]) -> str | None:
         """Whether the CronJob that stood in the way still does (a read)."""
@@ -181,89 +337,61 @@ class Controller:
             self.conflicts[key] = (name, why)
         return why
 
-    async def _reconcile_now(self, key: ObjectKey, body: Mapping[str, Any]) -> None:
-        namespace, name = key
-        now = self.clock()
+    async def _write_cronjob(
+        self, desired: Mapping[str, Any], sr: Mapping[str, Any], exists: bool
+    ) -> Written:
+        """Make the CronJob hold exactly `desired`, only if `sr` controls it (or it is new).
+        Nothing is written to a CronJob `sr` does not control. A replace rather than server-side
+        apply: fields another manager added (a container, env, a volume) go too, which a forced
+        apply would keep."""
+        meta = desired["metadata"]
         try:
-            access = await self._ensure_rbac(namespace)
-            foreign = await self._recheck_conflict(key, body) if key in self.conflicts else None
-        except KubeError as exc:
-            self._retry_later(key, exc)
-            return
-        observed = plan.Observed(
-            now=now,
-            target_exists=self.cache.target_exists(plan.target_key(body)),
-            cronjob=self._known_cronjob(key),
-            cronjob_conflict=foreign,
-            access_conflict=access,
-        )
-        generation = body["metadata"].get("generation")
-        rejection = self.rejections.get(key)
-        if rejection is not None and rejection[0] != generation:
-            self.rejections.pop(key)
-            rejection = None
-        rejected = rejection[1] if rejection else None
-        decided = plan.make_plan(body, self.options.settings, observed, self.hashes, rejected)
-        try:
-            if decided.apply_cronjob is not None:
-                try:
-                    live, why = await self._write_cronjob(
-                        decided.apply_cronjob, body, exists=observed.cronjob is not None
-                    )
-                except KubeError as exc:
-                    if exc.status not in (400, 422) or rejected is not None:
-                        raise
-                    self.rejections[key] = (generation, str(exc))
-                    logger.warning(
-                        "%s/%s: the API server rejected its CronJob: %s", *key, exc, extra=ref(key)
-                    )
-                    await self._reconcile_now(key, body)  # once more, to say so in the status
-                    return
+            if not exists and (created := await self.kube.create_cronjob(desired)) is not None:
+                return Written(live=created)
+            for _ in range(WRITE_ATTEMPTS):
+                current = await self.kube.get_cronjob(meta["namespace"], meta["name"])
+                if current is None:
+                    if (created := await self.kube.create_cronjob(desired)) is not None:
+                        return Written(live=created)
+                    continue
+                why = plan.foreign_cronjob(sr, current)
                 if why is not None:
-                    self.conflicts[key] = (decided.apply_cronjob["metadata"]["name"], why)
-                    self.applied.pop(key, None)
-                    await self._reconcile_now(key, body)  # once more, to say so in the status
-                    return
-                # The response is the CronJob as it now is: noted at once, so a reconcile before
-                # the watch event arrives does not see the old (drifted) one and apply again.
-                if live is not None:
-                    self.cache.note_cronjob(namespace, live, present=True)
-                self.applied[key] = cronjob_state(live or decided.apply_cronjob)
-                await self._log_apply(key, body, decided)
-            if decided.suspend_cronjob is not None:
-                await self.kube.suspend_cronjob(namespace, decided.suspend_cronjob)
-                logger.info(
-                    "%s/%s: suspended CronJob %s (%s)",
-                    *key,
-                    decided.suspend_cronjob,
-                    decided.verdict.reason,
-                    extra=ref(key),
-                )
-            if decided.status_patch is not None:
-                await self.kube.patch_status(namespace, name, decided.status_patch)
-            if decided.accepted_changed:
-                verdict = decided.verdict
-                logger.info(
-                    "%s/%s: Accepted=%s %s: %s",
-                    *key,
-                    verdict.accepted,
-                    verdict.reason,
-                    verdict.message,
-                    extra=ref(key),
-                )
-            if decided.event is not None:
-                await self._post_event(body, decided.event)
-            if decided.policy_event is not None:
-                await self._post_event(body, decided.policy_event)
-            await self._sweep(key, body)
+                    return Written(foreign=why)
+                try:
+                    version = current["metadata"]["resourceVersion"]
+                    return Written(live=await self.kube.replace_cronjob(desired, version))
+                except Conflict:
+                    continue  # changed since the read: read again
         except KubeError as exc:
-            self._retry_later(key, exc)
-            return
-        self.failures.pop(key, None)
-        status = body.get("status") or {}
-        self.counter.observe(key, status.get("runHistory") or [])
-        self.counter.set_active(key, decided.active)
-        self.requeue.at(key, decided.look_again_at)
+            if exc.status not in (400, 422):
+                raise
+            return Written(rejected=str(exc))
+        where = f"{meta['namespace']}/{meta['name']}"
+        raise KubeError(409, "Conflict", f"CronJob {where} kept changing")
+
+    async def _report(self, key: ObjectKey, body: Mapping[str, Any], decided: plan.Plan) -> None:
+        """The log lines and events of a carried-out plan (events are a courtesy)."""
+        if decided.accepted_changed:
+            verdict = decided.verdict
+            logger.info(
+                "%s/%s: Accepted=%s %s: %s",
+                *key,
+                verdict.accepted,
+                verdict.reason,
+                verdict.message,
+                extra=ref(key),
+            )
+        if decided.swept:
+            logger.info(
+                "%s/%s: swept %d orphaned run(s): %s",
+                *key,
+                len(decided.swept),
+                ", ".join(f"{r.entry_id} {r.status}" for r in decided.swept),
+                extra=ref(key),
+            )
+        for event in (decided.event, decided.policy_event):
+            if event is not None:
+                await self._post_event(body, event)
 
     async def _log_apply(self, key: ObjectKey, body: Mapping[str, Any], decided: plan.Plan) -> None:
         """One line per CronJob write; a revert also posts an event that says what it undid."""
@@ -300,33 +428,6 @@ class Controller:
         )
         self.requeue.at(key, self.clock() + delay)
 
-    async def _write_cronjob(
-        self, desired: Mapping[str, Any], sr: Mapping[str, Any], exists: bool
-    ) -> tuple[dict[str, Any] | None, str | None]:
-        """Make the CronJob hold exactly `desired`, only if `sr` controls it (or it is new):
-        (the CronJob as it now is, None) or, when it belongs to something else, (None, why);
-        nothing is written then. A replace rather than server-side apply: fields another
-        manager added (a container, env, a volume) go too, which a forced apply would keep."""
-        meta = desired["metadata"]
-        if not exists and (created := await self.kube.create_cronjob(desired)) is not None:
-            return created, None
-        for _ in range(SWEEP_ATTEMPTS):
-            current = await self.kube.get_cronjob(meta["namespace"], meta["name"])
-            if current is None:
-                if (created := await self.kube.create_cronjob(desired)) is not None:
-                    return created, None
-                continue
-            why = plan.foreign_cronjob(sr, current)
-            if why is not None:
-                return None, why
-            try:
-                version = current["metadata"]["resourceVersion"]
-                return await self.kube.replace_cronjob(desired, version), None
-            except Conflict:
-                continue  # changed since the read: read again
-        where = f"{meta['namespace']}/{meta['name']}"
-        raise KubeError(409, "Conflict", f"CronJob {where} kept changing")
-
     async def _ensure_rbac(self, namespace: str) -> str | None:
         """The runner's access in `namespace`; why it cannot be made, when a foreign RoleBinding
         of its name stands in the way (tried again on each reconcile of the namespace's
@@ -354,39 +455,3 @@ class Controller:
             await self.kube.post_event(body, event.type, event.reason, event.message)
         except KubeError as exc:  # an event is a courtesy; the condition holds the truth
             logger.warning("could not post event %s: %s", event.reason, exc)
-
-    async def _sweep(self, key: ObjectKey, body: Mapping[str, Any]) -> None:
-        """Resolve `Pending` entries whose Job failed or vanished; never clobber a runner: the
-        write carries the resourceVersion it was computed from, and a conflict re-reads."""
-        namespace, name = key
-        status = body.get("status") or {}
-        resolutions = sweep.pending_resolutions(
-            status.get("runHistory") or [], self.cache.jobs_of(*key)
-        )
-        confirmed = []
-        for resolution in resolutions:
-            if resolution.job_gone and await self.kube.job_exists(namespace, resolution.entry_id):
-                continue  # a Job younger than the cache's view: not gone
-            confirmed.append(resolution)
-        current: Mapping[str, Any] | None = body
-        for _ in range(SWEEP_ATTEMPTS):
-            if current is None:
-                return
-            fields = sweep.resolve(current.get("status") or {}, confirmed, self.clock())
-            if fields is None:
-                return
-            version = current["metadata"].get("resourceVersion")
-            patch = {"metadata": {"resourceVersion": version}, "status": fields}
-            try:
-                await self.kube.patch_status(namespace, name, patch)
-                logger.info(
-                    "%s/%s: swept %d orphaned run(s): %s",
-                    *key,
-                    len(confirmed),
-                    ", ".join(f"{r.entry_id} {r.status}" for r in confirmed),
-                    extra=ref(key),
-                )
-                return
-            except Conflict:
-                current = await self.kube.get_scheduledrun(namespace, name)
-        raise KubeError(409, "Conflict", f"sweep of {namespace}/{name} kept conflicting")

@@ -5,8 +5,10 @@ target exists, the CronJob the cluster cache holds, the clock) and passes it her
 answers with a `Plan`: the CronJob to apply (or to suspend), the status fields to write (or nothing,
 when they already hold the desired values: writes are the cost an idle operator must not pay), the
 event to post, and when to look again. No I/O and no clock of its own, so every decision is a table
-test with fixed instants. What happens to `Pending` entries whose Job ended lives in
-generator/operator/sweep.py."""
+test with fixed instants. `make_plan` is the one place a reconcile decides: what the last CronJob
+write taught (the API server's rejection, a foreign CronJob in the way) and the `Pending` entries
+whose Job ended (generator/operator/sweep.py) are inputs like the rest, and the status write it
+asks for carries them all, guarded by the resourceVersion it was computed from."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Any, Final
 
 from generator.cronjob import drift, render
 from generator.cronjob.config import OperatorConfig
+from generator.operator import sweep
 from generator.schedule import cron, hashed
 from generator.spec import policies, validate
 from generator.spec.policies import Event as Event  # one Event type for plans and policies
@@ -65,6 +68,11 @@ class Observed:
     # runner RoleBinding of the namespace bound elsewhere. A sentence saying what, or None.
     cronjob_conflict: str | None = None
     access_conflict: str | None = None
+    # The API server's refusal of this generation's CronJob (a rule validation missed), as the
+    # last write learned it: the spec is then invalid until it changes.
+    rejected: str | None = None
+    # `Pending` entries whose Job failed or is confirmed gone: ended in the same status write.
+    resolutions: tuple[sweep.Resolution, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,9 @@ class Plan:
     verdict: Verdict
     apply_cronjob: dict[str, Any] | None  # server-side apply this body
     suspend_cronjob: str | None  # merge-patch suspend: true into this existing CronJob
-    status_patch: dict[str, Any] | None  # merge patch for /status; None: nothing to write
+    # Merge patch for /status carrying the resourceVersion it was computed from (a conflict means
+    # a runner wrote meanwhile: read again); None: nothing to write.
+    status_patch: dict[str, Any] | None
     event: Event | None
     look_again_at: datetime | None
     active: bool  # accepted and not suspended: the schedule fires
@@ -97,11 +107,10 @@ class Plan:
     cronjob_action: str | None = None
     reverted: tuple[drift.Difference, ...] = ()
     accepted_changed: bool = False  # the Accepted condition changes status or reason
+    swept: tuple[sweep.Resolution, ...] = ()  # the resolutions the status patch carries
 
 
-def bounded(text: str) -> str:
-    """`text` cut to what a condition or an entry message may hold."""
-    return history.truncate_message(text, conditions.MESSAGE_MAX)
+bounded = sweep.bounded  # one length for a condition's message and an entry's
 
 
 def target_key(sr: Mapping[str, Any]) -> tuple[str, str, str] | None:
@@ -185,14 +194,19 @@ def spec_hash(body: Mapping[str, Any]) -> str:
 
 
 def desired_cronjob(
-    sr: Mapping[str, Any], settings: OperatorConfig, verdict: Verdict, held: bool = False
+    sr: Mapping[str, Any],
+    settings: OperatorConfig,
+    verdict: Verdict,
+    held: bool = False,
+    schedule: str | None = None,
 ) -> dict[str, Any] | None:
     """The CronJob to apply: rendered, suspended unless accepted, stamped with its hash. None when
-    the spec itself is invalid (nothing sensible to render; an existing CronJob is suspended)."""
+    the spec itself is invalid (nothing sensible to render; an existing CronJob is suspended).
+    `schedule`: the effective schedule, when the caller has computed it already."""
     if verdict.reason in conditions.SPEC_REASONS:
         return None
     try:
-        body = render.render_cronjob(sr, settings)
+        body = render.render_cronjob(sr, settings, schedule)
     except render.RenderError:
         return None
     if not verdict.accepted or held:  # held: a policy (generator/spec/policies.py) stopped it
@@ -202,16 +216,24 @@ def desired_cronjob(
     return body
 
 
-def next_run_time(
-    sr: Mapping[str, Any], now: datetime, cronjob: CronJobState | None = None
+def schedule_of(sr: Mapping[str, Any]) -> str | None:
+    """The schedule the CronJob carries (`H` expanded), None when it cannot be read."""
+    try:
+        return hashed.effective_schedule(sr)
+    except cron.CronError:
+        return None
+
+
+def next_fire(
+    sr: Mapping[str, Any], schedule: str | None, now: datetime, cronjob: CronJobState | None
 ) -> datetime | None:
-    """When the CronJob fires next, None when it never will (or the schedule is unreadable).
+    """When `schedule` (the effective one) fires next after `now`, None when never.
 
     An `@every` schedule counts from the CronJob's creation (the CronJob controller starts its
     chain of ticks there), not from `now`, or the answer would move with every look."""
-    spec = sr.get("spec") or {}
+    if schedule is None:
+        return None
     try:
-        schedule = hashed.effective_schedule(sr)
         parsed = cron.parse_schedule(schedule)
         if isinstance(parsed, cron.EverySchedule):
             created = cronjob.created if cronjob else None
@@ -221,21 +243,18 @@ def next_run_time(
             if anchor is not None and parsed.seconds > 0:
                 step = timedelta(seconds=parsed.seconds)
                 return anchor + step * ((now - anchor) // step + 1)
-        times = cron.next_fire_times(schedule, spec_fields.time_zone(spec), now, 1)
+        zone = spec_fields.time_zone(sr.get("spec") or {})
+        times = cron.next_fire_times(schedule, zone, now, 1)
     except cron.CronError:
         return None
     return times[0] if times else None
 
 
-def effective_schedule(sr: Mapping[str, Any], verdict: Verdict) -> str | None:
-    """`status.effectiveSchedule`: what the CronJob carries (`H` expanded), None when the spec
-    is too broken to render."""
-    if verdict.reason in conditions.SPEC_REASONS:
-        return None
-    try:
-        return hashed.effective_schedule(sr)
-    except cron.CronError:
-        return None
+def next_run_time(
+    sr: Mapping[str, Any], now: datetime, cronjob: CronJobState | None = None
+) -> datetime | None:
+    """When the CronJob fires next, None when it never will (or the schedule is unreadable)."""
+    return next_fire(sr, schedule_of(sr), now, cronjob)
 
 
 def accepted_condition(
@@ -257,11 +276,18 @@ def accepted_condition(
     return condition
 
 
-def status_patch(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any] | None:
+def status_patch(
+    current: Mapping[str, Any], desired: Mapping[str, Any], version: str | None = None
+) -> dict[str, Any] | None:
     """A merge patch turning the fields of `desired` in `current` into their desired values
-    (None deletes), or None when they already hold them."""
+    (None deletes), or None when they already hold them. With the `version` (resourceVersion)
+    `current` was read at, the API server refuses the patch if the object changed since."""
     changes = {k: v for k, v in desired.items() if current.get(k) != v}
-    return {"status": changes} if changes else None
+    if not changes:
+        return None
+    if version is None:
+        return {"status": changes}
+    return {"metadata": {"resourceVersion": version}, "status": changes}
 
 
 def transition_event(verdict: Verdict, current: Mapping[str, Any] | None) -> Event | None:
@@ -282,9 +308,10 @@ def transition_event(verdict: Verdict, current: Mapping[str, Any] | None) -> Eve
     return Event("Warning", verdict.reason, verdict.message)
 
 
-def never_fires(sr: Mapping[str, Any], verdict: Verdict, now: datetime) -> Verdict:
-    """An accepted verdict turned into `ScheduleNeverFires` when no date matches the schedule."""
-    if not verdict.accepted or next_run_time(sr, now) is not None:
+def never_fires(sr: Mapping[str, Any], verdict: Verdict, upcoming: datetime | None) -> Verdict:
+    """An accepted verdict turned into `ScheduleNeverFires` when no date matches the schedule
+    (`upcoming`: its next fire time, None when none)."""
+    if not verdict.accepted or upcoming is not None:
         return verdict
     schedule = str((sr.get("spec") or {}).get("schedule"))
     return Verdict(
@@ -380,27 +407,31 @@ def make_plan(
     settings: OperatorConfig,
     observed: Observed,
     cache: HashCache | None = None,
-    rejected: str | None = None,
 ) -> Plan:
     """Everything the operator should do for `sr` now. With a `cache`, a CronJob known to match
-    is not rendered again; `rejected` is the API server's refusal of this generation's CronJob."""
+    is not rendered again. The effective schedule and its next fire time are computed once."""
     meta, spec = sr.get("metadata") or {}, sr.get("spec") or {}
     status = sr.get("status") or {}
     have = observed.cronjob
     conflict = conflict_of(sr, observed)
-    verdict = never_fires(sr, judge(sr, observed.target_exists, rejected, conflict), observed.now)
     ours = conflict is None or conflict.reason != Reason.CRONJOB_CONFLICT
+    if not ours:
+        have = None  # someone else's: never applied, suspended or named as ours
+    schedule = schedule_of(sr)
+    upcoming = next_fire(sr, schedule, observed.now, have)
+    judged = judge(sr, observed.target_exists, observed.rejected, conflict)
+    verdict = never_fires(sr, judged, upcoming)
     # Not accepted: suspended anyway; the policies' conditions stay as they are until it is.
     policy = policies.decide(sr, observed.now) if verdict.accepted else policies.unchanged(status)
     held = policy.held
+    if verdict.reason in conditions.SPEC_REASONS:
+        schedule = None  # too broken to render: no effective schedule either
 
     desired_name: str | None = None
     apply = None
     action: str | None = None
     reverted: tuple[drift.Difference, ...] = ()
-    if not ours:
-        have = None  # someone else's: never applied, suspended or named as ours
-    elif verdict.reason not in conditions.SPEC_REASONS:
+    if ours and schedule is not None:
         # The key covers the live CronJob too: a hit means "this spec against this live object
         # was found in step", so an edit of the CronJob (a new digest) is always looked at.
         key = f"{fingerprint(sr, verdict, held)}:{have.digest if have else ''}" if cache else ""
@@ -408,7 +439,7 @@ def make_plan(
         if known is not None and have is not None and have.spec_hash == known:
             desired_name = have.name
         else:
-            desired = desired_cronjob(sr, settings, verdict, held)
+            desired = desired_cronjob(sr, settings, verdict, held, schedule)
             if desired is not None:
                 desired_name = desired["metadata"]["name"]
                 wanted = desired["metadata"]["annotations"][api.ANNOTATION_SPEC_HASH]
@@ -426,7 +457,7 @@ def make_plan(
         suspend = have.name
 
     active = verdict.accepted and not held and not spec_fields.suspend(spec)
-    next_run = next_run_time(sr, observed.now, have) if active else None
+    next_run = upcoming if active else None
     if next_run is not None and policy.end_time is not None and next_run > policy.end_time:
         next_run = None  # the next tick would come after spec.endTime: there is none
     current_condition = conditions.find(status, ConditionType.ACCEPTED)
@@ -439,10 +470,13 @@ def make_plan(
         "conditions": [*others, condition, *policy.conditions()],
         "resumedAt": policy.resumed_at,
         "cronJobName": desired_name or (have.name if have else None),
-        "effectiveSchedule": effective_schedule(sr, verdict),
+        "effectiveSchedule": schedule,
         "suspended": desired_suspend(sr, verdict, held),
         "nextRunTime": history.format_time(next_run) if next_run else None,
     }
+    swept = sweep.resolve(status, observed.resolutions, observed.now)
+    if swept is not None:
+        desired_status.update(swept)
     look_again = observed.now + (RESYNC if conflict is None else CONFLICT_RECHECK)
     if next_run is not None:
         look_again = min(look_again, next_run + AFTER_TICK)
@@ -456,7 +490,7 @@ def make_plan(
         verdict=verdict,
         apply_cronjob=apply,
         suspend_cronjob=suspend,
-        status_patch=status_patch(status, desired_status),
+        status_patch=status_patch(status, desired_status, meta.get("resourceVersion")),
         event=transition_event(verdict, current_condition),
         look_again_at=look_again,
         active=active,
@@ -464,4 +498,5 @@ def make_plan(
         cronjob_action=action,
         reverted=reverted,
         accepted_changed=changed,
+        swept=observed.resolutions if swept is not None else (),
     )

@@ -3,7 +3,8 @@
 A runner writes its own terminal entry; but a pod killed by its Job's deadline, a Job deleted
 mid-run, or a Job that ran out of retries leaves the entry `Pending`. Given the history and the
 Jobs the cluster cache holds, these pure functions say which entries to end and how, so no entry
-stays `Pending` forever. The controller confirms a vanished Job with a read before writing.
+stays `Pending` forever. The controller confirms a vanished Job with a read, and `plan.make_plan`
+folds the confirmed resolutions into its one status write.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from generator.operator.plan import bounded
-from runner import api, history
+from runner import api, conditions, history
 
 JOB_GONE_MESSAGE: Final = "job deleted before the runner finished"
 NOT_A_JOB_MESSAGE: Final = "the entry's id is not a Job name, so no Job can finish it"
 _JOB_NAME = re.compile(api.NAME_PATTERN)
+
+
+def bounded(text: str) -> str:
+    """`text` cut to what an entry message written by the operator may hold."""
+    return history.truncate_message(text, conditions.MESSAGE_MAX)
 
 
 def is_job_name(text: str) -> bool:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -51,7 +52,7 @@ def test_apply_gives_the_rendered_cronjob_and_accepted_status(
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(
-        kube, namespace, scheduledrun("nightly", schedule="30 2 * * *", timeZone="Europe/Berlin")
+        kube, namespace, scheduledrun("nightly", schedule="30 12 * * *", timeZone="Europe/Berlin")
     )
 
     sr = wait_condition(control_plane, kube, namespace, "nightly", "True", "ScheduleAccepted")
@@ -62,7 +63,7 @@ def test_apply_gives_the_rendered_cronjob_and_accepted_status(
     container = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     owner = cronjob["metadata"]["ownerReferences"][0]
     assert (spec["schedule"], spec["timeZone"], spec["suspend"], spec["concurrencyPolicy"]) == (
-        "30 2 * * *",
+        "30 12 * * *",
         "Europe/Berlin",
         False,
         "Forbid",
@@ -71,8 +72,14 @@ def test_apply_gives_the_rendered_cronjob_and_accepted_status(
     assert (owner["kind"], owner["uid"]) == ("ScheduledRun", sr["metadata"]["uid"])
     status = sr["status"]
     assert status["cronJobName"] == "nightly"
-    next_run = datetime.fromisoformat(status["nextRunTime"].replace("Z", "+00:00"))
-    assert timedelta(0) < next_run - datetime.now(UTC) <= timedelta(days=1)
+    # The next 12:30 in Berlin after the instant the operator decided (when Accepted was set).
+    decided = datetime.fromisoformat(accepted(sr)["lastTransitionTime"])  # type: ignore[index]
+    berlin = ZoneInfo("Europe/Berlin")
+    local = decided.astimezone(berlin)
+    due = local.replace(hour=12, minute=30, second=0)
+    if due <= local:
+        due = (local + timedelta(days=1)).replace(hour=12, minute=30, second=0)
+    assert status["nextRunTime"] == stamp(due.astimezone(UTC))
     # The runner's account and binding exist in the namespace.
     sa = kube.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/kagent-scheduledrun-runner")
     assert sa.status_code == 200
@@ -121,13 +128,19 @@ def test_edits_are_followed_by_the_cronjob(
     assert "nextRunTime" in sr["status"]
 
 
+# Created invalid: no CronJob, unless it only lacks its target (then a suspended one, ready to
+# fire when the target appears). Edited into invalid: the CronJob stays, suspended, so its Jobs
+# and their runs live on.
 @pytest.mark.parametrize(
-    ("spec", "reason"),
+    ("spec", "reason", "fresh_cronjob"),
     [
-        pytest.param({"schedule": "5-1 * * * *"}, "InvalidSchedule", id="backwards-range"),
-        pytest.param({"timeZone": "Mars/Olympus"}, "InvalidTimeZone", id="unknown-zone"),
+        pytest.param({"schedule": "5-1 * * * *"}, "InvalidSchedule", None, id="backwards-range"),
+        pytest.param({"timeZone": "Mars/Olympus"}, "InvalidTimeZone", None, id="unknown-zone"),
         pytest.param(
-            {"targetRef": {"kind": "Agent", "name": "absent"}}, "TargetNotFound", id="no-target"
+            {"targetRef": {"kind": "Agent", "name": "absent"}},
+            "TargetNotFound",
+            "suspended",
+            id="no-target",
         ),
     ],
 )
@@ -138,6 +151,7 @@ def test_invalid_specs_are_not_accepted_and_do_not_fire(
     operator: OperatorProcess,
     spec: dict[str, Any],
     reason: str,
+    fresh_cronjob: str | None,
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("fresh", **spec))
@@ -145,14 +159,16 @@ def test_invalid_specs_are_not_accepted_and_do_not_fire(
     wait_condition(control_plane, kube, namespace, "edited", "True", "ScheduleAccepted")
     patch_spec(kube, namespace, "edited", spec)
 
+    def cronjob_state(name: str) -> str | None:
+        cronjob = get_cronjob(kube, namespace, name)
+        if cronjob is None:
+            return None
+        return "suspended" if cronjob["spec"]["suspend"] else "fires"
+
     for name in ("fresh", "edited"):
         sr = wait_condition(control_plane, kube, namespace, name, "False", reason)
         assert "nextRunTime" not in sr["status"]
-        cronjob = get_cronjob(kube, namespace, name)
-        # Created invalid: no CronJob, unless it only lacks its target (then a suspended one).
-        # Edited into invalid: the CronJob stays, suspended, so its Jobs and their runs live on.
-        assert cronjob is None or cronjob["spec"]["suspend"] is True, name
-    assert get_cronjob(kube, namespace, "edited") is not None
+    assert (cronjob_state("fresh"), cronjob_state("edited")) == (fresh_cronjob, "suspended")
     events = kube.get(f"/api/v1/namespaces/{namespace}/events").json()["items"]
     assert {(e["involvedObject"]["name"], e["reason"]) for e in events} >= {
         ("fresh", reason),
@@ -244,6 +260,50 @@ def test_orphaned_pending_entries_are_resolved_across_a_restart(
     eventually(control_plane, "live entry resolved", resolved)
 
 
+def own_writes(operator: OperatorProcess) -> dict[str, float]:
+    """The operator's request counter: writes by verb."""
+    writes: dict[str, float] = {}
+    for family in text_string_to_metric_families(operator.metrics()):
+        for s in family.samples:
+            if s.name == "kagent_scheduledrun_api_requests_total" and s.labels["verb"] != "GET":
+                writes[s.labels["verb"]] = writes.get(s.labels["verb"], 0) + s.value
+    return writes
+
+
+def test_one_reconcile_makes_one_status_write_that_also_ends_an_orphan(
+    control_plane: ControlPlane, kube: httpx.Client, namespace: str
+) -> None:
+    """A ScheduledRun the operator first sees holding a `Pending` entry whose Job is gone: its
+    status (Accepted, cronJobName, ...) and the ended entry are one write, counted by the
+    operator's request counter (the sweep used to make a second)."""
+    create_agent(kube, namespace, "helper")
+    create(kube, namespace, scheduledrun("orphaned"))
+    now = datetime.now(UTC)
+    write_history(
+        kube, namespace, "orphaned", [history.new_pending("orphaned-gone", "Manual", now, now)]
+    )
+    operator = OperatorProcess(control_plane, "--namespace", namespace).start()
+    try:
+
+        def settled() -> dict[str, Any] | None:
+            sr = get_sr(kube, namespace, "orphaned")
+            statuses = [e["status"] for e in sr["status"]["runHistory"]]
+            return (
+                sr
+                if (accepted(sr) or {}).get("status") == "True" and statuses == ["Failed"]
+                else None
+            )
+
+        sr = eventually(control_plane, "accepted, the orphan ended", settled)
+        # Two server-side applies for the runner's ServiceAccount and RoleBinding, the CronJob's
+        # create, and one status write.
+        assert own_writes(operator) == {"PATCH": 3, "POST": 1}
+        assert sr["status"]["runHistory"][0]["message"] == "job deleted before the runner finished"
+    finally:
+        operator.stop()
+        operator.log.unlink(missing_ok=True)
+
+
 def test_sigkill_during_a_burst_of_200_creations(
     control_plane: ControlPlane, kube: httpx.Client, namespace: str, operator: OperatorProcess
 ) -> None:
@@ -316,6 +376,11 @@ def test_metrics_count_finished_runs_once(
             entry("counted-1", "Succeeded", 6, 6), old]  # fmt: skip
     pending = {**runs[0], "status": "Pending"}
     pending.pop("endTime")
+    # Its Job exists (running: no node here), so the sweep leaves the Pending entry to its runner.
+    cronjob = get_cronjob(kube, namespace, "counted")
+    assert cronjob is not None
+    job = manual_job(cronjob, "counted-3")
+    assert kube.post(f"/apis/batch/v1/namespaces/{namespace}/jobs", json=job).status_code == 201
     write_history(kube, namespace, "counted", [pending, *runs[1:]])
     write_history(kube, namespace, "counted", runs)
 

@@ -9,11 +9,12 @@ desired spec" concerns.
 from __future__ import annotations
 
 import json
-import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from devcluster.cluster import ControlPlane
 from devcluster.operator import OperatorProcess
@@ -24,7 +25,9 @@ from tests.kube_helpers import (
     get_cronjob,
     get_sr,
     scheduledrun,
+    stamp,
     wait_condition,
+    write_history,
 )
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(600)]
@@ -57,6 +60,28 @@ def versions(kube: httpx.Client, namespace: str) -> tuple[str, str]:
     assert cronjob is not None
     sr = get_sr(kube, namespace, "nightly")
     return cronjob["metadata"]["resourceVersion"], sr["metadata"]["resourceVersion"]
+
+
+def finished_run(job_id: str) -> dict[str, Any]:
+    """A run that ended now (after the operator started: it counts only those)."""
+    now = datetime.now(UTC)
+    start = now - timedelta(seconds=1)
+    return {"id": job_id, "trigger": "Scheduled", "scheduledTime": stamp(start),
+            "startTime": stamp(start), "endTime": stamp(now), "status": "Succeeded",
+            "message": "done"}  # fmt: skip
+
+
+def outcome_count(operator: OperatorProcess, namespace: str, name: str) -> float:
+    for family in text_string_to_metric_families(operator.metrics()):
+        for sample in family.samples:
+            labels = sample.labels
+            if (sample.name, labels.get("namespace"), labels.get("name")) == (
+                "kagent_scheduledrun_outcome_total",
+                namespace,
+                name,
+            ):
+                return sample.value
+    return 0.0
 
 
 def lines_about(process: OperatorProcess, namespace: str) -> int:
@@ -110,9 +135,20 @@ def test_an_edited_cronjob_is_put_back_with_an_event(
     assert "reverted edits of CronJob nightly" in operator.tail()
     # Put back once: nothing drifted since, so the operator writes nothing more here (other
     # tests' namespaces, still being deleted, may cost it writes: hence per object, not in total).
-    before = (versions(kube, namespace), lines_about(operator, namespace))
-    time.sleep(5)
-    assert (versions(kube, namespace), lines_about(operator, namespace)) == before
+    # The witness that it looked again: a run that ends now, as a runner records it, which the
+    # operator counts (a look that writes nothing) once it has reconciled after the revert.
+    cronjob_version = versions(kube, namespace)[0]
+    lines = lines_about(operator, namespace)
+    write_history(kube, namespace, "nightly", [finished_run("nightly-1")])
+    after_run = versions(kube, namespace)
+    eventually(
+        control_plane,
+        "the operator counts the run",
+        lambda: outcome_count(operator, namespace, "nightly") == 1,
+    )
+    assert versions(kube, namespace) == after_run
+    assert after_run[0] == cronjob_version
+    assert lines_about(operator, namespace) == lines
     assert len(reverted_events(kube, namespace)) == 1
 
 

@@ -138,7 +138,7 @@ async def test_a_new_scheduledrun_costs_rbac_apply_and_one_status_write(kube: Fa
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
 
-    await controller.reconcile(copy.deepcopy(sr))
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
 
     assert names(kube.calls) == ["ensure_runner_rbac", "create_cronjob", "patch_status"]
     assert controller.requeue.due[("team-a", "nightly")] == datetime(
@@ -150,11 +150,11 @@ async def test_the_event_of_our_own_status_write_costs_nothing(kube: FakeKube) -
     sr = scheduledrun()
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
-    await controller.reconcile(copy.deepcopy(sr))
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
     kube.calls.clear()
 
-    await controller.reconcile(copy.deepcopy(kube.objects[("team-a", "nightly")]))
-    await controller.reconcile_named(("team-a", "nightly"))
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(kube.objects[("team-a", "nightly")]))
+    await controller.sync_named(("team-a", "nightly"))
 
     assert names(kube.calls) == ["get"]  # the named look reads; nothing writes
 
@@ -163,9 +163,9 @@ async def test_an_api_error_books_a_retry_with_backoff(kube: FakeKube) -> None:
     controller = make_runtime(kube)
     kube.fail_next = [KubeError(500, "InternalError", "boom")] * 2
 
-    await controller.reconcile(scheduledrun())
+    await controller.on_scheduledrun("MODIFIED", scheduledrun())
     first = controller.requeue.due[("team-a", "nightly")]
-    await controller.reconcile(scheduledrun())
+    await controller.on_scheduledrun("MODIFIED", scheduledrun())
     second = controller.requeue.due[("team-a", "nightly")]
 
     assert (first - NOW, second - NOW) == (timedelta(seconds=2), timedelta(seconds=4))
@@ -174,7 +174,7 @@ async def test_an_api_error_books_a_retry_with_backoff(kube: FakeKube) -> None:
 async def test_a_missing_target_suspends_and_warns(kube: FakeKube) -> None:
     controller = make_runtime(kube, target=False)
 
-    await controller.reconcile(scheduledrun())
+    await controller.on_scheduledrun("MODIFIED", scheduledrun())
 
     assert [c for c in kube.calls if c[0] in ("create_cronjob", "post_event")] == [
         ("create_cronjob", True),
@@ -210,24 +210,34 @@ async def test_a_pending_entry_ends_only_when_its_job_failed_or_is_confirmed_gon
     kube.jobs = existing_jobs
     controller = make_runtime(kube, jobs=jobs)
 
-    await controller.reconcile(copy.deepcopy(sr))
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
 
     (entry,) = kube.objects[("team-a", "nightly")]["status"]["runHistory"]
     assert entry["status"] == expected_status
 
 
-async def test_sweep_rereads_on_conflict_and_spares_the_runners_outcome(kube: FakeKube) -> None:
+async def test_a_status_write_that_conflicts_spares_the_runner_and_looks_again_at_once(
+    kube: FakeKube,
+) -> None:
     stale = scheduledrun(runHistory=[PENDING])
     fresh = scheduledrun(runHistory=[{**PENDING, "status": "Succeeded"}])
     fresh["metadata"]["resourceVersion"] = "11"  # the runner wrote after our read
     kube.objects[("team-a", "nightly")] = fresh
     controller = make_runtime(kube)
 
-    await controller.reconcile(stale)
+    await controller.on_scheduledrun("MODIFIED", stale)
 
     (entry,) = kube.objects[("team-a", "nightly")]["status"]["runHistory"]
     assert entry["status"] == "Succeeded"
-    assert "get" in names(kube.calls)
+    assert controller.requeue.due[("team-a", "nightly")] == NOW
+    kube.calls.clear()
+
+    await controller.sync_named(("team-a", "nightly"))  # the look it booked: read, decide, write
+
+    assert names(kube.calls) == ["get", "patch_status"]
+    assert kube.calls[1][1]["metadata"] == {"resourceVersion": "11"}
+    (entry,) = kube.objects[("team-a", "nightly")]["status"]["runHistory"]
+    assert entry["status"] == "Succeeded"
 
 
 async def test_a_cronjob_the_apiserver_refuses_is_not_retried_forever(kube: FakeKube) -> None:
@@ -236,13 +246,24 @@ async def test_a_cronjob_the_apiserver_refuses_is_not_retried_forever(kube: Fake
     controller = make_runtime(kube)
     kube.fail_next = [KubeError(422, "Invalid", "CronJob.batch is invalid: spec.schedule")]
 
-    await controller.reconcile(copy.deepcopy(sr))
-    kube.calls.clear()
-    await controller.reconcile(copy.deepcopy(kube.objects[("team-a", "nightly")]))
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
 
+    assert names(kube.calls) == ["ensure_runner_rbac"]  # the refused create; no status yet
+    assert controller.requeue.due[("team-a", "nightly")] == NOW  # the plan takes it in at once
+    kube.calls.clear()
+
+    await controller.sync_named(("team-a", "nightly"))
+
+    assert names(kube.calls) == ["get", "patch_status", "post_event"]
     condition = kube.objects[("team-a", "nightly")]["status"]["conditions"][0]
     assert (condition["status"], condition["reason"]) == ("False", "InvalidSpec")
-    assert "spec.schedule" in condition["message"]
+    assert condition["message"] == (
+        "the CronJob was rejected: 422 Invalid: CronJob.batch is invalid: spec.schedule"
+    )
+    kube.calls.clear()
+
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(kube.objects[("team-a", "nightly")]))
+
     assert kube.calls == []  # the same generation is not applied again
     assert controller.requeue.due[("team-a", "nightly")] - NOW == timedelta(hours=1)
 
@@ -255,7 +276,7 @@ async def test_one_log_line_per_decision_with_the_object(
     controller = make_runtime(kube, target=False)
     caplog.set_level(logging.INFO, logger="generator.operator.controller")
 
-    await controller.reconcile(copy.deepcopy(sr))
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
 
     lines = [r.getMessage() for r in caplog.records]
     assert lines == [
@@ -286,16 +307,22 @@ async def test_a_foreign_cronjob_of_the_name_is_not_written(kube: FakeKube) -> N
     kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
     controller = make_runtime(kube)
 
-    await controller.reconcile(copy.deepcopy(sr))
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
 
+    assert names(kube.calls) == ["ensure_runner_rbac", "create_cronjob", "get_cronjob"]
+    assert controller.requeue.due[("team-a", "nightly")] == NOW
+    kube.calls.clear()
+    await controller.sync_named(("team-a", "nightly"))  # the look at once: says so
+
+    assert kube.calls[:2] == [("get", "nightly"), ("get_cronjob", "nightly")]
+    assert names(kube.calls)[2:] == ["patch_status", "post_event"]
     assert kube.cronjobs["nightly"] == FOREIGN
-    assert "replace_cronjob" not in names(kube.calls)
     condition = kube.objects[("team-a", "nightly")]["status"]["conditions"][0]
     assert condition["reason"] == "CronJobConflict"
     assert ("post_event", "CronJobConflict") in kube.calls
 
     del kube.cronjobs["nightly"]  # the owner removes it: the next look takes the name
-    await controller.reconcile(copy.deepcopy(kube.objects[("team-a", "nightly")]))
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(kube.objects[("team-a", "nightly")]))
 
     assert (
         kube.objects[("team-a", "nightly")]["status"]["conditions"][0]["reason"]
@@ -308,7 +335,7 @@ async def test_an_owned_cronjob_is_replaced_with_exactly_the_desired_one(kube: F
     sr = scheduledrun()
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
-    await controller.reconcile(copy.deepcopy(sr))
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
     desired = copy.deepcopy(kube.cronjobs["nightly"])
     pod = kube.cronjobs["nightly"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     pod["containers"].append({"name": "exfiltrate", "image": "evil:1"})
@@ -317,7 +344,7 @@ async def test_an_owned_cronjob_is_replaced_with_exactly_the_desired_one(kube: F
     changed["spec"]["schedule"] = "5 * * * *"
     changed["metadata"]["generation"] = 2
 
-    await controller.reconcile(changed)
+    await controller.on_scheduledrun("MODIFIED", changed)
 
     now = kube.cronjobs["nightly"]
     assert now["spec"]["schedule"] == "5 * * * *"
@@ -331,7 +358,7 @@ async def test_an_entry_id_that_is_no_job_name_is_ended_without_a_request(kube: 
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
 
-    await controller.reconcile(copy.deepcopy(sr))
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
 
     assert "job_exists" not in names(kube.calls)
     (entry,) = kube.objects[("team-a", "nightly")]["status"]["runHistory"]
@@ -349,7 +376,7 @@ async def test_a_foreign_runner_rolebinding_is_reported_not_retried_in_a_loop() 
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
 
-    await controller.reconcile(copy.deepcopy(sr))
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
 
     condition = kube.objects[("team-a", "nightly")]["status"]["conditions"][0]
     assert (condition["reason"], condition["message"]) == (

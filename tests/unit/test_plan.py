@@ -454,7 +454,7 @@ def test_a_rejected_cronjob_makes_the_spec_invalid_and_suspends_the_existing_one
     cronjob = CronJobState("nightly", "h", suspended=False, owner_uid=UID)
 
     got = plan.make_plan(
-        scheduledrun(), SETTINGS, Observed(NOW, True, cronjob), rejected="422: spec.schedule"
+        scheduledrun(), SETTINGS, Observed(NOW, True, cronjob, rejected="422: spec.schedule")
     )
 
     assert (got.verdict.reason, got.apply_cronjob, got.suspend_cronjob) == (
