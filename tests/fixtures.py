@@ -9,6 +9,8 @@
 - `node` (module): a real node (containerd, kubelet, kube-scheduler) with the images imported;
   stopped, and every host setting it changed put back, at the end of the module (so a test may
   start its own node in between: one node runs per machine at a time).
+- `stack` (module): the product on that node (the chart's operator pod from the images, the A2A
+  agent server); the operator's log is printed, which pytest shows when a test failed.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from devcluster.cluster import RESTRICTED_LABELS, ControlPlane, binaries
 from devcluster.images import Images, build_images
 from devcluster.node import Node
 from devcluster.operator import OperatorProcess
+from devcluster.stack import Stack
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +83,13 @@ def node(
 ) -> Iterator[Node]:
     with Node(control_plane, images.archives) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def stack(control_plane: ControlPlane, node: Node, images: Images) -> Iterator[Stack]:
+    with Stack(control_plane, node, images) as running:
+        yield running
+        print(f"operator log (tail):\n{running.operator_log()}")
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ ScheduledRuns, Agents and CronJobs as the admin, and wait on state with a deadli
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -48,6 +49,11 @@ def get_sr(kube: httpx.Client, namespace: str, name: str) -> dict[str, Any]:
     response.raise_for_status()
     body: dict[str, Any] = response.json()
     return body
+
+
+def apply(plane: ControlPlane, obj: dict[str, Any]) -> None:
+    """`kubectl apply` one object, as a person would."""
+    plane.kubectl("apply", "-f", "-", input=json.dumps(obj))
 
 
 def get_cronjob(kube: httpx.Client, namespace: str, name: str) -> dict[str, Any] | None:

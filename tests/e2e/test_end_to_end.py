@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,27 +23,14 @@ from typing import Any
 import pytest
 
 from devcluster.cluster import ControlPlane, eventually
-from devcluster.images import Images
-from devcluster.node import Node
 from devcluster.stack import Stack, sr_path
 from runner import api
 from tests import builders
+from tests.kube_helpers import apply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 PROMPT = 'Summarise the cluster\'s "warning" events: {{ all }} of them'
-
-
-@pytest.fixture(scope="module")
-def stack(control_plane: ControlPlane, node: Node, images: Images) -> Iterator[Stack]:
-    with Stack(control_plane, node, images) as running:
-        yield running
-        # Shown by pytest only when a test failed: the operator's side of the story.
-        print(f"operator log (tail):\n{running.operator_log()}")
-
-
-def apply(plane: ControlPlane, obj: dict[str, Any]) -> None:
-    plane.kubectl("apply", "-f", "-", input=json.dumps(obj))
 
 
 def scheduledrun(name: str, namespace: str, agent: str, **spec: Any) -> dict[str, Any]:

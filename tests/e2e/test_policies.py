@@ -12,7 +12,6 @@ test_previous_run.py, test_hashed.py).
 from __future__ import annotations
 
 import functools
-import json
 import subprocess
 import sys
 import time
@@ -23,27 +22,30 @@ from typing import Any
 
 import pytest
 
-from devcluster.cluster import ControlPlane, eventually
-from devcluster.images import Images
-from devcluster.node import Node
+from devcluster.cluster import RESTRICTED_LABELS, ControlPlane, eventually
 from devcluster.stack import Stack, sr_path
-from generator.schedule import hashed
 from runner import api, history, previous
+from tests.kube_helpers import apply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 PROMPT = "Compare today's cluster warnings with the last run."
+# The hashed schedule runs in a namespace of a fixed name, so its expansion is a known literal
+# (test_hashed.py pins the hashing itself): `H/2` of e2e-spread/spread fires at the odd minutes.
+SPREAD_NAMESPACE = "e2e-spread"
+SPREAD_SCHEDULE = "1-59/2 * * * *"
 
 
-@pytest.fixture(scope="module")
-def stack(control_plane: ControlPlane, node: Node, images: Images) -> Iterator[Stack]:
-    with Stack(control_plane, node, images) as running:
-        yield running
-        print(f"operator log (tail):\n{running.operator_log()}")
-
-
-def apply(plane: ControlPlane, obj: dict[str, Any]) -> None:
-    plane.kubectl("apply", "-f", "-", input=json.dumps(obj))
+@pytest.fixture
+def spread_namespace(control_plane: ControlPlane) -> Iterator[str]:
+    namespace = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": SPREAD_NAMESPACE, "labels": RESTRICTED_LABELS},
+    }
+    apply(control_plane, namespace)
+    yield SPREAD_NAMESPACE
+    control_plane.kubectl("delete", "namespace", SPREAD_NAMESPACE, "--wait=false")
 
 
 def scheduledrun(name: str, namespace: str, agent: str, **spec: Any) -> dict[str, Any]:
@@ -132,15 +134,14 @@ def observe(what: str, probe: Callable[[], Any], timeout: float = 150) -> Any:
 
 
 def test_pause_resume_end_time_and_max_runs_across_real_ticks(
-    stack: Stack, control_plane: ControlPlane, namespace: str
+    stack: Stack, control_plane: ControlPlane, namespace: str, spread_namespace: str
 ) -> None:
     plane = control_plane
-    for name in ("fail-pause", "echo-ending", "echo-limited", "echo-spread"):
+    for name in ("fail-pause", "echo-ending", "echo-limited"):
         apply(plane, agent(name, namespace))
-    # Every other minute from this object's hashed offset (0 or 1).
-    apply(plane, scheduledrun("spread", namespace, "echo-spread", schedule="H/2 * * * *"))
-    spread = hashed.expand("H/2 * * * *", hashed.object_key(namespace, "spread"))
-    offset = int(spread.split("-")[0])
+    # Every other minute from this object's hashed offset.
+    apply(plane, agent("echo-spread", spread_namespace))
+    apply(plane, scheduledrun("spread", spread_namespace, "echo-spread", schedule="H/2 * * * *"))
     # The end falls 30 s after the first boundary at least 20 s away: at most two ticks before it.
     end = next_boundary(datetime.now(UTC) + timedelta(seconds=20)) + timedelta(seconds=30)
     apply(plane, scheduledrun("pause", namespace, "fail-pause", pauseAfterFailures=2))
@@ -217,11 +218,11 @@ def test_pause_resume_end_time_and_max_runs_across_real_ticks(
     assert limited_after["scheduledRuns"] == 2
 
     # --- the hashed schedule fired only at its own minutes ------------------------------------
-    spread_status = status_of(plane, namespace, "spread")
-    assert spread_status["effectiveSchedule"] == spread
+    spread_status = status_of(plane, spread_namespace, "spread")
+    assert spread_status["effectiveSchedule"] == SPREAD_SCHEDULE
     ticks = [history.parse_time(e["scheduledTime"]) for e in scheduled(spread_status)]
     assert ticks, spread_status
-    assert {t.minute % 2 for t in ticks if t is not None} == {offset}, ticks
+    assert {t.minute % 2 for t in ticks if t is not None} == {1}, ticks
 
     # --- resume: the CronJob runs again and the count starts afresh ---------------------------
     resumed = cli(plane, "resume", "pause", "-n", namespace)

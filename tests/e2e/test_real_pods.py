@@ -11,16 +11,15 @@ filesystem; a Job deadline stops a running runner container and its history entr
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from devcluster.cluster import RESTRICTED_LABELS, ControlPlane, eventually
 from devcluster.images import Images
-from devcluster.node import Node
 from devcluster.stack import RELEASE_NAMESPACE, Stack, sr_path
 from runner import api
+from tests.kube_helpers import apply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -35,17 +34,6 @@ IDENTITY = (
     "    writable = error.strerror\n"
     "print(os.getuid(), os.getgid(), writable)\n"
 )
-
-
-@pytest.fixture(scope="module")
-def stack(control_plane: ControlPlane, node: Node, images: Images) -> Iterator[Stack]:
-    with Stack(control_plane, node, images) as running:
-        yield running
-        print(f"operator log (tail):\n{running.operator_log()}")
-
-
-def apply(plane: ControlPlane, obj: dict[str, Any]) -> None:
-    plane.kubectl("apply", "-f", "-", input=json.dumps(obj))
 
 
 def identity(plane: ControlPlane, namespace: str, pod: str, container: str) -> str:

@@ -14,7 +14,6 @@ the one $SCHEDULEDRUN_SCREENSHOTS names). Not covered: the API's own rules (its 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -34,11 +33,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devcluster.accounts import namespace_user
 from devcluster.cluster import ControlPlane, eventually
-from devcluster.images import Images
-from devcluster.node import Node
 from devcluster.server import ServerProcess
 from devcluster.stack import REPO, Stack, sr_path
 from runner import api
+from tests.kube_helpers import apply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -85,17 +83,6 @@ class Users:
     namespace: str
     admin: str  # bearer tokens of ServiceAccounts
     viewer: str
-
-
-def apply(plane: ControlPlane, obj: dict[str, Any]) -> None:
-    plane.kubectl("apply", "-f", "-", input=json.dumps(obj))
-
-
-@pytest.fixture(scope="module")
-def stack(control_plane: ControlPlane, node: Node, images: Images) -> Iterator[Stack]:
-    with Stack(control_plane, node, images) as running:
-        yield running
-        print(f"operator log (tail):\n{running.operator_log()}")
 
 
 @pytest.fixture(scope="module")
