@@ -4,13 +4,12 @@ ScheduledRuns, Agents and CronJobs as the admin, and wait on state with a deadli
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import httpx
 
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from runner import api
 from tests import builders
 
@@ -81,24 +80,7 @@ def accepted(sr: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def eventually(
-    plane: ControlPlane, what: str, probe: Callable[[], Any], timeout: float = WAIT
-) -> Any:
-    """Poll `probe` until it returns something truthy; return that."""
-    found: list[Any] = []
-
-    def check() -> bool:
-        value = probe()
-        if value:
-            found.append(value)
-        return bool(value)
-
-    plane.wait_for(what, check, timeout=timeout)
-    return found[-1]
-
-
 def wait_condition(
-    plane: ControlPlane,
     kube: httpx.Client,
     namespace: str,
     name: str,
@@ -114,7 +96,7 @@ def wait_condition(
             return sr if observed == generation else None
         return None
 
-    result: dict[str, Any] = eventually(plane, f"{name} Accepted={status}/{reason}", probe)
+    result: dict[str, Any] = eventually(f"{name} Accepted={status}/{reason}", probe, timeout=WAIT)
     return result
 
 

@@ -22,17 +22,10 @@ import pytest
 import yaml
 
 from devcluster.agents import AgentServer, running
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
 from tests.argocd_health import Health, health
-from tests.kube_helpers import (
-    accepted,
-    create,
-    create_agent,
-    eventually,
-    get_sr,
-    scheduledrun,
-)
+from tests.kube_helpers import accepted, create, create_agent, get_sr, scheduledrun
 from tests.runner_process import create_job, run_history, start_runner
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(600)]
@@ -58,7 +51,7 @@ def judged(plane: ControlPlane, kube: httpx.Client, namespace: str, name: str) -
         seen = status.get("observedGeneration") == sr["metadata"]["generation"]
         return sr if accepted(sr) and seen and settled else None
 
-    found: dict[str, Any] = eventually(plane, f"{name} judged", probe)
+    found: dict[str, Any] = eventually(f"{name} judged", probe)
     return found
 
 
@@ -149,7 +142,6 @@ def test_health_of_live_scheduledruns(
     runner = start_runner(control_plane, agents, namespace, "first", job, uid)
     try:
         eventually(
-            control_plane,
             "first run Pending",
             lambda: [e for e in run_history(control_plane, namespace, "first")],
         )
@@ -169,6 +161,6 @@ def test_health_of_live_scheduledruns(
             sr if any(c["type"] == "Paused" and c["status"] == "True" for c in conditions) else None
         )
 
-    paused = judge("paused after failures", eventually(control_plane, "paused", paused_condition))
+    paused = judge("paused after failures", eventually("paused", paused_condition))
     assert paused.status == "Suspended"
     assert paused.message.startswith("PausedAfterFailures: ")

@@ -25,9 +25,8 @@ from typing import Any
 import pytest
 import yaml
 
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from server.access import ACTIONS
-from tests.kube_helpers import eventually
 from tests.unit.test_chart import ALL_FEATURES
 from tests.unit.test_crd_schema import CHART_DIR
 
@@ -414,7 +413,7 @@ def role_holders(control_plane: ControlPlane, installed: Installed) -> Installed
                 return False
         return True
 
-    eventually(control_plane, "the chart's rules in the built-in roles", aggregated)
+    eventually("the chart's rules in the built-in roles", aggregated)
     return installed
 
 

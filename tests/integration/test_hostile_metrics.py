@@ -13,13 +13,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from devcluster.accounts import namespace_user
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
 from tests.kube_helpers import (
     SR_PATH,
     create,
     create_agent,
-    eventually,
     scheduledrun,
     stamp,
     wait_condition,
@@ -76,7 +75,7 @@ def test_the_series_of_a_deleted_scheduledrun_are_removed(
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("churned"))
-    wait_condition(control_plane, kube, namespace, "churned", "True", "ScheduleAccepted")
+    wait_condition(kube, namespace, "churned", "True", "ScheduleAccepted")
     start = datetime.now(UTC) + timedelta(seconds=2)
     write_history(kube, namespace, "churned", [{"id": "churned-1", "status": "Succeeded",
         "startTime": stamp(start), "endTime": stamp(start + timedelta(seconds=1))}])  # fmt: skip
@@ -88,6 +87,6 @@ def test_the_series_of_a_deleted_scheduledrun_are_removed(
             for labels in (s.labels for s in family.samples)
         )
 
-    eventually(control_plane, "the run counted", listed)
+    eventually("the run counted", listed)
     assert kube.delete(f"{SR_PATH.format(ns=namespace)}/churned").status_code == 200
-    eventually(control_plane, "its series gone", lambda: not listed())
+    eventually("its series gone", lambda: not listed())

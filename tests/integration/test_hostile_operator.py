@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
 from generator.cronjob import render
 from runner import api
@@ -22,7 +22,6 @@ from tests.kube_helpers import (
     SR_PATH,
     create,
     create_agent,
-    eventually,
     get_cronjob,
     get_sr,
     patch_spec,
@@ -56,10 +55,10 @@ def test_a_name_equal_to_another_shortened_name_does_not_take_its_cronjob(
     short = render.cronjob_name(victim)
     assert short != victim
     create(kube, namespace, scheduledrun(victim, schedule="0 3 * * *"))
-    owner = wait_condition(control_plane, kube, namespace, victim, "True", "ScheduleAccepted")
+    owner = wait_condition(kube, namespace, victim, "True", "ScheduleAccepted")
 
     create(kube, namespace, scheduledrun(short, schedule="* * * * *"))
-    wait_condition(control_plane, kube, namespace, short, "False", "CronJobConflict")
+    wait_condition(kube, namespace, short, "False", "CronJobConflict")
 
     cronjob = get_cronjob(kube, namespace, short)
     assert cronjob is not None
@@ -101,7 +100,7 @@ def test_a_foreign_cronjob_of_the_name_is_neither_adopted_nor_merged(
     before = response.json()
 
     create(kube, namespace, scheduledrun("nightly"))
-    sr = wait_condition(control_plane, kube, namespace, "nightly", "False", "CronJobConflict")
+    sr = wait_condition(kube, namespace, "nightly", "False", "CronJobConflict")
 
     after = get_cronjob(kube, namespace, "nightly")
     assert after is not None
@@ -121,7 +120,7 @@ def test_an_owned_cronjob_holds_exactly_the_desired_spec(
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("owned"))
-    wait_condition(control_plane, kube, namespace, "owned", "True", "ScheduleAccepted")
+    wait_condition(kube, namespace, "owned", "True", "ScheduleAccepted")
     # Another manager adds a container, env, a volume and a label by server-side apply.
     intrusion = {
         "apiVersion": "batch/v1",
@@ -162,7 +161,7 @@ def test_an_owned_cronjob_holds_exactly_the_desired_spec(
         ok = cronjob is not None and cronjob["spec"]["schedule"] == "0 4 * * *"
         return cronjob if ok else None
 
-    cronjob = eventually(control_plane, "the CronJob rewritten", rewritten)
+    cronjob = eventually("the CronJob rewritten", rewritten)
     spec = pod_spec(cronjob)
     assert [c["name"] for c in spec["containers"]] == [api.RUNNER_CONTAINER]
     env_names = {e["name"] for e in spec["containers"][0].get("env") or []}
@@ -215,7 +214,7 @@ def test_a_foreign_runner_rolebinding_is_reported_on_the_namespaces_scheduledrun
     create(kube, namespace, scheduledrun("second"))
 
     for name in ("first", "second"):
-        sr = wait_condition(control_plane, kube, namespace, name, "False", "RunnerAccessConflict")
+        sr = wait_condition(kube, namespace, name, "False", "RunnerAccessConflict")
         assert RUNNER_ACCOUNT in sr["status"]["conditions"][0]["message"]
         assert "RunnerAccessConflict" in events_of(kube, namespace, name)
     cronjob = get_cronjob(kube, namespace, "first")
@@ -229,4 +228,4 @@ def test_a_foreign_runner_rolebinding_is_reported_on_the_namespaces_scheduledrun
         condition = get_sr(kube, namespace, "first")["status"]["conditions"][0]
         return bool(condition["status"] == "True")
 
-    eventually(control_plane, "first Accepted again", healed, timeout=150)
+    eventually("first Accepted again", healed, timeout=150)

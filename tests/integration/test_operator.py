@@ -23,7 +23,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
 from generator.spec.trigger import manual_job
 from runner import api, history
@@ -32,7 +32,6 @@ from tests.kube_helpers import (
     accepted,
     create,
     create_agent,
-    eventually,
     get_cronjob,
     get_sr,
     patch_spec,
@@ -55,7 +54,7 @@ def test_apply_gives_the_rendered_cronjob_and_accepted_status(
         kube, namespace, scheduledrun("nightly", schedule="30 12 * * *", timeZone="Europe/Berlin")
     )
 
-    sr = wait_condition(control_plane, kube, namespace, "nightly", "True", "ScheduleAccepted")
+    sr = wait_condition(kube, namespace, "nightly", "True", "ScheduleAccepted")
     cronjob = get_cronjob(kube, namespace, "nightly")
 
     assert cronjob is not None
@@ -95,7 +94,7 @@ def test_edits_are_followed_by_the_cronjob(
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("edited"))
-    wait_condition(control_plane, kube, namespace, "edited", "True", "ScheduleAccepted")
+    wait_condition(kube, namespace, "edited", "True", "ScheduleAccepted")
 
     def cronjob_field(path: Callable[[dict[str, Any]], Any], value: Any) -> Callable[[], bool]:
         def probe() -> bool:
@@ -105,25 +104,22 @@ def test_edits_are_followed_by_the_cronjob(
         return probe
 
     patch_spec(kube, namespace, "edited", {"schedule": "15 4 * * 1"})
-    eventually(
-        control_plane, "schedule", cronjob_field(lambda c: c["spec"]["schedule"], "15 4 * * 1")
-    )
+    eventually("schedule", cronjob_field(lambda c: c["spec"]["schedule"], "15 4 * * 1"))
 
     patch_spec(kube, namespace, "edited", {"suspend": True})
-    eventually(control_plane, "suspend", cronjob_field(lambda c: c["spec"]["suspend"], True))
-    sr = wait_condition(control_plane, kube, namespace, "edited", "True", "ScheduleAccepted")
+    eventually("suspend", cronjob_field(lambda c: c["spec"]["suspend"], True))
+    sr = wait_condition(kube, namespace, "edited", "True", "ScheduleAccepted")
     assert "nextRunTime" not in sr["status"]
 
     patch_spec(kube, namespace, "edited", {"suspend": False, "prompt": "Something else."})
     generation = str(get_sr(kube, namespace, "edited")["metadata"]["generation"])
     eventually(
-        control_plane,
         "generation annotation",
         cronjob_field(
             lambda c: c["metadata"]["annotations"]["kagent.dev/scheduledrun-generation"], generation
         ),
     )
-    sr = wait_condition(control_plane, kube, namespace, "edited", "True", "ScheduleAccepted")
+    sr = wait_condition(kube, namespace, "edited", "True", "ScheduleAccepted")
     assert get_cronjob(kube, namespace, "edited")["spec"]["suspend"] is False  # type: ignore[index]
     assert "nextRunTime" in sr["status"]
 
@@ -156,7 +152,7 @@ def test_invalid_specs_are_not_accepted_and_do_not_fire(
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("fresh", **spec))
     create(kube, namespace, scheduledrun("edited"))
-    wait_condition(control_plane, kube, namespace, "edited", "True", "ScheduleAccepted")
+    wait_condition(kube, namespace, "edited", "True", "ScheduleAccepted")
     patch_spec(kube, namespace, "edited", spec)
 
     def cronjob_state(name: str) -> str | None:
@@ -166,7 +162,7 @@ def test_invalid_specs_are_not_accepted_and_do_not_fire(
         return "suspended" if cronjob["spec"]["suspend"] else "fires"
 
     for name in ("fresh", "edited"):
-        sr = wait_condition(control_plane, kube, namespace, name, "False", reason)
+        sr = wait_condition(kube, namespace, name, "False", reason)
         assert "nextRunTime" not in sr["status"]
     assert (cronjob_state("fresh"), cronjob_state("edited")) == (fresh_cronjob, "suspended")
     events = kube.get(f"/api/v1/namespaces/{namespace}/events").json()["items"]
@@ -180,16 +176,16 @@ def test_target_appearing_and_vanishing(
     control_plane: ControlPlane, kube: httpx.Client, namespace: str, operator: OperatorProcess
 ) -> None:
     create(kube, namespace, scheduledrun("waits", target="late", kind="SandboxAgent"))
-    wait_condition(control_plane, kube, namespace, "waits", "False", "TargetNotFound")
+    wait_condition(kube, namespace, "waits", "False", "TargetNotFound")
 
     began = time.monotonic()
     create_agent(kube, namespace, "late", kind="SandboxAgent")
-    wait_condition(control_plane, kube, namespace, "waits", "True", "ScheduleAccepted")
+    wait_condition(kube, namespace, "waits", "True", "ScheduleAccepted")
     assert time.monotonic() - began < 10
     assert get_cronjob(kube, namespace, "waits")["spec"]["suspend"] is False  # type: ignore[index]
 
     kube.delete(f"/apis/kagent.dev/v1alpha2/namespaces/{namespace}/sandboxagents/late")
-    sr = wait_condition(control_plane, kube, namespace, "waits", "False", "TargetNotFound")
+    sr = wait_condition(kube, namespace, "waits", "False", "TargetNotFound")
     assert get_cronjob(kube, namespace, "waits")["spec"]["suspend"] is True  # type: ignore[index]
     assert "nextRunTime" not in sr["status"]
 
@@ -199,7 +195,7 @@ def test_orphaned_pending_entries_are_resolved_across_a_restart(
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("orphans"))
-    wait_condition(control_plane, kube, namespace, "orphans", "True", "ScheduleAccepted")
+    wait_condition(kube, namespace, "orphans", "True", "ScheduleAccepted")
     cronjob = get_cronjob(kube, namespace, "orphans")
     assert cronjob is not None
     jobs_path = f"/apis/batch/v1/namespaces/{namespace}/jobs"
@@ -226,7 +222,7 @@ def test_orphaned_pending_entries_are_resolved_across_a_restart(
         )
         return any(c["type"] == "Failed" and c["status"] == "True" for c in conditions)
 
-    eventually(control_plane, "the Job controller fails the Job", failed)
+    eventually("the Job controller fails the Job", failed)
     operator.start()
 
     def resolved() -> dict[str, str] | None:
@@ -234,7 +230,7 @@ def test_orphaned_pending_entries_are_resolved_across_a_restart(
         outcome = {e["id"]: e["status"] for e in history}
         return None if "Pending" in outcome.values() else outcome
 
-    outcome = eventually(control_plane, "entries resolved after the restart", resolved)
+    outcome = eventually("entries resolved after the restart", resolved)
     assert outcome == {"orphans-deadline": "Timeout", "orphans-deleted": "Failed"}
     ended = {e["id"]: e for e in get_sr(kube, namespace, "orphans")["status"]["runHistory"]}
     assert ended["orphans-deleted"]["message"] == "job deleted before the runner finished"
@@ -254,10 +250,10 @@ def test_orphaned_pending_entries_are_resolved_across_a_restart(
         entries = get_sr(kube, namespace, "orphans")["status"]["runHistory"]
         return {e["id"]: e["status"] for e in entries}
 
-    eventually(control_plane, "the sweep", lambda: statuses()["orphans-never"] == "Failed")
+    eventually("the sweep", lambda: statuses()["orphans-never"] == "Failed")
     assert statuses()["orphans-live"] == "Pending"
     kube.delete(f"{jobs_path}/orphans-live", params={"propagationPolicy": "Background"})
-    eventually(control_plane, "live entry resolved", resolved)
+    eventually("live entry resolved", resolved)
 
 
 def own_writes(operator: OperatorProcess) -> dict[str, float]:
@@ -294,7 +290,7 @@ def test_one_reconcile_makes_one_status_write_that_also_ends_an_orphan(
                 else None
             )
 
-        sr = eventually(control_plane, "accepted, the orphan ended", settled)
+        sr = eventually("accepted, the orphan ended", settled)
         # Two server-side applies for the runner's ServiceAccount and RoleBinding, the CronJob's
         # create, and one status write.
         assert own_writes(operator) == {"PATCH": 3, "POST": 1}
@@ -327,7 +323,7 @@ def test_sigkill_during_a_burst_of_200_creations(
         ok = [sr for sr in items if (accepted(sr) or {}).get("status") == "True"]
         return len(ok) == len(names)
 
-    eventually(control_plane, "all 200 accepted", all_accepted, timeout=180)
+    eventually("all 200 accepted", all_accepted, timeout=180)
     cronjobs = kube.get(
         f"/apis/batch/v1/namespaces/{namespace}/cronjobs",
         params={"labelSelector": api.LABEL_SCHEDULEDRUN},
@@ -350,8 +346,8 @@ def test_metrics_count_finished_runs_once(
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("counted"))
     create(kube, namespace, scheduledrun("paused", suspend=True))
-    wait_condition(control_plane, kube, namespace, "counted", "True", "ScheduleAccepted")
-    wait_condition(control_plane, kube, namespace, "paused", "True", "ScheduleAccepted")
+    wait_condition(kube, namespace, "counted", "True", "ScheduleAccepted")
+    wait_condition(kube, namespace, "paused", "True", "ScheduleAccepted")
     # The operator counts runs that end after its start, which came before it accepted these.
     # History times are whole seconds: the runs below end in a later second than that.
     accepted_at = datetime.now(UTC)
@@ -360,7 +356,7 @@ def test_metrics_count_finished_runs_once(
         now = datetime.now(UTC)
         return now if now.replace(microsecond=0) > accepted_at else None
 
-    now = eventually(control_plane, "a whole second after the operator's start", past_start, 5)
+    now = eventually("a whole second after the operator's start", past_start, 5)
 
     def entry(job_id: str, status: str, ago: int, seconds: int) -> dict[str, Any]:
         start = now - timedelta(seconds=ago)
@@ -389,7 +385,7 @@ def test_metrics_count_finished_runs_once(
         key = ("kagent_scheduledrun_outcome_total", frozenset(labels))
         return samples(operator.metrics()).get(key, 0.0)
 
-    eventually(control_plane, "DispatchFailed counted", lambda: outcome("DispatchFailed") == 1)
+    eventually("DispatchFailed counted", lambda: outcome("DispatchFailed") == 1)
     got = samples(operator.metrics())
     labels = {("namespace", namespace), ("name", "counted")}
     assert [outcome(o) for o in ("Succeeded", "Timeout", "DispatchFailed")] == [1, 1, 1]
@@ -410,7 +406,6 @@ def test_metrics_count_finished_runs_once(
     operator.stop()
     operator.start()
     eventually(
-        control_plane,
         "active schedules after restart",
         lambda: (
             samples(operator.metrics()).get(

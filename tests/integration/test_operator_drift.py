@@ -16,12 +16,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
 from tests.kube_helpers import (
     create,
     create_agent,
-    eventually,
     get_cronjob,
     get_sr,
     scheduledrun,
@@ -118,17 +117,13 @@ def test_an_edited_cronjob_is_put_back_with_an_event(
 ) -> None:
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("nightly", schedule="0 2 * * *"))
-    wait_condition(control_plane, kube, namespace, "nightly", "True", "ScheduleAccepted")
+    wait_condition(kube, namespace, "nightly", "True", "ScheduleAccepted")
     desired = cronjob_fields(kube, namespace)
 
     kubectl_patch(control_plane, namespace, patch)
 
-    eventually(
-        control_plane, "the edit put back", lambda: cronjob_fields(kube, namespace) == desired
-    )
-    [message] = eventually(
-        control_plane, "a CronJobReverted event", lambda: reverted_events(kube, namespace)
-    )
+    eventually("the edit put back", lambda: cronjob_fields(kube, namespace) == desired)
+    [message] = eventually("a CronJobReverted event", lambda: reverted_events(kube, namespace))
     path, change = said
     assert path in message
     assert change in message
@@ -142,7 +137,6 @@ def test_an_edited_cronjob_is_put_back_with_an_event(
     write_history(kube, namespace, "nightly", [finished_run("nightly-1")])
     after_run = versions(kube, namespace)
     eventually(
-        control_plane,
         "the operator counts the run",
         lambda: outcome_count(operator, namespace, "nightly") == 1,
     )
@@ -159,7 +153,7 @@ def test_an_edit_made_while_the_operator_was_down_is_put_back_on_start(
     create(kube, namespace, scheduledrun("nightly", schedule="0 2 * * *"))
     first = OperatorProcess(control_plane).start()
     try:
-        wait_condition(control_plane, kube, namespace, "nightly", "True", "ScheduleAccepted")
+        wait_condition(kube, namespace, "nightly", "True", "ScheduleAccepted")
         desired = cronjob_fields(kube, namespace)
     finally:
         first.stop()
@@ -179,13 +173,10 @@ def test_an_edit_made_while_the_operator_was_down_is_put_back_on_start(
     second = OperatorProcess(control_plane).start()
     try:
         eventually(
-            control_plane,
             "the edits put back after the restart",
             lambda: cronjob_fields(kube, namespace) == desired,
         )
-        [message] = eventually(
-            control_plane, "a CronJobReverted event", lambda: reverted_events(kube, namespace)
-        )
+        [message] = eventually("a CronJobReverted event", lambda: reverted_events(kube, namespace))
     finally:
         second.stop()
         second.log.unlink(missing_ok=True)

@@ -21,15 +21,9 @@ import httpx
 import pytest
 import yaml
 
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
-from tests.kube_helpers import (
-    create,
-    create_agent,
-    eventually,
-    scheduledrun,
-    wait_condition,
-)
+from tests.kube_helpers import create, create_agent, scheduledrun, wait_condition
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(600)]
 
@@ -69,7 +63,7 @@ def test_get_sr_columns_tell_whether_each_schedule_works(
         ("never", "True", "ScheduleNeverFires"),
         (LONG, "True", "ScheduleAccepted"),
     ]:
-        wait_condition(control_plane, kube, namespace, name, status, reason)
+        wait_condition(kube, namespace, name, status, reason)
 
     printed = control_plane.kubectl("-n", namespace, "get", "sr").stdout
     rows = {row["NAME"]: row for row in table(printed)}
@@ -114,20 +108,20 @@ def test_messages_are_whole(
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("no-target", target="absent"))
     create(kube, namespace, scheduledrun("never", schedule="0 0 30 2 *"))
-    sr = wait_condition(control_plane, kube, namespace, "no-target", "False", "TargetNotFound")
+    sr = wait_condition(kube, namespace, "no-target", "False", "TargetNotFound")
     [condition] = sr["status"]["conditions"]
     assert condition["message"] == (
         f'Agent "absent" not found in namespace "{namespace}"; the CronJob stays suspended until'
         " it exists"
     )
-    never = wait_condition(control_plane, kube, namespace, "never", "True", "ScheduleNeverFires")
+    never = wait_condition(kube, namespace, "never", "True", "ScheduleNeverFires")
     assert "never fires" in never["status"]["conditions"][0]["message"]
 
     def never_event() -> list[str]:
         events = kube.get(f"/api/v1/namespaces/{namespace}/events").json()["items"]
         return [e["message"] for e in events if e["reason"] == "ScheduleNeverFires"]
 
-    [message] = eventually(control_plane, "a ScheduleNeverFires event", never_event)
+    [message] = eventually("a ScheduleNeverFires event", never_event)
     assert '"0 0 30 2 *"' in message
 
 
@@ -187,7 +181,7 @@ def test_trigger_refuses_what_would_fail_or_overlap(
     control_plane: ControlPlane, kube: httpx.Client, namespace: str, operator: OperatorProcess
 ) -> None:
     create(kube, namespace, scheduledrun("orphan", target="absent"))
-    wait_condition(control_plane, kube, namespace, "orphan", "False", "TargetNotFound")
+    wait_condition(kube, namespace, "orphan", "False", "TargetNotFound")
     refused = scheduledrun_cli(control_plane, "trigger", "orphan", "-n", namespace, "--no-wait")
     assert refused.returncode == 1
     assert 'scheduledrun "orphan" is not Accepted: TargetNotFound' in refused.stderr
@@ -195,7 +189,7 @@ def test_trigger_refuses_what_would_fail_or_overlap(
 
     create_agent(kube, namespace, "helper")
     create(kube, namespace, scheduledrun("forbid", concurrencyPolicy="Forbid"))
-    wait_condition(control_plane, kube, namespace, "forbid", "True", "ScheduleAccepted")
+    wait_condition(kube, namespace, "forbid", "True", "ScheduleAccepted")
     # No kubelet runs here: the first run's Job stays active.
     first = scheduledrun_cli(control_plane, "trigger", "forbid", "-n", namespace, "--no-wait")
     assert first.returncode == 0, first.stderr

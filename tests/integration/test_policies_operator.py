@@ -15,13 +15,12 @@ import httpx
 import pytest
 import yaml
 
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
 from generator.schedule import hashed
 from tests.kube_helpers import (
     create,
     create_agent,
-    eventually,
     get_cronjob,
     get_sr,
     scheduledrun,
@@ -56,7 +55,7 @@ def test_h_is_expanded_the_same_by_operator_restart_and_offline_render(
 
     first = OperatorProcess(control_plane).start()
     try:
-        sr = wait_condition(control_plane, kube, namespace, "spread", "True", "ScheduleAccepted")
+        sr = wait_condition(kube, namespace, "spread", "True", "ScheduleAccepted")
         cronjob = get_cronjob(kube, namespace, "spread")
         assert cronjob is not None
         assert cronjob["spec"]["schedule"] == expected
@@ -72,7 +71,6 @@ def test_h_is_expanded_the_same_by_operator_restart_and_offline_render(
     second = OperatorProcess(control_plane).start()
     try:
         recreated = eventually(
-            control_plane,
             "the CronJob recreated",
             lambda: get_cronjob(kube, namespace, "spread"),
         )
