@@ -244,12 +244,12 @@ class Controller:
                 return None
         observed = await self._observe(key, body)
         decided = plan.make_plan(body, self.options.settings, observed, self.hashes)
-        if decided.apply_cronjob is not None:
+        if decided.write_cronjob is not None:
             exists = observed.cronjob is not None
-            written = await self._write_cronjob(decided.apply_cronjob, body, exists)
-            if not self._learn(key, body, decided.apply_cronjob, written, observed):
+            written = await self._write_cronjob(decided.write_cronjob, body, exists)
+            if not self._learn(key, body, decided.write_cronjob, written, observed):
                 return self.clock() + AT_ONCE  # the next plan takes in what this write taught
-            await self._log_apply(key, body, decided)
+            await self._log_write(key, body, decided)
         if decided.suspend_cronjob is not None:
             await self.kube.suspend_cronjob(key[0], decided.suspend_cronjob)
             logger.info(
@@ -393,11 +393,11 @@ class Controller:
             if event is not None:
                 await self._post_event(body, event)
 
-    async def _log_apply(self, key: ObjectKey, body: Mapping[str, Any], decided: plan.Plan) -> None:
+    async def _log_write(self, key: ObjectKey, body: Mapping[str, Any], decided: plan.Plan) -> None:
         """One line per CronJob write; a revert also posts an event that says what it undid."""
-        assert decided.apply_cronjob is not None
-        cronjob = decided.apply_cronjob["metadata"]["name"]
-        suspended = decided.apply_cronjob["spec"]["suspend"]
+        assert decided.write_cronjob is not None
+        cronjob = decided.write_cronjob["metadata"]["name"]
+        suspended = decided.write_cronjob["spec"]["suspend"]
         if decided.cronjob_action == "revert":
             what = drift.describe(decided.reverted)
             logger.info(

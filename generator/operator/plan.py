@@ -2,7 +2,7 @@
 
 The controller (generator/operator/controller.py) reads what exists (the ScheduledRun, whether its
 target exists, the CronJob the cluster cache holds, the clock) and passes it here; this module
-answers with a `Plan`: the CronJob to apply (or to suspend), the status fields to write (or nothing,
+answers with a `Plan`: the CronJob to write (or to suspend), the status fields to write (or nothing,
 when they already hold the desired values: writes are the cost an idle operator must not pay), the
 event to post, and when to look again. No I/O and no clock of its own, so every decision is a table
 test with fixed instants. `make_plan` is the one place a reconcile decides: what the last CronJob
@@ -93,7 +93,7 @@ class Conflict:
 @dataclass(frozen=True)
 class Plan:
     verdict: Verdict
-    apply_cronjob: dict[str, Any] | None  # server-side apply this body
+    write_cronjob: dict[str, Any] | None  # create the CronJob with this body, or replace it
     suspend_cronjob: str | None  # merge-patch suspend: true into this existing CronJob
     # Merge patch for /status carrying the resourceVersion it was computed from (a conflict means
     # a runner wrote meanwhile: read again); None: nothing to write.
@@ -102,8 +102,8 @@ class Plan:
     look_again_at: datetime | None
     active: bool  # accepted and not suspended: the schedule fires
     policy_event: Event | None = None  # a pause, resume or stop (generator/spec/policies.py)
-    # Why the CronJob is applied: "create" (none exists), "update" (the ScheduledRun or the
-    # settings changed), "revert" (someone edited it: `reverted` says where); None: no apply.
+    # Why the CronJob is written: "create" (none exists), "update" (the ScheduledRun or the
+    # settings changed), "revert" (someone edited it: `reverted` says where); None: no write.
     cronjob_action: str | None = None
     reverted: tuple[drift.Difference, ...] = ()
     accepted_changed: bool = False  # the Accepted condition changes status or reason
@@ -200,7 +200,7 @@ def desired_cronjob(
     held: bool = False,
     schedule: str | None = None,
 ) -> dict[str, Any] | None:
-    """The CronJob to apply: rendered, suspended unless accepted, stamped with its hash. None when
+    """The CronJob to write: rendered, suspended unless accepted, stamped with its hash. None when
     the spec itself is invalid (nothing sensible to render; an existing CronJob is suspended).
     `schedule`: the effective schedule, when the caller has computed it already."""
     if verdict.reason in conditions.SPEC_REASONS:
@@ -428,7 +428,7 @@ def make_plan(
         schedule = None  # too broken to render: no effective schedule either
 
     desired_name: str | None = None
-    apply = None
+    write = None
     action: str | None = None
     reverted: tuple[drift.Difference, ...] = ()
     if ours and schedule is not None:
@@ -445,11 +445,11 @@ def make_plan(
                 wanted = desired["metadata"]["annotations"][api.ANNOTATION_SPEC_HASH]
                 found = cronjob_drift(desired, have) if have is not None else []
                 if have is None:
-                    apply, action = desired, "create"
+                    write, action = desired, "create"
                 elif found and have.spec_hash != wanted:
-                    apply, action = desired, "update"
+                    write, action = desired, "update"
                 elif found:  # our hash, other values: someone edited the CronJob
-                    apply, action, reverted = desired, "revert", tuple(found)
+                    write, action, reverted = desired, "revert", tuple(found)
                 elif cache is not None:
                     cache.put(key, wanted)
     suspend = None
@@ -488,7 +488,7 @@ def make_plan(
     ) != (condition["status"], condition["reason"])
     return Plan(
         verdict=verdict,
-        apply_cronjob=apply,
+        write_cronjob=write,
         suspend_cronjob=suspend,
         status_patch=status_patch(status, desired_status, meta.get("resourceVersion")),
         event=transition_event(verdict, current_condition),

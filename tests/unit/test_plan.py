@@ -55,10 +55,10 @@ def converged(sr: dict[str, Any], suspended: bool = False) -> dict[str, Any]:
 def test_new_scheduledrun_gets_its_cronjob_and_accepted_status() -> None:
     got = plan.make_plan(scheduledrun(), SETTINGS, Observed(NOW, True, None))
 
-    assert got.apply_cronjob is not None
+    assert got.write_cronjob is not None
     assert (
-        got.apply_cronjob["metadata"]["name"],
-        got.apply_cronjob["spec"]["suspend"],
+        got.write_cronjob["metadata"]["name"],
+        got.write_cronjob["spec"]["suspend"],
     ) == (
         "nightly",
         False,
@@ -92,7 +92,7 @@ def test_nothing_changed_means_no_writes() -> None:
     got = plan.make_plan(sr, SETTINGS, Observed(NOW + timedelta(minutes=5), True, cronjob))
 
     assert (
-        got.apply_cronjob,
+        got.write_cronjob,
         got.suspend_cronjob,
         got.status_patch,
         got.event,
@@ -111,7 +111,7 @@ def test_after_a_tick_only_next_run_time_moves() -> None:
     got = plan.make_plan(sr, SETTINGS, Observed(NOW + timedelta(minutes=15), True, cronjob))
 
     assert got.status_patch == {"status": {"nextRunTime": "2026-03-01T12:30:00Z"}}
-    assert got.apply_cronjob is None
+    assert got.write_cronjob is None
 
 
 @pytest.mark.parametrize(
@@ -162,7 +162,7 @@ def test_what_fires_and_what_is_suspended(
 ) -> None:
     got = plan.make_plan(scheduledrun(**spec), SETTINGS, Observed(NOW, target_exists, cronjob))
 
-    applied_suspend = None if got.apply_cronjob is None else got.apply_cronjob["spec"]["suspend"]
+    applied_suspend = None if got.write_cronjob is None else got.write_cronjob["spec"]["suspend"]
     assert (
         got.verdict.reason,
         applied_suspend,
@@ -233,8 +233,8 @@ def test_suspending_keeps_the_cronjob_and_drops_next_run_time() -> None:
 
     got = plan.make_plan(sr, SETTINGS, Observed(NOW, True, cronjob))
 
-    assert got.apply_cronjob is not None
-    assert got.apply_cronjob["spec"]["suspend"] is True
+    assert got.write_cronjob is not None
+    assert got.write_cronjob["spec"]["suspend"] is True
     assert got.status_patch == {"status": {"nextRunTime": None, "suspended": True}}
 
 
@@ -244,8 +244,8 @@ def test_a_cronjob_edited_by_hand_is_put_back() -> None:
 
     got = plan.make_plan(sr, SETTINGS, Observed(NOW, True, cronjob))
 
-    assert got.apply_cronjob is not None
-    assert got.apply_cronjob["spec"]["suspend"] is False
+    assert got.write_cronjob is not None
+    assert got.write_cronjob["spec"]["suspend"] is False
 
 
 def test_other_conditions_are_kept() -> None:
@@ -400,13 +400,13 @@ def test_a_cached_hash_answers_without_rendering(monkeypatch: pytest.MonkeyPatch
     cache = plan.HashCache()
     sr = scheduledrun()
     first = plan.make_plan(sr, SETTINGS, Observed(NOW, True, None), cache)
-    assert first.apply_cronjob is not None
-    applied = first.apply_cronjob["metadata"]
+    assert first.write_cronjob is not None
+    applied = first.write_cronjob["metadata"]
     cronjob = CronJobState(
         applied["name"], applied["annotations"][api.ANNOTATION_SPEC_HASH], False, owner_uid=UID
     )
     checked = plan.make_plan(sr, SETTINGS, Observed(NOW, True, cronjob), cache)
-    assert checked.apply_cronjob is None  # rendered once more, found in step, remembered
+    assert checked.write_cronjob is None  # rendered once more, found in step, remembered
 
     def no_render(*_: Any) -> None:
         raise AssertionError("rendered again")
@@ -414,7 +414,7 @@ def test_a_cached_hash_answers_without_rendering(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(plan, "desired_cronjob", no_render)
     again = plan.make_plan(sr, SETTINGS, Observed(NOW, True, cronjob), cache)
 
-    assert again.apply_cronjob is None
+    assert again.write_cronjob is None
     assert again.status_patch == first.status_patch
 
 
@@ -429,8 +429,8 @@ def test_a_change_misses_the_cache(change: dict[str, Any], target_exists: bool) 
     cache = plan.HashCache()
     sr = scheduledrun()
     first = plan.make_plan(sr, SETTINGS, Observed(NOW, True, None), cache)
-    assert first.apply_cronjob is not None
-    applied = first.apply_cronjob["metadata"]
+    assert first.write_cronjob is not None
+    applied = first.write_cronjob["metadata"]
     cronjob = CronJobState(
         applied["name"], applied["annotations"][api.ANNOTATION_SPEC_HASH], False, owner_uid=UID
     )
@@ -439,7 +439,7 @@ def test_a_change_misses_the_cache(change: dict[str, Any], target_exists: bool) 
 
     again = plan.make_plan(sr, SETTINGS, Observed(NOW, target_exists, cronjob), cache)
 
-    assert again.apply_cronjob is not None
+    assert again.write_cronjob is not None
 
 
 def test_the_hash_cache_is_bounded() -> None:
@@ -457,7 +457,7 @@ def test_a_rejected_cronjob_makes_the_spec_invalid_and_suspends_the_existing_one
         scheduledrun(), SETTINGS, Observed(NOW, True, cronjob, rejected="422: spec.schedule")
     )
 
-    assert (got.verdict.reason, got.apply_cronjob, got.suspend_cronjob) == (
+    assert (got.verdict.reason, got.write_cronjob, got.suspend_cronjob) == (
         "InvalidSpec",
         None,
         "nightly",
@@ -478,7 +478,7 @@ def test_a_cronjob_this_scheduledrun_does_not_control_is_left_alone(owner: str |
     got = plan.make_plan(scheduledrun(), SETTINGS, Observed(NOW, True, cronjob))
 
     assert (got.verdict.accepted, got.verdict.reason) == (False, "CronJobConflict")
-    assert (got.apply_cronjob, got.suspend_cronjob, got.active) == (None, None, False)
+    assert (got.write_cronjob, got.suspend_cronjob, got.active) == (None, None, False)
     assert got.status_patch is not None
     assert got.status_patch["status"].get("cronJobName") is None
     assert got.event == plan.Event("Warning", "CronJobConflict", got.verdict.message)
@@ -499,5 +499,5 @@ def test_a_foreign_runner_rolebinding_suspends_the_schedule_and_says_why() -> No
     )
 
     assert (got.verdict.reason, got.verdict.message) == ("RunnerAccessConflict", "bound elsewhere")
-    assert got.apply_cronjob is not None
-    assert got.apply_cronjob["spec"]["suspend"] is True
+    assert got.write_cronjob is not None
+    assert got.write_cronjob["spec"]["suspend"] is True

@@ -225,8 +225,8 @@ def test_a_held_schedule_suspends_the_cronjob_and_has_no_next_run(
     obj: dict[str, Any], reason: str
 ) -> None:
     got = plan_for(obj)
-    assert got.apply_cronjob is not None
-    assert got.apply_cronjob["spec"]["suspend"] is True
+    assert got.write_cronjob is not None
+    assert got.write_cronjob["spec"]["suspend"] is True
     assert got.status_patch is not None
     status = got.status_patch["status"]
     assert "nextRunTime" not in status  # absent before, absent now: nothing to write
@@ -241,15 +241,15 @@ def test_no_next_run_when_the_next_tick_is_after_end_time() -> None:
     assert got.status_patch is not None
     assert got.status_patch["status"].get("nextRunTime") is None
     assert got.look_again_at == datetime(2026, 3, 1, 12, 0, 46, tzinfo=UTC)
-    assert got.apply_cronjob is not None
-    assert got.apply_cronjob["spec"]["suspend"] is False
+    assert got.write_cronjob is not None
+    assert got.write_cronjob["spec"]["suspend"] is False
 
 
 def test_a_resumed_schedule_runs_again_and_records_resumed_at() -> None:
     obj = sr(fails(3), {"conditions": [standing_pause()]}, 5, pauseAfterFailures=3)
     got = plan_for(obj)
-    assert got.apply_cronjob is not None
-    assert got.apply_cronjob["spec"]["suspend"] is False
+    assert got.write_cronjob is not None
+    assert got.write_cronjob["spec"]["suspend"] is False
     assert got.status_patch is not None
     status = got.status_patch["status"]
     assert (status["resumedAt"], status["nextRunTime"]) == (
@@ -264,12 +264,12 @@ def test_a_standing_pause_writes_nothing_more() -> None:
     obj = sr(fails(3), pauseAfterFailures=3)
     first = plan_for(obj)
     assert first.status_patch is not None
-    assert first.apply_cronjob is not None
+    assert first.write_cronjob is not None
     obj["status"] |= first.status_patch["status"]
-    applied = first.apply_cronjob["metadata"]["annotations"][api.ANNOTATION_SPEC_HASH]
+    applied = first.write_cronjob["metadata"]["annotations"][api.ANNOTATION_SPEC_HASH]
     cronjob = CronJobState("nightly", applied, suspended=True, owner_uid="u-1")
     again = plan.make_plan(obj, SETTINGS, Observed(NOW + timedelta(minutes=5), True, cronjob))
-    assert (again.apply_cronjob, again.status_patch, again.policy_event) == (None, None, None)
+    assert (again.write_cronjob, again.status_patch, again.policy_event) == (None, None, None)
 
 
 def test_policies_keep_their_conditions_while_not_accepted() -> None:
