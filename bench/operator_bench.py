@@ -33,6 +33,7 @@ from devcluster.operator import OperatorProcess
 from generator.cronjob import render
 from generator.cronjob.config import OperatorConfig
 from runner import api
+from runner.conditions import ConditionType, Reason
 
 CONCURRENCY = 16  # requests in flight from the plain client, and from the bench creating objects
 # Never fires within the idle minute (only at midnight on January 1st): any write is the operator's.
@@ -109,9 +110,9 @@ def baseline(plane: ControlPlane, namespace: str, count: int, apply: bool = Fals
         else:
             client.post(path, json=cronjob).raise_for_status()
         condition = {
-            "type": "Accepted",
+            "type": ConditionType.ACCEPTED,
             "status": "True",
-            "reason": "ScheduleAccepted",
+            "reason": Reason.SCHEDULE_ACCEPTED,
             "message": "plain client",
             "lastTransitionTime": "2026-01-01T00:00:00Z",
         }
@@ -129,7 +130,7 @@ def is_accepted(sr: dict[str, Any]) -> bool:
     status = sr.get("status") or {}
     conditions = status.get("conditions") or []
     return bool(status.get("cronJobName")) and any(
-        c.get("type") == "Accepted" and c.get("status") == "True" for c in conditions
+        c.get("type") == ConditionType.ACCEPTED and c.get("status") == "True" for c in conditions
     )
 
 
