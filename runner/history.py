@@ -94,6 +94,13 @@ def finished(entry: Mapping[str, Any], status: api.RunStatus, message: str, end:
     }
 
 
+def with_dispatch_seconds(entry: Mapping[str, Any], seconds: float) -> Entry:
+    """`entry` with how long the A2A send took, to the millisecond: from the first send attempt
+    to the agent's answer or the runner giving up (retries and their pauses included). The
+    operator's `kagent_scheduledrun_dispatch_duration_seconds` is made of these."""
+    return {**entry, "dispatchSeconds": round(max(seconds, 0.0), 3)}
+
+
 def is_terminal(entry: Mapping[str, Any]) -> bool:
     return entry.get("status") in api.TERMINAL_STATUSES
 

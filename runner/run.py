@@ -132,12 +132,14 @@ class Run:
         log: Log,
         now: Callable[[], datetime] = _now,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.kube = kube
         self.log = log
         self.now = now
         self.sleep = sleep
+        self.monotonic = monotonic  # measures the send (the entry's dispatchSeconds)
         self.max_history = spec_fields.DEFAULT_MAX_RUN_HISTORY
         self.timeout = parse_duration(spec_fields.DEFAULT_TIMEOUT)
         self.entry: dict[str, Any] = {}
@@ -495,7 +497,18 @@ class Run:
         self.sleep(min(delay, remaining))
 
     def _send(self, client: A2AClient, prompt: str) -> TaskView:
-        """Send the one message under the delivery rule (`lifecycle.judge_dispatch_error`)."""
+        """Send the one message and record how long that took in the entry (`dispatchSeconds`,
+        also when the send fails: kagent's dispatch duration counts both)."""
+        began = self.monotonic()
+        try:
+            view, context_id = self._deliver(client, prompt)
+        finally:
+            self.entry = history.with_dispatch_seconds(self.entry, self.monotonic() - began)
+        return self._record_ids(view, context_id)
+
+    def _deliver(self, client: A2AClient, prompt: str) -> tuple[TaskView, str]:
+        """Send the one message under the delivery rule (`lifecycle.judge_dispatch_error`); the
+        agent's answer (or the task a lookup found) and the run's context id."""
         message_id, context_id = lifecycle.derive_ids(self._job_uid())
         delays = lifecycle.backoff_delays(*self.settings.dispatch_backoff)
         attempt = 0
@@ -531,12 +544,12 @@ class Run:
                     continue
                 lookup = self._look_up(client, context_id)
                 if lookup.task is not None:
-                    return self._record_ids(lookup.task, context_id)
+                    return lookup.task, context_id
                 if lookup.none and verdict.resend_if_none:
                     continue
                 raise Finished(lifecycle.uncertain_outcome(str(exc), lookup)) from None
             self.log("sent", protocol=client.protocol, task=view.task_id, message=view.is_message)
-            return self._record_ids(view, context_id)
+            return view, context_id
 
     def _job_uid(self) -> str:
         if self.job_uid:

@@ -246,6 +246,7 @@ SCHEMAS: Final[dict[str, Any]] = {
             "endTime": {"type": "string"},
             "sessionID": {"type": "string"},
             "taskID": {"type": "string"},
+            "dispatchSeconds": {"type": "number", "description": "How long the A2A send took"},
             "status": {"type": "string"},
             "message": {"type": "string"},
         },

@@ -1,18 +1,40 @@
-"""Prometheus metrics of the operator, under the names kagent's dashboards know.
+"""Prometheus metrics of the operator: kagent's four ScheduledRun series, with kagent's names,
+labels, values and meanings (go/core/internal/metrics/scheduledrun.go and the scheduler that
+feeds them), and two series of this project's own under names kagent does not use.
 
-Runs are counted from `status.runHistory` as the operator sees entries become terminal, so the
-runner (a short-lived pod) needs no metrics endpoint of its own. An operator restart must not
-count old runs again, so `RunCounter` counts an entry only when its `endTime` is not before this
-process started, and remembers per object the ids it counted, so the many events of one object
-count each run once. The price: a run that ended while no operator was running is never counted;
-the choice is deliberate, since a counter that can double-count is worse than one that can lag.
+kagent's, as its controller counts them when it sends a run's prompt itself:
+- `kagent_scheduledrun_dispatch_total{namespace,name,status}`: one per run, once the send is
+  settled; `status` is the entry's status after the send: `Pending` (the agent took the prompt)
+  or `DispatchFailed` (it did not; here also a run that ended without ever reaching the agent).
+- `kagent_scheduledrun_dispatch_duration_seconds{namespace,name}`: how long the A2A send took,
+  buckets 0.1 s x 2^n (ten); the runner measures it and writes it in the entry
+  (`dispatchSeconds`), so the figure is the send's own, not a guess from timestamps. A run that
+  failed before any send (no agent card, a refused spec) has none and adds no observation.
+- `kagent_scheduledrun_outcome_total{namespace,name,outcome}`: the outcome of a dispatched run
+  (`Succeeded`, `Failed`, `Timeout`); a DispatchFailed run has no outcome of its own, as in
+  kagent (the dispatch counter carries it).
+- `kagent_scheduledrun_active_schedules`: ScheduledRuns whose schedule fires (accepted, not
+  suspended, not paused or stopped by a policy).
+
+This project's own: `kagent_scheduledrun_start_delay_seconds` (from a scheduled run's tick to its
+runner's start: how late the CronJob, the scheduler and the pod made it) and
+`kagent_scheduledrun_run_duration_seconds{outcome}` (from a run's start to its end, every ended
+run), plus `kagent_scheduledrun_api_requests_total` (the operator's own Kubernetes requests).
+
+Runs are counted from `status.runHistory` as the operator sees entries change, so the runner (a
+short-lived pod) needs no metrics endpoint of its own. An operator restart must not count old
+runs again, so `RunCounter` counts a dispatch only when it happened, and an outcome only when it
+came, not before this process started; and it remembers per object the ids it counted, so the
+many events of one object count each run once. The price: what happened while no operator was
+running is never counted; the choice is deliberate, since a counter that can double-count is
+worse than one that can lag.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from prometheus_client import (
@@ -26,13 +48,16 @@ from prometheus_client import (
 from runner import history
 from runner.api import ObjectKey
 
-DISPATCH_SUCCEEDED: Final = "success"
-DISPATCH_FAILED: Final = "failure"
+# The dispatch counter's `status`: the entry's status after the send, as kagent labels it.
+DISPATCH_PENDING: Final = "Pending"
+DISPATCH_FAILED: Final = "DispatchFailed"
 
+# kagent's: prometheus.ExponentialBuckets(0.1, 2, 10), 0.1 s to 51.2 s.
+DISPATCH_BUCKETS: Final = tuple(0.1 * 2**n for n in range(10))
 # Runs last from seconds to the 15-minute default timeout and beyond (timeouts up to hours).
 RUN_BUCKETS: Final = (1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 # From the tick to the runner's start: pod scheduling and start-up, normally seconds.
-DISPATCH_BUCKETS: Final = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
+START_DELAY_BUCKETS: Final = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
 
 
 class Metrics:
@@ -46,33 +71,42 @@ class Metrics:
         r = self.registry
         self.dispatch = Counter(
             "kagent_scheduledrun_dispatch_total",
-            "Runs by whether the runner dispatched the prompt to the agent (success, failure).",
+            "Total number of ScheduledRun dispatch attempts, labelled by dispatch status "
+            "(Pending: the agent took the prompt; DispatchFailed: it did not).",
             ["namespace", "name", "status"],
             registry=r,
         )
         self.outcome = Counter(
             "kagent_scheduledrun_outcome_total",
-            "Finished runs by outcome (Succeeded, Failed, Timeout, DispatchFailed).",
+            "Total number of ScheduledRun resolved outcomes of dispatched runs "
+            "(Succeeded, Failed, Timeout).",
             ["namespace", "name", "outcome"],
             registry=r,
         )
         self.dispatch_duration = Histogram(
             "kagent_scheduledrun_dispatch_duration_seconds",
-            "From a run's scheduled time to its runner's start (how late the dispatch began).",
+            "Duration of the synchronous A2A dispatch call, as the runner measured it.",
             ["namespace", "name"],
             buckets=DISPATCH_BUCKETS,
             registry=r,
         )
-        self.run_duration = Histogram(
-            "kagent_scheduledrun_run_duration_seconds",
-            "From a run's start to its end, by outcome.",
-            ["namespace", "name", "outcome"],
-            buckets=RUN_BUCKETS,
-            registry=r,
-        )
         self.active = Gauge(
             "kagent_scheduledrun_active_schedules",
-            "ScheduledRuns that are accepted and not suspended (their CronJob fires).",
+            "Number of ScheduledRuns currently scheduled (accepted; excludes suspended).",
+            registry=r,
+        )
+        self.start_delay = Histogram(
+            "kagent_scheduledrun_start_delay_seconds",
+            "From a scheduled run's tick to its runner's start (how late the run began).",
+            ["namespace", "name"],
+            buckets=START_DELAY_BUCKETS,
+            registry=r,
+        )
+        self.run_duration = Histogram(
+            "kagent_scheduledrun_run_duration_seconds",
+            "From a run's start to its end, by outcome (every ended run, DispatchFailed too).",
+            ["namespace", "name", "outcome"],
+            buckets=RUN_BUCKETS,
             registry=r,
         )
         self.api_requests = Counter(
@@ -84,12 +118,46 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class Dispatch:
+    """A run's settled send: kagent's dispatch status, the send's duration as the runner
+    measured it (None: nothing was measured), and when it was settled (None: unknown)."""
+
+    status: str
+    seconds: float | None
+    at: datetime | None
+
+
+def _seconds(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    return float(value)
+
+
+def dispatch_of(entry: Mapping[str, Any]) -> Dispatch | None:
+    """The entry's dispatch once settled, or None while the send may still be going."""
+    seconds = _seconds(entry.get("dispatchSeconds"))
+    start = history.parse_time(entry.get("startTime"))
+    end = history.parse_time(entry.get("endTime"))
+    if entry.get("status") == DISPATCH_FAILED:
+        return Dispatch(DISPATCH_FAILED, seconds, end)
+    if entry.get("sessionID") or entry.get("taskID"):  # the runner records them once sent
+        # The send ended at most `seconds` after the runner started; near enough for "did it
+        # happen before this operator started".
+        at = start + timedelta(seconds=seconds or 0.0) if start else end
+        return Dispatch(DISPATCH_PENDING, seconds, at)
+    if history.is_terminal(entry):
+        # Ended (Failed, Timeout) without a send the agent took: the prompt was not delivered.
+        return Dispatch(DISPATCH_FAILED, None, end)
+    return None
+
+
+@dataclass(frozen=True)
 class Observation:
-    """One finished run to count."""
+    """What one ended run contributes to the metrics."""
 
     outcome: str
     dispatched: bool
-    dispatch_seconds: float | None
+    start_delay_seconds: float | None
     run_seconds: float | None
 
 
@@ -98,13 +166,28 @@ def observation(entry: Mapping[str, Any]) -> Observation:
     start = history.parse_time(entry.get("startTime"))
     end = history.parse_time(entry.get("endTime"))
     scheduled = history.parse_time(entry.get("scheduledTime"))
-    outcome = str(entry.get("status"))
+    settled = dispatch_of(entry)
     return Observation(
-        outcome=outcome,
-        dispatched=outcome != "DispatchFailed",
-        dispatch_seconds=(start - scheduled).total_seconds() if start and scheduled else None,
+        outcome=str(entry.get("status")),
+        dispatched=settled is not None and settled.status == DISPATCH_PENDING,
+        start_delay_seconds=(start - scheduled).total_seconds() if start and scheduled else None,
         run_seconds=(end - start).total_seconds() if start and end else None,
     )
+
+
+def newly_dispatched(
+    run_history: Sequence[Mapping[str, Any]], seen: Iterable[str], since: datetime
+) -> list[tuple[Mapping[str, Any], Dispatch]]:
+    """Entries whose send settled, not yet counted, not before `since` (the operator's start)."""
+    counted = set(seen)
+    fresh = []
+    for entry in run_history:
+        if entry.get("id") in counted:
+            continue
+        settled = dispatch_of(entry)
+        if settled is not None and settled.at is not None and settled.at >= since:
+            fresh.append((entry, settled))
+    return fresh
 
 
 def newly_finished(
@@ -124,11 +207,13 @@ def newly_finished(
 
 @dataclass
 class RunCounter:
-    """Counts each run once per operator process; see the module docstring."""
+    """Counts each run's dispatch and its end once per operator process; see the module
+    docstring."""
 
     metrics: Metrics
     started: datetime
-    seen: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)
+    seen: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)  # ended runs counted
+    sent: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)  # dispatches counted
     active_keys: set[ObjectKey] = field(default_factory=set)
     # The labelled series of each ScheduledRun (family attribute, label values), removed when it
     # is deleted: otherwise every ScheduledRun ever seen would stay in /metrics, and churn would
@@ -140,31 +225,47 @@ class RunCounter:
         return getattr(self.metrics, family).labels(*labels)
 
     def observe(self, key: ObjectKey, run_history: Sequence[Mapping[str, Any]]) -> int:
-        """Count the newly finished runs of one ScheduledRun; returns how many were counted."""
-        fresh = newly_finished(run_history, self.seen.get(key, frozenset()), self.started)
+        """Count the newly settled sends and newly ended runs of one ScheduledRun; returns how
+        many runs ended."""
         namespace, name = key
-        for entry in fresh:
+        dispatched = newly_dispatched(run_history, self.sent.get(key, frozenset()), self.started)
+        for entry, settled in dispatched:
+            self._series(key, "dispatch", namespace, name, settled.status).inc()
+            if settled.seconds is not None:
+                self._series(key, "dispatch_duration", namespace, name).observe(settled.seconds)
             seen = observation(entry)
-            status = DISPATCH_SUCCEEDED if seen.dispatched else DISPATCH_FAILED
-            self._series(key, "dispatch", namespace, name, status).inc()
-            self._series(key, "outcome", namespace, name, seen.outcome).inc()
-            if seen.dispatch_seconds is not None and seen.dispatched:
-                self._series(key, "dispatch_duration", namespace, name).observe(
-                    max(seen.dispatch_seconds, 0.0)
+            if seen.start_delay_seconds is not None:
+                self._series(key, "start_delay", namespace, name).observe(
+                    max(seen.start_delay_seconds, 0.0)
                 )
+        ended = newly_finished(run_history, self.seen.get(key, frozenset()), self.started)
+        for entry in ended:
+            seen = observation(entry)
+            if seen.dispatched:
+                self._series(key, "outcome", namespace, name, seen.outcome).inc()
             if seen.run_seconds is not None:
                 self._series(key, "run_duration", namespace, name, seen.outcome).observe(
                     max(seen.run_seconds, 0.0)
                 )
-        # Remember only ids still in the history: trimmed entries never come back, so the set
-        # stays at most maxRunHistory long.
-        present = {str(e.get("id")) for e in run_history if history.is_terminal(e)}
-        remembered = (self.seen.get(key, frozenset()) | {str(e.get("id")) for e in fresh}) & present
+        self._remember(self.sent, key, run_history, [e for e, _ in dispatched])
+        self._remember(self.seen, key, run_history, ended)
+        return len(ended)
+
+    @staticmethod
+    def _remember(
+        memory: dict[ObjectKey, frozenset[str]],
+        key: ObjectKey,
+        run_history: Sequence[Mapping[str, Any]],
+        counted: Sequence[Mapping[str, Any]],
+    ) -> None:
+        """Remember only ids still in the history: trimmed entries never come back, so the set
+        stays at most maxRunHistory long."""
+        present = {str(e.get("id")) for e in run_history}
+        remembered = (memory.get(key, frozenset()) | {str(e.get("id")) for e in counted}) & present
         if remembered:
-            self.seen[key] = frozenset(remembered)
+            memory[key] = frozenset(remembered)
         else:
-            self.seen.pop(key, None)
-        return len(fresh)
+            memory.pop(key, None)
 
     def set_active(self, key: ObjectKey, active: bool) -> None:
         if active:
@@ -177,6 +278,7 @@ class RunCounter:
         """The ScheduledRun is gone: drop its memory and its series (a rate over a counter that
         vanishes is what Prometheus expects of a deleted object)."""
         self.seen.pop(key, None)
+        self.sent.pop(key, None)
         self.set_active(key, False)
         for family, labels in self.series.pop(key, set()):
             getattr(self.metrics, family).remove(*labels)

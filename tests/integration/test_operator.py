@@ -4,8 +4,9 @@ invalid specs, targets appearing and vanishing, orphan sweeping across a restart
 a burst of creations, and /metrics as Prometheus parses it.
 
 Runner pods are not run here (no node): history entries are written directly, as a
-runner would, and Jobs are created from the CronJob's template. The full tick-to-history path is
-the end-to-end tests'.
+runner would, and Jobs are created from the CronJob's template; the metrics test that reads
+kagent's series runs two runners as local processes against the a2a-sdk agents. The full
+tick-to-history path is the end-to-end tests'.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from devcluster.agents import running
 from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
 from generator.spec.trigger import manual_job
@@ -40,6 +42,7 @@ from tests.kube_helpers import (
     wait_condition,
     write_history,
 )
+from tests.runner_process import create_job, start_runner
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(600)]
 
@@ -362,16 +365,21 @@ def test_metrics_count_finished_runs_once(
         start = now - timedelta(seconds=ago)
         due = start - timedelta(seconds=2)
         end = start + timedelta(seconds=seconds)
+        # The agent took the prompt `ago` seconds after the start: now, after the operator's start
+        # (a dispatch counts when it happened, not before the operator started).
+        sent = {} if status == "DispatchFailed" else {"sessionID": f"ctx-{job_id}"}
         return {"id": job_id, "trigger": "Scheduled", "scheduledTime": stamp(due),
                 "startTime": stamp(start), "endTime": stamp(end), "status": status,
-                "message": "x"}  # fmt: skip
+                "message": "x", "dispatchSeconds": float(max(ago, 1)), **sent}  # fmt: skip
 
-    old = {**entry("counted-old", "Succeeded", 7200, 10)}  # ended before the operator started
+    # Sent and ended before the operator started.
+    old = {**entry("counted-old", "Succeeded", 7200, 10), "dispatchSeconds": 1.0}
     # Runs that end now, after the operator started (it has been up since the test began).
     runs = [entry("counted-3", "DispatchFailed", 0, 1), entry("counted-2", "Timeout", 5, 5),
             entry("counted-1", "Succeeded", 6, 6), old]  # fmt: skip
     pending = {**runs[0], "status": "Pending"}
     pending.pop("endTime")
+    pending.pop("dispatchSeconds")  # still sending
     # Its Job exists (running: no node here), so the sweep leaves the Pending entry to its runner.
     cronjob = get_cronjob(kube, namespace, "counted")
     assert cronjob is not None
@@ -385,22 +393,21 @@ def test_metrics_count_finished_runs_once(
         key = ("kagent_scheduledrun_outcome_total", frozenset(labels))
         return samples(operator.metrics()).get(key, 0.0)
 
-    eventually("DispatchFailed counted", lambda: outcome("DispatchFailed") == 1)
-    got = samples(operator.metrics())
     labels = {("namespace", namespace), ("name", "counted")}
-    assert [outcome(o) for o in ("Succeeded", "Timeout", "DispatchFailed")] == [1, 1, 1]
-    assert (
-        got[("kagent_scheduledrun_dispatch_total", frozenset(labels | {("status", "success")}))]
-        == 2
-    )
-    assert (
-        got[("kagent_scheduledrun_dispatch_total", frozenset(labels | {("status", "failure")}))]
-        == 1
-    )
+
+    def dispatched(status: str) -> float:
+        key = ("kagent_scheduledrun_dispatch_total", frozenset(labels | {("status", status)}))
+        return samples(operator.metrics()).get(key, 0.0)
+
+    eventually("DispatchFailed counted", lambda: dispatched("DispatchFailed") == 1)
+    got = samples(operator.metrics())
+    # kagent's meanings: the outcome of dispatched runs only; the dispatch by status after it.
+    assert [outcome(o) for o in ("Succeeded", "Timeout", "DispatchFailed")] == [1, 1, 0]
+    assert [dispatched("Pending"), dispatched("DispatchFailed")] == [2, 1]
     run_count = ("kagent_scheduledrun_run_duration_seconds_count",
                  frozenset(labels | {("outcome", "Timeout")}))  # fmt: skip
     assert got[run_count] == 1
-    assert got[("kagent_scheduledrun_dispatch_duration_seconds_count", frozenset(labels))] == 2
+    assert got[("kagent_scheduledrun_dispatch_duration_seconds_count", frozenset(labels))] == 3
     assert got[("kagent_scheduledrun_active_schedules", frozenset())] >= 1
 
     operator.stop()
@@ -414,4 +421,73 @@ def test_metrics_count_finished_runs_once(
             >= 1
         ),
     )
-    assert [outcome(o) for o in ("Succeeded", "Timeout", "DispatchFailed")] == [0, 0, 0]
+    assert [outcome(o) for o in ("Succeeded", "Timeout")] == [0, 0]
+    assert [dispatched("Pending"), dispatched("DispatchFailed")] == [0, 0]
+
+
+# Go's prometheus.ExponentialBuckets(0.1, 2, 10) as kagent's exposition writes them.
+KAGENT_DISPATCH_BUCKETS = {"0.1", "0.2", "0.4", "0.8", "1.6", "3.2", "6.4", "12.8", "25.6",
+                           "51.2", "+Inf"}  # fmt: skip
+
+
+def test_metrics_after_a_real_run_and_a_dispatch_failure_are_kagents(
+    control_plane: ControlPlane, kube: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    """Two real runners (`scheduledrun run` processes) against the a2a-sdk agents: one agent
+    takes the prompt and completes, one answers the send with a JSON-RPC error. The operator's
+    /metrics then reads as kagent's controller would have counted the same two runs."""
+    runs = {"took": "echo-metrics", "refused": "rpcerror-metrics"}
+    with running() as agents:
+        for name, agent in runs.items():
+            create_agent(kube, namespace, agent)
+            create(kube, namespace, scheduledrun(name, target=agent, schedule="0 3 1 1 *"))
+            wait_condition(kube, namespace, name, "True", "ScheduleAccepted")
+        runners = []
+        try:
+            for name in runs:
+                uid = create_job(control_plane, namespace, f"{name}-1", datetime.now(UTC))
+                runners.append(
+                    start_runner(control_plane, agents, namespace, name, f"{name}-1", uid)
+                )
+            for runner in runners:
+                runner.communicate(timeout=120)  # reads its log, so a full pipe never blocks it
+            codes = [runner.returncode for runner in runners]
+        finally:
+            for runner in runners:
+                if runner.poll() is None:
+                    runner.kill()
+                    runner.wait()
+    assert codes == [api.EXIT_SUCCEEDED, api.EXIT_FINAL_FAILURE]
+    took, refused = (get_sr(kube, namespace, name)["status"]["runHistory"][0] for name in runs)
+    assert (took["status"], refused["status"]) == ("Succeeded", "DispatchFailed")
+
+    def series(family: str, name: str, **labels: str) -> float | None:
+        key = frozenset({("namespace", namespace), ("name", name), *labels.items()})
+        return samples(operator.metrics()).get((family, key))
+
+    def counted() -> bool:
+        return (
+            series("kagent_scheduledrun_outcome_total", "took", outcome="Succeeded") == 1
+            and series("kagent_scheduledrun_dispatch_total", "refused", status="DispatchFailed")
+            == 1
+        )
+
+    eventually("both runs counted", counted)
+    got = samples(operator.metrics())
+    mine = [(family, dict(labels)) for family, labels in got if ("name", "took") in labels or
+            ("name", "refused") in labels]  # fmt: skip
+    dispatches = sorted((lab["name"], lab["status"]) for fam, lab in mine
+                        if fam == "kagent_scheduledrun_dispatch_total")  # fmt: skip
+    assert dispatches == [("refused", "DispatchFailed"), ("took", "Pending")]
+    outcomes = sorted((lab["name"], lab["outcome"]) for fam, lab in mine
+                      if fam == "kagent_scheduledrun_outcome_total")  # fmt: skip
+    assert outcomes == [("took", "Succeeded")]  # kagent counts no outcome for a failed dispatch
+    for name, entry in (("took", took), ("refused", refused)):
+        # The send's duration exactly as the runner measured it and wrote it in the entry.
+        family = "kagent_scheduledrun_dispatch_duration_seconds"
+        assert series(f"{family}_count", name) == 1
+        assert series(f"{family}_sum", name) == pytest.approx(entry["dispatchSeconds"])
+        buckets = {lab["le"] for fam, lab in mine if fam == f"{family}_bucket" and
+                   lab["name"] == name}  # fmt: skip
+        assert buckets == KAGENT_DISPATCH_BUCKETS
+    assert got[("kagent_scheduledrun_active_schedules", frozenset())] >= 2

@@ -191,6 +191,7 @@ def test_status_covers_the_design_fields() -> None:
         "endTime",
         "sessionID",
         "taskID",
+        "dispatchSeconds",
         "status",
         "message",
     }

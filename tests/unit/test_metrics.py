@@ -1,6 +1,6 @@
-"""generator.operator.metrics: which history entries count, that each run counts once per process
-and not again after a restart, and the exposition text Prometheus scrapes (parsed with its own
-parser).
+"""generator.operator.metrics: which history entries count, kagent's names, labels, values and
+buckets, that each run's dispatch and end count once per process and not again after a restart,
+and the exposition text Prometheus scrapes (parsed with its own parser).
 
 The /metrics endpoint of a running operator is covered by tests/integration/test_operator.py.
 """
@@ -14,14 +14,28 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from generator.operator.metrics import Metrics, RunCounter, newly_finished, observation
+from generator.operator.metrics import (
+    Dispatch,
+    Metrics,
+    RunCounter,
+    dispatch_of,
+    newly_finished,
+    observation,
+)
 from runner import history
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def entry(run: str, status: str, start_min: int, end_min: int | None = None) -> dict[str, Any]:
-    e = {
+def entry(
+    run: str,
+    status: str,
+    start_min: int,
+    end_min: int | None = None,
+    sent: float | None = 0.25,
+) -> dict[str, Any]:
+    """A history entry; `sent`: the send's duration the runner recorded (None: nothing sent)."""
+    e: dict[str, Any] = {
         "id": run,
         "status": status,
         "scheduledTime": (START + timedelta(minutes=start_min)).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -31,6 +45,10 @@ def entry(run: str, status: str, start_min: int, end_min: int | None = None) -> 
     }
     if end_min is not None:
         e["endTime"] = (START + timedelta(minutes=end_min)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if sent is not None:
+        e["dispatchSeconds"] = sent
+        if status != "DispatchFailed":
+            e["sessionID"] = f"ctx-{run}"
     return e
 
 
@@ -59,10 +77,60 @@ def test_a_run_is_counted_once_and_only_if_it_ended_after_the_start(
     assert [e["id"] for e in newly_finished(history, seen, START)] == expected
 
 
+AT = START + timedelta(minutes=1, seconds=3)  # an entry's startTime with start_min=1
+
+
+@pytest.mark.parametrize(
+    ("e", "expected"),
+    [
+        pytest.param(entry("a", "Pending", 1, sent=None), None, id="not-sent-yet"),
+        pytest.param(
+            {**entry("a", "Pending", 1, sent=1.5), "sessionID": ""},
+            None,
+            id="measured-but-no-ids-yet",
+        ),
+        pytest.param(
+            entry("a", "Pending", 1, sent=1.5),
+            Dispatch("Pending", 1.5, AT + timedelta(seconds=1.5)),
+            id="agent-took-it",
+        ),
+        pytest.param(
+            entry("a", "Succeeded", 1, 2, sent=0.2),
+            Dispatch("Pending", 0.2, AT + timedelta(seconds=0.2)),
+            id="ended-after-the-send",
+        ),
+        pytest.param(
+            entry("a", "DispatchFailed", 1, 2, sent=3.0),
+            Dispatch("DispatchFailed", 3.0, START + timedelta(minutes=2)),
+            id="send-failed",
+        ),
+        pytest.param(
+            entry("a", "DispatchFailed", 1, 2, sent=None),
+            Dispatch("DispatchFailed", None, START + timedelta(minutes=2)),
+            id="failed-before-any-send",
+        ),
+        pytest.param(
+            entry("a", "Timeout", 1, 2, sent=None),
+            Dispatch("DispatchFailed", None, START + timedelta(minutes=2)),
+            id="ended-without-reaching-the-agent",
+        ),
+        pytest.param(
+            {**entry("a", "Pending", 1, sent=None), "sessionID": "ctx"},
+            Dispatch("Pending", None, AT),
+            id="sent-by-a-runner-that-measured-nothing",
+        ),
+    ],
+)
+def test_a_runs_dispatch_is_kagents_status_after_the_send(
+    e: dict[str, Any], expected: Dispatch | None
+) -> None:
+    assert dispatch_of(e) == expected
+
+
 def test_observation_of_a_dispatch_failure() -> None:
     seen = observation(entry("a", "DispatchFailed", 1, 2))
 
-    assert (seen.outcome, seen.dispatched, seen.dispatch_seconds, seen.run_seconds) == (
+    assert (seen.outcome, seen.dispatched, seen.start_delay_seconds, seen.run_seconds) == (
         "DispatchFailed",
         False,
         3.0,
@@ -73,19 +141,32 @@ def test_observation_of_a_dispatch_failure() -> None:
 def test_each_run_counts_once_across_many_events() -> None:
     counter = RunCounter(Metrics(), started=START)
     key = ("team-a", "nightly")
-    pending = [entry("r1", "Pending", 1)]
-    done = [entry("r1", "Succeeded", 1, 2)]
-    second = [entry("r2", "Timeout", 16, 31), *done]
+    dispatching = [entry("r1", "Pending", 1, sent=None)]
+    sent = [entry("r1", "Pending", 1, sent=0.3)]
+    done = [entry("r1", "Succeeded", 1, 2, sent=0.3)]
+    second = [entry("r2", "Timeout", 16, 31, sent=6.5), *done]
+    failed = [entry("r3", "DispatchFailed", 32, 33, sent=2.0), *second]
 
-    counts = [counter.observe(key, h) for h in (pending, done, done, second, second)]
+    counts = [counter.observe(key, h) for h in (dispatching, sent, sent, done, done, second,
+                                                 second, failed, failed)]  # fmt: skip
 
-    assert counts == [0, 1, 0, 1, 0]
+    assert counts == [0, 0, 0, 1, 0, 1, 0, 1, 0]
     got = samples(counter.metrics)
     labels = (("name", "nightly"), ("namespace", "team-a"))
     assert got[("kagent_scheduledrun_outcome_total", (*labels, ("outcome", "Succeeded")))] == 1
     assert got[("kagent_scheduledrun_outcome_total", (*labels, ("outcome", "Timeout")))] == 1
-    assert got[("kagent_scheduledrun_dispatch_total", (*labels, ("status", "success")))] == 2
-    assert got[("kagent_scheduledrun_dispatch_duration_seconds_count", labels)] == 2
+    # kagent counts no outcome for a dispatch failure: its dispatch counter carries it.
+    assert ("kagent_scheduledrun_outcome_total", (*labels, ("outcome", "DispatchFailed"))) not in (
+        got
+    )
+    assert got[("kagent_scheduledrun_dispatch_total", (*labels, ("status", "Pending")))] == 2
+    assert got[("kagent_scheduledrun_dispatch_total", (*labels, ("status", "DispatchFailed")))] == 1
+    # Every send the runner measured, failed ones too, exactly as measured.
+    assert got[("kagent_scheduledrun_dispatch_duration_seconds_count", labels)] == 3
+    assert got[("kagent_scheduledrun_dispatch_duration_seconds_sum", labels)] == pytest.approx(
+        0.3 + 6.5 + 2.0
+    )
+    assert got[("kagent_scheduledrun_start_delay_seconds_count", labels)] == 3
     run_count = (
         "kagent_scheduledrun_run_duration_seconds_count",
         (*labels, ("outcome", "Timeout")),
@@ -93,6 +174,30 @@ def test_each_run_counts_once_across_many_events() -> None:
     assert got[run_count] == 1
     run_sum = ("kagent_scheduledrun_run_duration_seconds_sum", (*labels, ("outcome", "Timeout")))
     assert got[run_sum] == 15 * 60 - 3
+
+
+def test_a_dispatch_counts_when_the_agent_takes_the_prompt_not_when_the_run_ends() -> None:
+    counter = RunCounter(Metrics(), started=START)
+    counter.observe(("ns", "sr"), [entry("r1", "Pending", 1, sent=0.5)])
+
+    got = samples(counter.metrics)
+    labels = (("name", "sr"), ("namespace", "ns"))
+    assert got[("kagent_scheduledrun_dispatch_total", (*labels, ("status", "Pending")))] == 1
+    assert not any(name == "kagent_scheduledrun_outcome_total" for name, _ in got)
+
+
+def test_dispatch_duration_buckets_are_kagents() -> None:
+    counter = RunCounter(Metrics(), started=START)
+    counter.observe(("ns", "sr"), [entry("r1", "Pending", 1, sent=0.5)])
+
+    bounds = {
+        dict(labels)["le"]
+        for name, labels in samples(counter.metrics)
+        if name == "kagent_scheduledrun_dispatch_duration_seconds_bucket"
+    }
+    # Go's prometheus.ExponentialBuckets(0.1, 2, 10) as its exposition writes them, then +Inf.
+    go = ["0.1", "0.2", "0.4", "0.8", "1.6", "3.2", "6.4", "12.8", "25.6", "51.2", "+Inf"]
+    assert bounds == set(go)
 
 
 def test_a_restarted_operator_does_not_count_old_runs_again() -> None:
@@ -113,7 +218,7 @@ def test_memory_of_seen_runs_follows_the_trimmed_history() -> None:
     counter.observe(key, [entry("r1", "Succeeded", 1, 2)])
     counter.observe(key, [entry("r2", "Succeeded", 3, 4)])  # r1 trimmed away
 
-    assert counter.seen[key] == frozenset({"r2"})
+    assert (counter.seen[key], counter.sent[key]) == (frozenset({"r2"}), frozenset({"r2"}))
 
 
 def test_the_active_gauge_counts_each_schedule_once_until_forgotten() -> None:

@@ -440,3 +440,48 @@ def test_job_uid_falls_back_to_the_job_object(agents: AgentServer) -> None:
     fake = FakeApiServer(scheduledrun("echo-uid"), job())
     assert run(fake, agents.base_url, job_uid=None)[0] == api.EXIT_SUCCEEDED
     assert [r.message_id for r in agents.received_by("echo-uid")] == [MESSAGE_ID]
+
+
+def clock(*readings: float) -> Any:
+    """A monotonic clock that reads `readings`, one per call, and fails on any further call."""
+    it = iter(readings)
+    return lambda: next(it)
+
+
+@pytest.mark.parametrize(
+    ("agent", "status"),
+    [
+        pytest.param("echo-measured", "Succeeded", id="agent-took-it"),
+        pytest.param("rpcerror-measured", "DispatchFailed", id="agent-refused-it"),
+    ],
+)
+def test_the_send_is_measured_into_the_entry(agents: AgentServer, agent: str, status: str) -> None:
+    fake = FakeApiServer(scheduledrun(agent), job())
+    run(fake, agents.base_url, "1.0", monotonic=clock(100.0, 101.2345))
+    assert (fake.entry()["status"], fake.entry()["dispatchSeconds"]) == (status, 1.234)
+
+
+def test_the_send_duration_is_written_with_the_ids(agents: AgentServer) -> None:
+    fake = FakeApiServer(scheduledrun("gate-measured"), job())
+    done = threading.Thread(target=run, args=(fake, agents.base_url, "1.0"), daemon=True)
+    done.start()
+    try:
+        deadline = datetime.now(UTC) + timedelta(seconds=20)
+        while "taskID" not in (history.find(fake.history, JOB) or {}) and (
+            datetime.now(UTC) < deadline
+        ):
+            threading.Event().wait(0.05)
+        pending = fake.entry()
+        assert pending["status"] == "Pending"
+        assert 0 <= pending["dispatchSeconds"] < 20
+    finally:
+        agents.release("gate-measured")
+        done.join(20)
+    assert fake.entry()["dispatchSeconds"] == pending["dispatchSeconds"]
+
+
+def test_nothing_is_measured_when_nothing_was_sent() -> None:
+    fake = FakeApiServer(scheduledrun("echo"), job())
+    run(fake, f"http://127.0.0.1:{closed_port()}", "auto", monotonic=clock())
+    assert fake.entry()["status"] == "DispatchFailed"
+    assert "dispatchSeconds" not in fake.entry()
