@@ -36,6 +36,9 @@ ANNOTATION_SPEC_HASH: Final = "kagent.dev/spec-hash"
 # On a Job made by a trigger carrying an Idempotency-Key: the key's SHA-256, so a retried
 # request finds the run its first attempt made (the Job's name is derived from it too).
 ANNOTATION_IDEMPOTENCY_KEY: Final = "kagent.dev/idempotency-key-sha256"
+# Beside it, the SHA-256 of the request the key came with (its force flag and body), so the key
+# reused for another request is refused (422) instead of answered with the first one's run.
+ANNOTATION_IDEMPOTENCY_REQUEST: Final = "kagent.dev/idempotency-request-sha256"
 
 # Environment of the runner container (set by the rendered CronJob, downward API for the Job ids).
 ENV_JOB_NAME: Final = "SCHEDULEDRUN_JOB_NAME"

@@ -81,8 +81,10 @@ def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
     dst: list[dict[str, Any]] = []
     if not found.blocking and found.schedule is not None:
         times = fire_times(found)
-        last = found.times[-1] if found.times else after
-        dst = [dst_data(n) for n in dst_notes(found.schedule, found.time_zone, after, last)]
+        # The coming year's changes only: each costs a search of the schedule, and a schedule
+        # that fires once in four years would otherwise list decades of them (seconds of work
+        # for one request).
+        dst = [dst_data(n) for n in dst_notes(found.schedule, found.time_zone, after)]
     return {
         "valid": not found.problems,
         "problems": problems_data(found.problems),
@@ -132,15 +134,28 @@ def etag(obj: Mapping[str, Any]) -> str:
     return f'"{(obj.get("metadata") or {}).get("resourceVersion", "")}"'
 
 
+# The apiserver's resourceVersions are etcd revisions, 64-bit signed: a larger number would be
+# its 500 (a precondition it cannot parse), so it is the caller's 400 here.
+RESOURCE_VERSION_MAX: Final = 2**63 - 1
+
+
+def resource_version(text: str) -> str:
+    """`text` if it can be a resourceVersion of this apiserver, else the 400 ApiError."""
+    if not (text.isascii() and text.isdigit() and int(text) <= RESOURCE_VERSION_MAX):
+        raise ApiError(400, "BadRequest", f"{text[:40]!r} is not a resourceVersion")
+    return text
+
+
 def if_match_version(header: str | None) -> str | None:
-    """The resourceVersion of an If-Match header (`"123"`, `W/"123"` or `123`); `*` is none."""
+    """The resourceVersion of an If-Match header (`"123"`, `W/"123"` or `123`); `*` is none;
+    a number no resourceVersion can be is the 400 ApiError."""
     if header is None:
         return None
     value = header.strip()
     if value.startswith("W/"):
         value = value[2:]
     value = value.strip('"')
-    return None if value in ("", "*") else value
+    return None if value in ("", "*") else resource_version(value)
 
 
 def agent_target(obj: Mapping[str, Any], kind: str) -> dict[str, Any]:

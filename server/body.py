@@ -14,8 +14,8 @@ from server.envelope import ApiError
 MAX_BODY: Final = 1024 * 1024  # 1 MiB: far above any valid ScheduledRun (prompt <= 32 KiB)
 
 
-async def read_json(request: Request) -> Any:
-    """The request's JSON body, at most MAX_BODY bytes (413 beyond, even when chunked)."""
+async def read_bytes(request: Request) -> bytes:
+    """The request's body, at most MAX_BODY bytes (413 beyond, even when chunked)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
         raise ApiError(413, "RequestEntityTooLarge", f"the body is over {MAX_BODY} bytes")
@@ -26,8 +26,23 @@ async def read_json(request: Request) -> Any:
         if size > MAX_BODY:
             raise ApiError(413, "RequestEntityTooLarge", f"the body is over {MAX_BODY} bytes")
         chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request) -> Any:
+    """The request's JSON body (bounded: read_bytes), 400 if it is not JSON."""
+    return _decoded(await read_bytes(request))
+
+
+async def read_optional_json(request: Request) -> Any:
+    """The request's JSON body, None when it has none (a trigger may send one or not)."""
+    raw = await read_bytes(request)
+    return _decoded(raw) if raw.strip() else None
+
+
+def _decoded(raw: bytes) -> Any:
     try:
-        return json.loads(b"".join(chunks))
+        return json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, "BadRequest", f"the body is not JSON: {exc}") from exc
 
@@ -40,4 +55,5 @@ async def read_object(body: Annotated[Any, Depends(read_json)]) -> dict[str, Any
 
 
 JsonBody = Annotated[Any, Depends(read_json)]
+OptionalJsonBody = Annotated[Any, Depends(read_optional_json)]
 ObjectBody = Annotated[dict[str, Any], Depends(read_object)]

@@ -20,11 +20,15 @@ _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
 def parse_instant(text: str) -> datetime:
-    """An RFC 3339 time (with `Z` or an offset); ValueError otherwise."""
+    """An RFC 3339 time (with `Z` or an offset); ValueError otherwise, also for a time that is
+    not in years 1 to 9999 once in UTC (`0001-01-01T00:00:00+23:59`, which the CRD admits)."""
     instant = datetime.fromisoformat(text)
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"{text!r} has no UTC offset")
-    return instant.astimezone(UTC)
+    try:
+        return instant.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from exc
 
 
 def entry_time(entry: Mapping[str, Any]) -> datetime:

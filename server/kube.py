@@ -233,6 +233,23 @@ class KubeClient:
         )
         return (answer.get("status") or {}).get("allowed") is True
 
+    async def authenticated(self) -> bool:
+        """Whether the API server accepts this client's token at all: a SelfSubjectReview, which
+        needs no permission (the server in client mode has none to make a TokenReview), answered
+        401 for a token that is no one's. KubeError when the API server cannot say."""
+        review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+        try:
+            await self.request(
+                "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", body=review
+            )
+        except KubeError as exc:
+            if exc.status == 401:
+                return False
+            if exc.status == 403:  # authenticated, only not allowed to review itself
+                return True
+            raise
+        return True
+
     async def username(self) -> str:
         """The caller's user name as the apiserver authenticated it (SelfSubjectReview, which
         every authenticated user may create)."""

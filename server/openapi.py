@@ -85,11 +85,14 @@ def failures(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "No such object (or its namespace)",
         409: "Stale resourceVersion, an object that already exists, or a refused trigger",
         413: "The body is larger than 1 MiB",
-        422: "The apiserver refused the object (its schema or CEL rules)",
+        415: "A request that changes something sent a body that is not application/json",
+        422: "The apiserver refused the object (its schema or CEL rules), or an "
+        "Idempotency-Key reused with another request",
+        429: "Too many new tokens to review at once: try again after Retry-After seconds",
         428: "An update without a resourceVersion (If-Match or metadata.resourceVersion)",
         502: "The Kubernetes API could not be reached or failed",
     }
-    always = (400, 401, 403, 502)
+    always = (400, 401, 403, 429, 502)
     return {
         code: {
             "description": described[code],
@@ -214,8 +217,8 @@ SCHEMAS: Final[dict[str, Any]] = {
     },
     "DstChange": {
         "type": "object",
-        "description": "A daylight-saving change of the zone within a year (or before the last "
-        "fire time) and the wall-clock times of this schedule it skips or fires twice",
+        "description": "A daylight-saving change of the zone within the coming year and the "
+        "wall-clock times of this schedule it skips or fires twice",
         "required": ["at", "kind", "from", "to", "times", "more"],
         "properties": {
             "at": {"type": "string", "format": "date-time", "description": "In UTC"},

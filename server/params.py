@@ -3,14 +3,11 @@ a name the apiserver would refuse (or answer 500 for) never reaches it."""
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated
 
 from fastapi import Header, Path, Query
 
 from runner.api import NAME_MAX, NAME_PATTERN, NAMESPACE_MAX, NAMESPACE_PATTERN
-
-# This apiserver's resourceVersions are etcd revisions: anything else would be its 500.
-RESOURCE_VERSION: Final = r"^[0-9]{1,20}$"
 
 Namespace = Annotated[
     str,

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 
 from server import executions
+from server.body import OptionalJsonBody
 from server.dependencies import Kube, authenticate
 from server.envelope import ApiError, ok
 from server.openapi import answer, failures, ref
 from server.params import Name, Namespace
+from server.trigger import Idempotency, request_digest
 from server.trigger import trigger as run_now
 
 router = APIRouter(
@@ -65,22 +67,27 @@ async def list_executions(
     description="The rules of `scheduledrun trigger`: refused (409) when not Accepted, or when "
     "concurrencyPolicy is Forbid and a run is active; `force=true` overrides; Replace deletes "
     "the active runs first. A retried request with the same Idempotency-Key answers 200 with the "
-    "run the first one started, and starts no other.",
+    "run the first one started, and starts no other; the same key with another request (another "
+    "body or force flag) is refused with 422.",
     responses={
         201: answer("Started", ref("TriggeredRun")),
         200: answer("Started earlier with this Idempotency-Key", ref("TriggeredRun")),
-        **failures(404, 409),
+        **failures(404, 409, 422),
     },
 )
 async def trigger(
     kube: Kube,
     namespace: Namespace,
     name: Name,
+    body: OptionalJsonBody,
     force: bool = False,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
     ] = None,
 ) -> JSONResponse:
-    started = await run_now(kube, namespace, name, force, idempotency_key)
+    once = None
+    if idempotency_key is not None:
+        once = Idempotency(idempotency_key, request_digest(force, body))
+    started = await run_now(kube, namespace, name, force, once)
     message = "run started" if started.status == 201 else "run started earlier with this key"
     return ok(started.run, message, started.status)

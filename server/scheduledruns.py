@@ -6,7 +6,6 @@ kagent's envelope. The cluster's refusals pass through with their status. A Sche
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -18,12 +17,12 @@ from generator.spec.validate import validate_scheduledrun
 from runner import api
 from server import answers
 from server.body import JsonBody, ObjectBody
-from server.dependencies import Kube, authenticate
+from server.dependencies import Cpu, Kube, authenticate
 from server.envelope import ApiError, ok
 from server.kube import KubeClient
 from server.listjson import json_array
 from server.openapi import answer, failures, ref
-from server.params import RESOURCE_VERSION, Count, IfMatch, Name, Namespace, NamespaceFilter
+from server.params import Count, IfMatch, Name, Namespace, NamespaceFilter
 from server.visible import visible
 
 router = APIRouter(
@@ -63,12 +62,12 @@ async def list_scheduledruns(kube: Kube, namespace: NamespaceFilter = None) -> R
     openapi_extra=BODY,
     responses={201: answer("Created", SCHEDULEDRUN, etag=True), **failures(404, 409, 413, 422)},
 )
-async def create_scheduledrun(kube: Kube, body: ObjectBody) -> JSONResponse:
+async def create_scheduledrun(kube: Kube, cpu: Cpu, body: ObjectBody) -> JSONResponse:
     meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
     namespace = meta.get("namespace") if isinstance(meta, dict) else None
     if not isinstance(namespace, str) or not namespace:
         raise ApiError(400, "BadRequest", "metadata.namespace is required")
-    problems = validate_scheduledrun(body)
+    problems = await cpu.run(validate_scheduledrun, body)
     if problems:
         raise answers.invalid(problems)
     created = await kube.create_scheduledrun(namespace, answers.new_object(body, namespace))
@@ -83,8 +82,8 @@ async def create_scheduledrun(kube: Kube, body: ObjectBody) -> JSONResponse:
     openapi_extra=BODY,
     responses={200: answer("The verdict", ref("Verdict")), **failures(413)},
 )
-async def validate(body: JsonBody, count: Count = 5) -> JSONResponse:
-    result = answers.verdict(body, datetime.now(UTC), count)
+async def validate(cpu: Cpu, body: JsonBody, count: Count = 5) -> JSONResponse:
+    result = await cpu.run(answers.verdict, body, datetime.now(UTC), count)
     return ok(result, "valid" if result["valid"] else f"{len(result['problems'])} problems")
 
 
@@ -110,7 +109,12 @@ async def get_scheduledrun(kube: Kube, namespace: Namespace, name: Name) -> JSON
     },
 )
 async def update_scheduledrun(
-    kube: Kube, namespace: Namespace, name: Name, body: ObjectBody, if_match: IfMatch = None
+    kube: Kube,
+    cpu: Cpu,
+    namespace: Namespace,
+    name: Name,
+    body: ObjectBody,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     meta = body.setdefault("metadata", {})
     if not isinstance(meta, dict):
@@ -128,11 +132,10 @@ async def update_scheduledrun(
             "PreconditionRequired",
             "send the resourceVersion last read (If-Match or metadata.resourceVersion)",
         )
-    if not re.fullmatch(RESOURCE_VERSION, wanted):
-        raise ApiError(400, "BadRequest", f"{wanted!r} is not a resourceVersion")
+    answers.resource_version(wanted)
     if isinstance(sent_version, str) and sent_version and sent_version != wanted:
         raise ApiError(409, "Conflict", "If-Match and metadata.resourceVersion disagree")
-    problems = validate_scheduledrun(body)
+    problems = await cpu.run(validate_scheduledrun, body)
     if problems:
         raise answers.invalid(problems)
     current = await kube.get_scheduledrun(namespace, name)
@@ -202,7 +205,9 @@ async def resume(
     "fire. A suspended ScheduledRun still shows when it would fire.",
     responses={200: answer("Fire times", ref("NextRuns")), **failures(404)},
 )
-async def next_runs(kube: Kube, namespace: Namespace, name: Name, count: Count = 5) -> JSONResponse:
+async def next_runs(
+    kube: Kube, cpu: Cpu, namespace: Namespace, name: Name, count: Count = 5
+) -> JSONResponse:
     obj = await kube.get_scheduledrun(namespace, name)
-    result = answers.next_runs(obj, datetime.now(UTC), count)
+    result = await cpu.run(answers.next_runs, obj, datetime.now(UTC), count)
     return ok(result, f"{len(result['times'])} fire times")

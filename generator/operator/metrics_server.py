@@ -5,15 +5,15 @@ carry a bearer token that the API server authenticates (TokenReview) and authori
 the non-resource URL `/metrics` (SubjectAccessReview): Prometheus' ServiceAccount bound to the
 chart's metrics-reader ClusterRole passes, an unauthenticated request gets 401 and anyone else
 403. With a certificate folder (`tls.crt`, `tls.key`) it speaks HTTPS. Answers are remembered
-for a minute per token (hashed), so a scrape every 30 s costs two API requests a minute at most.
+per token (runner.token_reviews: allowed for a minute, refused briefly, hashed), so a scrape
+every 30 s costs two API requests a minute at most, and tokens never seen are reviewed at a
+bounded rate: a flood of distinct garbage tokens gets 429 beyond it, not a review each.
 The address to listen on is the operator's setting (the chart's), not every interface.
 """
 
 from __future__ import annotations
 
-import hashlib
 import ssl
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,43 +22,11 @@ from typing import Final
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-PATH: Final = "/metrics"
-# How long an allowed or refused token is remembered: short enough that a revoked binding stops
-# scrapes within a minute, long enough that each scrape does not cost two API requests.
-DECISION_TTL: Final = 60.0
-DECISIONS_MAX: Final = 256  # distinct scrapers remembered at once
+from runner.token_reviews import TokenReviews, bearer_token
 
+PATH: Final = "/metrics"
 # token -> whether the API server says its holder may GET /metrics
 Authorize = Callable[[str], Awaitable[bool]]
-
-
-@dataclass
-class Decisions:
-    """Recent answers of the API server per token (by its sha256), bounded and expiring."""
-
-    clock: Callable[[], float] = time.monotonic
-    answers: dict[str, tuple[bool, float]] = field(default_factory=dict)
-
-    def get(self, token: str) -> bool | None:
-        key = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        found = self.answers.get(key)
-        if found is None or found[1] < self.clock():
-            self.answers.pop(key, None)
-            return None
-        return found[0]
-
-    def put(self, token: str, allowed: bool) -> None:
-        key = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        self.answers[key] = (allowed, self.clock() + DECISION_TTL)
-        while len(self.answers) > DECISIONS_MAX:
-            del self.answers[next(iter(self.answers))]
-
-
-def bearer_token(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 def tls_context(cert_dir: Path) -> ssl.SSLContext:
@@ -76,7 +44,7 @@ class MetricsServer:
     port: int
     authorize: Authorize | None = None
     cert_dir: Path | None = None
-    decisions: Decisions = field(default_factory=Decisions)
+    reviews: TokenReviews = field(default_factory=TokenReviews)
     runner: web.AppRunner | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -84,10 +52,14 @@ class MetricsServer:
             token = bearer_token(request.headers.get("Authorization"))
             if token is None:
                 return web.Response(status=401, text="Unauthorized: a bearer token is required\n")
-            allowed = self.decisions.get(token)
+            allowed = self.reviews.remembered(token)
             if allowed is None:
+                if not self.reviews.may_review():
+                    wait = str(self.reviews.retry_after())
+                    text = "Too many tokens to review: try again later\n"
+                    return web.Response(status=429, text=text, headers={"Retry-After": wait})
                 allowed = await self.authorize(token)
-                self.decisions.put(token, allowed)
+                self.reviews.remember(token, allowed)
             if not allowed:
                 return web.Response(status=403, text=f"Forbidden: may not get {PATH}\n")
         return web.Response(

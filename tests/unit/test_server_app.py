@@ -11,6 +11,7 @@ the cluster. Everything that reaches a real cluster is in tests/integration/test
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,18 +23,45 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from server.auth import AuthMode
 from server.config import ServerConfig
-from server.dependencies import kube_pool
-from server.kube import Cluster
+from server.dependencies import caller_kube, kube_pool
+from server.kube import Cluster, KubeClient
 
 AUTH = {"Authorization": "Bearer t"}
+JSON_AUTH = {**AUTH, "Content-Type": "application/json"}
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def serving(handler: Handler) -> Iterator[TestClient]:
-    """The app in client mode, its calls to the cluster answered by `handler`."""
+SELF_REVIEW = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+
+
+def accepting_t(handler: Handler, reviewed: list[str] | None = None) -> Handler:
+    """The apiserver: the token `t` is someone's (a SelfSubjectReview), any other is no one's
+    (each review's token goes to `reviewed`); every other call goes to `handler`."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path != SELF_REVIEW:
+            return handler(request)
+        if reviewed is not None:
+            reviewed.append(request.headers.get("authorization", ""))
+        if request.headers.get("authorization") != "Bearer t":
+            return httpx.Response(401, json={"kind": "Status", "reason": "Unauthorized"})
+        return httpx.Response(201, json={"status": {"userInfo": {"username": "t"}}})
+
+    return handle
+
+
+def serving(
+    handler: Handler,
+    reviewed: list[str] | None = None,
+    overrides: dict[Callable[..., Any], Callable[..., Any]] | None = None,
+) -> Iterator[TestClient]:
+    """The app in client mode, its calls to the cluster answered by `handler` (token `t` is
+    accepted), with more dependencies overridden if asked."""
     cluster = Cluster("https://127.0.0.1:1", ssl.create_default_context())
     app = create_app(ServerConfig(AuthMode.CLIENT, cluster))
-    pool = httpx.AsyncClient(base_url=cluster.server, transport=httpx.MockTransport(handler))
+    app.dependency_overrides.update(overrides or {})
+    transport = httpx.MockTransport(accepting_t(handler, reviewed))
+    pool = httpx.AsyncClient(base_url=cluster.server, transport=transport)
     app.dependency_overrides[kube_pool] = lambda: pool
     with TestClient(app) as test_client:
         yield test_client
@@ -59,7 +87,8 @@ def test_no_token_is_401_before_anything_else(client: TestClient) -> None:
 
 
 def test_a_declared_body_over_1_mib_is_413(client: TestClient) -> None:
-    response = client.post("/api/scheduledruns", headers=AUTH, content=b" " * (1024 * 1024 + 1))
+    big = b" " * (1024 * 1024 + 1)
+    response = client.post("/api/scheduledruns", headers=JSON_AUTH, content=big)
     assert response.status_code == 413
 
 
@@ -68,7 +97,7 @@ def test_a_chunked_body_over_1_mib_is_413(client: TestClient) -> None:
         for _ in range(17):
             yield b" " * 65536
 
-    response = client.post("/api/scheduledruns/validate", headers=AUTH, content=chunks())
+    response = client.post("/api/scheduledruns/validate", headers=JSON_AUTH, content=chunks())
     assert response.status_code == 413
 
 
@@ -182,3 +211,105 @@ def test_resume_lifts_a_pause_after_failures_by_naming_it(
     [patch] = patches
     assert patch["spec"] == {"suspend": False}
     assert patch["metadata"].get("annotations") == annotations
+
+
+def refuse(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"unexpected call to the cluster: {request.method} {request.url.path}")
+
+
+# A schedule that fires once in four years, in a zone with daylight-saving changes: before the
+# fix, 100 of its fire times and the DST changes up to the last one took seconds of CPU.
+EXPENSIVE = {
+    "apiVersion": "kagent.dev/v1alpha2",
+    "kind": "ScheduledRun",
+    "metadata": {"name": "x", "namespace": "ns"},
+    "spec": {"schedule": "H H(0-1) 29 2 *", "timeZone": "America/Santiago", "prompt": "p",
+             "targetRef": {"kind": "Agent", "name": "a"}},
+}  # fmt: skip
+
+
+def test_a_token_the_cluster_refuses_is_401_before_any_work() -> None:
+    """Issue 22, item 7: any bearer string reached the schedule arithmetic."""
+    reviewed: list[str] = []
+    for test_client in serving(refuse, reviewed):
+        response = test_client.post(
+            "/api/scheduledruns/validate?count=100",
+            headers={"Authorization": "Bearer garbage"},
+            json=EXPENSIVE,
+        )
+        assert response.status_code == 401
+        assert response.json()["message"] == "the cluster does not accept this token"
+    assert reviewed == ["Bearer garbage"]
+
+
+def test_a_token_review_is_remembered() -> None:
+    reviewed: list[str] = []
+    for test_client in serving(refuse, reviewed):
+        for _ in range(3):
+            response = test_client.post("/api/scheduledruns/validate", headers=AUTH, json=EXPENSIVE)
+            assert response.status_code == 200
+        for _ in range(3):
+            assert (
+                test_client.get(
+                    "/api/access?namespace=ns", headers={"Authorization": "Bearer x"}
+                ).status_code
+                == 401
+            )
+    assert reviewed == ["Bearer t", "Bearer x"]
+
+
+def test_the_expensive_preview_is_bounded(client: TestClient) -> None:
+    """The DST changes are the coming year's: two for Santiago, not one per change until the
+    hundredth fire time (138 changes, each a five-year search)."""
+    response = client.post("/api/scheduledruns/validate?count=100", headers=AUTH, json=EXPENSIVE)
+    verdict = response.json()["data"]
+    assert (response.status_code, verdict["valid"], len(verdict["dst"])) == (200, True, 2)
+
+
+def test_a_crash_is_a_500_with_the_security_headers_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken() -> KubeClient:
+        raise RuntimeError("a bug")
+
+    with caplog.at_level(logging.ERROR):
+        for test_client in serving(refuse, overrides={caller_kube: broken}):
+            response = test_client.get("/api/scheduledruns/ns/x", headers=AUTH)
+    assert response.status_code == 500
+    assert response.json()["message"] == "internal error (see the server's log)"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert [r.getMessage() for r in caplog.records] == ["GET /api/scheduledruns/ns/x failed"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        pytest.param("DELETE", "/api/scheduledruns/ns/x", {"If-Match": '"99999999999999999999"'},
+                     id="if-match-beyond-int64"),
+        pytest.param("GET", "/api/scheduledruns/ns/x/executions?before=0001-01-01T00:00:00%2B23:59",
+                     {}, id="before-below-year-1"),
+        pytest.param("GET", "/api/scheduledruns/ns/x/executions?before=9999-12-31T23:59:59-23:59",
+                     {}, id="before-beyond-year-9999"),
+    ],
+)  # fmt: skip
+def test_client_input_is_400_not_5xx(
+    client: TestClient, method: str, path: str, headers: dict[str, str]
+) -> None:
+    """Issue 22, item 9: these were 500 and 502."""
+    response = client.request(method, path, headers={**AUTH, **headers})
+    assert response.status_code == 400
+    assert response.json()["message"]
+
+
+def test_a_stored_history_time_out_of_range_pages_as_the_oldest() -> None:
+    """The CRD admits `0001-01-01T00:00:00+23:59`; every executions call of its ScheduledRun
+    answered 500."""
+    history = [
+        {"id": "odd", "startTime": "0001-01-01T00:00:00+23:59"},
+        {"id": "new", "startTime": "2026-03-01T10:00:00Z"},
+    ]
+    obj = {"metadata": {"name": "x", "namespace": "ns"}, "status": {"runHistory": history}}
+    for test_client in serving(lambda _: httpx.Response(200, json=obj)):
+        response = test_client.get("/api/scheduledruns/ns/x/executions", headers=AUTH)
+    assert response.status_code == 200
+    assert [e["id"] for e in response.json()["data"]] == ["new", "odd"]

@@ -38,6 +38,8 @@ class ReviewingApiserver:
     granted: frozenset[Permission] = frozenset()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/apis/authentication.k8s.io/v1/selfsubjectreviews":
+            return httpx.Response(201, json={"status": {"userInfo": {"username": "t"}}})
         where = (request.method, request.url.path)
         assert where == ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
         assert request.headers["authorization"] == "Bearer t"
