@@ -38,6 +38,7 @@ WAIT = 60.0
 SR = f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{{ns}}/{api.PLURAL}"
 AGENTS = f"/apis/{api.TARGET_GROUP}/{api.TARGET_VERSION}/namespaces/{{ns}}/{{plural}}"
 
+JSON = {"Content-Type": "application/json"}
 READ = ["get", "list", "watch"]
 EDITOR_RULES = [
     {"apiGroups": [api.GROUP], "resources": [api.PLURAL], "verbs": [*READ, "create", "update",
@@ -224,7 +225,8 @@ def test_create_errors(editor: User, namespace: str) -> None:
     assert data(editor.post("/scheduledruns", json=labelled), 422)["reason"] == "Invalid"
     nowhere = scheduledrun("no-such-namespace")
     assert editor.post("/scheduledruns", json=nowhere).status_code in (403, 404)
-    assert data(editor.post("/scheduledruns", content=b"{"), 400)["reason"] == "BadRequest"
+    broken = editor.post("/scheduledruns", content=b"{", headers=JSON)
+    assert data(broken, 400)["reason"] == "BadRequest"
 
 
 def test_update_errors(editor: User, namespace: str) -> None:
@@ -348,7 +350,7 @@ def test_validate_gives_the_verdict_and_writes_nothing(editor: User, namespace: 
     bad = data(editor.post("/scheduledruns/validate", json=scheduledrun(namespace, prompt=" ")))
     assert (bad["valid"], [p["field"] for p in bad["problems"]]) == (False, ["spec.prompt"])
     assert data(editor.get("/scheduledruns", params={"namespace": namespace})) == []
-    assert data(editor.post("/scheduledruns/validate", content=b"not json"), 400)
+    assert data(editor.post("/scheduledruns/validate", content=b"not json", headers=JSON), 400)
 
 
 def test_agents_lists_both_target_kinds(

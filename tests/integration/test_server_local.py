@@ -4,6 +4,7 @@ neither a request addressed to another host name (DNS rebinding) nor a cross-sit
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -60,3 +61,40 @@ def test_local_mode_will_not_listen_beyond_loopback(control_plane: ControlPlane)
     )  # fmt: skip
     assert result.returncode == 2
     assert "loopback only" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        pytest.param({"Content-Type": "text/plain"}, 415, id="text-plain"),
+        pytest.param(
+            {"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"},
+            403,
+            id="cross-site-without-origin",
+        ),
+        pytest.param(
+            {"Content-Type": "application/json", "Origin": "https://127.0.0.1"},
+            403,
+            id="own-host-other-scheme",
+        ),
+    ],
+)
+def test_local_mode_refuses_what_a_page_on_another_site_could_send(
+    control_plane: ControlPlane,
+    local_server: ServerProcess,
+    namespace: str,
+    headers: dict[str, str],
+    status: int,
+) -> None:
+    """Issue 22, item 11: in local mode (no token) a `text/plain` POST created a ScheduledRun;
+    `Sec-Fetch-Site: cross-site` without an Origin, and an Origin differing only in its scheme,
+    were accepted. Nothing is created."""
+    origin = headers.get("Origin")
+    if origin is not None:  # this server's own host and port, another scheme
+        headers = {**headers, "Origin": f"{origin}:{local_server.port}"}
+    body = json.dumps(scheduledrun(namespace))
+    with httpx.Client(base_url=f"{local_server.url}/api", timeout=30) as client:
+        response = client.post("/scheduledruns", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    listed = control_plane.kubectl("-n", namespace, "get", "sr", "-o", "name").stdout.split()
+    assert listed == []
