@@ -34,6 +34,7 @@ cannot be carried to another origin.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -43,13 +44,25 @@ import httpx
 
 from runner.api import AGENT_ID_MAX
 from runner.identity import Identity, IdentityError
-from runner.transport import ResponseTooLarge, StdlibTransport
+from runner.sse import EventStreamParser, EventTooLarge
+from runner.transport import EncodingRefused, Refused, StdlibTransport
 
 # Bounds on what an agent may send, so a broken or hostile one cannot exhaust the runner's 64 MiB
-# pod (issue 16): a whole answer (card, JSON-RPC response) or one event-stream line of at most
-# ANSWER_MAX_BYTES; JSON nested at most JSON_MAX_DEPTH deep (A2A objects nest a handful deep).
+# pod (issues 16 and 22); together they bound what one answer costs once parsed (the most they
+# let through, in tests/integration/test_hostile_runner.py, in a cgroup of the pod's limit):
+# - ANSWER_MAX_BYTES: a whole answer (card, JSON-RPC response) or one event-stream event, as
+#   sent (no compression: runner/transport.py asks for identity and refuses other encodings);
+# - ANSWER_MAX_TEXT: the same once decoded, as CPython holds text (1, 2 or 4 bytes a character,
+#   by the widest character in it), so 4 MiB of Latin-1, 2 MiB with a character past U+00FF,
+#   1 MiB with one past U+FFFF: 4 MiB of ASCII with one emoji would otherwise take 16 MB, twice
+#   (the document, then the string in it);
+# - JSON_MAX_VALUES: objects, arrays, strings, numbers, ... (4 MiB of `[{},{},...]` is 1.4
+#   million dicts, 223 MB of Python objects; 50,000 values of any kind stay under 8 MB);
+# - JSON_MAX_DEPTH: nesting (A2A objects nest a handful deep).
 # Each request ends by its deadline however slowly the bytes come (runner/transport.py).
 ANSWER_MAX_BYTES: Final = 4 * 1024 * 1024
+ANSWER_MAX_TEXT: Final = 4 * 1024 * 1024
+JSON_MAX_VALUES: Final = 50_000
 JSON_MAX_DEPTH: Final = 64
 
 Protocol = Literal["0.3", "1.0"]
@@ -83,9 +96,9 @@ class BadAnswer(A2AError):
 
 class Misbehaved(BadAnswer):
     """The agent answered (HTTP status and all) with what no A2A agent may send: an answer
-    beyond ANSWER_MAX_BYTES, JSON too deep, a body that is not JSON-RPC, an id that cannot be
-    recorded or names another task. It got the request, so nothing is sent again; the run ends
-    with this as its message."""
+    beyond ANSWER_MAX_BYTES, an encoding not asked for, JSON too deep or of too many values, a
+    body that is not JSON-RPC, an id that cannot be recorded or names another task. It got the
+    request, so nothing is sent again; the run ends with this as its message."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, 200)
@@ -153,22 +166,72 @@ def _message_text(message: object) -> str:
 
 def agent_transport() -> StdlibTransport:
     """The transport of every request to an agent: answers bounded in size."""
-    return StdlibTransport(body_limit=ANSWER_MAX_BYTES, line_limit=ANSWER_MAX_BYTES)
+    return StdlibTransport(body_limit=ANSWER_MAX_BYTES)
 
 
-def parse_json(data: bytes | str) -> Any:
-    """JSON from an agent, at most JSON_MAX_DEPTH deep; ValueError otherwise (never a
-    RecursionError, whatever the nesting)."""
+# A JSON string (possessive: no backtracking, linear in the input whatever it holds).
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+
+
+def json_values(data: bytes | bytearray, enough: int | None = None) -> int:
+    """At most how many values `data` holds as JSON: every value is the whole document, the
+    first in a non-empty array or object, or follows a comma. Strings (keys too) are cut out
+    first, so their commas and brackets do not count; C-speed and linear whatever `data` is.
+    With `enough`, a count of at most that many may be rough (strings left in: only more)."""
+
+    def count(text: bytes | bytearray) -> int:
+        firsts = text.count(b"[") + text.count(b"{")
+        empty = text.count(b"[]") + text.count(b"{}")
+        return 1 + text.count(b",") + firsts - empty
+
+    if enough is not None and (rough := count(data)) <= enough:
+        return rough  # no copy without its strings needed
+    return count(_JSON_STRING.sub(b"", data))
+
+
+class JsonBeyondBounds(ValueError):
+    """JSON deeper than JSON_MAX_DEPTH or of more than JSON_MAX_VALUES values."""
+
+
+_CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 bytes that start no character
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_BEYOND_BMP = re.compile(rb"[\xf0-\xf7]")  # the first byte of a character past U+FFFF
+_BEYOND_LATIN1 = re.compile(rb"[\xc4-\xef]")  # ... of one from U+0100 to U+FFFF
+
+
+def text_size(data: bytes | bytearray) -> int:
+    """The bytes CPython takes to hold `data` (UTF-8) decoded: its characters times the width
+    of the widest (1 for Latin-1, 2 up to U+FFFF, 4 beyond)."""
+    if not _NON_ASCII.search(data):
+        return len(data)  # ASCII: no copy needed to count
+    characters = len(data.translate(None, _CONTINUATION))
+    if _BEYOND_BMP.search(data):
+        return 4 * characters
+    return (2 if _BEYOND_LATIN1.search(data) else 1) * characters
+
+
+def parse_json(data: bytes | bytearray) -> Any:
+    """JSON from an agent: ValueError when it is not JSON, JsonBeyondBounds (before anything is
+    built) when its text decodes to more than ANSWER_MAX_TEXT bytes, it holds more than
+    JSON_MAX_VALUES values or nests deeper than JSON_MAX_DEPTH (never a RecursionError). A
+    bytearray is emptied once decoded: the raw bytes are not held while the objects are built."""
+    if (size := text_size(data)) > ANSWER_MAX_TEXT:
+        raise JsonBeyondBounds(f"JSON text of {size} bytes decoded (at most {ANSWER_MAX_TEXT})")
+    if json_values(data, enough=JSON_MAX_VALUES) > JSON_MAX_VALUES:
+        raise JsonBeyondBounds(f"JSON of more than {JSON_MAX_VALUES} values")
+    text = data.decode(json.detect_encoding(data), "surrogatepass")  # as json.loads decodes
+    if isinstance(data, bytearray):
+        data.clear()
     try:
-        value = json.loads(data)
+        value = json.loads(text)
     except RecursionError:
-        raise ValueError(f"JSON nested deeper than {JSON_MAX_DEPTH} levels") from None
+        raise JsonBeyondBounds(f"JSON nested deeper than {JSON_MAX_DEPTH} levels") from None
     level: list[tuple[Any, int]] = [(value, 1)]
     while level:
         item, depth = level.pop()
         if isinstance(item, dict | list):
             if depth > JSON_MAX_DEPTH:
-                raise ValueError(f"JSON nested deeper than {JSON_MAX_DEPTH} levels")
+                raise JsonBeyondBounds(f"JSON nested deeper than {JSON_MAX_DEPTH} levels")
             children = item.values() if isinstance(item, dict) else item
             level.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
     return value
@@ -260,34 +323,68 @@ def read_card(card: object) -> AgentInfo:
     return AgentInfo(protocol, streaming)
 
 
+def refusal(what: str, exc: Refused | EventTooLarge) -> Misbehaved:
+    """What the agent did, when the transport or the event-stream reader refused its answer."""
+    if isinstance(exc, EncodingRefused):
+        return Misbehaved(f"{what} came with {exc}")
+    return Misbehaved(f"{what} is too large: {exc}")
+
+
 def _origin(url: str) -> str:
     parsed = httpx.URL(url)
     return f"{parsed.scheme}://{parsed.host}:{parsed.port}" if parsed.port else str(parsed.host)
 
 
-def _decode(response: httpx.Response) -> Any:
-    """The JSON-RPC result of a response, or the right A2AError."""
-    if 300 <= response.status_code < 400:
-        target = response.headers.get("location", "")
+@dataclass
+class _Answer:
+    """A response read whole, its body in a bytearray that parse_json may empty."""
+
+    status_code: int
+    headers: httpx.Headers
+    body: bytearray
+
+
+def _read(response: httpx.Response) -> _Answer:
+    """The body as it comes, into one growing buffer (no list of chunks joined at the end, which
+    would hold it twice)."""
+    body = bytearray()
+    for chunk in response.iter_raw():
+        body += chunk
+    return _Answer(response.status_code, response.headers, body)
+
+
+def _decode(answer: _Answer) -> Any:
+    """The JSON-RPC result of an answer, or the right A2AError."""
+    status = answer.status_code
+    if 300 <= status < 400:
+        target = answer.headers.get("location", "")
         raise BadAnswer(
-            f"HTTP {response.status_code} redirect from the agent"
+            f"HTTP {status} redirect from the agent"
             f"{' to ' + _origin(target) if target else ''}; redirects are not followed",
-            response.status_code,
+            status,
         )
-    if response.status_code >= 400:
-        raise BadAnswer(
-            f"HTTP {response.status_code} from the agent: {response.text[:200].strip()}",
-            response.status_code,
-        )
+    if status >= 400:
+        text = answer.body[:200].decode("utf-8", "replace").strip()
+        raise BadAnswer(f"HTTP {status} from the agent: {text}", status)
     try:
-        body = parse_json(response.content)
+        body = parse_json(answer.body)
+    except JsonBeyondBounds as exc:
+        raise Misbehaved(f"the agent's answer is too large: {exc}") from None
     except ValueError as exc:
-        kind = response.headers.get("content-type", "no content type")
+        kind = answer.headers.get("content-type", "no content type")
         raise Misbehaved(
-            f"the agent answered HTTP {response.status_code} with a body that is not JSON"
-            f" ({kind}): {exc}"
+            f"the agent answered HTTP {status} with a body that is not JSON ({kind}): {exc}"
         ) from None
     return _rpc_result(body)
+
+
+def _event_json(data: bytes) -> Any:
+    try:
+        return parse_json(data)
+    except JsonBeyondBounds as exc:
+        raise Misbehaved(f"the agent's event stream is too large: {exc}") from None
+    except ValueError as exc:
+        raise Misbehaved(f"event stream carried data that is not JSON: {exc}") from None
 
 
 def _rpc_result(body: object) -> Any:
@@ -341,15 +438,17 @@ class A2AClient:
         """One JSON-RPC call; returns its result or raises an A2AError."""
         headers = self._headers()
         try:
-            response = self.http.post(
+            with self.http.stream(
+                "POST",
                 self.url,
                 json=self._body(method, params),
                 headers=headers,
                 timeout=timeout,
                 extensions={"deadline": time.monotonic() + timeout},  # the whole exchange
-            )
-        except ResponseTooLarge as exc:
-            raise Misbehaved(f"the agent's answer is too large: {exc}") from None
+            ) as response:
+                answer = _read(response)
+        except Refused as exc:
+            raise refusal("the agent's answer", exc) from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise Unreachable(
                 f"agent unreachable at {self.url}: {exc or type(exc).__name__}"
@@ -360,7 +459,7 @@ class A2AClient:
             raise BadAnswer(
                 f"HTTP exchange with the agent failed: {exc or type(exc).__name__}"
             ) from exc
-        return _decode(response)
+        return _decode(answer)
 
     def _stream(
         self,
@@ -371,12 +470,13 @@ class A2AClient:
         task_id: str = "",
     ) -> Iterator[TaskView]:
         """The TaskViews of an SSE stream until the server closes it or `until` (monotonic)
-        passes; `timeout` bounds the wait for each line, keep-alive comments included, and
+        passes; `timeout` bounds the wait for each read, keep-alive comments included, and
         `until` the whole stream, however slowly it trickles. Every event must be about
         `task_id`."""
         headers = {**self._headers(), "Accept": "text/event-stream"}
         request = self._body(method, params)
         deadline = until if until is not None else time.monotonic() + timeout
+        events = EventStreamParser(ANSWER_MAX_BYTES)
         try:
             with self.http.stream(
                 "POST",
@@ -384,30 +484,24 @@ class A2AClient:
                 json=request,
                 headers=headers,
                 timeout=timeout,
-                extensions={"deadline": deadline},
+                extensions={"deadline": deadline, "event_stream": True},
             ) as response:
                 if response.status_code >= 400 or "text/event-stream" not in response.headers.get(
                     "content-type", ""
                 ):
-                    response.read()
-                    _decode(response)  # raises the error it carries
+                    _decode(_read(response))  # raises the error it carries
                     raise BadAnswer("agent did not open an event stream")
-                for line in response.iter_lines():
+                for chunk in response.iter_raw():
+                    for event in events.feed(chunk):
+                        if until is not None and time.monotonic() >= until:
+                            return
+                        view = result_view(_rpc_result(_event_json(event.data)), self.protocol)
+                        if view is not None:
+                            yield _about(view, task_id)
                     if until is not None and time.monotonic() >= until:
                         return
-                    if not line.startswith("data:"):
-                        continue
-                    try:
-                        event = parse_json(line[5:])
-                    except ValueError as exc:
-                        raise Misbehaved(
-                            f"event stream carried data that is not JSON: {exc}"
-                        ) from None
-                    view = result_view(_rpc_result(event), self.protocol)
-                    if view is not None:
-                        yield _about(view, task_id)
-        except ResponseTooLarge as exc:
-            raise Misbehaved(f"the agent's event stream is too large: {exc}") from None
+        except (Refused, EventTooLarge) as exc:
+            raise refusal("the agent's event stream", exc) from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise Unreachable(f"agent unreachable at {self.url}: {exc}") from exc
         except httpx.TimeoutException as exc:
@@ -504,26 +598,28 @@ def fetch_card(
     except IdentityError as exc:
         raise CredentialError(str(exc)) from None
     try:
-        response = http.get(
+        with http.stream(
+            "GET",
             card_url,
             headers=headers,
             timeout=timeout,
             extensions={"deadline": time.monotonic() + timeout},  # the whole exchange
-        )
-    except ResponseTooLarge as exc:
-        raise Misbehaved(f"the agent card is too large: {exc}") from None
+        ) as response:
+            answer = _read(response)
+    except Refused as exc:
+        raise refusal("the agent card", exc) from None
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         raise Unreachable(f"agent unreachable at {url}: {exc}") from exc
     except httpx.TimeoutException as exc:
         raise NoAnswer(f"no agent card from {card_url} within {timeout:.0f}s") from exc
     except httpx.HTTPError as exc:
         raise BadAnswer(f"reading the agent card failed: {exc}") from exc
-    if response.status_code >= 300:
-        where = "redirect (not followed)" if response.status_code < 400 else "answer"
-        raise BadAnswer(
-            f"HTTP {response.status_code} {where} for the agent card", response.status_code
-        )
+    if answer.status_code >= 300:
+        where = "redirect (not followed)" if answer.status_code < 400 else "answer"
+        raise BadAnswer(f"HTTP {answer.status_code} {where} for the agent card", answer.status_code)
     try:
-        return parse_json(response.content)
+        return parse_json(answer.body)
+    except JsonBeyondBounds as exc:
+        raise Misbehaved(f"the agent card is too large: {exc}") from None
     except ValueError as exc:
         raise BadAnswer(f"agent card is not JSON: {exc}") from None

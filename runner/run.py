@@ -462,7 +462,7 @@ class Run:
             try:
                 timeout = min(10.0, self._request_timeout())
                 info = read_card(fetch_card(http, url, timeout, self.identity))
-            except CredentialError as exc:
+            except (CredentialError, Misbehaved) as exc:  # asking again will not help
                 raise Finished(Outcome("DispatchFailed", str(exc))) from None
             except BadAnswer as exc:
                 if exc.status_code in (401, 403):

@@ -9,12 +9,18 @@ responses, timeouts, errors); only the wire layer differs.
 Kept deliberately small: HTTP/1.1, one kept-alive connection per origin, no proxies, streamed
 response bodies (the A2A event streams), httpx's own exception classes.
 
-Against a peer that misbehaves (issue 16), two bounds: a response body larger than `body_limit`
-bytes, or an event-stream line longer than `line_limit`, ends the exchange with
-`ResponseTooLarge` (memory stays bounded whatever the peer sends); and a request extension
-`deadline` (a `time.monotonic()` instant) bounds the whole exchange, headers and body, however
-slowly the bytes trickle in: at the deadline a timer shuts the socket and the exchange ends with
-`httpx.ReadTimeout` (per-read timeouts alone reset with every byte).
+Against a peer that misbehaves (issues 16 and 22), bounds that hold whatever it sends:
+- `body_limit`: a response body beyond it ends the exchange with `ResponseTooLarge`. It counts
+  the bytes as they will be read, so a bounded transport asks for `Accept-Encoding: identity`
+  and refuses any other `Content-Encoding` with `EncodingRefused` (a gzip body of 1.5 MB
+  decodes to 1.5 GB). The one body it does not bound is an event stream the request asked for
+  (request extension `event_stream`) and got (`text/event-stream`): its reader bounds each
+  event (runner/sse.py) and the deadline bounds its time. A body labelled an event stream where
+  the request did not ask for one is bounded like any other.
+- A request extension `deadline` (a `time.monotonic()` instant) bounds the whole exchange,
+  headers and body, however slowly the bytes trickle in: at the deadline a timer shuts the
+  socket and the exchange ends with `httpx.ReadTimeout` (per-read timeouts alone reset with
+  every byte).
 """
 
 from __future__ import annotations
@@ -45,8 +51,16 @@ def _stale(connection: http.client.HTTPConnection) -> bool:
     return bool(readable)
 
 
-class ResponseTooLarge(httpx.ReadError):
-    """The peer sent a body or an event-stream line beyond the transport's limit."""
+class Refused(httpx.ReadError):
+    """The peer sent what the transport's bounds refuse; str() says what."""
+
+
+class ResponseTooLarge(Refused):
+    """A response body beyond the transport's limit."""
+
+
+class EncodingRefused(Refused):
+    """A `Content-Encoding` other than identity, which a bounded transport never asks for."""
 
 
 class _Deadline:
@@ -90,29 +104,22 @@ class _Body(httpx.SyncByteStream):
         key: tuple[str, str, int],
         response: http.client.HTTPResponse,
         deadline: _Deadline,
+        body_limit: int | None,
     ) -> None:
         self._transport = transport
         self._key = key
         self._response = response
         self._deadline = deadline
         self._done = False
-        stream = "text/event-stream" in (response.getheader("content-type") or "")
-        self._line_limit = transport.line_limit if stream else None
-        self._body_limit = None if stream else transport.body_limit
+        self._body_limit = body_limit
 
     def __iter__(self) -> Iterator[bytes]:
-        total = line = 0
+        total = 0
         try:
             while chunk := self._response.read1(_CHUNK):
                 total += len(chunk)
-                end = chunk.rfind(b"\n")
-                line = line + len(chunk) if end < 0 else len(chunk) - end - 1
                 if self._body_limit is not None and total > self._body_limit:
                     raise ResponseTooLarge(f"response body larger than {self._body_limit} bytes")
-                if self._line_limit is not None and line > self._line_limit:
-                    raise ResponseTooLarge(
-                        f"event-stream line longer than {self._line_limit} bytes"
-                    )
                 yield chunk
         except TimeoutError as exc:
             raise httpx.ReadTimeout(str(exc) or "read timed out") from exc
@@ -146,12 +153,10 @@ class StdlibTransport(httpx.BaseTransport):
         ssl_context: ssl.SSLContext | None = None,
         repeat_on_stale: bool = False,
         body_limit: int | None = None,
-        line_limit: int | None = None,
     ) -> None:
         self._ssl_context = ssl_context
         self._repeat_on_stale = repeat_on_stale
         self.body_limit = body_limit
-        self.line_limit = line_limit
         self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
 
     def drop(self, key: tuple[str, str, int]) -> None:
@@ -213,8 +218,12 @@ class StdlibTransport(httpx.BaseTransport):
                 skip_host=True,
                 skip_accept_encoding=True,
             )
+            bounded = self.body_limit is not None
             for name, value in request.headers.multi_items():
-                connection.putheader(name, value)
+                if not (bounded and name.lower() == "accept-encoding"):
+                    connection.putheader(name, value)
+            if bounded:
+                connection.putheader("Accept-Encoding", "identity")
             connection.endheaders(body or None)
             response = connection.getresponse()
         except TimeoutError as exc:
@@ -241,10 +250,24 @@ class StdlibTransport(httpx.BaseTransport):
             deadline.cancel()
             self.drop(key)
             raise
+        if self.body_limit is not None:
+            encoding = (response.getheader("content-encoding") or "identity").strip()
+            if encoding.lower() != "identity":
+                deadline.cancel()
+                response.close()
+                self.drop(key)
+                raise EncodingRefused(
+                    f"Content-Encoding {encoding[:40]!r}, which was not asked for (the request"
+                    " asked for identity)",
+                    request=request,
+                )
+        streamed = request.extensions.get("event_stream") is True and (
+            "text/event-stream" in (response.getheader("content-type") or "")
+        )
         return httpx.Response(
             response.status,
             headers=response.getheaders(),
-            stream=_Body(self, key, response, deadline),
+            stream=_Body(self, key, response, deadline, None if streamed else self.body_limit),
             extensions={"http_version": b"HTTP/1.1"},
         )
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from devcluster.agents import AgentServer, running
+from devcluster.hostile_agent import SEPARATED_ANSWER, HostileAgentServer
 from runner import a2a
 from runner.a2a import A2AClient, Protocol, TaskView
 from runner.transport import StdlibTransport
@@ -313,7 +314,7 @@ def test_result_view_rejects_an_unknown_shape() -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="100k-deep"),
+        pytest.param(b"[" * 40_000 + b"]" * 40_000, id="40k-deep"),
         pytest.param(b"[" * 65 + b"]" * 65, id="one-past-the-limit"),
     ],
 )
@@ -349,3 +350,88 @@ def test_an_answer_about_another_task_is_refused() -> None:
     view = TaskView("t-2", "c", "completed", "")
     with pytest.raises(a2a.Misbehaved, match="'t-2' when asked about 't-1'"):
         a2a._about(view, "t-1")
+
+
+# ---- what a hostile agent may not send, round two (issue 22) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[HostileAgentServer]:
+    server = HostileAgentServer().start()
+    yield server
+    server.stop()
+
+
+def hostile_client(server: HostileAgentServer, name: str) -> Iterator[A2AClient]:
+    with httpx.Client(transport=a2a.agent_transport()) as http:
+        yield A2AClient(http, f"{server.base_url}/api/a2a/ns/{name}/", "0.3")
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        pytest.param("gzip-send", "answer came with Content-Encoding 'gzip'", id="gzip-answer"),
+        pytest.param("sse-send", "answer is too large", id="event-stream-where-json-is-due"),
+        pytest.param("values-send", "more than 50000 values", id="4MiB-of-empty-objects"),
+    ],
+)
+def test_an_answer_beyond_the_bounds_is_refused_with_what_it_was(
+    hostile: HostileAgentServer, name: str, says: str
+) -> None:
+    for client in hostile_client(hostile, name):
+        with pytest.raises(a2a.Misbehaved, match=says):
+            client.send("hi", "m-1", "c-1", 20)
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        pytest.param("gzip-card", "card came with Content-Encoding 'gzip'", id="gzip-card"),
+        pytest.param("sse-card", "card is too large", id="event-stream-card"),
+        pytest.param("values-card", "more than 50000 values", id="4MiB-of-empty-objects"),
+    ],
+)
+def test_a_card_beyond_the_bounds_is_refused_with_what_it_was(
+    hostile: HostileAgentServer, name: str, says: str
+) -> None:
+    with httpx.Client(transport=a2a.agent_transport()) as http:
+        url = f"{hostile.base_url}/api/a2a/ns/{name}/"
+        with pytest.raises(a2a.Misbehaved, match=says):
+            a2a.fetch_card(http, url, 20)
+
+
+def test_an_event_that_never_ends_is_refused(hostile: HostileAgentServer) -> None:
+    for client in hostile_client(hostile, "long-event"):
+        with pytest.raises(a2a.Misbehaved, match="event stream is too large"):
+            list(client.subscribe("t-1", 20))
+
+
+def test_events_carrying_every_unicode_line_separator_read_whole(
+    hostile: HostileAgentServer,
+) -> None:
+    for client in hostile_client(hostile, "separators"):
+        views = list(client.subscribe("t-1", 20))
+    assert [(v.state, v.text) for v in views] == [
+        ("working", SEPARATED_ANSWER),
+        ("completed", SEPARATED_ANSWER),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "values"),
+    [
+        pytest.param(b"[]", 1, id="empty-array"),
+        pytest.param(b'{"a": 1, "b": [2, 3]}', 5, id="keys-not-counted"),
+        pytest.param(b'["a,b", "{[", "\\"x,"]', 4, id="commas-in-strings-not-counted"),
+        pytest.param(b"[{},{},{}]", 4, id="empty-objects"),
+    ],
+)
+def test_json_values_bound_what_parsing_builds(data: bytes, values: int) -> None:
+    assert a2a.json_values(data) == values
+
+
+def test_json_at_the_values_limit_reads() -> None:
+    at_limit = b"[" + b"0," * (a2a.JSON_MAX_VALUES - 2) + b"0]"
+    assert len(a2a.parse_json(at_limit)) == a2a.JSON_MAX_VALUES - 1
+    with pytest.raises(a2a.JsonBeyondBounds, match="more than 50000 values"):
+        a2a.parse_json(b"[" + b"0," * a2a.JSON_MAX_VALUES + b"0]")
