@@ -25,6 +25,9 @@ ANNOTATION_SCHEDULED_TIME: Final = "batch.kubernetes.io/cronjob-scheduled-timest
 # "manual" on a Job made by `kubectl create job --from=cronjob/...`.
 ANNOTATION_INSTANTIATE: Final = "cronjob.kubernetes.io/instantiate"
 
+# kagent's: the user who made the ScheduledRun (set by the REST API from the authenticated
+# caller). A run is sent as this user (X-User-Id), so its session is that user's in kagent's UI.
+ANNOTATION_CREATED_BY: Final = "kagent.dev/created-by"
 # Set by `scheduledrun resume` to the Paused condition's lastTransitionTime: ends that pause.
 ANNOTATION_RESUME: Final = "kagent.dev/resume"
 # On a rendered CronJob: the full ScheduledRun name (its label value may be hashed), the

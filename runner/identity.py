@@ -10,8 +10,10 @@ errors about it name the file only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from runner import api
 
@@ -44,3 +46,16 @@ class Identity:
     def authenticated(self) -> bool:
         """Whether the agent can tell whose tasks to list: a lookup says something only then."""
         return bool(self.user_id or self.token_file)
+
+
+def run_user(scheduledrun: Mapping[str, Any], default: str) -> str:
+    """The user a run is sent as: the ScheduledRun's creator (`kagent.dev/created-by`, as kagent
+    uses it for the run's session), else `default` (the chart-wide `a2a.userId`)."""
+    annotations = (scheduledrun.get("metadata") or {}).get("annotations") or {}
+    creator = annotations.get(api.ANNOTATION_CREATED_BY)
+    return creator.strip() if isinstance(creator, str) and creator.strip() else default
+
+
+def for_scheduledrun(identity: Identity, scheduledrun: Mapping[str, Any]) -> Identity:
+    """`identity` speaking for the ScheduledRun's creator, when it names one."""
+    return replace(identity, user_id=run_user(scheduledrun, identity.user_id))

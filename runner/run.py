@@ -43,7 +43,7 @@ from runner.a2a import (
     read_card,
 )
 from runner.duration import parse_duration
-from runner.identity import Identity
+from runner.identity import Identity, for_scheduledrun
 from runner.kube import KubeClient, KubeError
 from runner.lifecycle import Outcome
 
@@ -265,6 +265,8 @@ class Run:
 
     def _execute(self) -> int:
         sr = self.kube.get_scheduledrun(self.settings.namespace, self.settings.name)
+        # The run is its creator's (kagent.dev/created-by): kagent files its session under them.
+        self.identity = for_scheduledrun(self.identity, sr)
         job = self._read_job()
         self.job = job
         found = history.find(

@@ -17,6 +17,7 @@ from generator.spec.validate import validate_scheduledrun
 from runner import api
 from server import answers
 from server.body import JsonBody, ObjectBody
+from server.creator import Caller, creator_of, owned_by
 from server.dependencies import Cpu, Kube, authenticate
 from server.envelope import ApiError, ok
 from server.kube import KubeClient
@@ -62,7 +63,7 @@ async def list_scheduledruns(kube: Kube, namespace: NamespaceFilter = None) -> R
     openapi_extra=BODY,
     responses={201: answer("Created", SCHEDULEDRUN, etag=True), **failures(404, 409, 413, 422)},
 )
-async def create_scheduledrun(kube: Kube, cpu: Cpu, body: ObjectBody) -> JSONResponse:
+async def create_scheduledrun(kube: Kube, cpu: Cpu, body: ObjectBody, user: Caller) -> JSONResponse:
     meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
     namespace = meta.get("namespace") if isinstance(meta, dict) else None
     if not isinstance(namespace, str) or not namespace:
@@ -70,7 +71,8 @@ async def create_scheduledrun(kube: Kube, cpu: Cpu, body: ObjectBody) -> JSONRes
     problems = await cpu.run(validate_scheduledrun, body)
     if problems:
         raise answers.invalid(problems)
-    created = await kube.create_scheduledrun(namespace, answers.new_object(body, namespace))
+    new = owned_by(answers.new_object(body, namespace), user)  # kagent.dev/created-by
+    created = await kube.create_scheduledrun(namespace, new)
     return ok(created, "ScheduledRun created", 201, {"ETag": answers.etag(created)})
 
 
@@ -114,6 +116,7 @@ async def update_scheduledrun(
     namespace: Namespace,
     name: Name,
     body: ObjectBody,
+    user: Caller,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     meta = body.setdefault("metadata", {})
@@ -139,9 +142,9 @@ async def update_scheduledrun(
     if problems:
         raise answers.invalid(problems)
     current = await kube.get_scheduledrun(namespace, name)
-    updated = await kube.replace_scheduledrun(
-        namespace, name, answers.replacement(current, body, wanted)
-    )
+    # The creator stays; one is named (the caller) only when the object had none.
+    replaced = owned_by(answers.replacement(current, body, wanted), creator_of(current) or user)
+    updated = await kube.replace_scheduledrun(namespace, name, replaced)
     return ok(updated, "ScheduledRun updated", headers={"ETag": answers.etag(updated)})
 
 

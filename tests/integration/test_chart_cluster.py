@@ -634,3 +634,97 @@ def test_server_service_account_may_do_nothing(
     assert json.loads(account)["automountServiceAccountToken"] is False
     assert can_i(control_plane, who, verb, resource, found.namespace) is False
     assert can_i(control_plane, who, verb, resource, None) is False
+
+
+# ---- who may name a ScheduledRun's creator (the created-by ValidatingAdmissionPolicy) ----------
+
+CREATED_BY = "kagent.dev/created-by"
+
+
+def apply_as(
+    plane: ControlPlane, who: str, namespace: str, name: str, creator: str | None, prompt: str
+) -> subprocess.CompletedProcess[str]:
+    """`kubectl apply` of a ScheduledRun as `who` (impersonated by the admin)."""
+    annotations = {} if creator is None else {CREATED_BY: creator}
+    body = {
+        "apiVersion": "kagent.dev/v1alpha2",
+        "kind": "ScheduledRun",
+        "metadata": {"name": name, "namespace": namespace, "annotations": annotations},
+        "spec": {"schedule": "@daily", "targetRef": {"kind": "Agent", "name": "a"},
+                 "prompt": prompt},
+    }  # fmt: skip
+    return plane.kubectl("apply", f"--as={who}", "-f", "-", input=json.dumps(body), check=False)
+
+
+def creator_of(plane: ControlPlane, namespace: str, name: str) -> str | None:
+    found = json.loads(plane.kubectl("-n", namespace, "get", "sr", name, "-o", "json").stdout)
+    return (found["metadata"].get("annotations") or {}).get(CREATED_BY)
+
+
+@pytest.mark.parametrize(
+    ("claim", "allowed"),
+    [
+        pytest.param(None, True, id="no-creator"),
+        pytest.param(holder("edit"), True, id="own-name"),
+        pytest.param("admin@kagent.dev", False, id="kagents-default-user"),
+        pytest.param(holder("admin"), False, id="a-colleague"),
+    ],
+)
+def test_an_editor_may_name_only_themself_as_creator(
+    control_plane: ControlPlane, role_holders: Installed, claim: str | None, allowed: bool
+) -> None:
+    ns, name = role_holders.namespace, f"claim-{uuid.uuid4().hex[:6]}"
+    result = apply_as(control_plane, holder("edit"), ns, name, claim, "p")
+    assert (result.returncode == 0) is allowed, result.stderr
+    if not allowed:
+        assert (
+            f"kagent.dev/created-by may name only yourself ({holder('edit')}), not {claim}"
+            in result.stderr
+        )
+        gone = control_plane.kubectl("-n", ns, "get", "sr", name, check=False)
+        assert gone.returncode != 0  # nothing was created
+
+
+def test_a_colleague_edits_a_schedule_and_it_stays_its_creators(
+    control_plane: ControlPlane, role_holders: Installed
+) -> None:
+    ns, name = role_holders.namespace, f"shared-{uuid.uuid4().hex[:6]}"
+    made = apply_as(control_plane, holder("admin"), ns, name, holder("admin"), "first")
+    assert made.returncode == 0, made.stderr
+
+    edited = apply_as(control_plane, holder("edit"), ns, name, holder("admin"), "second")
+    assert edited.returncode == 0, edited.stderr
+    forged = apply_as(control_plane, holder("edit"), ns, name, "admin@kagent.dev", "third")
+    assert forged.returncode != 0
+    assert "may name only yourself" in forged.stderr
+
+    assert creator_of(control_plane, ns, name) == holder("admin")
+
+
+def test_whoever_may_impersonate_a_user_may_name_them(
+    control_plane: ControlPlane, role_holders: Installed
+) -> None:
+    """The named exception: Kubernetes' `impersonate` permission on that user (cluster admins
+    hold it for everyone)."""
+    ns, suffix = role_holders.namespace, uuid.uuid4().hex[:6]
+    role = f"impersonate-alice-{suffix}"
+    control_plane.kubectl("create", "clusterrole", role, "--verb=impersonate",
+                          "--resource=users", "--resource-name=alice@example.com")  # fmt: skip
+    control_plane.kubectl("create", "clusterrolebinding", role, f"--clusterrole={role}",
+                          f"--user={holder('edit')}")  # fmt: skip
+    try:
+
+        def may_impersonate() -> bool:
+            return can_i(control_plane, holder("edit"), "impersonate", "users", None) or (
+                control_plane.kubectl("auth", "can-i", "impersonate", "users/alice@example.com",
+                                      f"--as={holder('edit')}", check=False).stdout.strip()
+                == "yes"
+            )  # fmt: skip
+
+        eventually("the impersonation grant to apply", may_impersonate)
+        for creator, allowed in [("alice@example.com", True), ("bob@example.com", False)]:
+            name = f"for-{creator.split('@')[0]}-{suffix}"
+            result = apply_as(control_plane, holder("edit"), ns, name, creator, "p")
+            assert (result.returncode == 0) is allowed, (creator, result.stderr)
+    finally:
+        control_plane.kubectl("delete", "clusterrolebinding,clusterrole", role, check=False)

@@ -593,3 +593,53 @@ def test_api_and_kubectl_agree(control_plane: ControlPlane, editor: User, namesp
     )
     assert history == json.loads(shown.stdout)
     assert [e["id"] for e in history] == [f"nightly-{i:03d}" for i in reversed(range(5))]
+
+
+# ---- whose the runs are: kagent.dev/created-by, from the caller's token ----------------------
+
+
+def named_user(plane: ControlPlane, server: ServerProcess, namespace: str, account: str) -> User:
+    """An editor whose Kubernetes user name the test knows (a ServiceAccount's)."""
+    user = User(server, namespace_user(plane, namespace, account, EDITOR_RULES))
+    plane.wait_for(
+        "the user's Role to apply",
+        lambda: user.get("/scheduledruns", params={"namespace": namespace}).status_code == 200,
+        timeout=WAIT,
+    )
+    return user
+
+
+def created_by(obj: dict[str, Any]) -> str | None:
+    return (obj["metadata"].get("annotations") or {}).get(api.ANNOTATION_CREATED_BY)
+
+
+def test_the_creator_is_the_token_user_and_stays_through_a_colleagues_edit(
+    control_plane: ControlPlane, server: ServerProcess, editor: User, namespace: str
+) -> None:
+    alice = named_user(control_plane, server, namespace, "alice")
+    body = scheduledrun(namespace)
+    body["metadata"]["annotations"] = {api.ANNOTATION_CREATED_BY: "admin@kagent.dev"}  # a claim
+
+    made = alice.post("/scheduledruns", json=body)
+    assert created_by(data(made, 201)) == f"system:serviceaccount:{namespace}:alice"
+
+    edited = editor.put(
+        f"/scheduledruns/{namespace}/nightly",
+        json=scheduledrun(namespace, prompt="Summarise last week."),
+        headers={"If-Match": made.headers["etag"]},
+    )
+    assert data(edited)["spec"]["prompt"] == "Summarise last week."
+    assert created_by(data(edited)) == f"system:serviceaccount:{namespace}:alice"
+
+
+def test_an_update_names_the_caller_when_no_one_made_it(
+    control_plane: ControlPlane, server: ServerProcess, namespace: str
+) -> None:
+    control_plane.kubectl("apply", "-f", "-", input=json.dumps(scheduledrun(namespace)))
+    carol = named_user(control_plane, server, namespace, "carol")
+    path = f"/scheduledruns/{namespace}/nightly"
+    assert created_by(data(carol.get(path))) is None
+
+    etag = carol.get(path).headers["etag"]
+    updated = carol.put(path, json=scheduledrun(namespace), headers={"If-Match": etag})
+    assert created_by(data(updated)) == f"system:serviceaccount:{namespace}:carol"

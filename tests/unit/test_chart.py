@@ -123,6 +123,8 @@ def test_default_render_has_exactly_the_expected_objects(
         ("Deployment", RELEASE),
         ("Service", f"{RELEASE}-metrics"),
         ("ServiceAccount", RELEASE),
+        ("ValidatingAdmissionPolicy", f"{RELEASE}-created-by"),
+        ("ValidatingAdmissionPolicyBinding", f"{RELEASE}-created-by"),
     ]
 
 
@@ -528,6 +530,34 @@ def test_aggregated_roles_can_be_left_out(helm: Path) -> None:
     roles = by_kind(render(helm, "--set", "rbac.aggregateClusterRoles=false"), "ClusterRole")
     assert {f"{RELEASE}-view", f"{RELEASE}-edit"} & set(roles) == set()
     assert RELEASE in roles
+
+
+def test_the_created_by_policy_guards_scheduledruns_and_denies(
+    default_docs: list[dict[str, Any]],
+) -> None:
+    policy = by_kind(default_docs, "ValidatingAdmissionPolicy")[f"{RELEASE}-created-by"]
+    binding = by_kind(default_docs, "ValidatingAdmissionPolicyBinding")[f"{RELEASE}-created-by"]
+    assert policy["spec"]["matchConstraints"]["resourceRules"] == [
+        {"apiGroups": ["kagent.dev"], "apiVersions": ["*"], "operations": ["CREATE", "UPDATE"],
+         "resources": ["scheduledruns"]}
+    ]  # fmt: skip
+    assert (policy["spec"]["failurePolicy"], binding["spec"]["validationActions"]) == (
+        "Fail",
+        ["Deny"],
+    )
+    assert binding["spec"]["policyName"] == policy["metadata"]["name"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["--set", "createdByPolicy.enabled=false"], id="disabled"),
+        pytest.param(["--kube-version", "1.29.0"], id="before-kubernetes-1.30"),
+    ],
+)
+def test_the_created_by_policy_can_be_left_out(helm: Path, args: list[str]) -> None:
+    kinds = {d["kind"] for d in render(helm, *args)}
+    assert not kinds & {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
 
 
 def test_rbac_create_false_renders_no_rbac(helm: Path) -> None:

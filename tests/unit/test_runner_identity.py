@@ -1,4 +1,5 @@
-"""runner.identity: the headers that say who the runner is, and the token file's handling."""
+"""runner.identity: the headers that say who the runner is (the ScheduledRun's creator, else the
+configured user), and the token file's handling."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runner import api
-from runner.identity import Identity, IdentityError
+from runner.identity import Identity, IdentityError, for_scheduledrun
 
 
 def test_default_identity_is_kagents_default_user_without_a_token() -> None:
@@ -39,3 +40,19 @@ def test_unusable_token_file_is_named_never_shown(tmp_path: Path, content: str |
         token.write_text(content)
     with pytest.raises(IdentityError, match=str(token)):
         Identity(token_file=str(token)).headers()
+
+
+@pytest.mark.parametrize(
+    ("annotations", "expected"),
+    [
+        pytest.param({api.ANNOTATION_CREATED_BY: "alice@example.com"}, "alice@example.com",
+                     id="the-creator"),
+        pytest.param({}, "admin@kagent.dev", id="no-creator-the-default"),
+        pytest.param({api.ANNOTATION_CREATED_BY: "  "}, "admin@kagent.dev", id="blank-the-default"),
+        pytest.param(None, "admin@kagent.dev", id="no-annotations"),
+    ],
+)  # fmt: skip
+def test_a_run_is_sent_as_its_creator(annotations: dict[str, str] | None, expected: str) -> None:
+    sr = {"metadata": {"name": "nightly", "annotations": annotations}}
+    identity = for_scheduledrun(Identity("admin@kagent.dev", None), sr)
+    assert identity.headers()[api.USER_ID_HEADER] == expected
