@@ -168,8 +168,16 @@ class ControlPlane:
     established; `stop()` ends every process and removes the state folder (unless it was given).
     """
 
-    def __init__(self, bin_dir: Path, state_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        bin_dir: Path,
+        state_dir: Path | None = None,
+        controller_manager_flags: Sequence[str] = (),
+    ) -> None:
         self.bin_dir = bin_dir
+        # Extra kube-controller-manager flags (`--kube-api-qps=...`): the capacity benchmark
+        # tunes the CronJob controller with them, a missed-run test starves it.
+        self.controller_manager_flags = tuple(controller_manager_flags)
         self._own_state_dir = state_dir is None
         self.state_dir = (
             Path(tempfile.mkdtemp(prefix="scheduledrun-cp-")) if state_dir is None else state_dir
@@ -393,6 +401,7 @@ class ControlPlane:
                 "--leader-elect=false",
                 "--secure-port=0",
                 "--v=1",
+                *self.controller_manager_flags,
             ],
         )
 

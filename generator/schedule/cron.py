@@ -29,6 +29,7 @@ __all__ = [
     "EverySchedule",
     "Schedule",
     "SpecSchedule",
+    "fire_minutes",
     "load_time_zone",
     "next_fire_times",
     "parse_schedule",
@@ -445,6 +446,53 @@ def next_fire_times(schedule: str, time_zone: str, after: datetime, count: int) 
         times.append(datetime.fromtimestamp(found, UTC))
         current = found
     return times
+
+
+def fire_minutes(schedule: str, time_zone: str, start: datetime, minutes: int) -> tuple[int, ...]:
+    """The minutes of [start, start + minutes) at which the schedule fires, as offsets in minutes
+    from `start` (a whole minute, aware). Each hour of the window is matched against the fields
+    in the zone's wall clock, then only its allowed minutes: linear in the window's hours plus the
+    fire times, where `next_fire_times` pays a search per fire time. The same times as
+    `next_fire_times` outside a daylight-saving change; at one, a minute the wall clock shows twice
+    counts twice. `@every` schedules count from their CronJob's creation, which a schedule alone
+    does not know: none.
+    """
+    if start.tzinfo is None or start.utcoffset() is None or start.second or start.microsecond:
+        raise ValueError("start must be a timezone-aware whole minute")
+    parsed = parse_schedule(schedule)
+    if isinstance(parsed, EverySchedule):
+        return ()
+    zone = _Zone(load_time_zone(time_zone))
+    first = (start - _EPOCH) // timedelta(seconds=1)
+    end = first + minutes * 60
+    allowed = [m for m in range(60) if (1 << m) & parsed.minute]
+    found: list[int] = []
+    hour = first - first % 3600
+    while hour < end:
+        offset = zone.offset(hour)
+        # Zones change their offset on the hour, or on the half or quarter hour: such an hour is
+        # matched minute by minute.
+        steady = zone.offset(hour + 3599) == offset
+        # The UTC minutes whose wall minute is allowed (a zone may be off by 30 or 45 minutes).
+        shift = offset // 60
+        for minute in sorted((m - shift) % 60 for m in allowed) if steady else range(60):
+            instant = hour + minute * 60
+            if instant < first or instant >= end:
+                continue
+            here = offset if steady else zone.offset(instant)
+            days, seconds = divmod(instant + here, _DAY)
+            if not (1 << (seconds // 60 % 60)) & parsed.minute:
+                continue
+            if not (1 << (seconds // 3600)) & parsed.hour:
+                continue
+            day = date.fromordinal(_EPOCH_ORDINAL + days)
+            if not (1 << day.month) & parsed.month or not _day_matches(
+                parsed, _Wall(day.year, day.month, day.day, 0, 0, 0, (day.weekday() + 1) % 7)
+            ):
+                continue
+            found.append((instant - first) // 60)
+        hour += 3600
+    return tuple(found)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
