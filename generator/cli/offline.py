@@ -22,6 +22,7 @@ from generator.cli.manifests import STDIN, Document, ManifestError, read_source
 from generator.cli.options import cluster_options_with
 from generator.cronjob.config import OperatorConfig
 from generator.cronjob.render import RenderError, render_cronjob
+from generator.schedule import load
 from generator.schedule.cron import load_time_zone
 from generator.schedule.hashed import has_hash
 from generator.spec.preview import preview
@@ -59,6 +60,29 @@ def verdict_lines(doc: Document, problems: Sequence[Problem]) -> list[str]:
     return lines
 
 
+def firings(docs: Iterable[Document], namespace: str = "default") -> list[load.Firing]:
+    """The schedules of `docs` that can be read, for counting who fires at the same minute."""
+    found = (load.firing(doc.obj, namespace) for doc in docs if isinstance(doc.obj, dict))
+    return [f for f in found if f is not None]
+
+
+def shared_lines(own: load.Firing, others: Sequence[load.Firing], now: datetime) -> list[str]:
+    """`  shares <time> with N other ScheduledRun(s) in <namespace>` (with the `H` form that
+    would spread it), for the busiest minute of the next day that `own` shares; else nothing."""
+    busiest = load.busiest_shared(own, [o for o in others if o.key[0] == own.key[0]], now)
+    if busiest is None:
+        return []
+    at, count = busiest
+    line = (
+        f"  shares {at:%Y-%m-%dT%H:%M:%SZ} with {count} other"
+        f" ScheduledRun{'s' if count > 1 else ''} in namespace {own.key[0]}"
+    )
+    suggestion = load.suggest_hashed(own.written)
+    if suggestion is not None:
+        line += f"; {json.dumps(suggestion)} keeps its hour and spreads the minute"
+    return [line + "\n"]
+
+
 def _read_all(sources: Iterable[str]) -> tuple[list[Document], list[str]]:
     docs: list[Document] = []
     errors: list[str] = []
@@ -88,6 +112,8 @@ def validate_command(ctx: click.Context, files: tuple[str, ...]) -> None:
     """
     docs, errors = _read_all(files)
     invalid = checked = 0
+    others = firings([d for d in docs if _is_scheduledrun(d)])
+    now = datetime.now(UTC)
     for doc in docs:
         if not _is_scheduledrun(doc):
             click.echo(f"{doc.label}: skipped, kind {doc.obj['kind']} is not a ScheduledRun")
@@ -97,6 +123,9 @@ def validate_command(ctx: click.Context, files: tuple[str, ...]) -> None:
         invalid += bool(problems)
         for line in verdict_lines(doc, problems):
             click.echo(line)
+        own = load.firing(doc.obj) if not problems else None
+        if own is not None:
+            click.echo("\n".join(shared_lines(own, others, now)), nl=False)
     if errors:
         _fail_input(ctx, errors)
     if checked == 0:
@@ -239,7 +268,11 @@ def format_fire_time(instant: datetime, time_zone: str) -> str:
 
 
 def next_lines(
-    doc: Document, after: datetime, count: int, namespace: str | None = None
+    doc: Document,
+    after: datetime,
+    count: int,
+    namespace: str | None = None,
+    others: Sequence[load.Firing] = (),
 ) -> tuple[list[str], bool]:
     """The lines `scheduledrun next` prints for one ScheduledRun, and whether it could compute
     them (a bad schedule or zone prints its problems instead). `H` in the schedule is expanded
@@ -263,7 +296,16 @@ def next_lines(
     if not found.found:
         lines.append("  never: this schedule has no time it can fire")
     lines.extend(f"  {note}" for note in found.notes)
-    lines.extend(f"  {format_fire_time(t, found.time_zone)}" for t in found.times)
+    own = load.firing(doc.obj, namespace or "default")
+    near = [o for o in others if own is not None and o.key[0] == own.key[0] and o.key != own.key]
+    shared = load.sharing(found.times, near) if near else [0] * len(found.times)
+    for at, sharing in zip(found.times, shared, strict=True):
+        where = (
+            f"  (+{sharing} other{'s' if sharing > 1 else ''} in {near[0].key[0]})"
+            if sharing
+            else ""
+        )
+        lines.append(f"  {format_fire_time(at, found.time_zone)}{where}")
     if 0 < found.found < count and len(found.times) == found.found:
         lines.append("  no further time within five years")
     return lines, True
@@ -271,19 +313,30 @@ def next_lines(
 
 def _cluster_scheduledruns(
     names: Sequence[str], namespace: str | None, kubeconfig: str | None, context: str | None
-) -> list[Document]:
-    """The live ScheduledRuns `names`, read with the kubeconfig, as Documents."""
+) -> tuple[list[Document], list[Document]]:
+    """The live ScheduledRuns `names`, read with the kubeconfig, as Documents; and every
+    ScheduledRun of their namespace (none when the caller may not list them), to count who fires
+    at the same minute."""
+    from kubernetes.client.exceptions import ApiException
+
     from generator.cli.cluster import cluster_namespace, get_scheduledrun, kube_clients
 
     custom, _ = kube_clients(kubeconfig, context)
     ns = cluster_namespace(namespace, context, kubeconfig)
+    try:
+        listed = custom.list_namespaced_custom_object(api.GROUP, api.VERSION, ns, api.PLURAL)
+        neighbours = [Document(f"{ns}/?", 1, 1, o) for o in listed.get("items") or []]
+    except ApiException as exc:  # no right to list: the counts are left out, not the times
+        if exc.status != 403:
+            raise
+        neighbours = []
     docs = []
     for name in names:
         obj = get_scheduledrun(custom, ns, name)
         cronjob = (obj.get("status") or {}).get("cronJobName")
         label = f"{ns}/{name}" + (f" (cronjob.batch/{cronjob})" if cronjob else "")
         docs.append(Document(label, 1, 1, obj))
-    return docs
+    return docs, neighbours
 
 
 def _looks_like_file(target: str) -> bool:
@@ -321,11 +374,14 @@ def next_command(
     if missing:
         _fail_input(ctx, [f"no such file: {f}" for f in missing])
     docs = _read_scheduledruns(ctx, files) if files else []
+    others = firings(docs, namespace or "default")
     if names:
-        docs += _cluster_scheduledruns(names, namespace, kubeconfig, context)
+        live, neighbours = _cluster_scheduledruns(names, namespace, kubeconfig, context)
+        docs += live
+        others += firings(neighbours)
     ok = True
     for doc in docs:
-        lines, computed = next_lines(doc, start, count, namespace)
+        lines, computed = next_lines(doc, start, count, namespace, others)
         ok = ok and computed
         for line in lines:
             click.echo(line)

@@ -203,3 +203,21 @@ def suggest_hashed(schedule: str) -> str | None:
     else:
         return None
     return " ".join(fields)
+
+
+def busiest_shared(
+    own: Firing, others: Iterable[Firing], now: datetime, minutes: int = WINDOW_MINUTES
+) -> tuple[datetime, int] | None:
+    """The fire minute of `own` within the window after `now` that the most of `others` share,
+    and how many do; None when it shares none (or does not fire in the window)."""
+    start = whole_minute(now) + timedelta(minutes=1)
+    mine = set(cron.fire_minutes(own.schedule, own.time_zone, start, minutes))
+    if not mine:
+        return None
+    grouped = groups(o for o in others if o.key != own.key)
+    counts = minute_load(grouped, fire_table(grouped, start, minutes), start, minutes).counts
+    shared = {m: counts[m] for m in mine if counts.get(m)}
+    if not shared:
+        return None
+    offset = min(shared, key=lambda m: (-shared[m], m))
+    return start + timedelta(minutes=offset), shared[offset]

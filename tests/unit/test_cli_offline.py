@@ -383,3 +383,50 @@ def test_next_bad_flags_are_usage_errors(flags: list[str], message: str) -> None
     result = invoke("next", NIGHTLY, *flags)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+SAME_HOUR = """\
+apiVersion: kagent.dev/v1alpha2
+kind: ScheduledRun
+metadata: {name: NAME, namespace: team}
+spec:
+  schedule: "SCHEDULE"
+  targetRef: {kind: Agent, name: k8s-agent}
+  prompt: "Report."
+"""
+
+
+def same_hour(*pairs: tuple[str, str]) -> str:
+    return "---\n".join(
+        SAME_HOUR.replace("NAME", name).replace("SCHEDULE", schedule) for name, schedule in pairs
+    )
+
+
+def test_next_shows_how_many_others_fire_at_each_time(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        same_hour(("a", "0 * * * *"), ("b", "0 * * * *"), ("c", "0 */2 * * *"), ("d", "5 * * * *")),
+    )
+    result = invoke("next", path, "--count", "2", "--after", "2026-06-01T08:30:00Z")
+    assert result.exit_code == 0, result.output
+    first = result.output.split("\n")[:3]
+    assert first == [
+        f'a ({path}, document 1): "0 * * * *" in UTC',
+        "  2026-06-01T09:00:00Z  (+1 other in team)",
+        "  2026-06-01T10:00:00Z  (+2 others in team)",
+    ]
+    assert "  2026-06-01T09:05:00Z\n" in result.output  # d shares no minute: no count
+
+
+def test_validate_names_the_busiest_shared_minute_and_the_h_form(tmp_path: Path) -> None:
+    path = write(tmp_path, same_hour(("a", "0 * * * *"), ("b", "0 * * * *"), ("c", "H * * * *")))
+    result = invoke("validate", path)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"a ({path}, document 1): valid"
+    assert lines[1].startswith("  shares ") and lines[1].endswith(
+        ' with 1 other ScheduledRun in namespace team; "H * * * *" keeps its hour and spreads'
+        " the minute"
+    )
+    assert lines[4] == f"c ({path}, document 3): valid"  # hashed apart: nothing shared
+    assert len(lines) == 5
