@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from generator.schedule import load
 from generator.schedule.cron import load_time_zone
 from generator.schedule.dst import DstNote, dst_notes
 from generator.spec.preview import Preview, preview
@@ -38,7 +39,7 @@ def _stamp(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def fire_times(found: Preview) -> list[dict[str, str]]:
+def fire_times(found: Preview) -> list[dict[str, Any]]:
     """A preview's fire times, in UTC and in the ScheduledRun's time zone."""
     zone = load_time_zone(found.time_zone)
     return [{"time": _stamp(t), "local": t.astimezone(zone).isoformat()} for t in found.times]
@@ -73,11 +74,50 @@ def dst_data(note: DstNote) -> dict[str, Any]:
     }
 
 
-def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
-    """The answer of `POST /api/scheduledruns/validate`: every problem, the fire times, and the
-    zone's daylight-saving changes of the coming year with what they skip or repeat."""
+@dataclasses.dataclass(frozen=True)
+class Neighbours:
+    """The other ScheduledRuns a fire time may share its minute with: those of the object's
+    namespace, and of the whole cluster when the caller may list them (None: may not)."""
+
+    namespace: Sequence[Mapping[str, Any]] = ()
+    cluster: Sequence[Mapping[str, Any]] | None = None
+
+
+def share_counts(
+    obj: Mapping[str, Any], times: list[dict[str, Any]], neighbours: Neighbours
+) -> dict[str, Any]:
+    """Each fire time's `shared` (how many other ScheduledRuns of the namespace fire in that
+    minute) and `sharedInCluster` (of every namespace, when listable), in place; and the `H`
+    form that would spread the schedule when any time is shared."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
+    assert isinstance(meta, Mapping)
+    own = load.firing(obj, str(meta.get("namespace") or "default"))
+    if own is None or not times:
+        return {}
+    instants = [datetime.fromisoformat(t["time"]) for t in times]
+
+    def counts(objects: Sequence[Mapping[str, Any]]) -> list[int]:
+        firings = (load.firing(o) for o in objects)
+        return load.sharing(instants, [f for f in firings if f and f.key != own.key])
+
+    for entry, shared in zip(times, counts(neighbours.namespace), strict=True):
+        entry["shared"] = shared
+    if neighbours.cluster is not None:
+        for entry, shared in zip(times, counts(neighbours.cluster), strict=True):
+            entry["sharedInCluster"] = shared
+    crowded = any(t.get("shared") or t.get("sharedInCluster") for t in times)
+    suggestion = load.suggest_hashed(own.written) if crowded else None
+    return {"suggestedSchedule": suggestion} if suggestion else {}
+
+
+def verdict(
+    obj: Any, after: datetime, count: int, neighbours: Neighbours | None = None
+) -> dict[str, Any]:
+    """The answer of `POST /api/scheduledruns/validate`: every problem, the fire times (with how
+    many `neighbours` share each one's minute), and the zone's daylight-saving changes of the
+    coming year with what they skip or repeat."""
     found = preview(obj, after, count)
-    times: list[dict[str, str]] = []
+    times: list[dict[str, Any]] = []
     dst: list[dict[str, Any]] = []
     if not found.blocking and found.schedule is not None:
         times = fire_times(found)
@@ -85,6 +125,7 @@ def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
         # that fires once in four years would otherwise list decades of them (seconds of work
         # for one request).
         dst = [dst_data(n) for n in dst_notes(found.schedule, found.time_zone, after)]
+    shared = share_counts(obj, times, neighbours) if neighbours and not found.problems else {}
     return {
         "valid": not found.problems,
         "problems": problems_data(found.problems),
@@ -92,6 +133,7 @@ def verdict(obj: Any, after: datetime, count: int) -> dict[str, Any]:
         "times": times,
         "notes": list(found.notes),
         "dst": dst,
+        **shared,
     }
 
 

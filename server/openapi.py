@@ -171,6 +171,17 @@ SCHEMAS: Final[dict[str, Any]] = {
                 "format": "date-time",
                 "description": "The same instant in the ScheduledRun's time zone, with offset",
             },
+            "shared": {
+                "type": "integer",
+                "description": "validate only: how many other ScheduledRuns of the namespace fire "
+                "in the same minute (the CronJob controller makes a minute's Jobs at a limited "
+                "rate)",
+            },
+            "sharedInCluster": {
+                "type": "integer",
+                "description": "validate only: the same over every namespace; present when the "
+                "caller may list ScheduledRuns cluster-wide",
+            },
         },
     },
     "NextRuns": {
@@ -213,6 +224,11 @@ SCHEMAS: Final[dict[str, Any]] = {
                 "failures (as `scheduledrun next` says)",
             },
             "dst": {"type": "array", "items": ref("DstChange")},
+            "suggestedSchedule": {
+                "type": "string",
+                "description": "When a fire time is shared: the schedule with its minute hashed "
+                "(`H`), which keeps the hour and gives this ScheduledRun its own minute",
+            },
         },
     },
     "DstChange": {

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from generator.spec.policies import pause_to_resume
 from generator.spec.validate import validate_scheduledrun
 from runner import api
+from runner.kube import KubeError, scheduledruns_path
 from server import answers
 from server.body import JsonBody, ObjectBody
 from server.creator import Caller, creator_of, owned_by
@@ -84,9 +85,33 @@ async def create_scheduledrun(kube: Kube, cpu: Cpu, body: ObjectBody, user: Call
     openapi_extra=BODY,
     responses={200: answer("The verdict", ref("Verdict")), **failures(413)},
 )
-async def validate(cpu: Cpu, body: JsonBody, count: Count = 5) -> JSONResponse:
-    result = await cpu.run(answers.verdict, body, datetime.now(UTC), count)
+async def validate(cpu: Cpu, kube: Kube, body: JsonBody, count: Count = 5) -> JSONResponse:
+    others = await neighbours(kube, body)
+    result = await cpu.run(answers.verdict, body, datetime.now(UTC), count, others)
     return ok(result, "valid" if result["valid"] else f"{len(result['problems'])} problems")
+
+
+async def neighbours(kube: Kube, body: Any) -> answers.Neighbours:
+    """The ScheduledRuns the caller may list in the object's namespace, and in the cluster:
+    whatever the caller's RBAC refuses is left out of the counts (the verdict stands)."""
+    meta = body.get("metadata") if isinstance(body, dict) else None
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+
+    async def listed(where: str | None) -> list[dict[str, Any]] | None:
+        try:
+            return await kube.list_all(scheduledruns_path(where))
+        except KubeError as exc:
+            if exc.status in (401, 403, 404):
+                return None
+            raise
+
+    cluster = await listed(None)
+    if cluster is not None:
+        own = [o for o in cluster if (o.get("metadata") or {}).get("namespace") == namespace]
+        return answers.Neighbours(own, cluster)
+    if not isinstance(namespace, str) or not namespace:
+        return answers.Neighbours()
+    return answers.Neighbours(await listed(namespace) or [])
 
 
 @router.get(

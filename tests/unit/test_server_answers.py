@@ -176,3 +176,31 @@ def test_fire_times_stop_at_the_end_time_as_scheduledrun_next_does() -> None:
     times, notes = result["times"], result["notes"]
     assert [t["time"] for t in times] == ["2026-01-01T02:30:00Z", "2026-01-02T02:30:00Z"]
     assert any("endTime" in note for note in notes)
+
+
+def hourly(name: str, namespace: str, schedule: str = "0 * * * *") -> dict[str, Any]:
+    return {
+        "apiVersion": "kagent.dev/v1alpha2",
+        "kind": "ScheduledRun",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"schedule": schedule, "targetRef": {"kind": "Agent", "name": "a"}, "prompt": "p"},
+    }
+
+
+def test_validate_counts_who_shares_each_fire_time() -> None:
+    mine = hourly("mine", "team", "0 */2 * * *")
+    team = [mine, hourly("b", "team"), hourly("c", "team", "30 * * * *")]
+    cluster = [*team, hourly("x", "other"), hourly("y", "other", "0 */4 * * *")]
+    after = datetime(2026, 6, 1, 8, 30, tzinfo=UTC)
+    answer = answers.verdict(mine, after, 2, answers.Neighbours(team, cluster))
+    shared = [(t["time"], t["shared"], t["sharedInCluster"]) for t in answer["times"]]
+    assert shared == [("2026-06-01T10:00:00Z", 1, 2), ("2026-06-01T12:00:00Z", 1, 3)]
+    assert answer["suggestedSchedule"] == "H */2 * * *"
+
+
+def test_validate_without_listing_rights_has_no_cluster_count() -> None:
+    mine = hourly("mine", "team", "H * * * *")
+    after = datetime(2026, 6, 1, 8, 30, tzinfo=UTC)
+    answer = answers.verdict(mine, after, 1, answers.Neighbours([hourly("b", "team")]))
+    assert [sorted(t) for t in answer["times"]] == [["local", "shared", "time"]]
+    assert answer["times"][0]["shared"] == 0 and "suggestedSchedule" not in answer
