@@ -563,6 +563,7 @@ function fireTimesTable(times, zone, dst) {
   const repeats = new Set();
   for (const note of dst || []) if (note.kind === 'repeat') for (const t of note.times) repeats.add(t);
   const rows = [];
+  const counted = times.some((t) => typeof t.shared === 'number');
   let previous = null;
   for (const [i, t] of times.entries()) {
     const instant = parseTime(t.time);
@@ -578,12 +579,23 @@ function fireTimesTable(times, zone, dst) {
       h('td', null, String(i + 1)),
       h('td', null, h('time', { datetime: t.time, class: 'fire', title: t.local }, formatFire(instant, zone)),
         repeats.has(wall) ? h('span', { class: 'badge wait' }, 'fires twice: clocks go back') : null),
-      h('td', null, formatFire(instant, BROWSER_ZONE))));
+      h('td', null, formatFire(instant, BROWSER_ZONE)),
+      counted ? h('td', null, sharedText(t)) : null));
     previous = instant;
   }
+  const heads = ['#', `In ${zone}`, `In your browser (${BROWSER_ZONE})`, ...(counted ? ['Same minute'] : [])];
   return h('table', { class: 'preview' },
-    h('thead', null, h('tr', null, ['#', `In ${zone}`, `In your browser (${BROWSER_ZONE})`].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', null, h('tr', null, heads.map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', null, rows));
+}
+
+// How many other ScheduledRuns fire in a time's minute (validate counts them): the CronJob
+// controller makes a minute's Jobs at a limited rate, so a crowded minute starts runs late.
+function sharedText(t) {
+  const parts = [];
+  if (typeof t.shared === 'number') parts.push(t.shared ? `+${t.shared} in namespace` : 'alone in namespace');
+  if (typeof t.sharedInCluster === 'number' && t.sharedInCluster !== t.shared) parts.push(`+${t.sharedInCluster} in cluster`);
+  return h('span', { class: t.shared || t.sharedInCluster ? 'badge wait' : 'muted' }, parts.join(', '));
 }
 
 // Why some times will not fire (endTime, maxRuns, paused), as `scheduledrun next` says it.
@@ -860,7 +872,10 @@ async function formView(gen, editing, wantedNamespace) {
     verdict.textContent = v.valid ? 'Valid: the operator will accept this.'
       : `${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} to fix${all ? '' : ' (shown on the fields you have filled)'}.`;
     const zoneName = v.timeZone || 'UTC';
-    fill(preview, policyNotes(v.notes), v.times.length ? fireTimesTable(v.times, zoneName, v.dst)
+    const spread = v.suggestedSchedule ? h('p', { class: 'policy-notes' },
+      'Other ScheduledRuns fire in the same minute; ', h('code', null, v.suggestedSchedule),
+      ' keeps the hour and gives this one its own minute.') : null;
+    fill(preview, policyNotes(v.notes), spread, v.times.length ? fireTimesTable(v.times, zoneName, v.dst)
       : h('p', { class: 'empty' }, v.problems.some((p) => p.field === 'spec.schedule' || p.field === 'spec.timeZone')
         ? 'Fix the schedule and time zone to see when it fires.'
         : v.notes && v.notes.length ? 'No time left to fire.' : 'This schedule has no time it can fire.'));
