@@ -20,6 +20,9 @@ class ConditionType(StrEnum):
     ACCEPTED = "Accepted"  # the spec is valid, the target exists: the CronJob may fire
     PAUSED = "Paused"  # spec.pauseAfterFailures holds the schedule (generator/spec/policies.py)
     STOPPED = "Stopped"  # spec.endTime or spec.maxRuns ended the scheduled runs
+    # The schedule fires in a minute shared by more ScheduledRuns than the CronJob controller
+    # starts in one (generator/operator/hotminute.py); present only while True.
+    HOT_MINUTE = "HotMinute"
 
 
 class Reason(StrEnum):
@@ -48,6 +51,8 @@ class Reason(StrEnum):
     END_TIME_REACHED = "EndTimeReached"
     MAX_RUNS_REACHED = "MaxRunsReached"
     WITHIN_LIMITS = "WithinLimits"
+    # HotMinute.
+    ABOVE_CAPACITY = "AboveCapacity"
 
 
 # Reasons the spec itself is wrong: there is nothing sensible to render into a CronJob.
@@ -79,6 +84,7 @@ REASONS_OF: Final[dict[ConditionType, tuple[Reason, ...]]] = {
         Reason.MAX_RUNS_REACHED,
         Reason.WITHIN_LIMITS,
     ),
+    ConditionType.HOT_MINUTE: (Reason.ABOVE_CAPACITY,),
 }
 
 

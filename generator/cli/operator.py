@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from generator.operator.hotminute import DEFAULT_CAPACITY as DEFAULT_HOT_MINUTE_CAPACITY
 from runner.options import a2a_options, pull_policy_option
 
 
@@ -154,6 +155,16 @@ def _configure_logging(log_format: str, log_level: str) -> None:
     help="Address /healthz listens on (127.0.0.1: this machine only).",
 )
 @click.option(
+    "--hot-minute-capacity",
+    envvar="SCHEDULEDRUN_HOT_MINUTE_CAPACITY",
+    type=click.IntRange(1),
+    default=DEFAULT_HOT_MINUTE_CAPACITY,
+    show_default=True,
+    help="ScheduledRuns that may fire in one minute before those sharing it get the HotMinute "
+    "condition and a warning event: what the CronJob controller starts in a minute "
+    "(bench/ticklag.py; about 500 at its default flags).",
+)
+@click.option(
     "--log-format",
     envvar="SCHEDULEDRUN_LOG_FORMAT",
     default="text",
@@ -183,7 +194,10 @@ def operator_command(**options: Any) -> None:
     _configure_logging(options["log_format"], options["log_level"])
     memo = kopf.Memo(
         options=Options(
-            _settings(options), options["runner_cluster_role"], tuple(options["namespaces"])
+            _settings(options),
+            options["runner_cluster_role"],
+            tuple(options["namespaces"]),
+            options["hot_minute_capacity"],
         ),
         metrics_port=options["metrics_port"],
         metrics_address=options["metrics_address"],

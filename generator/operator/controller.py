@@ -24,11 +24,12 @@ from typing import Any, Final
 
 from generator.cronjob import drift, render
 from generator.cronjob.config import OperatorConfig
-from generator.operator import plan, sweep
+from generator.operator import hotminute, plan, sweep
 from generator.operator.cache import ClusterCache
 from generator.operator.kube import Conflict, Kube, RunnerAccessConflict
 from generator.operator.metrics import RunCounter
 from generator.operator.requeue import RequeueClock
+from generator.schedule import load
 from runner import api
 from runner.api import ObjectKey
 from runner.conditions import EventReason
@@ -72,6 +73,7 @@ class Options:
     settings: OperatorConfig
     runner_cluster_role: str
     namespaces: tuple[str, ...] = ()  # empty: all namespaces
+    hot_minute_capacity: int = hotminute.DEFAULT_CAPACITY
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,11 @@ class Controller:
     # Namespaces whose runner RoleBinding is bound to another role: why.
     access_conflicts: dict[str, str] = field(default_factory=dict)
 
+    minutes: hotminute.HotMinutes = field(init=False)
+
     def __post_init__(self) -> None:
         self.requeue = RequeueClock(self.sync_named, self.clock)
+        self.minutes = hotminute.HotMinutes(self.options.hot_minute_capacity)
 
     # Start and stop
 
@@ -117,7 +122,25 @@ class Controller:
         return [
             asyncio.create_task(self.requeue.run()),
             asyncio.create_task(self.confirm_cache_later(confirm_after)),
+            asyncio.create_task(self.watch_minutes()),
         ]
+
+    async def watch_minutes(self, interval: float = hotminute.LOOK_EVERY) -> None:
+        """Compute the per-minute load again when a schedule changed or the hour turned, and
+        reconcile the ScheduledRuns whose minute became crowded or no longer is."""
+        while True:
+            await asyncio.sleep(interval)
+            await self.check_minutes()
+
+    async def check_minutes(self) -> None:
+        now = self.clock()
+        if not self.minutes.due(now):
+            return
+        changed = self.minutes.compute(now)
+        fullest = self.minutes.fullest
+        self.counter.metrics.fullest_minute.set(fullest[1] if fullest else 0)
+        for key in sorted(changed):
+            await self.sync_named(key)
 
     async def prefill(self) -> None:
         """List targets, CronJobs and Jobs before any handler runs, so the first reconcile of
@@ -213,6 +236,7 @@ class Controller:
         self.conflicts.pop(key, None)
         self.requeue.forget(key)
         self.counter.forget(key)
+        self.minutes.forget(key)
 
     def conflicted_by(self, namespace: str, cronjob: str) -> list[ObjectKey]:
         """ScheduledRuns kept from `cronjob` by its owner: to look at when it goes."""
@@ -269,6 +293,7 @@ class Controller:
         status = body.get("status") or {}
         self.counter.observe(key, status.get("runHistory") or [])
         self.counter.set_active(key, decided.active)
+        self.minutes.note(key, load.firing(body) if decided.active else None)
         return decided.look_again_at
 
     async def _observe(self, key: ObjectKey, body: Mapping[str, Any]) -> plan.Observed:
@@ -298,6 +323,8 @@ class Controller:
             access_conflict=access,
             rejected=rejection[1] if rejection else None,
             resolutions=tuple(resolutions),
+            hot_minute=self.minutes.crowded.get(key),
+            hot_minute_capacity=self.minutes.capacity,
         )
 
     def _learn(
@@ -389,7 +416,7 @@ class Controller:
                 ", ".join(f"{r.entry_id} {r.status}" for r in decided.swept),
                 extra=ref(key),
             )
-        for event in (decided.event, decided.policy_event):
+        for event in (decided.event, decided.policy_event, decided.hot_minute_event):
             if event is not None:
                 await self._post_event(body, event)
 

@@ -109,6 +109,13 @@ class Metrics:
             buckets=RUN_BUCKETS,
             registry=r,
         )
+        self.fullest_minute = Gauge(
+            "kagent_scheduledrun_fullest_minute_schedules",
+            "How many firing ScheduledRuns share the fullest minute of the coming day (the "
+            "CronJob controller makes a minute's Jobs at a limited rate; compare with the "
+            "operator's --hot-minute-capacity).",
+            registry=r,
+        )
         self.api_requests = Counter(
             "kagent_scheduledrun_api_requests_total",
             "Kubernetes API requests the operator made itself, by verb and response code.",

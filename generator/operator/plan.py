@@ -21,8 +21,8 @@ from typing import Any, Final
 
 from generator.cronjob import drift, render
 from generator.cronjob.config import OperatorConfig
-from generator.operator import sweep
-from generator.schedule import cron, hashed
+from generator.operator import hotminute, sweep
+from generator.schedule import cron, hashed, load
 from generator.spec import policies, validate
 from generator.spec.policies import Event as Event  # one Event type for plans and policies
 from runner import api, conditions, history, spec_fields
@@ -73,6 +73,10 @@ class Observed:
     rejected: str | None = None
     # `Pending` entries whose Job failed or is confirmed gone: ended in the same status write.
     resolutions: tuple[sweep.Resolution, ...] = ()
+    # The minute it fires in is shared by more ScheduledRuns than `hot_minute_capacity`
+    # (generator/operator/hotminute.py), None when not.
+    hot_minute: load.Crowded | None = None
+    hot_minute_capacity: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ class Plan:
     look_again_at: datetime | None
     active: bool  # accepted and not suspended: the schedule fires
     policy_event: Event | None = None  # a pause, resume or stop (generator/spec/policies.py)
+    hot_minute_event: Event | None = None  # the schedule's minute became crowded
     # Why the CronJob is written: "create" (none exists), "update" (the ScheduledRun or the
     # settings changed), "revert" (someone edited it: `reverted` says where); None: no write.
     cronjob_action: str | None = None
@@ -463,11 +468,18 @@ def make_plan(
     current_condition = conditions.find(status, ConditionType.ACCEPTED)
     generation = meta.get("generation")
     condition = accepted_condition(verdict, generation, current_condition, observed.now)
-    owned = {ConditionType.ACCEPTED, *policies.CONDITIONS}
+    owned = {ConditionType.ACCEPTED, ConditionType.HOT_MINUTE, *policies.CONDITIONS}
     others = [c for c in status.get("conditions") or [] if c.get("type") not in owned]
+    hot, hot_event = hotminute.condition(
+        observed.hot_minute if active else None,
+        observed.hot_minute_capacity,
+        str(spec.get("schedule")),
+        hotminute.find(status),
+        observed.now,
+    )
     desired_status = {
         "observedGeneration": generation,
-        "conditions": [*others, condition, *policy.conditions()],
+        "conditions": [*others, condition, *policy.conditions(), *([hot] if hot else [])],
         "resumedAt": policy.resumed_at,
         "cronJobName": desired_name or (have.name if have else None),
         "effectiveSchedule": schedule,
@@ -495,6 +507,7 @@ def make_plan(
         look_again_at=look_again,
         active=active,
         policy_event=policy.event,
+        hot_minute_event=hot_event,
         cronjob_action=action,
         reverted=reverted,
         accepted_changed=changed,
