@@ -424,7 +424,8 @@ def test_validate_names_the_busiest_shared_minute_and_the_h_form(tmp_path: Path)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == f"a ({path}, document 1): valid"
-    assert lines[1].startswith("  shares ") and lines[1].endswith(
+    assert lines[1].startswith("  shares ")
+    assert lines[1].endswith(
         ' with 1 other ScheduledRun in namespace team; "H * * * *" keeps its hour and spreads'
         " the minute"
     )

@@ -104,7 +104,8 @@ def test_hot_minutes_report_who_changed() -> None:
     minutes = hotminute.HotMinutes(capacity=2)
     minutes.note(("team", "a"), fire("a", "0 9 * * *"))
     minutes.note(("team", "b"), fire("b", "0 9 * * *"))
-    assert minutes.due(NOW) and minutes.compute(NOW) == set()
+    assert minutes.due(NOW)
+    assert minutes.compute(NOW) == set()
     assert not minutes.due(NOW + timedelta(minutes=20))  # same hour, nothing new
     minutes.note(("team", "c"), fire("c", "0 9 * * *"))
     assert minutes.compute(NOW) == {("team", "a"), ("team", "b"), ("team", "c")}

@@ -203,4 +203,5 @@ def test_validate_without_listing_rights_has_no_cluster_count() -> None:
     after = datetime(2026, 6, 1, 8, 30, tzinfo=UTC)
     answer = answers.verdict(mine, after, 1, answers.Neighbours([hourly("b", "team")]))
     assert [sorted(t) for t in answer["times"]] == [["local", "shared", "time"]]
-    assert answer["times"][0]["shared"] == 0 and "suggestedSchedule" not in answer
+    assert answer["times"][0]["shared"] == 0
+    assert "suggestedSchedule" not in answer
