@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
-from tests.kube_helpers import create, create_agent, eventually, get_sr, patch_spec, scheduledrun
+from tests.kube_helpers import create, create_agent, get_sr, patch_spec, scheduledrun
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
 
@@ -51,11 +51,11 @@ def test_more_scheduledruns_in_one_minute_than_the_capacity_are_warned(
             found = [hot_minute(get_sr(kube, namespace, name)) for name in HOURLY]
             return [c for c in found if c] if all(found) else None
 
-        conditions = eventually(control_plane, "HotMinute on a, b and c", all_warned)
+        conditions = eventually("HotMinute on a, b and c", all_warned)
         assert {(c["status"], c["reason"]) for c in conditions} == {("True", "AboveCapacity")}
         assert '"H * * * *" keeps the hour' in conditions[0]["message"]
         assert hot_minute(get_sr(kube, namespace, "spread")) is None
-        assert eventually(control_plane, "fullest minute 3", lambda: fullest(operator) == 3)
+        assert eventually("fullest minute 3", lambda: fullest(operator) == 3)
 
         events = kube.get(f"/api/v1/namespaces/{namespace}/events").json()["items"]
         warned = [e for e in events if e["reason"] == "AboveCapacity"]
@@ -69,7 +69,7 @@ def test_more_scheduledruns_in_one_minute_than_the_capacity_are_warned(
         def cleared() -> bool:
             return all(hot_minute(get_sr(kube, namespace, name)) is None for name in HOURLY)
 
-        eventually(control_plane, "HotMinute cleared", cleared)
-        assert eventually(control_plane, "fullest minute 2", lambda: fullest(operator) == 2)
+        eventually("HotMinute cleared", cleared)
+        assert eventually("fullest minute 2", lambda: fullest(operator) == 2)
     finally:
         operator.stop()

@@ -174,7 +174,7 @@ def test_an_idempotency_key_reused_for_another_request_is_422(
     with control_plane.client() as kube:
         create_agent(kube, namespace, "helper")
         create(kube, namespace, scheduledrun("nightly", concurrencyPolicy="Allow"))
-        wait_condition(control_plane, kube, namespace, "nightly", "True", "ScheduleAccepted")
+        wait_condition(kube, namespace, "nightly", "True", "ScheduleAccepted")
     path = f"/scheduledruns/{namespace}/nightly/trigger"
     key = {"Idempotency-Key": "deploy-4711"}
     first = editor.post(path, headers=key)
