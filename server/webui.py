@@ -1,7 +1,10 @@
 """The web UI: static files (server/ui/) under /ui/, served by the API's own server, and the
 headers that keep a page of untrusted text (prompts, agent answers) harmless.
 
-The page is plain HTML, CSS and one script with no library and no build step. Every response
+The page is plain HTML, CSS and native ES modules (`ui/app.js` imports the others) with no
+library and no build step; each file goes out with the content type its suffix names in
+MEDIA_TYPES (a module script needs a JavaScript type, and the answer must not depend on the
+machine's mime.types), and a file of any other kind is not served. Every response
 carries a Content-Security-Policy that lets a page run only this origin's own script files
 (no inline script, no `eval`, nothing from another origin) and forbids framing, so even a
 rendering mistake cannot turn an agent's answer into running code.
@@ -13,6 +16,7 @@ browser never attaches it to a request another site makes); in `local` mode it n
 
 from __future__ import annotations
 
+import os
 import re
 import string
 from dataclasses import dataclass
@@ -20,9 +24,10 @@ from pathlib import Path
 from typing import Final
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse
-from starlette.datastructures import MutableHeaders
-from starlette.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import FileResponse, Response
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UI_DIR: Final = Path(__file__).with_name("ui")
@@ -47,6 +52,13 @@ SECURITY_HEADERS: Final = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
+# The kinds of file the UI is made of, and the content type of each (RFC 9239 for JavaScript).
+MEDIA_TYPES: Final = {
+    ".html": "text/html",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".svg": "image/svg+xml",
+}
 # What a session-link template may name: the run's session and task, where it ran, its agent.
 LINK_FIELDS: Final = frozenset({"namespace", "name", "agent", "sessionID", "taskID"})
 _SCHEME: Final = re.compile(r"^https?://[^/\s]+", re.IGNORECASE)
@@ -70,6 +82,27 @@ def check_session_url(template: str) -> str:
         known = ", ".join(sorted(LINK_FIELDS))
         raise ValueError(f"the session URL names {sorted(unknown)}; it may name only {known}")
     return template
+
+
+class UiFiles(StaticFiles):
+    """The UI's folder: each file with its suffix's type from MEDIA_TYPES, no other file."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        media_type = MEDIA_TYPES.get(Path(full_path).suffix)
+        if media_type is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        response = FileResponse(
+            full_path, status_code=status_code, stat_result=stat_result, media_type=media_type
+        )
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
+        return response
 
 
 class SecurityHeaders:
@@ -107,5 +140,5 @@ def install(app: FastAPI, auth_mode: str, settings: UiSettings) -> None:
 
     app.add_api_route("/", root, include_in_schema=False)
     app.add_api_route(f"{UI_PATH}/config.json", ui_config, include_in_schema=False)
-    app.mount(UI_PATH, StaticFiles(directory=UI_DIR, html=True), name="ui")
+    app.mount(UI_PATH, UiFiles(directory=UI_DIR, html=True), name="ui")
     app.add_middleware(SecurityHeaders)
