@@ -2,7 +2,8 @@
 # Runs every check and test from a fresh machine: installs uv and the locked environment, the
 # Debian packages of the real node and the image build (root), builds (or reuses) the local
 # Kubernetes binaries and the two images, installs Debian's Chromium (for the UI tests) if
-# missing, then lint, types and pytest.
+# missing, then lint, types (mypy, and tsc for the web UI: Node.js 20 and npm are needed) and
+# pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -12,6 +13,10 @@ uv run --frozen ruff check .
 uv run --frozen ruff format --check .
 echo "== mypy --strict"
 uv run --frozen mypy
+
+echo "== tsc: the web UI's modules (TypeScript pinned by package-lock.json; nothing is built)"
+npm ci --no-audit --no-fund --loglevel=error
+npx --no-install tsc --project tsconfig.json
 
 echo "== node packages (containerd, runc, CNI plugins, nftables, buildah, debootstrap)"
 bash devcluster/node-setup.sh

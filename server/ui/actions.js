@@ -73,7 +73,8 @@ export function actionsFor(sr, access, refresh, where) {
     return `Started run ${answer.data.id}`;
   });
   const toggle = () => runAction(held ? 'Resume' : 'Suspend', async () => {
-    await call('POST', `${srPath(namespace, name)}/${held ? 'resume' : 'suspend'}`);
+    const path = srPath(namespace, name);
+    await call('POST', held ? `${path}/resume` : `${path}/suspend`);
     refresh();
     return `${name} ${held ? 'resumed' : 'suspended'}`;
   });

@@ -1,4 +1,5 @@
-"""The web UI's serving side: the page and its files at /ui/, the headers that keep untrusted
+"""The web UI's serving side: the page and its modules at /ui/ (each with its content type, and
+every module type-checked and importing only the UI's own files), the headers that keep untrusted
 text harmless (a CSP without inline script, no framing) on every answer, the page's settings,
 the session-link template check, and `/api/access` turning access reviews into actions.
 
@@ -14,10 +15,13 @@ import json
 import re
 import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from runner import api
 from server.access import ACTIONS, Permission, allowed_actions, permissions
@@ -26,7 +30,7 @@ from server.auth import AuthMode
 from server.config import ServerConfig
 from server.dependencies import kube_pool
 from server.kube import Cluster
-from server.webui import UI_DIR, UiSettings, check_session_url
+from server.webui import UI_DIR, UiFiles, UiSettings, check_session_url
 
 AUTH = {"Authorization": "Bearer t"}
 SESSION_URL = "https://kagent.example/agents/{namespace}/{agent}/chat/{sessionID}"
@@ -82,28 +86,88 @@ def test_the_page_comes_with_a_policy_that_forbids_inline_script(client: TestCli
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
+UI_FILES = sorted(p for p in UI_DIR.rglob("*") if p.is_file())
+MODULES = [p for p in UI_FILES if p.suffix == ".js"]
+# A static import or export ... from '<specifier>', and a dynamic import('<specifier>').
+_IMPORT = re.compile(
+    r"""(?:^(?:import|export)\b[^;'"]*?\bfrom\s*|\bimport\(\s*)['"]([^'"]+)['"]""", re.M
+)
+
+
 def test_the_page_has_no_inline_script_or_style_and_no_other_origin() -> None:
     page = (UI_DIR / "index.html").read_text()
-    assert re.findall(r"<script[^>]*>", page) == ['<script src="app.js" defer>']
+    assert re.findall(r"<script[^>]*>", page) == ['<script type="module" src="app.js">']
     assert "<style" not in page
     assert not re.search(r"<[^>]*\son\w+\s*=", page), "an inline event handler"
-    for name in ("index.html", "app.js", "app.css"):
-        assert not re.search(
-            r"(?:src|href|url)\s*[=(]\s*['\"]?(?:https?:)?//", (UI_DIR / name).read_text()
-        )
+    for path in UI_FILES:
+        if path.suffix in (".html", ".js", ".css"):
+            assert not re.search(
+                r"(?:src|href|url)\s*[=(]\s*['\"]?(?:https?:)?//", path.read_text()
+            ), path
 
 
-def test_the_script_never_writes_html() -> None:
-    script = (UI_DIR / "app.js").read_text()
-    for sink in (
-        "innerHTML",
-        "outerHTML",
-        "insertAdjacentHTML",
-        "document.write",
-        "eval(",
-        "Function(",
-    ):
-        assert sink not in script
+def test_the_scripts_never_write_html() -> None:
+    assert MODULES
+    for path in MODULES:
+        script = path.read_text()
+        for sink in (
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            "Function(",
+        ):
+            assert sink not in script, f"{path.name}: {sink}"
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda p: str(p.relative_to(UI_DIR)))
+def test_each_module_is_type_checked_and_imports_only_the_uis_own_files(module: Path) -> None:
+    """`// @ts-check` first (tsc checks it, scripts/test.sh), and every import a file of ui/
+    by a relative path, so the browser loads nothing from elsewhere and nothing missing."""
+    text = module.read_text()
+    assert text.startswith("// @ts-check\n")
+    for specifier in _IMPORT.findall(text):
+        assert specifier.startswith(("./", "../")), f"{specifier} is not one of the UI's files"
+        target = (module.parent / specifier).resolve()
+        assert target.is_relative_to(UI_DIR.resolve()), specifier
+        assert target.is_file(), specifier
+
+
+def test_the_import_reader_sees_every_form(tmp_path: Path) -> None:
+    sample = (
+        "import { a } from './a.js';\nexport { b } from \"../b.js\";\nawait import('./c.js');\n"
+    )
+    assert _IMPORT.findall(sample) == ["./a.js", "../b.js", "./c.js"]
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        pytest.param("/ui/", "text/html; charset=utf-8", id="page"),
+        pytest.param("/ui/app.js", "text/javascript; charset=utf-8", id="entry module"),
+        pytest.param("/ui/views/form.js", "text/javascript; charset=utf-8", id="view module"),
+        pytest.param("/ui/app.css", "text/css; charset=utf-8", id="style"),
+        pytest.param("/ui/favicon.svg", "image/svg+xml", id="icon"),
+    ],
+)
+def test_each_file_goes_out_with_its_type_and_the_policy(
+    client: TestClient, path: str, content_type: str
+) -> None:
+    """A module script needs a JavaScript type (the browser refuses it otherwise, nosniff)."""
+    response = client.get(path)
+    assert (response.status_code, response.headers["content-type"]) == (200, content_type)
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_a_file_of_another_kind_in_the_folder_is_not_served(tmp_path: Path) -> None:
+    (tmp_path / "app.js").write_text("// @ts-check\n")
+    (tmp_path / "package.json").write_text("{}")
+    with TestClient(Starlette(routes=[Mount("/ui", UiFiles(directory=tmp_path))])) as files:
+        assert files.get("/ui/app.js").headers["content-type"].startswith("text/javascript")
+        assert files.get("/ui/package.json").status_code == 404
+        etag = files.get("/ui/app.js").headers["etag"]
+        assert files.get("/ui/app.js", headers={"If-None-Match": etag}).status_code == 304
 
 
 def test_api_answers_carry_the_headers_too(client: TestClient) -> None:

@@ -66,12 +66,12 @@ function historyTable(sr, open) {
   const entries = (sr.status && sr.status.runHistory) || [];
   if (entries.length === 0) return h('p', { class: 'empty' }, 'No runs yet.');
   return h('table', { class: 'cards', id: 'history' },
-    h('thead', null, h('tr', null, ['Status', 'Trigger', 'Scheduled', 'Started', 'Ended', 'Duration', 'Session', 'Task', 'Message']
+    h('thead', null, h('tr', null, ['Status', 'Trigger', 'Scheduled for', 'Started', 'Ended', 'Duration', 'Session', 'Task', 'Message']
       .map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', null, entries.map((e) => h('tr', { 'data-run': e.id },
       h('td', { 'data-label': 'Status' }, statusBadge(e.status), h('span', { class: 'sub' }, e.id)),
       h('td', { 'data-label': 'Trigger' }, e.trigger || ''),
-      h('td', { 'data-label': 'Scheduled' }, timeEl(e.scheduledTime)),
+      h('td', { 'data-label': 'Scheduled for' }, timeEl(e.scheduledTime)),
       h('td', { 'data-label': 'Started' }, timeEl(e.startTime)),
       h('td', { 'data-label': 'Ended' }, timeEl(e.endTime)),
       h('td', { 'data-label': 'Duration' }, duration(e.startTime, e.endTime)),

@@ -5,6 +5,7 @@ import { accessFor, call, srRoute } from '../api.js';
 import { fill, focusedKey, focusHeading, h, refocus, show } from '../dom.js';
 import { actionsFor } from '../actions.js';
 import { loadModel } from '../model.js';
+import { CONDITION } from '../names.js';
 import { acceptedEl, scheduleEl, statusBadge, targetText } from '../pieces.js';
 import { every } from '../poll.js';
 import { current } from '../session.js';
@@ -15,7 +16,7 @@ import { timeEl } from '../time.js';
 /** @typedef {import('../model.js').Model} Model */
 
 const LIST_POLL_MS = 5000;
-const COLUMNS = ['Name', 'Schedule', 'Target', 'Accepted', 'Last run', 'Next run', 'Actions'];
+const COLUMNS = ['Name', 'Schedule', 'Target', CONDITION.accepted, 'Last run', 'Next run', 'Actions'];
 
 /**
  * One row of the list.
@@ -32,7 +33,7 @@ function row(model, sr, access, refresh) {
       sr.spec.suspend ? h('span', { class: 'badge wait' }, 'Suspended') : null),
     h('td', { 'data-label': 'Schedule' }, scheduleEl(model, sr.spec)),
     h('td', { 'data-label': 'Target' }, targetText(sr.spec)),
-    h('td', { 'data-label': 'Accepted' }, acceptedEl(sr)),
+    h('td', { 'data-label': CONDITION.accepted }, acceptedEl(sr)),
     h('td', { 'data-label': 'Last run' }, statusBadge(st.lastRunStatus), st.lastRunTime ? timeEl(st.lastRunTime, true) : null),
     h('td', { 'data-label': 'Next run' }, sr.spec.suspend ? h('span', { class: 'muted' }, 'suspended') : timeEl(st.nextRunTime, true)),
     h('td', { 'data-label': 'Actions' }, actionsFor(sr, access, refresh, 'list')));
