@@ -25,8 +25,8 @@ from runner import api
 from runner.conditions import ConditionType, Reason
 from server.access import ACTIONS
 from server.app import create_app
-from server.config import ServerConfig
 from server.auth import AuthMode
+from server.config import ServerConfig
 from server.kube import Cluster
 from server.webui import UI_DIR
 
