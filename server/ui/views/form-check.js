@@ -59,22 +59,25 @@ export function checker(form) {
   };
 
   /**
-   * Ask the validator about the form as it is; null when the answer is stale or failed.
+   * Ask the validator about `body` (the form as it is); its verdict, shown unless a later check
+   * has started since; null when the check failed or the user has left the page.
    * @param {boolean} all
+   * @param {unknown} [body]
    * @returns {Promise<Verdict | null>}
    */
-  const validate = async (all) => {
+  const validate = async (all, body = form.build()) => {
     const mine = ++sequence;
     /** @type {{ data: Verdict }} */
     let answer;
     try {
-      answer = await call('POST', `/api/scheduledruns/validate?count=${PREVIEW_COUNT}`, form.build());
+      answer = await call('POST', `/api/scheduledruns/validate?count=${PREVIEW_COUNT}`, body);
     } catch (err) {
       if (mine === sequence) verdict.textContent = `Cannot check: ${messageOf(err)}`;
       return null;
     }
-    if (mine !== sequence || !current(gen)) return null;
+    if (!current(gen)) return null;
     const v = answer.data;
+    if (mine !== sequence) return v; // a later check shows its own verdict
     showProblems(v.problems, all);
     verdict.className = v.valid ? 'ok' : 'bad';
     verdict.textContent = v.valid ? 'Valid: the operator will accept this.'
@@ -97,5 +100,8 @@ export function checker(form) {
     timer = setTimeout(() => validate(false), VALIDATE_DELAY_MS);
   };
 
-  return { validate, edited, showProblems, touched };
+  /** A submit checks now: no check of an older edit may start after it. */
+  const cancel = () => clearTimeout(timer);
+
+  return { validate, edited, cancel, showProblems, touched };
 }

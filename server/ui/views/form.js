@@ -135,14 +135,17 @@ export async function formView(gen, editing, wantedNamespace) {
 
   const onSubmit = async (/** @type {SubmitEvent} */ event) => {
     event.preventDefault();
+    // Leaving a field fires its change event just before this submit: its check is not needed,
+    // and the verdict that decides is the one on the very body that is saved.
+    check.cancel();
     for (const id of fields.keys()) check.touched.add(id);
-    const v = await check.validate(true);
+    const body = build();
+    const v = await check.validate(true, body);
     if (!v || !v.valid) {
       const first = main().querySelector('[aria-invalid="true"]');
       if (first instanceof HTMLElement) first.focus();
       return;
     }
-    const body = build();
     try {
       toast(await save(editing, body, { spec: stored && stored.spec, etag }));
       location.hash = srRoute(body.metadata.namespace, body.metadata.name);
