@@ -44,6 +44,7 @@ class Delivery:
     context_id: str
     text: str
     at: float
+    user: str = ""  # the user the peer runs the session as (kagent's runtime records it)
 
 
 class PeerProcess:
@@ -120,7 +121,7 @@ class PeerProcess:
 
     def received_by(self, name: str) -> list[Delivery]:
         return [
-            Delivery(r["agent"], r["context_id"], r["text"], r["at"])
+            Delivery(r["agent"], r["context_id"], r["text"], r["at"], r.get("user", ""))
             for r in self.log()["received"] or []
             if r["agent"] == name
         ]

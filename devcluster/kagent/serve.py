@@ -10,8 +10,9 @@ a2a-sdk 0.3.x. `python serve.py --port P` serves, on 127.0.0.1:
   the controller's `{"error", "data"}` envelope), kept in memory: the runtime stores its tasks
   there and reads them back for `tasks/get`.
 - `/debug/log`: what the tests count (JSON): `received` (one entry each time an agent's graph
-  starts: a delivery), `requests` (every A2A request: method, user header, whether a bearer
-  token came), `finished` (task id -> when the runtime stored its end).
+  starts: a delivery, with the user the runtime runs its session as), `requests` (every A2A
+  request: method, user header, whether a bearer token came), `finished` (task id -> when the
+  runtime stored its end).
 
 Each agent's LangGraph graph makes no model call; its behaviour is the first dash-separated word
 of its name (as in devcluster/agents.py): echo, slow-<ms>, fail (raises), input (interrupts for
@@ -76,6 +77,9 @@ def build_graph(name: str, log: Log) -> Any:
                 {
                     "agent": name,
                     "context_id": (config.get("configurable") or {}).get("thread_id", ""),
+                    # The user the runtime runs this session as: from the caller's X-User-Id
+                    # (KAgentRequestContextBuilder), as kagent's span attribute names it.
+                    "user": (config.get("metadata") or {}).get("kagent.user_id", ""),
                     "text": prompt,
                     "at": time.time(),
                 }

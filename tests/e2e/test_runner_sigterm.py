@@ -31,6 +31,7 @@ from generator.cronjob.config import OperatorConfig
 from generator.cronjob.render import render_cronjob
 from generator.spec.trigger import manual_job
 from runner import api
+from tests.node_runs import grant_runner_access, pod_url
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -47,16 +48,6 @@ def sdk(node: Node) -> Iterator[AgentServer]:
 def kagent() -> Iterator[KagentRuntime]:
     with KagentRuntime() as runtime:
         yield runtime
-
-
-def pod_url(node: Node, peer: AgentServer | PeerProcess) -> str:
-    """Where a runner pod reaches the peer (its loopback port, forwarded by the node)."""
-    if isinstance(peer, AgentServer):
-        return peer.base_url
-    port = int(peer.base_url.rsplit(":", 1)[1])
-    if port not in node.forwarded:
-        node.forward(port)
-    return f"http://{node.gateway}:{port}"
 
 
 class PodEnd:
@@ -96,37 +87,6 @@ class PodEnd:
         log, _ = self.logs.communicate(timeout=timeout)
         self.thread.join(timeout)
         return self.terminated, log
-
-
-def grant_runner_access(client: Any, namespace: str) -> None:
-    """What the operator gives runner pods: read the ScheduledRun and its Job, write status."""
-    rules = [
-        {"apiGroups": [api.GROUP], "resources": [api.PLURAL], "verbs": ["get"]},
-        {
-            "apiGroups": [api.GROUP],
-            "resources": [f"{api.PLURAL}/status"],
-            "verbs": ["get", "patch"],
-        },
-        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get"]},
-    ]
-    rbac = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}"
-    for path, body in [
-        (f"{rbac}/roles", {"metadata": {"name": "runner"}, "rules": rules}),
-        (
-            f"{rbac}/rolebindings",
-            {
-                "metadata": {"name": "runner"},
-                "roleRef": {
-                    "apiGroup": "rbac.authorization.k8s.io",
-                    "kind": "Role",
-                    "name": "runner",
-                },
-                "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": namespace}],
-            },
-        ),
-    ]:
-        response = client.post(path, json=body)
-        assert response.status_code == 201, response.text
 
 
 def start_run(

@@ -505,3 +505,21 @@ def mark_deadline_exceeded(plane: ControlPlane, job_path: str) -> None:
             return any(c.get("reason") == "DeadlineExceeded" for c in conditions or [])
 
         plane.wait_for("Job DeadlineExceeded", exceeded, timeout=30)
+
+
+def test_the_session_at_kagents_runtime_is_the_creators(
+    control_plane: ControlPlane, namespace: str, kagent: KagentRuntime
+) -> None:
+    """`kagent.dev/created-by` beats the configured user: kagent's runtime runs the session as
+    the ScheduledRun's creator (what kagent's UI files it under)."""
+    agent = f"echo-creator-{namespace}"
+    name, job, uid = new_run(control_plane, namespace, agent)
+    creator = "alice@example.com"
+    control_plane.kubectl("-n", namespace, "annotate", "sr", name,
+                          f"{api.ANNOTATION_CREATED_BY}={creator}")  # fmt: skip
+    _, entry, _ = run_in_process(control_plane, namespace, kagent.base_url, name, job, uid)
+    assert entry["status"] == "Succeeded"
+    assert {r["user"] for r in kagent.requests_to(agent)} == {creator}
+    assert [(d.context_id, d.user) for d in kagent.received_by(agent)] == [
+        (entry["sessionID"], creator)
+    ]
