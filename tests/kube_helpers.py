@@ -4,7 +4,7 @@ ScheduledRuns, Agents and CronJobs as the admin, and wait on state with a deadli
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -114,3 +114,50 @@ def write_history(
 
 def stamp(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def tick_witness(plane: ControlPlane, namespace: str) -> datetime:
+    """A CronJob that fires every minute and runs nothing (parallelism 0): waits until the
+    CronJob controller has fired it for the next minute, and returns that minute. The controller
+    queues every CronJob due at a minute for that minute, so by then it has seen the others."""
+    cronjob = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "tick-witness", "namespace": namespace},
+        "spec": {
+            "schedule": "*/1 * * * *",
+            "jobTemplate": {"spec": {"parallelism": 0, "template": {"spec": {
+                "restartPolicy": "Never",
+                "containers": [{"name": "none", "image": "none.invalid/none"}],
+            }}}},
+        },
+    }  # fmt: skip
+    minute = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    apply(plane, cronjob)
+
+    def fired() -> bool:
+        out = plane.kubectl(
+            "-n", namespace, "get", "cronjob", "tick-witness",
+            "-o", "jsonpath={.status.lastScheduleTime}",
+        ).stdout  # fmt: skip
+        return bool(out) and datetime.fromisoformat(out.replace("Z", "+00:00")) >= minute
+
+    eventually("the CronJob controller's next tick", fired, timeout=150)
+    return minute
+
+
+def scheduled_jobs_since(
+    plane: ControlPlane, namespace: str, scheduledrun: str, minute: datetime
+) -> list[str]:
+    """The ScheduledRun's Jobs the CronJob controller made for a tick at `minute` or later."""
+    listed = plane.kubectl(
+        "-n", namespace, "get", "jobs", "-l", f"{api.LABEL_SCHEDULEDRUN}={scheduledrun}",
+        "-o", "json",
+    ).stdout  # fmt: skip
+    since = minute.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return sorted(
+        job["metadata"]["name"]
+        for job in json.loads(listed)["items"]
+        if (job["metadata"].get("annotations") or {}).get(api.ANNOTATION_SCHEDULED_TIME, "")
+        >= since
+    )

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from devcluster.cluster import ControlPlane, eventually
 from devcluster.stack import Stack, sr_path
 from runner import api
 from tests import builders
-from tests.kube_helpers import apply
+from tests.kube_helpers import apply, scheduled_jobs_since, tick_witness
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -40,36 +39,6 @@ def scheduledrun(name: str, namespace: str, agent: str, **spec: Any) -> dict[str
         target=agent,
         **{"schedule": "*/1 * * * *", "prompt": PROMPT, "timeout": "2m", **spec},
     )
-
-
-def tick_witness(plane: ControlPlane, namespace: str) -> datetime:
-    """A CronJob that fires every minute and runs nothing (parallelism 0): waits until the
-    CronJob controller has fired it for the next minute, and returns that minute. The controller
-    queues every CronJob due at a minute for that minute, so by then it has seen the others."""
-    cronjob = {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": {"name": "tick-witness", "namespace": namespace},
-        "spec": {
-            "schedule": "*/1 * * * *",
-            "jobTemplate": {"spec": {"parallelism": 0, "template": {"spec": {
-                "restartPolicy": "Never",
-                "containers": [{"name": "none", "image": "none.invalid/none"}],
-            }}}},
-        },
-    }  # fmt: skip
-    minute = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    apply(plane, cronjob)
-
-    def fired() -> bool:
-        out = plane.kubectl(
-            "-n", namespace, "get", "cronjob", "tick-witness",
-            "-o", "jsonpath={.status.lastScheduleTime}",
-        ).stdout  # fmt: skip
-        return bool(out) and datetime.fromisoformat(out.replace("Z", "+00:00")) >= minute
-
-    eventually("the CronJob controller's next tick", fired, timeout=150)
-    return minute
 
 
 def agent(name: str, namespace: str) -> dict[str, Any]:
@@ -248,12 +217,7 @@ def test_scheduled_manual_suspended_failing_and_deleted(
     assert "Manual" in triggered.stdout
     # The next tick has come for a CronJob made now; a suspended one made no Job for it.
     minute = tick_witness(plane, namespace)
-    jobs = json.loads(
-        plane.kubectl("-n", namespace, "get", "jobs", "-l", f"{api.LABEL_SCHEDULEDRUN}=nightly",
-                      "-o", "json").stdout
-    )["items"]  # fmt: skip
-    scheduled = [j["metadata"]["annotations"].get(api.ANNOTATION_SCHEDULED_TIME) for j in jobs]
-    assert [s for s in scheduled if s and s >= minute.strftime("%Y-%m-%dT%H:%M:%SZ")] == []
+    assert scheduled_jobs_since(plane, namespace, "nightly", minute) == []
     scheduled_after = {
         e["id"] for e in history(plane, namespace, "nightly") if e["trigger"] == "Scheduled"
     }

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ import pytest
 from devcluster.cluster import RESTRICTED_LABELS, ControlPlane, eventually
 from devcluster.stack import Stack, sr_path
 from runner import api, history, previous
-from tests.kube_helpers import apply
+from tests.kube_helpers import apply, scheduled_jobs_since, tick_witness
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -104,10 +103,6 @@ def cronjob_suspended(plane: ControlPlane, namespace: str, name: str) -> bool:
     return shown == "true"
 
 
-def wait_until(when: datetime) -> None:
-    time.sleep(max(0.0, (when - datetime.now(UTC)).total_seconds()))
-
-
 def next_boundary(after: datetime) -> datetime:
     return after.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
@@ -182,7 +177,7 @@ def test_pause_resume_end_time_and_max_runs_across_real_ticks(
     assert "consecutive scheduled runs did not succeed" in events
 
     # --- end time and max runs, checked while the pause holds -------------------------------
-    wait_until(end + timedelta(seconds=5))
+    until_end = (end - datetime.now(UTC)).total_seconds()
     ending = observe(
         "Stopped EndTimeReached",
         lambda: (
@@ -190,7 +185,7 @@ def test_pause_resume_end_time_and_max_runs_across_real_ticks(
             and condition(s, "Stopped").get("reason") == "EndTimeReached"
             and s
         ),
-        30,
+        max(0.0, until_end) + 30,
     )
     assert "nextRunTime" not in ending
     assert cronjob_suspended(plane, namespace, "ending")
@@ -205,8 +200,10 @@ def test_pause_resume_end_time_and_max_runs_across_real_ticks(
     assert (limited["scheduledRuns"], "nextRunTime" in limited) == (2, False)
     assert cronjob_suspended(plane, namespace, "limited")
 
-    # --- no tick after any of them: wait past the next boundary -------------------------------
-    wait_until(next_boundary(datetime.now(UTC)) + timedelta(seconds=20))
+    # --- no tick after any of them: the CronJob controller has fired the next minute ---------
+    minute = tick_witness(plane, namespace)
+    for name in ("pause", "ending", "limited"):
+        assert scheduled_jobs_since(plane, namespace, name, minute) == [], name
     pause_after = status_of(plane, namespace, "pause")
     assert len(scheduled(pause_after)) == 2, pause_after["runHistory"]  # not N+1
     ending_runs = scheduled(status_of(plane, namespace, "ending"))
