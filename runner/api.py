@@ -95,6 +95,10 @@ EXIT_RETRY: Final = 1
 # SIGTERM (ScheduledRun deleted, Replace, Job deadline): the runner cancels the agent's task and
 # records the end within STOP_BUDGET_SECONDS; the rendered pod's grace period leaves room above it.
 STOP_BUDGET_SECONDS: Final = 20
+# Each spec.delivery destination: every attempt to reach its receiver within this many seconds.
+DELIVERY_BUDGET_SECONDS: Final = 30
+# The receiver link template of a run's session (`--session-url`), given to runner pods.
+ENV_SESSION_URL: Final = "SCHEDULEDRUN_SESSION_URL"
 TERMINATION_GRACE_SECONDS: Final = 30
 
 # Kubernetes object names: most objects' (a ScheduledRun's, a target's, a Job's) are DNS-1123

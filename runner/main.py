@@ -71,6 +71,13 @@ def execute(settings: Settings, stream: IO[str] | None = None) -> int:
     help="File holding a bearer token for kagent (sent as Authorization to the agent's origin"
     " only; read on every request, never logged).",
 )
+@click.option(
+    "--session-url",
+    envvar=api.ENV_SESSION_URL,
+    default=None,
+    help="Link template to a run's session in kagent's UI, sent with each delivery as"
+    " sessionLink (fields: {namespace}, {name}, {agent}, {sessionID}, {taskID}).",
+)
 def run_command(
     namespace: str,
     name: str,
@@ -80,6 +87,7 @@ def run_command(
     a2a_protocol: str,
     a2a_user_id: str,
     a2a_token_file: str | None,
+    session_url: str | None,
 ) -> None:
     """Send the ScheduledRun's prompt to its agent once, follow the task, record the outcome."""
     settings = Settings(
@@ -91,5 +99,6 @@ def run_command(
         a2a_protocol=a2a_protocol,
         a2a_user_id=a2a_user_id,
         a2a_token_file=a2a_token_file or None,
+        session_url=session_url or None,
     )
     sys.exit(execute(settings))

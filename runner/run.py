@@ -18,6 +18,7 @@ Imports only httpx and the standard library: it runs in a fresh pod on every tic
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,7 +27,17 @@ from typing import IO, Any, Final
 
 import httpx
 
-from runner import api, history, lifecycle, limits, previous, spec_fields, variables
+from runner import (
+    api,
+    delivery,
+    history,
+    lifecycle,
+    limits,
+    previous,
+    spec_fields,
+    variables,
+    webhook,
+)
 from runner.a2a import (
     A2AClient,
     A2AError,
@@ -63,6 +74,10 @@ class Settings:
     a2a_user_id: str = api.DEFAULT_A2A_USER_ID  # sent as X-User-Id ("" sends none)
     a2a_token_file: str | None = None  # bearer token, read from this file on every request
     stop_budget: float = api.STOP_BUDGET_SECONDS  # after SIGTERM: cancel and record within this
+    delivery_budget: float = api.DELIVERY_BUDGET_SECONDS  # per destination, all attempts
+    delivery_attempt_timeout: float = 10.0  # one POST to a receiver, answer included
+    delivery_backoff: tuple[float, float, float] = (1.0, 2.0, 8.0)  # first, factor, cap (s)
+    session_url: str | None = None  # a link template: {namespace} {name} {agent} {sessionID}
 
 
 _FIXED_PROTOCOLS: dict[str, Protocol] = {"0.3": "0.3", "1.0": "1.0"}
@@ -133,8 +148,10 @@ class Run:
         now: Callable[[], datetime] = _now,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
+        self.environ = os.environ if environ is None else environ
         self.kube = kube
         self.log = log
         self.now = now
@@ -157,6 +174,8 @@ class Run:
         self.interruptible = False  # SIGTERM raises Stopped (not while the end is written)
         self.stop_requested = False
         self.write_budget = 120.0  # seconds a status write may spend on conflicts
+        self.sr: Mapping[str, Any] = {}  # the ScheduledRun as read when the run started
+        self.delivery_cap: float | None = None  # after SIGTERM: what is left of the stop budget
 
     # --- SIGTERM -------------------------------------------------------------------------------
 
@@ -195,6 +214,7 @@ class Run:
         if not self.recorded or cause.gone:
             return api.EXIT_FINAL_FAILURE
         self.write_budget = max(1.0, budget - (time.monotonic() - began))
+        self.delivery_cap = max(1.0, budget - (time.monotonic() - began) - 2.0)
         try:
             return self._finish(self.entry, outcome, None)
         except KubeError as exc:
@@ -267,6 +287,7 @@ class Run:
         sr = self.kube.get_scheduledrun(self.settings.namespace, self.settings.name)
         # The run is its creator's (kagent.dev/created-by): kagent files its session under them.
         self.identity = for_scheduledrun(self.identity, sr)
+        self.sr = sr
         job = self._read_job()
         self.job = job
         found = history.find(
@@ -277,7 +298,7 @@ class Run:
         self.log("read", resume=step, entry=found)
         if step == "done":
             assert found is not None
-            return lifecycle.exit_code(found["status"])
+            return self._resume_delivery(found)
         metadata = job.get("metadata") or {}
         self.job_uid = self.settings.job_uid or metadata.get("uid")
         annotations = metadata.get("annotations") or {}
@@ -427,15 +448,154 @@ class Run:
     ) -> int:
         self.interruptible = False  # a SIGTERM now lets this write finish
         final = history.finished(entry, outcome.status, outcome.message, self.now())
+        targets = delivery.destinations(self.sr.get("spec") or {})
+        if targets:  # recorded before anything is sent: Sending, or Skipped and why
+            final["delivery"] = self._delivery_plan(final, targets)
+        shown = {"lastDelivery": delivery.summary(final)} if targets else {}
         self.kube.update_status(
             self.settings.namespace,
             self.settings.name,
-            lambda status: history.record(status, final, self.max_history, self.now()),
+            lambda status: {**history.record(status, final, self.max_history, self.now()), **shown},
             current=sr,
             budget=self.write_budget,
         )
         self.log("finished", status=outcome.status, message=final["message"])
+        self._deliver_answer(final, outcome.message, targets)
         return lifecycle.exit_code(outcome.status)
+
+    # --- delivery of the answer (spec.delivery) ------------------------------------------------
+
+    def _delivery_plan(
+        self, final: Mapping[str, Any], targets: list[delivery.Destination]
+    ) -> list[dict[str, Any]]:
+        run_history = (self.sr.get("status") or {}).get("runHistory") or []
+        before = delivery.previous_status(run_history, final)
+        items = []
+        for target in targets:
+            why = delivery.skip_reason(target, str(final["status"]), before)
+            if why is None:
+                items.append(delivery.item(target.name, "Sending"))
+            else:
+                items.append(delivery.item(target.name, "Skipped", reason=why))
+        return items
+
+    def _resume_delivery(self, entry: Mapping[str, Any]) -> int:
+        """A terminal entry: deliver what a stopped runner recorded as Sending and never as
+        sent (it may have reached the receiver: the idempotency key lets it drop a repeat)."""
+        names = set(delivery.sending(entry))
+        targets = [t for t in delivery.destinations(self.sr.get("spec") or {}) if t.name in names]
+        if targets:
+            self.log("delivery-resumed", destinations=sorted(names))
+            # The full answer went with the runner that was stopped; the entry keeps its start.
+            self._deliver_answer(entry, str(entry.get("message") or ""), targets)
+        return lifecycle.exit_code(str(entry["status"]))
+
+    def _deliver_answer(
+        self, final: Mapping[str, Any], answer: str, targets: list[delivery.Destination]
+    ) -> None:
+        """Send the run to each destination recorded as Sending, and record each result. A
+        delivery never changes the run's status or exit code."""
+        due = {d.get("name") for d in final.get("delivery") or [] if d.get("result") == "Sending"}
+        targets = [t for t in targets if t.name in due]
+        if not targets:
+            return
+        report = delivery.Report(
+            self.settings.namespace, self.settings.name, final, answer, self._session_link(final)
+        )
+        with httpx.Client(transport=webhook.receiver_transport(), follow_redirects=False) as http:
+            for target in targets:
+                sent = self._deliver_one(http, target, report)
+                self.log(
+                    "delivered" if sent.result == "Delivered" else "delivery-failed",
+                    destination=target.name,
+                    attempts=sent.attempts,
+                    code=sent.code,
+                    error=sent.error,
+                )
+                recorded = delivery.item(
+                    target.name,
+                    sent.result,
+                    sent.attempts,
+                    code=sent.code,
+                    error=sent.error,
+                    time=history.format_run_time(self.now()),
+                )
+                self._record_delivery(str(final["id"]), recorded)
+
+    def _deliver_one(
+        self, http: httpx.Client, target: delivery.Destination, report: delivery.Report
+    ) -> webhook.Sent:
+        url = self.environ.get(delivery.env_name(target.name, "URL"), "").strip()
+        if not url:
+            return webhook.Sent(
+                "Failed",
+                0,
+                error=f"no URL in the pod's {delivery.env_name(target.name, 'URL')}: the Secret"
+                " or its key is missing, or the CronJob predates this destination",
+            )
+        key: bytes | None = None
+        if target.signed:
+            text = self.environ.get(delivery.env_name(target.name, "KEY"), "")
+            if not text:
+                return webhook.Sent(
+                    "Failed",
+                    0,
+                    error=f"no signing key in the pod's {delivery.env_name(target.name, 'KEY')}:"
+                    " the Secret or its key is missing; not sent unsigned",
+                )
+            key = text.encode("utf-8")
+        try:
+            payload = delivery.body(target, report)
+        except ValueError as exc:
+            return webhook.Sent("Failed", 0, error=str(exc))
+        budget = self.settings.delivery_budget
+        if self.delivery_cap is not None:
+            budget = min(budget, self.delivery_cap)
+        return webhook.send(
+            http,
+            url,
+            payload,
+            lambda: delivery.headers(target, report, payload, key, int(self.now().timestamp())),
+            budget,
+            self.settings.delivery_attempt_timeout,
+            lifecycle.backoff_delays(*self.settings.delivery_backoff),
+            self.sleep,
+            lambda: self.stop_requested,
+        )
+
+    def _record_delivery(self, entry_id: str, recorded: Mapping[str, Any]) -> None:
+        def update(status: Mapping[str, Any]) -> Mapping[str, Any] | None:
+            current = history.find(status.get("runHistory") or [], entry_id)
+            if current is None:
+                return None  # trimmed away meanwhile: nothing to record it in
+            changed = delivery.with_result(current, recorded)
+            fields = history.record(status, changed, self.max_history, self.now())
+            return {**fields, "lastDelivery": delivery.summary(changed)}
+
+        try:
+            self.kube.update_status(
+                self.settings.namespace, self.settings.name, update, budget=self.write_budget
+            )
+            self.log("delivery-recorded", destination=recorded["name"], result=recorded["result"])
+        except KubeError as exc:
+            self.log("error", error=f"recording the delivery to {recorded['name']} failed: {exc}")
+
+    def _session_link(self, entry: Mapping[str, Any]) -> str | None:
+        template = self.settings.session_url
+        if not template or not entry.get("sessionID"):
+            return None
+        target = (self.sr.get("spec") or {}).get("targetRef") or {}
+        fields = {
+            "namespace": self.settings.namespace,
+            "name": self.settings.name,
+            "agent": str(target.get("name") or ""),
+            "sessionID": str(entry.get("sessionID") or ""),
+            "taskID": str(entry.get("taskID") or ""),
+        }
+        try:
+            return template.format_map(fields)
+        except (KeyError, ValueError, IndexError):
+            return None
 
     # --- talking to the agent -------------------------------------------------------------
 

@@ -28,6 +28,7 @@ SPEC_FIELDS: Final = (
     "maxRuns",
     "includePreviousRun",
     "promptVariables",
+    "delivery",
 )
 # Every field of spec.targetRef a ScheduledRun may set (the CRD also declares `namespace`, only
 # to refuse it with a message that says why).

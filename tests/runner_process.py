@@ -76,6 +76,7 @@ def start_runner(
     job: str,
     uid: str,
     protocol: str = "auto",
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     env = plane.env
     for key in ("KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"):
@@ -85,6 +86,7 @@ def start_runner(
         api.ENV_JOB_UID: uid,
         api.ENV_A2A_BASE_URL: agents.base_url,
         api.ENV_A2A_PROTOCOL: protocol,
+        **(extra_env or {}),
     }
     return subprocess.Popen(
         [str(SCHEDULEDRUN), "run", "--namespace", namespace, "--name", name],

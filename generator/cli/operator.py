@@ -29,6 +29,7 @@ def _settings(options: dict[str, Any]) -> Any:
         a2a_token_secret_key=options["a2a_token_secret_key"],
         a2a_token_audience=options["a2a_token_audience"],
         runner_service_account=options["runner_service_account"],
+        session_url=options["session_url"],
     )
 
 
@@ -73,6 +74,14 @@ def _configure_logging(log_format: str, log_level: str) -> None:
     default="",
     help="Instead of a Secret: a projected ServiceAccount token with this audience, as the"
     " runner's bearer token for kagent.",
+)
+@click.option(
+    "--session-url",
+    envvar="SCHEDULEDRUN_SESSION_URL",
+    default="",
+    help="Link template to a run's session in kagent's UI, e.g."
+    " https://kagent.example/agents/{namespace}/{agent}/chat/{sessionID}; runners send it with"
+    " each delivery (spec.delivery) as sessionLink. Empty: no link.",
 )
 @click.option(
     "--runner-image",

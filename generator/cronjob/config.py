@@ -50,6 +50,11 @@ class OperatorConfig:
     """Lifetime of the projected token; the kubelet renews it at 80%, and the runner reads the
     file on every request."""
 
+    session_url: str = ""
+    """A link template to a run's session in kagent's UI (`{namespace}`, `{name}`, `{agent}`,
+    `{sessionID}`, `{taskID}`), given to runners for the `sessionLink` of each delivery; empty:
+    none."""
+
     termination_grace_seconds: int = api.TERMINATION_GRACE_SECONDS
     """The runner pod's terminationGracePeriodSeconds. On SIGTERM (ScheduledRun deleted, Replace,
     Job deadline) the runner cancels the agent's task and records the end within

@@ -16,13 +16,13 @@ import importlib.resources
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import jinja2
 
 from generator.cronjob.config import OperatorConfig
 from generator.schedule import hashed
-from runner import api, spec_fields
+from runner import api, delivery, spec_fields
 from runner.duration import parse_duration
 
 __all__ = [
@@ -113,7 +113,31 @@ def _spec_context(spec: Mapping[str, Any], settings: OperatorConfig) -> dict[str
         "concurrency_policy": spec_fields.concurrency_policy(spec),
         "starting_deadline_seconds": spec.get("startingDeadlineSeconds"),
         "active_deadline_seconds": int(timeout.total_seconds()) + settings.deadline_grace_seconds,
+        "delivery_env": _delivery_env(spec),
     }
+
+
+def _delivery_env(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The runner's environment entries of spec.delivery: each destination's URL and signing key
+    from their Secret keys, read by the kubelet (the runner's ServiceAccount reads no Secrets).
+    Optional, so a missing Secret fails that delivery (recorded), never the run's pod."""
+    env: list[dict[str, Any]] = []
+    for entry in spec.get("delivery") or []:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            continue
+        pairs: tuple[tuple[str, Literal["URL", "KEY"]], ...] = (
+            ("url", "URL"),
+            ("signingKey", "KEY"),
+        )
+        for field, what in pairs:
+            holder = entry.get(field)
+            ref = holder.get("secretKeyRef") if isinstance(holder, Mapping) else None
+            if not isinstance(ref, Mapping):
+                continue
+            secret = {"name": ref.get("name"), "key": ref.get("key"), "optional": True}
+            name = delivery.env_name(entry["name"], what)
+            env.append({"name": name, "valueFrom": {"secretKeyRef": secret}})
+    return env
 
 
 def _context(
@@ -163,6 +187,7 @@ def _context(
             "a2a_protocol": api.ENV_A2A_PROTOCOL,
             "a2a_user_id": api.ENV_A2A_USER_ID,
             "a2a_token_file": api.ENV_A2A_TOKEN_FILE,
+            "session_url": api.ENV_SESSION_URL,
         },
         "a2a_token_dir": api.A2A_TOKEN_DIR,
         "a2a_token_filename": api.A2A_TOKEN_FILENAME,

@@ -45,7 +45,7 @@ from prometheus_client import (
     disable_created_metrics,
 )
 
-from runner import history
+from runner import delivery, history
 from runner.api import ObjectKey
 
 # The dispatch counter's `status`: the entry's status after the send, as kagent labels it.
@@ -88,6 +88,13 @@ class Metrics:
             "Duration of the synchronous A2A dispatch call, as the runner measured it.",
             ["namespace", "name"],
             buckets=DISPATCH_BUCKETS,
+            registry=r,
+        )
+        self.delivery = Counter(
+            "kagent_scheduledrun_delivery_total",
+            "Deliveries of runs' answers (spec.delivery), by result per destination (Delivered,"
+            " Failed, Skipped).",
+            ["namespace", "name", "result"],
             registry=r,
         )
         self.active = Gauge(
@@ -212,6 +219,26 @@ def newly_finished(
     return fresh
 
 
+def delivery_results(
+    run_history: Sequence[Mapping[str, Any]], counted: Iterable[str], since: datetime
+) -> list[tuple[str, str]]:
+    """("<run id>/<destination>", result) of each final delivery result not yet counted, of runs
+    that ended no earlier than `since` (the operator's start)."""
+    done = set(counted)
+    fresh = []
+    for entry in run_history:
+        end = history.parse_time(entry.get("endTime"))
+        if end is None or end < since:
+            continue
+        for item in entry.get("delivery") or []:
+            if not isinstance(item, Mapping) or item.get("result") not in delivery.FINAL_RESULTS:
+                continue
+            mark = f"{entry.get('id')}/{item.get('name')}"
+            if mark not in done:
+                fresh.append((mark, str(item["result"])))
+    return fresh
+
+
 @dataclass
 class RunCounter:
     """Counts each run's dispatch and its end once per operator process; see the module
@@ -221,6 +248,8 @@ class RunCounter:
     started: datetime
     seen: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)  # ended runs counted
     sent: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)  # dispatches counted
+    # Per object, "<run id>/<destination>" of each delivery result already counted.
+    delivered: dict[ObjectKey, frozenset[str]] = field(default_factory=dict)
     active_keys: set[ObjectKey] = field(default_factory=set)
     # The labelled series of each ScheduledRun (family attribute, label values), removed when it
     # is deleted: otherwise every ScheduledRun ever seen would stay in /metrics, and churn would
@@ -256,6 +285,7 @@ class RunCounter:
                 )
         self._remember(self.sent, key, run_history, [e for e, _ in dispatched])
         self._remember(self.seen, key, run_history, ended)
+        self._observe_deliveries(key, run_history)
         return len(ended)
 
     @staticmethod
@@ -274,6 +304,26 @@ class RunCounter:
         else:
             memory.pop(key, None)
 
+    def _observe_deliveries(self, key: ObjectKey, run_history: Sequence[Mapping[str, Any]]) -> None:
+        """Count each destination's final result once (it is recorded after the run's end, so
+        apart from the run); the same start-time rule as the runs."""
+        counted = self.delivered.get(key, frozenset())
+        fresh = delivery_results(run_history, counted, self.started)
+        namespace, name = key
+        for _, result in fresh:
+            self._series(key, "delivery", namespace, name, result).inc()
+        present = {
+            f"{e.get('id')}/{d.get('name')}"
+            for e in run_history
+            for d in e.get("delivery") or []
+            if isinstance(d, Mapping)
+        }
+        remembered = (counted | {mark for mark, _ in fresh}) & present
+        if remembered:
+            self.delivered[key] = frozenset(remembered)
+        else:
+            self.delivered.pop(key, None)
+
     def set_active(self, key: ObjectKey, active: bool) -> None:
         if active:
             self.active_keys.add(key)
@@ -286,6 +336,7 @@ class RunCounter:
         vanishes is what Prometheus expects of a deleted object)."""
         self.seen.pop(key, None)
         self.sent.pop(key, None)
+        self.delivered.pop(key, None)
         self.set_active(key, False)
         for family, labels in self.series.pop(key, set()):
             getattr(self.metrics, family).remove(*labels)

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from generator.schedule import hashed
 from generator.schedule.cron import GO_SPACE, CronError, parse_schedule, validate_time_zone
-from runner import api, history, variables
+from runner import api, delivery, history, variables
 from runner.conditions import Reason
 from runner.duration import parse_duration
 from runner.spec_fields import (
@@ -430,6 +430,78 @@ def _check_prompt_variables(spec: Mapping[str, Any]) -> list[Problem]:
     ]
 
 
+DELIVERY_FIELDS: Final = ("name", "format", "url", "signingKey", "when", "onChange")
+_LABEL: Final = re.compile(api.NAMESPACE_PATTERN)  # a DNS label
+_SECRET_KEY: Final = re.compile(r"[-._a-zA-Z0-9]+")
+
+
+def _check_delivery(spec: Mapping[str, Any]) -> list[Problem]:
+    if "delivery" not in spec:
+        return []
+    value = spec["delivery"]
+    if not isinstance(value, list):
+        return [Problem(Reason.INVALID_SPEC, "spec.delivery", "must be a list of destinations")]
+    problems: list[Problem] = []
+    if len(value) > delivery.MAX_DESTINATIONS:
+        problems.append(
+            Problem(
+                Reason.INVALID_SPEC,
+                "spec.delivery",
+                f"has {len(value)} destinations; at most {delivery.MAX_DESTINATIONS} allowed",
+            )
+        )
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        where = f"spec.delivery[{index}]"
+        wrong = _destination_problems(item, seen)
+        problems.extend(Problem(Reason.INVALID_SPEC, f"{where}{f}", m) for f, m in wrong)
+    return problems
+
+
+def _destination_problems(item: object, seen: set[str]) -> list[tuple[str, str]]:
+    """(field under the destination, message) for each broken rule of one destination."""
+    if not isinstance(item, Mapping):
+        return [("", "must be an object with name and url")]
+    found = [
+        (f".{k}", _unknown_field(k, DELIVERY_FIELDS)) for k in set(item) - set(DELIVERY_FIELDS)
+    ]
+    name = item.get("name")
+    if not isinstance(name, str) or len(name) > 63 or not _LABEL.fullmatch(name):
+        found.append((".name", f"must be a DNS label (a-z, 0-9, '-'; at most 63), not {name!r}"))
+    elif name in seen:
+        found.append((".name", f"{name!r} names two destinations; names must be unique"))
+    else:
+        seen.add(name)
+    fmt = item.get("format", "json")
+    if fmt not in delivery.FORMATS:
+        found.append((".format", f"must be one of {', '.join(delivery.FORMATS)}, not {fmt!r}"))
+    for field in ("url", "signingKey"):
+        if field == "signingKey" and field not in item:
+            continue
+        ref = item.get(field)
+        inner = ref.get("secretKeyRef") if isinstance(ref, Mapping) else None
+        if not (
+            isinstance(inner, Mapping)
+            and isinstance(inner.get("name"), str)
+            and _NAME.fullmatch(inner["name"])
+            and isinstance(inner.get("key"), str)
+            and _SECRET_KEY.fullmatch(inner["key"])
+        ):
+            found.append(
+                (
+                    f".{field}",
+                    "must be {secretKeyRef: {name: <Secret>, key: <key>}} naming a"
+                    " Secret in this namespace",
+                )
+            )
+    when = item.get("when", [])
+    if not isinstance(when, list) or any(w not in delivery.STATUSES for w in when):
+        found.append((".when", f"must list some of {', '.join(delivery.STATUSES)}, not {when!r}"))
+    if not isinstance(item.get("onChange", False), bool):
+        found.append((".onChange", f"must be true or false, not {item.get('onChange')!r}"))
+    return found
+
+
 _OPTIONAL_FIELD_CHECKS: Final[tuple[Callable[[Mapping[str, Any]], list[Problem]], ...]] = (
     _check_suspend,
     _check_concurrency_policy,
@@ -441,4 +513,5 @@ _OPTIONAL_FIELD_CHECKS: Final[tuple[Callable[[Mapping[str, Any]], list[Problem]]
     _check_max_runs,
     _check_include_previous_run,
     _check_prompt_variables,
+    _check_delivery,
 )

@@ -180,6 +180,7 @@ def test_status_covers_the_design_fields() -> None:
         "lastRunTime",
         "nextRunTime",
         "lastRunStatus",
+        "lastDelivery",
         "runHistory",
     }
     entry = node_at("status.runHistory.[]")
@@ -194,6 +195,7 @@ def test_status_covers_the_design_fields() -> None:
         "dispatchSeconds",
         "status",
         "message",
+        "delivery",
     }
 
 
@@ -309,6 +311,7 @@ def test_wide_columns_name_the_target_and_the_cronjob() -> None:
         "Target": ".spec.targetRef.name",
         "Kind": ".spec.targetRef.kind",
         "CronJob": ".status.cronJobName",
+        "Delivery": ".status.lastDelivery",
     }
 
 

@@ -268,3 +268,25 @@ def test_no_created_series() -> None:
     text = generate_latest(metrics.registry).decode()
     assert "kagent_scheduledrun_outcome_total" in text
     assert "_created" not in text
+
+
+def test_each_delivery_result_counts_once_when_it_is_final() -> None:
+    counter = RunCounter(Metrics(), started=START)
+    key = ("team-a", "nightly")
+    done = entry("r1", "Failed", 1, 2)
+    sending = {**done, "delivery": [{"name": "ops", "result": "Sending"},
+                                    {"name": "chat", "result": "Skipped"}]}  # fmt: skip
+    delivered = {**done, "delivery": [{"name": "ops", "result": "Delivered"},
+                                      {"name": "chat", "result": "Skipped"}]}  # fmt: skip
+    old = {**entry("r0", "Failed", -10, -5), "delivery": [{"name": "ops", "result": "Failed"}]}
+    for run_history in ([sending, old], [delivered, old], [delivered, old]):
+        counter.observe(key, run_history)
+    got = samples(counter.metrics)
+    labels = (("name", "nightly"), ("namespace", "team-a"))
+    delivery_total = "kagent_scheduledrun_delivery_total"
+    assert got[(delivery_total, (*labels, ("result", "Delivered")))] == 1
+    assert got[(delivery_total, (*labels, ("result", "Skipped")))] == 1
+    assert (delivery_total, (*labels, ("result", "Failed"))) not in got  # ended before the start
+    assert (delivery_total, (*labels, ("result", "Sending"))) not in got
+    counter.forget(key)
+    assert not [k for k in samples(counter.metrics) if k[0] == delivery_total]
