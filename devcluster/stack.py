@@ -26,18 +26,17 @@ from devcluster.agents import AgentServer
 from devcluster.cluster import RESTRICTED_LABELS, ControlPlane, eventually
 from devcluster.images import Images
 from devcluster.node import Node
-from runner import api
+from runner.kube import scheduledrun_path, scheduledruns_path
 
 REPO = Path(__file__).resolve().parents[1]
 CHART = REPO / "charts" / "kagent-scheduledrun"
 RELEASE = "kagent-scheduledrun"
 RELEASE_NAMESPACE = "kagent-system"
-SR_PATH = "/apis/{group}/{version}/namespaces/{ns}/{plural}"
 
 
 def sr_path(namespace: str, name: str = "") -> str:
-    path = SR_PATH.format(group=api.GROUP, version=api.VERSION, ns=namespace, plural=api.PLURAL)
-    return f"{path}/{name}" if name else path
+    """The ScheduledRuns of a namespace, or one of them, as runner/kube.py builds the paths."""
+    return scheduledrun_path(namespace, name) if name else scheduledruns_path(namespace)
 
 
 class Stack:

@@ -11,9 +11,9 @@ import httpx
 
 from devcluster.cluster import ControlPlane, eventually
 from runner import api
+from runner.kube import scheduledrun_path, scheduledruns_path
 from tests import builders
 
-SR_PATH = f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{{ns}}/{api.PLURAL}"
 WAIT = 60.0  # a busy 2-core machine: most waits end in well under a second
 
 
@@ -30,7 +30,7 @@ def scheduledrun(
 
 
 def create(kube: httpx.Client, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = kube.post(SR_PATH.format(ns=namespace), json=body)
+    response = kube.post(scheduledruns_path(namespace), json=body)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
@@ -44,7 +44,7 @@ def create_agent(kube: httpx.Client, namespace: str, name: str, kind: str = "Age
 
 
 def get_sr(kube: httpx.Client, namespace: str, name: str) -> dict[str, Any]:
-    response = kube.get(f"{SR_PATH.format(ns=namespace)}/{name}")
+    response = kube.get(scheduledrun_path(namespace, name))
     response.raise_for_status()
     body: dict[str, Any] = response.json()
     return body
@@ -66,7 +66,7 @@ def get_cronjob(kube: httpx.Client, namespace: str, name: str) -> dict[str, Any]
 
 def patch_spec(kube: httpx.Client, namespace: str, name: str, spec: dict[str, Any]) -> None:
     response = kube.patch(
-        f"{SR_PATH.format(ns=namespace)}/{name}",
+        scheduledrun_path(namespace, name),
         json={"spec": spec},
         headers={"Content-Type": "application/merge-patch+json"},
     )
@@ -105,7 +105,7 @@ def write_history(
 ) -> None:
     """Write runHistory the way the runner does: a status patch."""
     response = kube.patch(
-        f"{SR_PATH.format(ns=namespace)}/{name}/status",
+        scheduledrun_path(namespace, name) + "/status",
         json={"status": {"runHistory": entries, "lastRunStatus": entries[0]["status"]}},
         headers={"Content-Type": "application/merge-patch+json"},
     )

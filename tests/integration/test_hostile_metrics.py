@@ -15,8 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from devcluster.accounts import namespace_user
 from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
+from runner.kube import scheduledrun_path
 from tests.kube_helpers import (
-    SR_PATH,
     create,
     create_agent,
     scheduledrun,
@@ -88,5 +88,5 @@ def test_the_series_of_a_deleted_scheduledrun_are_removed(
         )
 
     eventually("the run counted", listed)
-    assert kube.delete(f"{SR_PATH.format(ns=namespace)}/churned").status_code == 200
+    assert kube.delete(scheduledrun_path(namespace, "churned")).status_code == 200
     eventually("its series gone", lambda: not listed())

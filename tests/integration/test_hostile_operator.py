@@ -18,8 +18,8 @@ from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
 from generator.cronjob import render
 from runner import api
+from runner.kube import scheduledrun_path
 from tests.kube_helpers import (
-    SR_PATH,
     create,
     create_agent,
     get_cronjob,
@@ -186,7 +186,7 @@ def test_history_ids_that_are_not_job_names_are_refused(
     create(kube, namespace, scheduledrun("forged"))
     entry = {"id": entry_id, "status": "Pending", "startTime": "2026-03-01T12:00:00Z"}
     response = kube.patch(
-        f"{SR_PATH.format(ns=namespace)}/forged/status",
+        scheduledrun_path(namespace, "forged") + "/status",
         json={"status": {"runHistory": [entry]}},
         headers={"Content-Type": "application/merge-patch+json"},
     )

@@ -25,6 +25,7 @@ from devcluster.hostile_agent import SEPARATED_ANSWER, HostileAgentServer
 from generator.cronjob.config import OperatorConfig
 from runner import api
 from runner.history import format_time
+from runner.kube import scheduledrun_path
 from tests.runner_process import (
     SCHEDULEDRUN,
     T0,
@@ -37,7 +38,6 @@ from tests.runner_process import (
 pytestmark = pytest.mark.cluster
 
 SECOND = timedelta(seconds=1)
-SR_PATH = f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{{ns}}/{api.PLURAL}/{{name}}"
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_entries_dated_in_the_future_never_crowd_out_the_run(
     create_scheduledrun(control_plane, namespace, "forged", agent, maxRunHistory=10)
     with control_plane.client() as client:
         response = client.patch(
-            SR_PATH.format(ns=namespace, name="forged") + "/status",
+            scheduledrun_path(namespace, "forged") + "/status",
             json={"status": {"runHistory": forged_history(ahead), "lastRunStatus": "Failed"}},
             headers={"Content-Type": "application/merge-patch+json"},
         )

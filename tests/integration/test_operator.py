@@ -29,8 +29,8 @@ from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
 from generator.spec.trigger import manual_job
 from runner import api, history
+from runner.kube import scheduledruns_path
 from tests.kube_helpers import (
-    SR_PATH,
     accepted,
     create,
     create_agent,
@@ -322,7 +322,7 @@ def test_sigkill_during_a_burst_of_200_creations(
                 operator.start()
 
     def all_accepted() -> bool:
-        items = kube.get(SR_PATH.format(ns=namespace)).json()["items"]
+        items = kube.get(scheduledruns_path(namespace)).json()["items"]
         ok = [sr for sr in items if (accepted(sr) or {}).get("status") == "True"]
         return len(ok) == len(names)
 
