@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from runner import api
-from runner.conditions import REASONS_OF, SPEC_REASONS, ConditionType, Reason
+from runner.conditions import MESSAGE_MAX, REASONS_OF, SPEC_REASONS, ConditionType, Reason
 from server.openapi import SCHEMAS
 
 CRD_PATH = (
@@ -67,6 +67,10 @@ def test_every_type_and_reason_fits_the_crd_patterns() -> None:
     reason_pattern = re.compile(item["reason"]["pattern"])
     assert [t for t in ConditionType if not type_pattern.fullmatch(t)] == []
     assert [r for r in Reason if not reason_pattern.fullmatch(r)] == []
+
+
+def test_a_message_the_operator_writes_fits_the_crd() -> None:
+    assert MESSAGE_MAX == 512 <= CONDITIONS["items"]["properties"]["message"]["maxLength"]
 
 
 @pytest.mark.parametrize(
