@@ -51,6 +51,10 @@ def prepare_state_dir(folder: Path) -> None:
 )
 def cluster_command(state_dir: Path | None, node: bool) -> None:
     """Run a local Kubernetes control plane (built from source, cached) until Ctrl-C."""
+    # Python turns SIGINT into KeyboardInterrupt only when SIGINT was not ignored at its start;
+    # a command started in the background of a non-interactive shell inherits it ignored. Ctrl-C
+    # must stop the cluster however it was started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if state_dir is not None:
         prepare_state_dir(state_dir.resolve())
     try:

@@ -91,7 +91,9 @@ def history_ids(plane: ControlPlane) -> list[str]:
 
 
 def _interrupt(*_: object) -> None:
-    """SIGTERM and SIGHUP stop the demo the way Ctrl-C does."""
+    """Ctrl-C, SIGTERM and SIGHUP stop the demo alike. Installed for SIGINT too: Python turns
+    SIGINT into KeyboardInterrupt only when SIGINT was not ignored at its start, and a command
+    started in the background of a non-interactive shell inherits it ignored."""
     raise KeyboardInterrupt
 
 
@@ -99,7 +101,7 @@ def _interrupt(*_: object) -> None:
 @click.option("--once", is_flag=True, help="Stop after the triggered run instead of waiting.")
 def main(once: bool) -> None:
     """Run the demo until Ctrl-C."""
-    for ending in ENDING_SIGNALS[1:]:
+    for ending in ENDING_SIGNALS:
         signal.signal(ending, _interrupt)
     plane: ControlPlane | None = None
     node: Node | None = None

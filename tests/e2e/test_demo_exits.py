@@ -29,6 +29,7 @@ import pytest
 
 from devcluster.cluster import binaries
 from devcluster.stack import REPO
+from tests.signals import with_sigint_ignored
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -81,7 +82,8 @@ def alive(pids: set[int]) -> set[int]:
 
 
 class Demo:
-    """The demo in a session of its own (as in a terminal), its output read line by line."""
+    """The demo in a session of its own (as in a terminal), its output read line by line,
+    started with SIGINT ignored as a script's background job would be (tests/signals.py)."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
@@ -92,7 +94,7 @@ class Demo:
             "SCHEDULEDRUN_BIN_DIR": str(binaries()),
         }
         self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "scripts" / "demo.py")],
+            with_sigint_ignored([sys.executable, str(REPO / "scripts" / "demo.py")]),
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

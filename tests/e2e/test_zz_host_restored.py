@@ -23,6 +23,7 @@ from devcluster import host
 from devcluster.cluster import ControlPlane
 from devcluster.images import Images
 from devcluster.node import Node
+from tests.signals import with_sigint_ignored
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -99,7 +100,7 @@ def test_ctrl_c_of_the_cluster_command_puts_back_every_host_setting(
         "PYTHONUNBUFFERED": "1",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "devcluster", "--state-dir", str(state)],
+        with_sigint_ignored([sys.executable, "-m", "devcluster", "--state-dir", str(state)]),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -123,7 +124,11 @@ def test_ctrl_c_of_the_cluster_command_puts_back_every_host_setting(
         assert host.snapshot() != before
     finally:
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=120)
+        try:
+            rest, _ = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()  # its children die with it (devcluster/children.py)
+            rest, _ = process.communicate()
     assert process.returncode == 0, rest
     assert host.snapshot() == before
 

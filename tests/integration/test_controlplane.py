@@ -20,6 +20,7 @@ import yaml
 
 from devcluster.cluster import ControlPlane, ControlPlaneError
 from runner import api
+from tests.signals import with_sigint_ignored
 
 
 def fake_bin(folder: Path, etcd_script: str) -> Path:
@@ -112,8 +113,12 @@ def test_a_second_control_plane_starts_and_stops_without_leftovers(
 def test_cluster_command_prints_kubeconfig_and_stops_on_ctrl_c(
     control_plane: ControlPlane, tmp_path: Path
 ) -> None:
+    """Started with SIGINT ignored, as a background job of a script would be (tests/signals.py):
+    Ctrl-C still stops it."""
     state = tmp_path / "state"
-    command = [sys.executable, "-m", "devcluster", "--state-dir", str(state), "--no-node"]
+    command = with_sigint_ignored(
+        [sys.executable, "-m", "devcluster", "--state-dir", str(state), "--no-node"]
+    )
     env = {**os.environ, "SCHEDULEDRUN_BIN_CACHE": str(control_plane.bin_dir.parents[1])}
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -144,7 +149,11 @@ def test_cluster_command_prints_kubeconfig_and_stops_on_ctrl_c(
         assert nodes.stdout == ""
     finally:
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=60)
+        try:
+            _, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()  # its children die with it (devcluster/children.py)
+            _, err = process.communicate()
     assert process.returncode == 0, err
     assert "control plane stopped" in err
     assert not processes_mentioning(str(state))
