@@ -6,7 +6,9 @@
 #  - kagent: a virtual environment with kagent's Python agent runtime (kagent-langgraph), from
 #    devcluster/kagent/requirements.txt. It cannot share the project's environment: it needs
 #    a2a-sdk 0.3.x where the project uses 1.x.
-# Prints "a2ago=<binary>" and "kagent=<python>" as its last two lines.
+#  - kagent_adk: the same for kagent's runtime for declarative Agents (kagent-adk, Google ADK),
+#    from devcluster/kagent_adk/requirements.txt (its own: its pins differ from kagent-langgraph's).
+# Prints "a2ago=<binary>", "kagent=<python>" and "kagent_adk=<python>" as its last three lines.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,15 +27,22 @@ if [[ ! -f "$go_out/.complete" ]]; then
     touch "$go_out/.complete"
 fi
 
-py_key="$(cat "$here/kagent/requirements.txt" | sha256sum | cut -c1-16)"
-py_out="$cache_root/kagent-venv/$py_key"
-if [[ ! -f "$py_out/.complete" ]]; then
-    echo "creating kagent's runtime environment ($(date -u +%H:%M:%S))" >&2
-    rm -rf "$py_out"
-    uv venv -q --python 3.11 "$py_out" >&2
-    VIRTUAL_ENV="$py_out" uv pip install -q --require-hashes -r "$here/kagent/requirements.txt" >&2
-    touch "$py_out/.complete"
-fi
+venv() {  # venv <requirements folder> <cache name>: prints the environment's python
+    local key out
+    key="$(cat "$here/$1/requirements.txt" | sha256sum | cut -c1-16)"
+    out="$cache_root/$2/$key"
+    if [[ ! -f "$out/.complete" ]]; then
+        echo "creating the $1 environment ($(date -u +%H:%M:%S))" >&2
+        rm -rf "$out"
+        uv venv -q --python 3.11 "$out" >&2
+        VIRTUAL_ENV="$out" uv pip install -q --require-hashes -r "$here/$1/requirements.txt" >&2
+        touch "$out/.complete"
+    fi
+    echo "$out/bin/python"
+}
+kagent="$(venv kagent kagent-venv)"
+kagent_adk="$(venv kagent_adk kagent-adk-venv)"
 
 echo "a2ago=$go_out/a2ago"
-echo "kagent=$py_out/bin/python"
+echo "kagent=$kagent"
+echo "kagent_adk=$kagent_adk"

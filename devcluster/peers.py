@@ -2,6 +2,9 @@
 
 - `KagentRuntime`: kagent's own Python agent runtime (`KAgentApp` from kagent-langgraph 0.10.4,
   protocol 0.3) in its own environment, served at kagent's proxy path (devcluster/kagent/serve.py).
+- `KagentAdkRuntime`: kagent's runtime for declarative Agents (kagent-adk 0.10.4, Google ADK,
+  protocol 0.3), in its own environment, with an OpenAI-compatible model of the test's own
+  (devcluster/kagent_adk/serve.py).
 - `A2AGoServer`: an a2a-go v2 server (the A2A library of kagent's controller, protocol 1.0)
   fronted like that controller: HTTP 400 without `A2A-Version: 1.0`, the user from `X-User-Id`,
   optionally a bearer token required (devcluster/go/a2ago).
@@ -30,12 +33,13 @@ HERE = Path(__file__).resolve().parent
 
 @cache
 def built_peers() -> dict[str, str]:
-    """{"a2ago": binary, "kagent": python} from build_peers.sh (a no-op once cached)."""
+    """{"a2ago": binary, "kagent": python, "kagent_adk": python} from build_peers.sh (a no-op
+    once cached)."""
     done = subprocess.run(
         ["bash", str(HERE / "build_peers.sh")], check=True, capture_output=True, text=True
     )
     lines = [line for line in done.stdout.splitlines() if "=" in line]
-    return dict(line.split("=", 1) for line in lines[-2:])
+    return dict(line.split("=", 1) for line in lines[-3:])
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,17 @@ class KagentRuntime(PeerProcess):
 
     def __init__(self) -> None:
         super().__init__([built_peers()["kagent"], str(HERE / "kagent" / "serve.py")])
+
+
+class KagentAdkRuntime(PeerProcess):
+    """kagent-adk's KAgentApp (A2A 0.3) at /api/a2a/{ns}/{name}/, its model an OpenAI-compatible
+    one served by the same process on loopback (devcluster/kagent_adk/serve.py)."""
+
+    kind = "kagent-adk"
+    protocol = "0.3"
+
+    def __init__(self) -> None:
+        super().__init__([built_peers()["kagent_adk"], str(HERE / "kagent_adk" / "serve.py")])
 
 
 class A2AGoServer(PeerProcess):

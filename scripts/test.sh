@@ -27,7 +27,7 @@ bash devcluster/build.sh
 echo "== headless Chromium for the UI tests (Debian's package)"
 bash devcluster/browser.sh
 
-echo "== A2A peers (kagent's runtime environment, a2a-go v2 server)"
+echo "== A2A peers (kagent-langgraph and kagent-adk environments, a2a-go v2 server)"
 bash devcluster/build_peers.sh
 
 echo "== images"

@@ -3,9 +3,12 @@
 Peers: the official a2a-sdk 1.x server (devcluster/agents.py) in protocol 1.0 and 0.3; kagent's
 own Python runtime (kagent-langgraph's KAgentApp, protocol 0.3, in its own environment); a2a-go
 v2 (the library of kagent's controller, protocol 1.0) fronted like that controller
-(devcluster/peers.py). Deliveries are counted at the agent (each time it starts on a message).
+(devcluster/peers.py); in the scenario table also kagent's runtime for declarative Agents
+(kagent-adk, Google ADK, protocol 0.3), its model an OpenAI-compatible one on loopback.
+Deliveries are counted at the agent (each time it starts on, or accepts, a message).
 
 - the scenario table: every outcome over every peer, each with its status and message;
+- kagent-adk's event stream carrying every Unicode line separator raw in its JSON (issue 22);
 - the delivery rule through a misbehaving proxy (devcluster/faultproxy.py): at most one
   delivery always, exactly one wherever the protocol can look the task up (1.0);
 - identity: user and token arrive, the token is nowhere in logs or status, a redirect to
@@ -33,7 +36,7 @@ import pytest
 from devcluster.agents import AgentServer
 from devcluster.cluster import ControlPlane
 from devcluster.faultproxy import SUBSCRIBE_METHODS, Fault, FaultProxy
-from devcluster.peers import A2AGoServer, KagentRuntime, PeerProcess
+from devcluster.peers import A2AGoServer, KagentAdkRuntime, KagentRuntime, PeerProcess
 from runner import api
 from runner.kube import KubeClient, kubeconfig_credentials
 from runner.run import Log, Run, Settings
@@ -85,12 +88,21 @@ def kagent() -> Iterator[KagentRuntime]:
 
 
 @pytest.fixture(scope="module")
+def kagent_adk() -> Iterator[KagentAdkRuntime]:
+    with KagentAdkRuntime() as runtime:
+        yield runtime
+
+
+@pytest.fixture(scope="module")
 def a2ago() -> Iterator[A2AGoServer]:
     with A2AGoServer() as server:
         yield server
 
 
 PEER_IDS = ["a2a-sdk-1.0", "a2a-sdk-0.3", "kagent-langgraph-0.3", "a2a-go-v2-1.0"]
+# kagent-adk plays the scenario table only: it takes half a minute to start, and what the other
+# tests pin (resume, the delivery rule, identity) its 0.3 twin kagent-langgraph covers.
+SCENARIO_PEER_IDS = [*PEER_IDS, "kagent-adk-0.3"]
 
 
 @pytest.fixture(params=PEER_IDS)
@@ -101,6 +113,8 @@ def peer(request: pytest.FixtureRequest) -> Peer:
         return Peer(request.param, request.getfixturevalue("sdk"), "0.3", suffix="-v03")
     if request.param == "kagent-langgraph-0.3":
         return Peer(request.param, request.getfixturevalue("kagent"), "0.3", cancels=False)
+    if request.param == "kagent-adk-0.3":
+        return Peer(request.param, request.getfixturevalue("kagent_adk"), "0.3", cancels=False)
     return Peer(request.param, request.getfixturevalue("a2ago"), "1.0")
 
 
@@ -168,12 +182,12 @@ SCENARIOS = [
 ]
 
 
-# Every peer with every scenario it can play: kagent's runtime always answers with a task, so it
-# has no plain-message reply to test.
-NO_PLAIN_MESSAGE = {"kagent-langgraph-0.3"}
+# Every peer with every scenario it can play: kagent's runtimes always answer with a task, so
+# they have no plain-message reply to test.
+NO_PLAIN_MESSAGE = {"kagent-langgraph-0.3", "kagent-adk-0.3"}
 PEER_SCENARIOS = [
     pytest.param(peer_id, *case.values, id=f"{peer_id}-{case.id}")
-    for peer_id in PEER_IDS
+    for peer_id in SCENARIO_PEER_IDS
     for case in SCENARIOS
     if not (peer_id in NO_PLAIN_MESSAGE and case.values[0] == "message")
 ]
@@ -204,6 +218,24 @@ def test_scenario(
         assert '"streaming": false' in log
     if behaviour == "big":
         assert len(entry["message"]) <= api.MESSAGE_MAX_CHARS
+
+
+@pytest.mark.parametrize("peer", ["kagent-adk-0.3"], indirect=True)
+def test_kagent_adk_events_carrying_every_unicode_line_separator(
+    control_plane: ControlPlane, namespace: str, peer: Peer
+) -> None:
+    """Its working updates carry the model's text, U+0085, U+2028 and U+2029 raw in the JSON:
+    data, not line ends, in an event stream (issue 22)."""
+    agent = f"lines-{namespace}"
+    name, job, uid = new_run(control_plane, namespace, agent)
+    code, entry, log = run_in_process(control_plane, namespace, peer.base_url, name, job, uid)
+    assert (entry["status"], code) == ("Succeeded", api.EXIT_SUCCEEDED), log
+    assert entry["message"] == "lines" + "".join(f"{c}line" for c in LINE_SEPARATORS)
+    assert '"streaming": true' in log  # followed by its event stream
+
+
+# Every character str.splitlines ends a line at besides CR and LF (devcluster/kagent_adk/serve.py).
+LINE_SEPARATORS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 def lifecycle_code(status: str) -> int:
