@@ -98,3 +98,27 @@ def test_local_mode_refuses_what_a_page_on_another_site_could_send(
     assert response.status_code == status, response.text
     listed = control_plane.kubectl("-n", namespace, "get", "sr", "-o", "name").stdout.split()
     assert listed == []
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        pytest.param({"user_id": "alice@kagent.dev"}, "alice@kagent.dev", id="kagents-user-id"),
+        pytest.param({}, None, id="the-kubeconfigs-user"),
+    ],
+)
+def test_local_mode_names_the_creator_kagents_ui_sends_else_the_kubeconfigs(
+    control_plane: ControlPlane,
+    local_server: ServerProcess,
+    namespace: str,
+    params: dict[str, str],
+    expected: str | None,
+) -> None:
+    whoami = json.loads(control_plane.kubectl("auth", "whoami", "-o", "json").stdout)
+    with httpx.Client(base_url=f"{local_server.url}/api", timeout=30) as client:
+        created = client.post("/scheduledruns", json=scheduledrun(namespace), params=params)
+    assert created.status_code == 201, created.text
+    annotations = created.json()["data"]["metadata"]["annotations"]
+    assert annotations["kagent.dev/created-by"] == (
+        expected or whoami["status"]["userInfo"]["username"]
+    )
