@@ -62,12 +62,13 @@ def versions(kube: httpx.Client, namespace: str) -> tuple[str, str]:
 
 
 def finished_run(job_id: str) -> dict[str, Any]:
-    """A run that ended now (after the operator started: it counts only those)."""
+    """A run that ended now (after the operator started: it counts only those); the agent took
+    it (a session), so its outcome counts as kagent counts a dispatched run's."""
     now = datetime.now(UTC)
     start = now - timedelta(seconds=1)
     return {"id": job_id, "trigger": "Scheduled", "scheduledTime": stamp(start),
             "startTime": stamp(start), "endTime": stamp(now), "status": "Succeeded",
-            "message": "done"}  # fmt: skip
+            "sessionID": f"ctx-{job_id}", "message": "done"}  # fmt: skip
 
 
 def outcome_count(operator: OperatorProcess, namespace: str, name: str) -> float:
