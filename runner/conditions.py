@@ -94,6 +94,7 @@ class EventReason(StrEnum):
 
     RESUMED = "Resumed"  # a pause after failures ended
     CRONJOB_REVERTED = "CronJobReverted"  # fields of an edited CronJob were put back
+    MISSED_RUN = "MissedRun"  # scheduled times passed without a Job (generator/operator/missed.py)
 
 
 # The longest message the operator writes into a condition or an event: enough for every problem

@@ -45,6 +45,7 @@ def cronjob_state(body: Mapping[str, Any]) -> CronJobState:
         live,
         hashlib.sha256(live.encode("utf-8")).hexdigest()[:16],
         owner_uid(body),
+        (body.get("status") or {}).get("lastScheduleTime"),
     )
 
 

@@ -30,7 +30,7 @@ from generator.operator.kube import Conflict, Kube, RunnerAccessConflict
 from generator.operator.metrics import RunCounter
 from generator.operator.requeue import RequeueClock
 from generator.schedule import load
-from runner import api
+from runner import api, history
 from runner.api import ObjectKey
 from runner.conditions import EventReason
 from runner.kube import KubeError
@@ -109,6 +109,10 @@ class Controller:
     access_conflicts: dict[str, str] = field(default_factory=dict)
 
     minutes: hotminute.HotMinutes = field(init=False)
+    # Up to when each ScheduledRun's ticks are judged started or missed (generator/operator/
+    # missed.py); from the first look after this process started.
+    # With the first tick after it, when known.
+    judged: dict[ObjectKey, tuple[datetime, datetime | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.requeue = RequeueClock(self.sync_named, self.clock)
@@ -237,6 +241,7 @@ class Controller:
         self.requeue.forget(key)
         self.counter.forget(key)
         self.minutes.forget(key)
+        self.judged.pop(key, None)
 
     def conflicted_by(self, namespace: str, cronjob: str) -> list[ObjectKey]:
         """ScheduledRuns kept from `cronjob` by its owner: to look at when it goes."""
@@ -294,6 +299,8 @@ class Controller:
         self.counter.observe(key, status.get("runHistory") or [])
         self.counter.set_active(key, decided.active)
         self.minutes.note(key, load.firing(body) if decided.active else None)
+        self.judged[key] = (decided.judged_through or self.clock(), decided.next_tick)
+        self.counter.missed(key, [str(m.reason) for m in decided.missed])
         return decided.look_again_at
 
     async def _observe(self, key: ObjectKey, body: Mapping[str, Any]) -> plan.Observed:
@@ -315,6 +322,7 @@ class Controller:
             if resolution.job_gone and await self.kube.job_exists(namespace, resolution.entry_id):
                 continue  # a Job younger than the cache's view: not gone
             resolutions.append(resolution)
+        judged = self.judged.get(key)
         return plan.Observed(
             now=self.clock(),
             target_exists=self.cache.target_exists(plan.target_key(body)),
@@ -325,6 +333,13 @@ class Controller:
             resolutions=tuple(resolutions),
             hot_minute=self.minutes.crowded.get(key),
             hot_minute_capacity=self.minutes.capacity,
+            missed_since=judged[0] if judged else None,
+            missed_next=judged[1] if judged else None,
+            started=frozenset(
+                when
+                for job in self.cache.jobs_of(namespace, name).values()
+                if (when := history.parse_time(job.scheduled)) is not None
+            ),
         )
 
     def _learn(
@@ -416,7 +431,15 @@ class Controller:
                 ", ".join(f"{r.entry_id} {r.status}" for r in decided.swept),
                 extra=ref(key),
             )
-        for event in (decided.event, decided.policy_event, decided.hot_minute_event):
+        if decided.missed:
+            logger.warning(
+                "%s/%s: %s",
+                *key,
+                decided.missed_event.message if decided.missed_event else "",
+                extra=ref(key),
+            )
+        events = (decided.event, decided.policy_event, decided.hot_minute_event)
+        for event in (*events, decided.missed_event):
             if event is not None:
                 await self._post_event(body, event)
 

@@ -116,6 +116,14 @@ class Metrics:
             buckets=RUN_BUCKETS,
             registry=r,
         )
+        self.missed_runs = Counter(
+            "kagent_scheduledrun_missed_runs_total",
+            "Scheduled times that passed without a Job, by reason: Skipped (the CronJob "
+            "controller fell behind and made a Job for a later time only) or DeadlineExceeded "
+            "(not started within startingDeadlineSeconds).",
+            ["namespace", "name", "reason"],
+            registry=r,
+        )
         self.fullest_minute = Gauge(
             "kagent_scheduledrun_fullest_minute_schedules",
             "How many firing ScheduledRuns share the fullest minute of the coming day (the "
@@ -323,6 +331,12 @@ class RunCounter:
             self.delivered[key] = frozenset(remembered)
         else:
             self.delivered.pop(key, None)
+
+    def missed(self, key: ObjectKey, reasons: Sequence[str]) -> None:
+        """Count the ticks a reconcile found passed without a Job (once: the status write that
+        recorded them succeeded)."""
+        for reason in reasons:
+            self._series(key, "missed_runs", *key, reason).inc()
 
     def set_active(self, key: ObjectKey, active: bool) -> None:
         if active:

@@ -22,11 +22,12 @@ from typing import Any, Final
 from generator.cronjob import drift, render
 from generator.cronjob.config import OperatorConfig
 from generator.operator import hotminute, sweep
+from generator.operator import missed as missed_runs
 from generator.schedule import cron, hashed, load
 from generator.spec import policies, validate
 from generator.spec.policies import Event as Event  # one Event type for plans and policies
 from runner import api, conditions, history, spec_fields
-from runner.conditions import ConditionType, Reason
+from runner.conditions import ConditionType, EventReason, Reason
 
 # The CronJob controller creates a tick's Job at the tick (it polls every 10 s or less); a second
 # after the tick the status can move `nextRunTime` on without racing the tick itself.
@@ -54,6 +55,8 @@ class CronJobState:
     live: str | None = None
     digest: str = ""
     owner_uid: str | None = None  # uid of its controller owner reference (None: no controller)
+    # status.lastScheduleTime: the CronJob controller has moved past every tick before it.
+    last_schedule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,11 @@ class Observed:
     # (generator/operator/hotminute.py), None when not.
     hot_minute: load.Crowded | None = None
     hot_minute_capacity: int = 0
+    # Every tick up to this instant has been judged started or missed (generator/operator/
+    # missed.py); None: first sight, nothing judged (the judging starts now).
+    missed_since: datetime | None = None
+    missed_next: datetime | None = None  # the first tick after it, when known
+    started: frozenset[datetime] = frozenset()  # scheduled times of its Jobs
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,10 @@ class Plan:
     active: bool  # accepted and not suspended: the schedule fires
     policy_event: Event | None = None  # a pause, resume or stop (generator/spec/policies.py)
     hot_minute_event: Event | None = None  # the schedule's minute became crowded
+    missed: tuple[missed_runs.Missed, ...] = ()  # ticks found passed without a Job
+    missed_event: Event | None = None
+    judged_through: datetime | None = None  # every tick up to here is judged (None: now)
+    next_tick: datetime | None = None  # the first tick after judged_through, when known
     # Why the CronJob is written: "create" (none exists), "update" (the ScheduledRun or the
     # settings changed), "revert" (someone edited it: `reverted` says where); None: no write.
     cronjob_action: str | None = None
@@ -407,6 +419,36 @@ def conflict_of(sr: Mapping[str, Any], observed: Observed) -> Conflict | None:
     return None
 
 
+def judge_ticks(
+    sr: Mapping[str, Any], schedule: str | None, have: CronJobState | None, observed: Observed
+) -> missed_runs.Judgement:
+    """Which ticks since the last look passed without a Job (`schedule`: None while it does not
+    fire, when nothing is judged and the judging starts again from now)."""
+    since = observed.missed_since
+    if schedule is None or since is None:
+        return missed_runs.Judgement((), observed.now)
+    status, spec = sr.get("status") or {}, sr.get("spec") or {}
+    recorded = history.parse_time(status.get("lastMissedTime"))
+    if recorded is not None and recorded > since:
+        since = recorded  # counted already (a write this process did not see back yet)
+    started = set(observed.started)
+    for entry in status.get("runHistory") or []:
+        when = history.parse_time(entry.get("scheduledTime")) if isinstance(entry, dict) else None
+        if when is not None:
+            started.add(when)
+    deadline = spec.get("startingDeadlineSeconds")
+    return missed_runs.judge(
+        schedule,
+        spec_fields.time_zone(spec),
+        since,
+        observed.now,
+        history.parse_time(have.last_schedule) if have else None,
+        deadline if isinstance(deadline, int) else None,
+        started,
+        observed.missed_next if since == observed.missed_since else None,
+    )
+
+
 def make_plan(
     sr: Mapping[str, Any],
     settings: OperatorConfig,
@@ -486,6 +528,12 @@ def make_plan(
         "suspended": desired_suspend(sr, verdict, held),
         "nextRunTime": history.format_time(next_run) if next_run else None,
     }
+    ticks = judge_ticks(sr, schedule if active else None, have, observed)
+    if ticks.missed:
+        newest = ticks.missed[-1]
+        desired_status["missedRuns"] = int(status.get("missedRuns") or 0) + len(ticks.missed)
+        desired_status["lastMissedTime"] = history.format_time(newest.tick)
+        desired_status["lastMissedReason"] = str(newest.reason)
     swept = sweep.resolve(status, observed.resolutions, observed.now)
     if swept is not None:
         desired_status.update(swept)
@@ -494,6 +542,8 @@ def make_plan(
         look_again = min(look_again, next_run + AFTER_TICK)
     if policy.look_again_at is not None:
         look_again = min(look_again, policy.look_again_at)
+    if ticks.undecided is not None:
+        look_again = min(look_again, observed.now + missed_runs.RECHECK)
     changed = current_condition is None or (
         current_condition.get("status"),
         current_condition.get("reason"),
@@ -508,6 +558,12 @@ def make_plan(
         active=active,
         policy_event=policy.event,
         hot_minute_event=hot_event,
+        missed=ticks.missed,
+        missed_event=Event("Warning", EventReason.MISSED_RUN, missed_runs.describe(ticks.missed))
+        if ticks.missed
+        else None,
+        judged_through=ticks.through,
+        next_tick=ticks.next_tick,
         cronjob_action=action,
         reverted=reverted,
         accepted_changed=changed,

@@ -42,6 +42,7 @@ class JobState:
     failed: str = ""
     message: str = ""
     complete: bool = False
+    scheduled: str | None = None  # the tick the CronJob controller made it for (None: manual)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,9 @@ def job_state(job: Mapping[str, Any]) -> JobState:
             message = str(condition.get("message") or "")
         elif condition.get("type") == "Complete":
             complete = True
-    return JobState(str((job.get("metadata") or {}).get("name", "")), failed, message, complete)
+    meta = job.get("metadata") or {}
+    scheduled = (meta.get("annotations") or {}).get(api.ANNOTATION_SCHEDULED_TIME)
+    return JobState(str(meta.get("name", "")), failed, message, complete, scheduled)
 
 
 def resolution_for(entry_id: str, job: JobState | None) -> Resolution | None:

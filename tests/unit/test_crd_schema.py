@@ -170,6 +170,9 @@ def test_target_ref_namespace_is_declared_only_to_be_refused() -> None:
 
 def test_status_covers_the_design_fields() -> None:
     assert set(STATUS["properties"]) == {
+        "missedRuns",
+        "lastMissedTime",
+        "lastMissedReason",
         "observedGeneration",
         "conditions",
         "cronJobName",
@@ -275,6 +278,8 @@ def test_every_cel_rule_has_a_message() -> None:
         pytest.param("Suspended", ".status.suspended", "boolean", id="suspended"),
         pytest.param("Last Status", ".status.lastRunStatus", "string", id="last-status"),
         pytest.param("Last Run", ".status.lastRunTime", "date", id="last-run"),
+        # Runs that never happened (the CronJob controller skipped them) show next to the last.
+        pytest.param("Missed", ".status.missedRuns", "integer", id="missed"),
         # A future time as `date` prints "<invalid>", so the next run is a plain string.
         pytest.param("Next Run", ".status.nextRunTime", "string", id="next-run"),
         pytest.param("Age", ".metadata.creationTimestamp", "date", id="age"),
@@ -296,6 +301,7 @@ def test_default_columns_answer_whether_the_schedule_works_first() -> None:
         "Suspended",
         "Last Status",
         "Last Run",
+        "Missed",
         "Next Run",
         "Age",
     ]
