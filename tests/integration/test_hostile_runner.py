@@ -277,4 +277,6 @@ def test_answers_at_every_bound_fit_in_the_pod(
     assert ran.oom_kills == 0, log.read_text()
     [entry] = run_history(control_plane, namespace, "heavy")
     assert (entry["status"], ran.code) == ("Succeeded", api.EXIT_SUCCEEDED), log.read_text()
-    assert ran.peak_rss_kb < RSS_LIMIT_KB, f"peak RSS {ran.peak_rss_kb} KiB"
+    # An answer the runner accepts may use more than a refused one (measured: 45 MB), and must
+    # leave an eighth of the pod's limit to spare.
+    assert ran.peak_rss_kb * 1024 < POD_MEMORY * 7 // 8, f"peak RSS {ran.peak_rss_kb} KiB"
