@@ -8,6 +8,7 @@ tests, which run over this transport too.
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 import time
@@ -18,7 +19,7 @@ import httpx
 import pytest
 
 from devcluster.hostile_agent import HostileAgentServer
-from runner.transport import ResponseTooLarge, StdlibTransport
+from runner.transport import EncodingRefused, ResponseTooLarge, StdlibTransport
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -173,3 +174,79 @@ def test_the_deadline_bounds_a_trickled_answer() -> None:
             assert time.monotonic() - start < 3
     finally:
         server.stop()
+
+
+# ---- what a bounded transport asks for and reads (issue 22) ---------------------------------
+
+
+class Labelled(BaseHTTPRequestHandler):
+    """Answers 64 KiB labelled as the path says (`/gzip`: gzip-encoded; `/sse`: an event
+    stream), and records the Accept-Encoding each request asked for."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.server.asked.append(self.headers.get("Accept-Encoding"))  # type: ignore[attr-defined]
+        body = b"data: x\n" * 8192
+        self.send_response(200)
+        if self.path == "/gzip":
+            body = gzip.compress(body)
+            self.send_header("Content-Encoding", "gzip")
+        kind = "text/event-stream" if self.path == "/sse" else "text/plain"
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        return None
+
+
+@pytest.fixture
+def labelled() -> Iterator[ThreadingHTTPServer]:
+    httpd = QuietServer(("127.0.0.1", 0), Labelled)
+    httpd.asked = []  # type: ignore[attr-defined]
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_bounded_transport_asks_for_identity_and_refuses_other_encodings(
+    labelled: ThreadingHTTPServer,
+) -> None:
+    with httpx.Client(transport=StdlibTransport(body_limit=1 << 20)) as client:
+        with pytest.raises(EncodingRefused, match="Content-Encoding 'gzip'"):
+            client.get(url(labelled, "/gzip"))
+        assert client.get(url(labelled, "/plain")).status_code == 200
+    assert labelled.asked == ["identity", "identity"]  # type: ignore[attr-defined]
+
+
+def test_an_unbounded_transport_passes_the_clients_encodings_through(
+    labelled: ThreadingHTTPServer,
+) -> None:
+    with httpx.Client(transport=StdlibTransport()) as client:
+        answer = client.get(url(labelled, "/gzip"))
+    assert answer.content == b"data: x\n" * 8192  # decoded by httpx, as asked
+    assert "gzip" in labelled.asked[0]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("path", "asked_for_a_stream", "bounded"),
+    [
+        pytest.param("/sse", True, False, id="stream-asked-for-and-given"),
+        pytest.param("/sse", False, True, id="stream-given-where-none-was-asked-for"),
+        pytest.param("/plain", True, True, id="stream-asked-for-not-given"),
+    ],
+)
+def test_only_an_event_stream_asked_for_goes_unbounded(
+    labelled: ThreadingHTTPServer, path: str, asked_for_a_stream: bool, bounded: bool
+) -> None:
+    extensions = {"event_stream": True} if asked_for_a_stream else {}
+    with httpx.Client(transport=StdlibTransport(body_limit=1024)) as client:
+        request = client.build_request("GET", url(labelled, path), extensions=extensions)
+        if bounded:
+            with pytest.raises(ResponseTooLarge):
+                client.send(request).read()
+        else:
+            assert len(client.send(request).read()) == 65536
