@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import yaml
 
-from runner import api
+from runner import api, delivery
 from runner.conditions import REASONS_OF, ConditionType, Reason
 
 CRD_FILE: Final = "scheduledruns.yaml"
@@ -268,6 +268,23 @@ SCHEMAS: Final[dict[str, Any]] = {
             "dispatchSeconds": {"type": "number", "description": "How long the A2A send took"},
             "status": {"type": "string"},
             "message": {"type": "string"},
+            "delivery": {
+                "type": "array",
+                "description": "Each spec.delivery destination's result for this run",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "result"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "result": {"type": "string", "enum": list(delivery.RESULTS)},
+                        "attempts": {"type": "integer"},
+                        "code": {"type": "integer", "description": "The last HTTP status"},
+                        "error": {"type": "string"},
+                        "reason": {"type": "string", "description": "Why it was skipped"},
+                        "time": {"type": "string"},
+                    },
+                },
+            },
         },
     },
     "TriggeredRun": {

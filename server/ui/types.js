@@ -12,7 +12,9 @@
  *   lastTransitionTime?: string }} Condition
  * @typedef {{ id: string, trigger?: string, scheduledTime?: string, startTime?: string,
  *   endTime?: string, sessionID?: string, taskID?: string, status?: string,
- *   message?: string }} RunEntry
+ *   message?: string, delivery?: Delivery[] }} RunEntry
+ * @typedef {{ name: string, result: string, attempts?: number, code?: number, error?: string,
+ *   reason?: string, time?: string }} Delivery
  * @typedef {{ conditions?: Condition[], runHistory?: RunEntry[], lastRunStatus?: string,
  *   lastRunTime?: string, nextRunTime?: string, scheduledRuns?: number }} Status
  * @typedef {{ apiVersion?: string, kind?: string, metadata: ObjectMeta, spec: Spec,

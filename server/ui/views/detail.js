@@ -59,6 +59,26 @@ function messageEl(entry, open) {
 }
 
 /**
+ * Each destination's delivery of the run (spec.delivery): its result, and why when it failed or
+ * was skipped.
+ * @param {RunEntry} entry
+ */
+function deliveryEl(entry) {
+  const sent = entry.delivery || [];
+  if (sent.length === 0) return '—';
+  return h('ul', { class: 'deliveries' }, sent.map((d) => {
+    /** @type {string[]} */
+    const notes = [];
+    if (d.code && (d.code < 200 || d.code >= 300)) notes.push(`HTTP ${d.code}`);
+    else if (!d.code && d.error) notes.push('no answer');
+    if (d.reason) notes.push(d.reason);
+    if (d.attempts && d.attempts > 1) notes.push(`${d.attempts} attempts`);
+    return h('li', { title: d.error || null },
+      `${d.name}: ${d.result}${notes.length ? ` (${notes.join(', ')})` : ''}`);
+  }));
+}
+
+/**
  * @param {ScheduledRun} sr
  * @param {Set<string>} open
  */
@@ -66,7 +86,7 @@ function historyTable(sr, open) {
   const entries = (sr.status && sr.status.runHistory) || [];
   if (entries.length === 0) return h('p', { class: 'empty' }, 'No runs yet.');
   return h('table', { class: 'cards', id: 'history' },
-    h('thead', null, h('tr', null, ['Status', 'Trigger', 'Scheduled for', 'Started', 'Ended', 'Duration', 'Session', 'Task', 'Message']
+    h('thead', null, h('tr', null, ['Status', 'Trigger', 'Scheduled for', 'Started', 'Ended', 'Duration', 'Session', 'Task', 'Delivery', 'Message']
       .map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', null, entries.map((e) => h('tr', { 'data-run': e.id },
       h('td', { 'data-label': 'Status' }, statusBadge(e.status), h('span', { class: 'sub' }, e.id)),
@@ -77,6 +97,7 @@ function historyTable(sr, open) {
       h('td', { 'data-label': 'Duration' }, duration(e.startTime, e.endTime)),
       h('td', { 'data-label': 'Session', class: 'id' }, sessionLink(session.config.sessionUrl, sr, e) || '—'),
       h('td', { 'data-label': 'Task', class: 'id' }, shortId(e.taskID) || '—'),
+      h('td', { 'data-label': 'Delivery' }, deliveryEl(e)),
       h('td', { 'data-label': 'Message' }, messageEl(e, open))))));
 }
 
