@@ -6,7 +6,8 @@ Covers: onChange across three runs (pass, fail, pass: two deliveries, the first 
 runner SIGKILLed once its delivery is recorded and run again for its Job: no second delivery; a
 runner SIGKILLed after the receiver answered but before the record: the rerun delivers again
 with the same idempotency key (the README's one case of twice); a receiver that is down: the
-delivery Failed, the run's status and exit code as without it. The rendered pod's Secret env and
+delivery Failed, the run's status and exit code as without it; the operator (a local process)
+counting the result once in `kagent_scheduledrun_delivery_total`. The rendered pod's Secret env and
 a signed delivery on the real node: tests/e2e/test_delivery.py.
 """
 
@@ -19,9 +20,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from devcluster.agents import AgentServer, running
-from devcluster.cluster import ControlPlane
+from devcluster.cluster import ControlPlane, eventually
+from devcluster.operator import OperatorProcess
 from devcluster.receiver import Receiver
 from runner import api, delivery
 from tests.runner_process import T0, create_job, create_scheduledrun, kill_at, run_history
@@ -153,3 +156,24 @@ def test_receiver_down_is_recorded_and_the_run_keeps_its_status(
     assert "ConnectError" in record["error"]
     shown = plane.kubectl("-n", namespace, "get", "sr", "down", "-o", "wide").stdout
     assert "down-1: ops Failed (no answer)" in shown
+
+
+def test_the_operator_counts_each_delivery_result_once(
+    control_plane: ControlPlane, namespace: str, agents: AgentServer, operator: OperatorProcess
+) -> None:
+    plane = control_plane
+    create_scheduledrun(plane, namespace, "counted", "echo-counted", delivery=[HOOK])
+    with Receiver(key=KEY, answers=[503]) as receiver:
+        code, err = run_once(plane, agents, namespace, "counted", "counted-1", 0, receiver.url)
+    assert code == api.EXIT_SUCCEEDED, err
+    labels = frozenset({("namespace", namespace), ("name", "counted"), ("result", "Delivered")})
+    key = ("kagent_scheduledrun_delivery_total", labels)
+
+    def counted() -> float | None:
+        return {
+            (s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(operator.metrics())
+            for s in family.samples
+        }.get(key)
+
+    assert eventually("the delivery counted", counted, timeout=60) == 1
