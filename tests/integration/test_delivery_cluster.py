@@ -177,3 +177,27 @@ def test_the_operator_counts_each_delivery_result_once(
         }.get(key)
 
     assert eventually("the delivery counted", counted, timeout=60) == 1
+
+
+@pytest.mark.parametrize(
+    ("destination", "said"),
+    [
+        pytest.param({**HOOK, "format": "teams"}, "supported values", id="unknown-format"),
+        pytest.param({"name": "ops", "url": "https://hooks.example/x"}, "url", id="url-inline"),
+        pytest.param({**HOOK, "when": ["Pending"]}, "when", id="when-pending"),
+        pytest.param({**HOOK, "name": "Ops_1"}, "name", id="bad-name"),
+    ],
+)
+def test_the_crd_refuses_a_bad_destination_at_admission(
+    control_plane: ControlPlane, namespace: str, destination: dict[str, Any], said: str
+) -> None:
+    body = {
+        "apiVersion": api.API_VERSION, "kind": api.KIND,
+        "metadata": {"name": "refused", "namespace": namespace},
+        "spec": {"schedule": "@daily", "targetRef": {"kind": "Agent", "name": "a"},
+                 "prompt": "p", "delivery": [destination]},
+    }  # fmt: skip
+    result = control_plane.kubectl("apply", "-f", "-", input=json.dumps(body), check=False)
+    assert result.returncode != 0
+    assert "spec.delivery[0]" in result.stderr
+    assert said in result.stderr
