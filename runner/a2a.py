@@ -348,7 +348,7 @@ def _read(response: httpx.Response) -> _Answer:
     """The body as it comes, into one growing buffer (no list of chunks joined at the end, which
     would hold it twice)."""
     body = bytearray()
-    for chunk in response.iter_raw():
+    for chunk in response.iter_bytes():
         body += chunk
     return _Answer(response.status_code, response.headers, body)
 
@@ -491,7 +491,7 @@ class A2AClient:
                 ):
                     _decode(_read(response))  # raises the error it carries
                     raise BadAnswer("agent did not open an event stream")
-                for chunk in response.iter_raw():
+                for chunk in response.iter_bytes():
                     for event in events.feed(chunk):
                         if until is not None and time.monotonic() >= until:
                             return
