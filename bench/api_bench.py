@@ -8,6 +8,12 @@ see the same machine: p50 and p99 and their ratios (goal: at most 1.3); and the 
 resident memory (now and peak). The straight list is measured twice: in pages of 500 (what
 `kubectl get` does, and what the server does) and in one request.
 
+Then the memory bound under hostile load (issue 22, item 8): one tenant's namespace of
+ScheduledRuns carrying 250 KB annotations each (10 MB), listed 50 times at once by that tenant,
+and the N ScheduledRuns listed 200 times at once; the server's peak resident memory after each,
+against the chart's memory limit for the server (the streamed lists and the bounded number of
+them at once are what keep it there; the answers over a caller's share are 429).
+
 Run: `uv run --frozen python -m bench.api_bench [--count 1000] [--rounds 60]`. It starts its own
 control plane through devcluster (binaries from $SCHEDULEDRUN_BIN_DIR or build.sh).
 """
@@ -19,10 +25,13 @@ import concurrent.futures
 import statistics
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from devcluster.accounts import namespace_user
 from devcluster.cluster import ControlPlane, binaries
@@ -33,6 +42,10 @@ CONCURRENCY = 16  # threads creating the objects
 HISTORY = 5  # run-history entries per ScheduledRun
 LIST_PAGE = 500  # kubectl's chunk size, and the server's
 READ_ALL = [{"apiGroups": [api.GROUP], "resources": [api.PLURAL], "verbs": ["get", "list"]}]
+BIG_ANNOTATION = 250_000  # bytes per ScheduledRun in the hostile tenant's namespace
+BIG_COUNT = 40  # 40 x 250 KB = 10 MB
+CROWD = 50  # callers of the 200 lists at once (each within its share of lists)
+VALUES = Path(__file__).resolve().parents[1] / "charts" / "kagent-scheduledrun" / "values.yaml"
 
 
 def sr_path(namespace: str | None) -> str:
@@ -121,6 +134,62 @@ def memory_kb(pid: int) -> tuple[int, int]:
     return int(fields["VmRSS"]), int(fields["VmHWM"])
 
 
+def chart_limit_mib() -> int:
+    """The chart's memory limit for the server, in MiB."""
+    limit = str(yaml.safe_load(VALUES.read_text())["server"]["resources"]["limits"]["memory"])
+    assert limit.endswith("Mi"), limit
+    return int(limit[:-2])
+
+
+def populate_big(plane: ControlPlane, namespace: str) -> None:
+    """BIG_COUNT ScheduledRuns, each with an annotation of BIG_ANNOTATION bytes."""
+    with plane.client() as client:
+        for i in range(BIG_COUNT):
+            body = scheduledrun(f"big-{i:03d}")
+            body["metadata"]["annotations"] = {"example.com/blob": "x" * BIG_ANNOTATION}
+            client.post(sr_path(namespace), json=body, timeout=60).raise_for_status()
+
+
+def storm(url: str, callers: list[dict[str, str]], lists: int) -> Counter[int]:
+    """`lists` lists at once, spread over `callers` (their headers); how many got each status."""
+
+    def one(i: int) -> int:
+        with httpx.Client(headers=callers[i % len(callers)], timeout=300) as client:
+            return client.get(url).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(lists) as pool:
+        return Counter(pool.map(one, range(lists)))
+
+
+def under_load(plane: ControlPlane, server: ServerProcess, namespace: str) -> None:
+    big = f"bench-big-{uuid.uuid4().hex[:6]}"
+    plane.kubectl("create", "namespace", big)
+    populate_big(plane, big)
+    tenant = namespace_user(plane, big, "tenant", READ_ALL)
+    tenant_auth = {"Authorization": f"Bearer {tenant}"}
+    _, before = memory_kb(server.pid())
+    crowd = [
+        {"Authorization": f"Bearer {namespace_user(plane, namespace, f'r{i}', READ_ALL)}"}
+        for i in range(CROWD)
+    ]
+    tenant_answers = storm(f"{server.url}/api/scheduledruns?namespace={big}", [tenant_auth], 50)
+    _, after_tenant = memory_kb(server.pid())
+    listed = f"{server.url}/api/scheduledruns?namespace={namespace}"
+    crowd_answers = storm(listed, crowd, 200)
+    rss, after_crowd = memory_kb(server.pid())
+    limit = chart_limit_mib()
+    print(
+        f"\nunder load (chart limit {limit} MiB), server peak RSS before: {before / 1024:.1f} MiB"
+    )
+    print(f"50 lists at once of one tenant's {BIG_COUNT * BIG_ANNOTATION / 1e6:.0f} MB namespace: "
+          f"peak {after_tenant / 1024:.1f} MiB, answers {dict(tenant_answers)}")  # fmt: skip
+    print(f"200 lists at once of the {namespace} namespace by {CROWD} callers: "
+          f"peak {after_crowd / 1024:.1f} "
+          f"MiB, answers {dict(crowd_answers)}; RSS after {rss / 1024:.1f} MiB")  # fmt: skip
+    print(f"goal: peak within the chart's limit ({limit} MiB): "
+          f"{'met' if after_crowd / 1024 < limit else 'NOT met'}")  # fmt: skip
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -143,6 +212,7 @@ def main() -> None:
         server = ServerProcess(plane).start()
         try:
             run(plane, server, auth, args.count, args.rounds)
+            under_load(plane, server, namespace)
         finally:
             server.stop()
 

@@ -11,8 +11,9 @@ from fastapi.responses import JSONResponse
 from runner import api
 from runner.kube import KubeError
 from server import answers
-from server.dependencies import Kube, authenticate
+from server.dependencies import Kube, Lists, Token, authenticate
 from server.envelope import ok
+from server.kube import KubeClient
 from server.openapi import answer, failures, ref
 from server.params import NamespaceFilter
 from server.visible import visible
@@ -28,7 +29,15 @@ router = APIRouter(prefix="/api/agents", tags=["agents"], dependencies=[Depends(
         **failures(),
     },
 )
-async def list_agents(kube: Kube, namespace: NamespaceFilter = None) -> JSONResponse:
+async def list_agents(
+    kube: Kube, token: Token, lists: Lists, namespace: NamespaceFilter = None
+) -> JSONResponse:
+    async with lists.enter(token or ""):
+        targets = await _targets(kube, namespace)
+    return ok(targets, f"{len(targets)} agents")
+
+
+async def _targets(kube: KubeClient, namespace: str | None) -> list[dict[str, Any]]:
     targets: list[dict[str, Any]] = []
     for kind, target in api.TARGET_KINDS.items():
 
@@ -43,4 +52,4 @@ async def list_agents(kube: Kube, namespace: NamespaceFilter = None) -> JSONResp
         items = await visible(kube, namespace, lister)
         targets.extend(answers.agent_target(item, kind) for item in items)
     targets.sort(key=lambda t: (t["namespace"], t["name"], t["kind"]))
-    return ok(targets, f"{len(targets)} agents")
+    return targets

@@ -21,6 +21,7 @@ from server import access, agents, errors, openapi, runs, scheduledruns, webui
 from server.auth import AuthMode
 from server.config import ServerConfig
 from server.dependencies import CPU_SLOTS
+from server.gates import ListGate
 from server.kube import connect
 
 OPENAPI_PATH = "/api/openapi.json"
@@ -48,6 +49,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     )
     app.state.config = config
     app.state.token_reviews = TokenReviews()
+    app.state.lists = ListGate()
     for resource in (scheduledruns, runs, agents, access):
         app.include_router(resource.router)
     errors.install(app)  # first: the security headers' middleware wraps its crash guard

@@ -17,6 +17,7 @@ from runner.token_reviews import TokenReviews
 from server import auth
 from server.config import ServerConfig
 from server.envelope import ApiError
+from server.gates import ListGate
 from server.kube import KubeClient
 
 
@@ -117,3 +118,11 @@ class CpuWork:
 
 
 Cpu = Annotated[CpuWork, Depends()]
+
+
+def list_gate(request: Request) -> ListGate:
+    gate: ListGate = request.app.state.lists
+    return gate
+
+
+Lists = Annotated[ListGate, Depends(list_gate)]

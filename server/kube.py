@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -22,10 +22,11 @@ import orjson
 
 from runner import api
 from runner.kube import KubeError, scheduledrun_path, scheduledruns_path, segment
-from server.listjson import split_list
+from server.listjson import ListSplitter
 
 MERGE_PATCH: Final = "application/merge-patch+json"
 LIST_PAGE: Final = 500  # kubectl's own chunk size for lists
+ERROR_BODY_MAX: Final = 64 * 1024  # an apiserver's refusal (a Status) is far shorter
 # Enough parallel requests for a page of the UI (list + agents + history); the apiserver's own
 # max-in-flight limits protect it from more.
 MAX_CONNECTIONS: Final = 32
@@ -40,6 +41,15 @@ class Cluster:
     server: str
     ssl_context: ssl.SSLContext
     token: str | None = None
+
+
+async def _bounded_text(answer: httpx.Response) -> str:
+    body = bytearray()
+    async for chunk in answer.aiter_raw():
+        body += chunk[: ERROR_BODY_MAX - len(body)]
+        if len(body) >= ERROR_BODY_MAX:
+            break
+    return body.decode("utf-8", "replace")
 
 
 def _batch(namespace: str) -> str:
@@ -111,32 +121,38 @@ class KubeClient:
     def _credentials(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    async def get_bytes(self, path: str, params: Mapping[str, str]) -> bytes:
-        """The body of a GET as the apiserver sent it (KubeError for a refusal)."""
-        headers = self._credentials()
-        try:
-            response = await self.http.get(path, params=dict(params), headers=headers)
-        except httpx.HTTPError as exc:
-            raise KubeError(0, "Unreachable", f"GET {path}: {exc!r}") from exc
-        if response.status_code >= 400:
-            raise KubeError.of_answer(response.status_code, response.text)
-        return response.content
-
-    async def list_json(self, path: str) -> list[bytes]:
-        """Every item of a list as the apiserver's JSON bytes (one run per page): the items pass
-        through undecoded (server.listjson)."""
+    async def stream_list(self, path: str) -> AsyncIterator[bytes]:
+        """Every item of a list as the apiserver's JSON bytes, streamed: pieces of the items'
+        comma-separated bytes as they arrive, an empty piece at the start of each page (a
+        boundary: the pages' items join with a comma). A refusal of the first page is raised
+        before anything is yielded. Whatever the objects' size, it holds a chunk and
+        server.listjson.HOLD bytes at a time; the body is asked for uncompressed, so a chunk is
+        what the network carried."""
         params = {"limit": str(LIST_PAGE)}
-        pages: list[bytes] = []
+        headers = {**self._credentials(), "Accept-Encoding": "identity"}
         while True:
-            body = await self.get_bytes(path, params)
+            splitter = ListSplitter()
             try:
-                items, metadata = split_list(body)
+                async with self.http.stream("GET", path, params=params, headers=headers) as answer:
+                    if answer.status_code >= 400:
+                        refusal = await _bounded_text(answer)
+                        raise KubeError.of_answer(answer.status_code, refusal)
+                    yield b""
+                    async for chunk in answer.aiter_raw():
+                        piece = splitter.feed(chunk)
+                        if piece:
+                            yield piece
+            except httpx.HTTPError as exc:
+                raise KubeError(0, "Unreachable", f"GET {path}: {exc!r}") from exc
+            try:
+                last, metadata = splitter.finish()
             except ValueError as exc:
                 raise KubeError(0, "BadAnswer", f"GET {path}: the answer is not a list") from exc
-            pages.append(items)
+            if last:
+                yield last
             following = metadata.get("continue")
             if not following:
-                return pages
+                return
             params["continue"] = str(following)
 
     async def list_all(self, path: str, selector: str | None = None) -> list[dict[str, Any]]:
@@ -155,9 +171,9 @@ class KubeClient:
 
     # ScheduledRuns
 
-    async def list_scheduledruns(self, namespace: str | None) -> list[bytes]:
-        """ScheduledRuns as JSON bytes, ready to send on (a list is large: see server.listjson)."""
-        return await self.list_json(scheduledruns_path(namespace))
+    def stream_scheduledruns(self, namespace: str | None) -> AsyncIterator[bytes]:
+        """ScheduledRuns as JSON bytes, streamed (stream_list): a tenant's list may be large."""
+        return self.stream_list(scheduledruns_path(namespace))
 
     async def get_scheduledrun(self, namespace: str, name: str) -> dict[str, Any]:
         return await self.request("GET", scheduledrun_path(namespace, name))

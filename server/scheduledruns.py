@@ -6,11 +6,12 @@ kagent's envelope. The cluster's refusals pass through with their status. A Sche
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from generator.spec.policies import pause_to_resume
 from generator.spec.validate import validate_scheduledrun
@@ -19,13 +20,14 @@ from runner.kube import KubeError, scheduledruns_path
 from server import answers
 from server.body import JsonBody, ObjectBody
 from server.creator import Caller, creator_of, owned_by
-from server.dependencies import Cpu, Kube, authenticate
+from server.dependencies import Cpu, Kube, Lists, Token, authenticate
 from server.envelope import ApiError, ok
+from server.gates import gated
 from server.kube import KubeClient
-from server.listjson import json_array
+from server.listjson import array_stream
 from server.openapi import answer, failures, ref
 from server.params import Count, IfMatch, Name, Namespace, NamespaceFilter
-from server.visible import visible
+from server.visible import visible_stream
 
 router = APIRouter(
     prefix="/api/scheduledruns", tags=["scheduledruns"], dependencies=[Depends(authenticate)]
@@ -48,11 +50,27 @@ BODY: Final = {
         **failures(),
     },
 )
-async def list_scheduledruns(kube: Kube, namespace: NamespaceFilter = None) -> Response:
-    pages = await visible(kube, namespace, kube.list_scheduledruns)
-    # The items pass through as the apiserver wrote them (server.listjson): no decoding.
-    body = b'{"error":false,"data":%s,"message":"ScheduledRuns"}' % json_array(pages)
-    return Response(body, media_type="application/json")
+async def list_scheduledruns(
+    kube: Kube, token: Token, lists: Lists, namespace: NamespaceFilter = None
+) -> Response:
+    # Streamed through as the apiserver writes them (server.listjson): no decoding, and a
+    # bounded number of lists at once (server.gates), so memory does not grow with the lists.
+    pieces = gated(lists, token or "", visible_stream(kube, namespace, kube.stream_scheduledruns))
+    first = await anext(pieces, None)  # a refusal (403, 404, 429) is answered as such
+
+    async def body() -> AsyncIterator[bytes]:
+        async def items() -> AsyncIterator[bytes]:
+            if first is not None:
+                yield first
+                async for piece in pieces:
+                    yield piece
+
+        yield b'{"error":false,"data":'
+        async for part in array_stream(items()):
+            yield part
+        yield b',"message":"ScheduledRuns"}'
+
+    return StreamingResponse(body(), media_type="application/json")
 
 
 @router.post(

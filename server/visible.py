@@ -5,7 +5,7 @@ an error."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Final, TypeVar
 
 from runner.kube import KubeError
@@ -29,13 +29,7 @@ async def visible(
     except KubeError as exc:
         if exc.status != 403:
             raise
-    try:
-        namespaces = await kube.list_namespaces()
-    except KubeError as exc:
-        if exc.status != 403:
-            raise
-        user = (await kube.username()).split(":")
-        namespaces = user[2:3] if user[:2] == ["system", "serviceaccount"] else []
+    namespaces = await _namespaces(kube)
     gate = asyncio.Semaphore(NAMESPACE_FANOUT)
 
     async def one(ns: str) -> list[T]:
@@ -49,3 +43,50 @@ async def visible(
 
     pages = await asyncio.gather(*(one(ns) for ns in namespaces))
     return [item for page in pages for item in page]
+
+
+async def visible_stream(
+    kube: KubeClient, namespace: str | None, lister: Callable[[str | None], AsyncIterator[bytes]]
+) -> AsyncIterator[bytes]:
+    """`visible` for a streamed list (KubeClient.stream_list's pieces and page boundaries), one
+    namespace after another when the caller may not list across them, so only one page is in
+    flight. A refusal of the first list it tries is raised before anything is yielded."""
+    if namespace is not None:
+        async for piece in lister(namespace):
+            yield piece
+        return
+    across = lister(None)
+    try:
+        first = await anext(across)
+    except KubeError as exc:
+        if exc.status != 403:
+            raise
+    else:
+        yield first
+        async for piece in across:
+            yield piece
+        return
+    for ns in await _namespaces(kube):
+        one = lister(ns)
+        try:
+            first = await anext(one)
+        except StopAsyncIteration:
+            continue
+        except KubeError as exc:
+            if exc.status in (403, 404):
+                continue
+            raise
+        yield first
+        async for piece in one:
+            yield piece
+
+
+async def _namespaces(kube: KubeClient) -> list[str]:
+    """The namespaces the caller may list, else its own ServiceAccount's."""
+    try:
+        return await kube.list_namespaces()
+    except KubeError as exc:
+        if exc.status != 403:
+            raise
+    user = (await kube.username()).split(":")
+    return user[2:3] if user[:2] == ["system", "serviceaccount"] else []
