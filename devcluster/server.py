@@ -22,14 +22,20 @@ WAIT = 60.0
 
 class ServerProcess:
     """`scheduledrun serve` in a subprocess. Auth mode `client` (default): it knows only where
-    the apiserver is and its CA; `local`: the control plane's admin kubeconfig. `args`: more
+    the apiserver is and its CA (flags; `from_kubeconfig`: the admin kubeconfig's cluster, whose
+    credentials it must not use); `local`: the control plane's admin kubeconfig. `args`: more
     flags of `serve` (such as `--session-url`)."""
 
     def __init__(
-        self, plane: ControlPlane, auth_mode: str = "client", args: Sequence[str] = ()
+        self,
+        plane: ControlPlane,
+        auth_mode: str = "client",
+        args: Sequence[str] = (),
+        from_kubeconfig: bool = False,
     ) -> None:
         self.plane = plane
         self.auth_mode = auth_mode
+        self.from_kubeconfig = from_kubeconfig
         self.args = list(args)
         self.port = free_port()
         self.log = Path(tempfile.mkstemp(prefix="server-", suffix=".log")[1])
@@ -48,7 +54,9 @@ class ServerProcess:
             *self.args,
         ]  # fmt: skip
         env = self.plane.env
-        if self.auth_mode == "client":
+        if self.auth_mode == "client" and self.from_kubeconfig:
+            pass  # the apiserver's address and CA from the kubeconfig, as a kubectl user starts it
+        elif self.auth_mode == "client":
             argv += ["--apiserver", self.plane.server]
             argv += ["--certificate-authority", str(self.plane.ca_file)]
             env.pop("KUBECONFIG", None)  # client mode must not find any credentials to use

@@ -173,15 +173,35 @@ def _as_file(path: str | None, data: bytes | None, folder: Path) -> str | None:
     return handle.name
 
 
+def _current(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(context, cluster) of a kubeconfig's current context."""
+    context = _named(config.get("contexts"), config.get("current-context"), "context")
+    return context, _named(config.get("clusters"), context.get("cluster"), "cluster")
+
+
+def _cluster_of(cluster: Mapping[str, Any], path: Path) -> tuple[str, ssl.SSLContext]:
+    ca_file, ca_data = _material(cluster, "certificate-authority", path.parent)
+    ssl_context = _ssl_context(ca_file, ca_data, bool(cluster.get("insecure-skip-tls-verify")))
+    server = cluster.get("server")
+    if not isinstance(server, str) or not server:
+        raise ConfigError(f"kubeconfig {path}: cluster has no server")
+    return server.rstrip("/"), ssl_context
+
+
+def kubeconfig_cluster(path: Path) -> Credentials:
+    """Where the kubeconfig's current context's apiserver is and how to trust it: its address
+    and CA only, none of the user's credentials (for a server whose callers bring their own)."""
+    server, ssl_context = _cluster_of(_current(_load_kubeconfig(path))[1], path)
+    return Credentials(server=server, ssl_context=ssl_context)
+
+
 def kubeconfig_credentials(path: Path) -> Credentials:
     """Credentials of the kubeconfig's current context."""
     config = _load_kubeconfig(path)
-    context = _named(config.get("contexts"), config.get("current-context"), "context")
-    cluster = _named(config.get("clusters"), context.get("cluster"), "cluster")
+    context, cluster = _current(config)
     user = _named(config.get("users"), context.get("user"), "user")
     base = path.parent
-    ca_file, ca_data = _material(cluster, "certificate-authority", base)
-    ssl_context = _ssl_context(ca_file, ca_data, bool(cluster.get("insecure-skip-tls-verify")))
+    server, ssl_context = _cluster_of(cluster, path)
     cert_file, cert_data = _material(user, "client-certificate", base)
     key_file, key_data = _material(user, "client-key", base)
     if cert_file or cert_data:
@@ -193,10 +213,14 @@ def kubeconfig_credentials(path: Path) -> Credentials:
     token = user.get("token")
     if not token and user.get("tokenFile"):
         token = Path(str(user["tokenFile"])).read_text().strip()
-    server = cluster.get("server")
-    if not isinstance(server, str) or not server:
-        raise ConfigError(f"kubeconfig {path}: cluster has no server")
-    return Credentials(server=server.rstrip("/"), ssl_context=ssl_context, token=token or None)
+    return Credentials(server=server, ssl_context=ssl_context, token=token or None)
+
+
+def kubeconfig_path(env: Mapping[str, str]) -> Path | None:
+    """The kubeconfig kubectl would read: the first file of KUBECONFIG, else ~/.kube/config."""
+    candidates = [Path(p) for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
+    candidates.append(Path.home() / ".kube" / "config")
+    return next((c for c in candidates if c.is_file()), None)
 
 
 def load_credentials(env: Mapping[str, str] | None = None) -> Credentials:
@@ -205,11 +229,9 @@ def load_credentials(env: Mapping[str, str] | None = None) -> Credentials:
     found = in_cluster_credentials(env)
     if found is not None:
         return found
-    candidates = [Path(p) for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
-    candidates.append(Path.home() / ".kube" / "config")
-    for candidate in candidates:
-        if candidate.is_file():
-            return kubeconfig_credentials(candidate)
+    path = kubeconfig_path(env)
+    if path is not None:
+        return kubeconfig_credentials(path)
     raise ConfigError(
         "no Kubernetes credentials: not in a pod (no service-account token and"
         " KUBERNETES_SERVICE_HOST) and no kubeconfig (KUBECONFIG or ~/.kube/config)"

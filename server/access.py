@@ -11,12 +11,12 @@ import asyncio
 from collections.abc import Mapping
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from runner import api
 from runner.api import NAMESPACE_MAX, NAMESPACE_PATTERN
-from server.dependencies import Kube, authenticate
+from server.dependencies import ROUTE_NEEDS, Kube
 from server.envelope import ok
 from server.openapi import answer, failures, ref
 
@@ -63,7 +63,7 @@ def permission_json(p: Permission) -> dict[str, str]:
     return {"group": group, "resource": resource, "verb": verb}
 
 
-router = APIRouter(prefix="/api/access", tags=["access"], dependencies=[Depends(authenticate)])
+router = APIRouter(prefix="/api/access", tags=["access"], dependencies=ROUTE_NEEDS)
 
 
 @router.get(

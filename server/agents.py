@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from runner import api
 from runner.kube import KubeError
 from server import answers
-from server.dependencies import Kube, Lists, Token, authenticate
+from server.dependencies import ROUTE_NEEDS, Kube, Lists, Token
 from server.envelope import ok
 from server.kube import KubeClient
 from server.openapi import answer, failures, ref
 from server.params import NamespaceFilter
 from server.visible import visible
 
-router = APIRouter(prefix="/api/agents", tags=["agents"], dependencies=[Depends(authenticate)])
+router = APIRouter(prefix="/api/agents", tags=["agents"], dependencies=ROUTE_NEEDS)
 
 
 @router.get(

@@ -137,6 +137,17 @@ def verdict(
     }
 
 
+def with_defaults(body: Mapping[str, Any], namespace: str) -> dict[str, Any]:
+    """A create's body as kagent's UI and scripts send it, completed: `apiVersion` and `kind`
+    (the API's own) and `metadata.namespace` (the server's default namespace) when omitted.
+    Anything present is kept as sent, for the validator to judge."""
+    completed = {"apiVersion": api.API_VERSION, "kind": api.KIND, **body}
+    meta = body.get("metadata", {})
+    if isinstance(meta, Mapping) and not meta.get("namespace"):
+        completed["metadata"] = {**meta, "namespace": namespace}
+    return completed
+
+
 def new_object(body: Mapping[str, Any], namespace: str) -> dict[str, Any]:
     """What a create sends: the client's spec and its own metadata fields, nothing else."""
     meta = body.get("metadata") if isinstance(body.get("metadata"), Mapping) else {}
@@ -217,12 +228,26 @@ def agent_target(obj: Mapping[str, Any], kind: str) -> dict[str, Any]:
 def triggered_run(
     sr: Mapping[str, Any], job: Mapping[str, Any], replayed: bool, replaced: Sequence[str] = ()
 ) -> dict[str, Any]:
+    """A trigger's answer: the run's history entry, as kagent's trigger answers (the entry the
+    history already holds for this Job, else the one the runner will write: Manual, Pending,
+    started when the Job was made), with the Job and what this server adds."""
     meta = job.get("metadata") or {}
+    job_name = str(meta.get("name", ""))
+    history = (sr.get("status") or {}).get("runHistory") or []
+    recorded = next(
+        (e for e in history if isinstance(e, Mapping) and e.get("id") == job_name), None
+    )
+    entry: dict[str, Any] = {
+        "id": job_name,
+        "trigger": "Manual",
+        "status": "Pending",
+        "startTime": meta.get("creationTimestamp"),
+        **(recorded or {}),
+    }
     return {
-        "id": str(meta.get("name", "")),
+        **entry,
         "namespace": str(meta.get("namespace", "")),
         "scheduledRun": str((sr.get("metadata") or {}).get("name", "")),
-        "trigger": "Manual",
         "replayed": replayed,
         "replaced": list(replaced),
         "job": {

@@ -15,3 +15,6 @@ class ServerConfig:
     auth_mode: AuthMode
     cluster: Cluster
     ui: UiSettings = field(default_factory=UiSettings)
+    # Where a create that names no namespace goes, as kagent's GetResourceNamespace: the
+    # namespace the server runs in, unless `--default-namespace` says otherwise.
+    default_namespace: str = "default"

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Depends
 
 from runner import api
 from server.auth import AuthMode
-from server.dependencies import Config, Kube
+from server.dependencies import Config, KagentUser, Kube
 
 
 def creator_of(obj: Mapping[str, Any]) -> str:
@@ -43,10 +43,7 @@ def owned_by(obj: Mapping[str, Any], user: str) -> dict[str, Any]:
 async def caller(
     kube: Kube,
     config: Config,
-    user_id: Annotated[
-        str | None,
-        Query(max_length=253, description="kagent's user (local mode: the creator it names)"),
-    ] = None,
+    user_id: KagentUser,
 ) -> str:
     """The user a new ScheduledRun belongs to (see the module docstring)."""
     if config.auth_mode == AuthMode.LOCAL and user_id and user_id.strip():

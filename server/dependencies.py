@@ -11,7 +11,7 @@ from typing import Annotated, Final, TypeVar
 
 import httpx
 from anyio import CapacityLimiter, to_thread
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from runner.token_reviews import TokenReviews
 from server import auth
@@ -27,6 +27,22 @@ def server_config(request: Request) -> ServerConfig:
 
 
 Config = Annotated[ServerConfig, Depends(server_config)]
+
+
+def kagent_user_id(
+    user_id: Annotated[
+        str | None,
+        Query(
+            max_length=256,
+            description="kagent's user id, which kagent's UI sends on every request; accepted "
+            "on every route (the cluster, through the caller's token, decides what it may do)",
+        ),
+    ] = None,
+) -> str | None:
+    return user_id
+
+
+KagentUser = Annotated[str | None, Depends(kagent_user_id)]
 
 
 def kube_pool(request: Request) -> httpx.AsyncClient:
@@ -126,3 +142,7 @@ def list_gate(request: Request) -> ListGate:
 
 
 Lists = Annotated[ListGate, Depends(list_gate)]
+
+
+# Every router's dependencies: the caller authenticated first, kagent's `user_id` accepted.
+ROUTE_NEEDS: Final = [Depends(authenticate), Depends(kagent_user_id)]

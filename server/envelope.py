@@ -1,9 +1,9 @@
-"""kagent's response envelope, `{"error": bool, "data": ..., "message": "..."}`, for every answer.
+"""kagent's response envelope, `{"error": ..., "data": ..., "message": "..."}`, for every answer.
 
-Errors use the same envelope (kagent's own handlers answer errors with `{"error": "text"}`; one
-shape for both lets a client read `message` without first guessing which it got): `error` is
-true, `message` says what went wrong, `data` holds the machine-readable part (the reason, the
-apiserver's status code, the validator's problems).
+Success: `error` is false, `data` the answer. Failure (every non-2xx): `error` is the readable
+message, as kagent's server writes it (`{"error": "<message>"}`) and kagent's UI shows it
+(`errorData.error`, else `errorData.message`); `message` says the same, and `data` holds the
+machine-readable part (the HTTP status, the reason, the validator's problems).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def ok(
 def failure(error: ApiError) -> FastJSONResponse:
     data = {"status": error.status, "reason": error.reason, **error.details}
     return FastJSONResponse(
-        {"error": True, "data": data, "message": error.message},
+        {"error": error.message or error.reason, "data": data, "message": error.message},
         status_code=error.status,
         headers=error.headers or None,
     )

@@ -13,13 +13,14 @@ from typing import Final
 
 from server.envelope import ApiError
 
-# Lists streaming at once. Each holds about a chunk and server.listjson.HOLD (~130 KiB) however
-# large the list, so memory is bounded by this times that (bench/api_bench.py measures it).
-LIST_SLOTS: Final = 8
+# Lists streaming at once. Each holds about a piece (server.kube.STREAM_PIECE) and
+# server.listjson.HOLD (~330 KiB) however large the list, so memory is bounded by this times
+# that (bench/api_bench.py measures it); more at once would only share the same CPU thinner.
+LIST_SLOTS: Final = 16
 # Lists of one caller at once: a page of the UI asks for two (ScheduledRuns and agents), a
 # second tab two more.
 USER_LISTS: Final = 4
-LIST_WAIT: Final = 15.0  # seconds a list waits for a slot before the server says it is busy
+LIST_WAIT: Final = 30.0  # seconds a list waits for a slot before the server says it is busy
 
 
 class ListGate:

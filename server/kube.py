@@ -27,6 +27,9 @@ from server.listjson import ListSplitter
 MERGE_PATCH: Final = "application/merge-patch+json"
 LIST_PAGE: Final = 500  # kubectl's own chunk size for lists
 ERROR_BODY_MAX: Final = 64 * 1024  # an apiserver's refusal (a Status) is far shorter
+# A streamed list is sent on in pieces of about this size: the network's chunks are TLS records
+# (16 KiB), and sending each alone costs the event loop more than the copy of a larger piece.
+STREAM_PIECE: Final = 256 * 1024
 # Enough parallel requests for a page of the UI (list + agents + history); the apiserver's own
 # max-in-flight limits protect it from more.
 MAX_CONNECTIONS: Final = 32
@@ -138,10 +141,14 @@ class KubeClient:
                         refusal = await _bounded_text(answer)
                         raise KubeError.of_answer(answer.status_code, refusal)
                     yield b""
+                    pending = bytearray()
                     async for chunk in answer.aiter_raw():
-                        piece = splitter.feed(chunk)
-                        if piece:
-                            yield piece
+                        pending += splitter.feed(chunk)
+                        if len(pending) >= STREAM_PIECE:
+                            yield bytes(pending)
+                            pending.clear()
+                    if pending:
+                        yield bytes(pending)
             except httpx.HTTPError as exc:
                 raise KubeError(0, "Unreachable", f"GET {path}: {exc!r}") from exc
             try:

@@ -107,7 +107,11 @@ SCHEMAS: Final[dict[str, Any]] = {
         "type": "object",
         "required": ["error", "data", "message"],
         "properties": {
-            "error": {"type": "boolean", "const": True},
+            "error": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The readable message (kagent's UI shows it)",
+            },
             "message": {"type": "string"},
             "data": {
                 "type": "object",
@@ -289,9 +293,13 @@ SCHEMAS: Final[dict[str, Any]] = {
     },
     "TriggeredRun": {
         "type": "object",
-        "required": ["id", "namespace", "scheduledRun", "trigger", "replayed"],
+        "description": "The run's history entry, as kagent's trigger answers it (the one the "
+        "history holds, else Pending from the Job's creation), with the Job",
+        "required": ["id", "namespace", "scheduledRun", "trigger", "status", "replayed"],
         "properties": {
             "id": {"type": "string", "description": "The Job's name: the run's history id"},
+            "status": {"type": "string", "description": "Pending until the runner records more"},
+            "startTime": {"type": ["string", "null"]},
             "namespace": {"type": "string"},
             "scheduledRun": {"type": "string"},
             "trigger": {"type": "string", "const": "Manual"},

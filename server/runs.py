@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
 from server import executions
 from server.body import OptionalJsonBody
-from server.dependencies import Kube, authenticate
+from server.dependencies import ROUTE_NEEDS, Kube
 from server.envelope import ApiError, ok
 from server.openapi import answer, failures, ref
 from server.params import Name, Namespace
@@ -20,7 +20,7 @@ from server.trigger import trigger as run_now
 router = APIRouter(
     prefix="/api/scheduledruns/{namespace}/{name}",
     tags=["runs"],
-    dependencies=[Depends(authenticate)],
+    dependencies=ROUTE_NEEDS,
 )
 
 

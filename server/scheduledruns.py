@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from generator.spec.policies import pause_to_resume
@@ -20,7 +20,7 @@ from runner.kube import KubeError, scheduledruns_path
 from server import answers
 from server.body import JsonBody, ObjectBody
 from server.creator import Caller, creator_of, owned_by
-from server.dependencies import Cpu, Kube, Lists, Token, authenticate
+from server.dependencies import ROUTE_NEEDS, Config, Cpu, Kube, Lists, Token
 from server.envelope import ApiError, ok
 from server.gates import gated
 from server.kube import KubeClient
@@ -29,11 +29,12 @@ from server.openapi import answer, failures, ref
 from server.params import Count, IfMatch, Name, Namespace, NamespaceFilter
 from server.visible import visible_stream
 
-router = APIRouter(
-    prefix="/api/scheduledruns", tags=["scheduledruns"], dependencies=[Depends(authenticate)]
-)
+router = APIRouter(prefix="/api/scheduledruns", tags=["scheduledruns"], dependencies=ROUTE_NEEDS)
 
 SCHEDULEDRUN: Final = ref("ScheduledRun")
+# An update without a precondition (kagent's edit form sends the spec only) is read, changed and
+# written with the read's resourceVersion; a write in between is a 409 that is retried this often.
+UPDATE_ATTEMPTS: Final = 5
 BODY: Final = {
     "requestBody": {
         "required": True,
@@ -77,20 +78,23 @@ async def list_scheduledruns(
     "",
     status_code=201,
     summary="Create a ScheduledRun (validated by the operator's own validator first)",
-    description="`metadata.namespace` is required (the server has no namespace of its own); "
-    "only `metadata.name`, `namespace`, `labels`, `annotations` and `spec` are sent on.",
+    description="As kagent's UI and scripts send it: `apiVersion` and `kind` may be omitted, "
+    "and `metadata.namespace` (the server's default namespace, `--default-namespace`). Only "
+    "`metadata.name`, `namespace`, `labels`, `annotations` and `spec` are sent on.",
     openapi_extra=BODY,
     responses={201: answer("Created", SCHEDULEDRUN, etag=True), **failures(404, 409, 413, 422)},
 )
-async def create_scheduledrun(kube: Kube, cpu: Cpu, body: ObjectBody, user: Caller) -> JSONResponse:
-    meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-    namespace = meta.get("namespace") if isinstance(meta, dict) else None
-    if not isinstance(namespace, str) or not namespace:
-        raise ApiError(400, "BadRequest", "metadata.namespace is required")
-    problems = await cpu.run(validate_scheduledrun, body)
+async def create_scheduledrun(
+    kube: Kube, cpu: Cpu, config: Config, body: ObjectBody, user: Caller
+) -> JSONResponse:
+    completed = answers.with_defaults(body, config.default_namespace)
+    problems = await cpu.run(validate_scheduledrun, completed)
     if problems:
         raise answers.invalid(problems)
-    new = owned_by(answers.new_object(body, namespace), user)  # kagent.dev/created-by
+    namespace = completed["metadata"].get("namespace")
+    if not isinstance(namespace, str):
+        raise ApiError(400, "BadRequest", "metadata.namespace must be a namespace's name")
+    new = owned_by(answers.new_object(completed, namespace), user)  # kagent.dev/created-by
     created = await kube.create_scheduledrun(namespace, new)
     return ok(created, "ScheduledRun created", 201, {"ETag": answers.etag(created)})
 
@@ -145,12 +149,14 @@ async def get_scheduledrun(kube: Kube, namespace: Namespace, name: Name) -> JSON
 @router.put(
     "/{namespace}/{name}",
     summary="Replace a ScheduledRun's spec (and labels/annotations if sent)",
-    description="Needs the resourceVersion last read, as If-Match or metadata.resourceVersion: "
-    "a stale one gets 409, none gets 428. Status is the cluster's and is ignored.",
+    description="A body with `spec` only (kagent's edit form) applies that spec to the current "
+    "object. With the resourceVersion last read (If-Match or metadata.resourceVersion) it "
+    "applies only to that version: a stale one gets 409. A missing object is 404 before "
+    "anything else is judged. Status is the cluster's and is ignored.",
     openapi_extra=BODY,
     responses={
         200: answer("Updated", SCHEDULEDRUN, etag=True),
-        **failures(404, 409, 413, 422, 428),
+        **failures(404, 409, 413, 422),
     },
 )
 async def update_scheduledrun(
@@ -171,24 +177,32 @@ async def update_scheduledrun(
     sent_version = meta.get("resourceVersion")
     wanted = answers.if_match_version(if_match)
     if wanted is None and isinstance(sent_version, str) and sent_version:
-        wanted = sent_version
-    if wanted is None:
-        raise ApiError(
-            428,
-            "PreconditionRequired",
-            "send the resourceVersion last read (If-Match or metadata.resourceVersion)",
-        )
-    answers.resource_version(wanted)
+        wanted = answers.resource_version(sent_version)
     if isinstance(sent_version, str) and sent_version and sent_version != wanted:
         raise ApiError(409, "Conflict", "If-Match and metadata.resourceVersion disagree")
-    problems = await cpu.run(validate_scheduledrun, body)
-    if problems:
-        raise answers.invalid(problems)
-    current = await kube.get_scheduledrun(namespace, name)
-    # The creator stays; one is named (the caller) only when the object had none.
-    replaced = owned_by(answers.replacement(current, body, wanted), creator_of(current) or user)
-    updated = await kube.replace_scheduledrun(namespace, name, replaced)
-    return ok(updated, "ScheduledRun updated", headers={"ETag": answers.etag(updated)})
+    for _ in range(UPDATE_ATTEMPTS):
+        current = await kube.get_scheduledrun(namespace, name)  # a missing object: 404 first
+        version = wanted or str(current["metadata"]["resourceVersion"])
+        # The creator stays; one is named (the caller) only when the object had none.
+        candidate = owned_by(
+            answers.replacement(current, body, version), creator_of(current) or user
+        )
+        problems = await cpu.run(validate_scheduledrun, candidate)
+        if problems:
+            raise answers.invalid(problems)
+        try:
+            updated = await kube.replace_scheduledrun(namespace, name, candidate)
+        except KubeError as exc:
+            if exc.status != 409 or wanted is not None:
+                raise  # the caller's precondition is stale: its 409
+            continue  # someone wrote between our read and write: read again
+        return ok(updated, "ScheduledRun updated", headers={"ETag": answers.etag(updated)})
+    raise ApiError(
+        409,
+        "Conflict",
+        f"the ScheduledRun changed {UPDATE_ATTEMPTS} times while "
+        "this update was applied: try again",
+    )
 
 
 @router.delete(

@@ -139,7 +139,9 @@ def kubectl_json(plane: ControlPlane, *args: str) -> Any:
 def data(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     body = response.json()
-    assert body["error"] is (status >= 400)
+    # kagent's envelope: `error` is false on success, the readable message on a failure.
+    assert body["error"] == (body["message"] if status >= 400 else False)
+    assert body["error"] or status < 400
     return body["data"]
 
 

@@ -83,7 +83,10 @@ def test_no_token_is_401_before_anything_else(client: TestClient) -> None:
     response = client.get("/api/scheduledruns/ns/name/executions?limit=0")
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
-    assert response.json()["error"] is True
+    assert (
+        response.json()["error"]
+        == "send a Kubernetes bearer token (visible ASCII): Authorization: Bearer <token>"
+    )
 
 
 def test_a_declared_body_over_1_mib_is_413(client: TestClient) -> None:
@@ -116,9 +119,13 @@ def test_an_invalid_object_is_400_naming_each_field_without_a_cluster_call(
     assert fields == {"spec.schedule", "spec.prompt", "spec.targetRef.kind"}
 
 
-def test_an_update_without_a_resource_version_is_428(client: TestClient) -> None:
-    response = client.put("/api/scheduledruns/ns/x", headers=AUTH, json={"spec": {}})
-    assert response.status_code == 428
+def test_an_update_of_a_missing_object_is_404_before_its_spec_is_judged() -> None:
+    """kagent's edit form sends the spec only, with no resourceVersion: the object is read first,
+    so a missing one is 404 even when the spec is bad."""
+    missing = {"kind": "Status", "code": 404, "reason": "NotFound", "message": "not found"}
+    for test_client in serving(lambda _: httpx.Response(404, json=missing)):
+        response = test_client.put("/api/scheduledruns/ns/x", headers=AUTH, json={"spec": {}})
+    assert (response.status_code, response.json()["error"]) == (404, "not found")
 
 
 def test_framework_errors_use_the_envelope(client: TestClient) -> None:
