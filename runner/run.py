@@ -483,11 +483,17 @@ class Run:
         """A terminal entry: deliver what a stopped runner recorded as Sending and never as
         sent (it may have reached the receiver: the idempotency key lets it drop a repeat)."""
         names = set(delivery.sending(entry))
-        targets = [t for t in delivery.destinations(self.sr.get("spec") or {}) if t.name in names]
-        if targets:
-            self.log("delivery-resumed", destinations=sorted(names))
-            # The full answer went with the runner that was stopped; the entry keeps its start.
-            self._deliver_answer(entry, str(entry.get("message") or ""), targets)
+        if not names:
+            return lifecycle.exit_code(str(entry["status"]))
+        spec = self.sr.get("spec") or {}
+        self.max_history = spec_fields.max_run_history(spec)  # a record must not trim more
+        targets = [t for t in delivery.destinations(spec) if t.name in names]
+        self.log("delivery-resumed", destinations=sorted(names))
+        for gone in sorted(names - {t.name for t in targets}):
+            error = "no longer in spec.delivery when the delivery was resumed"
+            self._record_delivery(str(entry["id"]), delivery.item(gone, "Failed", error=error))
+        # The full answer went with the runner that was stopped; the entry keeps its start.
+        self._deliver_answer(entry, str(entry.get("message") or ""), targets)
         return lifecycle.exit_code(str(entry["status"]))
 
     def _deliver_answer(

@@ -6,8 +6,10 @@ Covers: onChange across three runs (pass, fail, pass: two deliveries, the first 
 runner SIGKILLed once its delivery is recorded and run again for its Job: no second delivery; a
 runner SIGKILLed after the receiver answered but before the record: the rerun delivers again
 with the same idempotency key (the README's one case of twice); a receiver that is down: the
-delivery Failed, the run's status and exit code as without it; the operator (a local process)
-counting the result once in `kagent_scheduledrun_delivery_total`. The rendered pod's Secret env and
+delivery Failed, the run's status and exit code as without it; a receiver answering 503 twice
+then 200: three attempts, Delivered, and the operator (a local process) counting it once in
+`kagent_scheduledrun_delivery_total`; bad destinations refused by the CRD at admission; an
+unknown prompt variable making the operator's verdict Accepted False, InvalidSpec. The rendered pod's Secret env and
 a signed delivery on the real node: tests/e2e/test_delivery.py.
 """
 
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -27,6 +30,7 @@ from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
 from devcluster.receiver import Receiver
 from runner import api, delivery
+from tests.kube_helpers import accepted, create_agent, patch_spec, wait_condition
 from tests.runner_process import T0, create_job, create_scheduledrun, kill_at, run_history
 from tests.runner_process import start_runner as start
 
@@ -158,14 +162,17 @@ def test_receiver_down_is_recorded_and_the_run_keeps_its_status(
     assert "down-1: ops Failed (no answer)" in shown
 
 
-def test_the_operator_counts_each_delivery_result_once(
+def test_503_twice_then_delivered_and_counted_once_by_the_operator(
     control_plane: ControlPlane, namespace: str, agents: AgentServer, operator: OperatorProcess
 ) -> None:
     plane = control_plane
     create_scheduledrun(plane, namespace, "counted", "echo-counted", delivery=[HOOK])
-    with Receiver(key=KEY, answers=[503]) as receiver:
+    with Receiver(key=KEY, answers=[503, 503]) as receiver:
         code, err = run_once(plane, agents, namespace, "counted", "counted-1", 0, receiver.url)
     assert code == api.EXIT_SUCCEEDED, err
+    assert [r.answered for r in receiver.received] == [503, 503, 200]
+    record = entry_of(plane, namespace, "counted", "counted-1")["delivery"][0]
+    assert (record["result"], record["attempts"], record["code"]) == ("Delivered", 3, 200)
     labels = frozenset({("namespace", namespace), ("name", "counted"), ("result", "Delivered")})
     key = ("kagent_scheduledrun_delivery_total", labels)
 
@@ -201,3 +208,17 @@ def test_the_crd_refuses_a_bad_destination_at_admission(
     assert result.returncode != 0
     assert "spec.delivery[0]" in result.stderr
     assert said in result.stderr
+
+
+def test_an_unknown_prompt_variable_is_the_operators_invalid_spec(
+    control_plane: ControlPlane, namespace: str, kube: httpx.Client, operator: OperatorProcess
+) -> None:
+    create_agent(kube, namespace, "echo-vars")
+    create_scheduledrun(control_plane, namespace, "vars", "echo-vars", promptVariables=True,
+                        prompt="Events of {{ scheduledDate }} and {{ all }}")  # fmt: skip
+    sr = wait_condition(kube, namespace, "vars", "False", "InvalidSpec")
+    message = accepted(sr)["message"]  # type: ignore[index]
+    assert "unknown variable {{all}}" in message
+    assert "known variables: scheduledTime" in message
+    patch_spec(kube, namespace, "vars", {"prompt": "Events of {{ scheduledDate }}, not \\{{all}}"})
+    wait_condition(kube, namespace, "vars", "True", "ScheduleAccepted")

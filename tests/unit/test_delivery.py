@@ -446,19 +446,26 @@ def test_a_rerun_after_a_stop_mid_delivery_delivers_with_the_same_key(
 ) -> None:
     """Recorded Sending, never recorded as sent: the runner died in between. The rerun sends it
     again (the receiver may have it twice; the idempotency key tells it so)."""
-    fake = FakeApiServer(scheduledrun("echo-mid", delivery=[SIGNED]), job())
+    fake = FakeApiServer(scheduledrun("echo-mid", delivery=[SIGNED], maxRunHistory=20), job())
     entry = history.finished(
         history.new_pending(JOB, "Scheduled", None, history.parse_time("2026-03-01T12:00:00Z")),  # type: ignore[arg-type]
         "Succeeded",
         "echo: the answer",
         history.parse_time("2026-03-01T12:00:05Z"),  # type: ignore[arg-type]
     )
-    fake.obj["status"] = {"runHistory": [{**entry, "delivery": [delivery.item("ops", "Sending")]}]}
+    older = [
+        {"id": f"older-{n:02d}", "status": "Succeeded", "startTime": f"2026-03-01T11:{n:02d}:00Z"}
+        for n in range(14)
+    ]
+    sending = [delivery.item("ops", "Sending"), delivery.item("removed", "Sending")]
+    fake.obj["status"] = {"runHistory": [{**entry, "delivery": sending}, *older]}
     with Receiver(key=KEY) as receiver:
         code, _ = run(fake, agents, env_for(receiver.url))
     assert code == 0
     (got,) = receiver.received
     assert got.headers["idempotency-key"] == f"{NS}/{JOB}"
     assert got.payload["answer"] == "echo: the answer"
-    assert only(fake)["result"] == "Delivered"
+    results = {d["name"]: d["result"] for d in fake.entry()["delivery"]}
+    assert results == {"ops": "Delivered", "removed": "Failed"}  # gone from the spec: not sent
     assert agents.received_by("echo-mid") == []  # the run itself is not sent again
+    assert len(fake.history) == 15  # maxRunHistory 20: recording the result trimmed nothing
