@@ -9,8 +9,8 @@ with the same idempotency key (the README's one case of twice); a receiver that 
 delivery Failed, the run's status and exit code as without it; a receiver answering 503 twice
 then 200: three attempts, Delivered, and the operator (a local process) counting it once in
 `kagent_scheduledrun_delivery_total`; bad destinations refused by the CRD at admission; an
-unknown prompt variable making the operator's verdict Accepted False, InvalidSpec. The rendered pod's Secret env and
-a signed delivery on the real node: tests/e2e/test_delivery.py.
+unknown prompt variable making the operator's verdict Accepted False, InvalidSpec. The rendered
+pod's Secret env and a signed delivery on the real node: tests/e2e/test_delivery.py.
 """
 
 from __future__ import annotations
