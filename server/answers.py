@@ -74,6 +74,18 @@ def dst_data(note: DstNote) -> dict[str, Any]:
     }
 
 
+def schedule_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Of a ScheduledRun, only what its fire times depend on (its `H` expansion too)."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
+    spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
+    assert isinstance(meta, Mapping)
+    assert isinstance(spec, Mapping)
+    return {
+        "metadata": {k: meta[k] for k in ("name", "namespace", "uid") if k in meta},
+        "spec": {k: spec[k] for k in ("schedule", "timeZone") if k in spec},
+    }
+
+
 @dataclasses.dataclass(frozen=True)
 class Neighbours:
     """The other ScheduledRuns a fire time may share its minute with: those of the object's

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -26,6 +26,8 @@ from server.listjson import ListSplitter
 
 MERGE_PATCH: Final = "application/merge-patch+json"
 LIST_PAGE: Final = 500  # kubectl's own chunk size for lists
+# A page that is decoded whole: small, since a tenant's objects may carry 250 KB annotations.
+SLIM_PAGE: Final = 20
 ERROR_BODY_MAX: Final = 64 * 1024  # an apiserver's refusal (a Status) is far shorter
 # A streamed list is sent on in pieces of about this size: the network's chunks are TLS records
 # (16 KiB), and sending each alone costs the event loop more than the copy of a larger piece.
@@ -160,6 +162,21 @@ class KubeClient:
             following = metadata.get("continue")
             if not following:
                 return
+            params["continue"] = str(following)
+
+    async def list_slim(
+        self, path: str, slim: Callable[[Mapping[str, Any]], dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Every item of a list reduced by `slim` as each small page arrives (SLIM_PAGE items),
+        so only one page of whole objects is ever decoded at once."""
+        params = {"limit": str(SLIM_PAGE)}
+        items: list[dict[str, Any]] = []
+        while True:
+            page = await self.request("GET", path, params=params)
+            items.extend(slim(item) for item in page.get("items") or [] if isinstance(item, dict))
+            following = (page.get("metadata") or {}).get("continue")
+            if not following:
+                return items
             params["continue"] = str(following)
 
     async def list_all(self, path: str, selector: str | None = None) -> list[dict[str, Any]]:

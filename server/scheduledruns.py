@@ -107,8 +107,11 @@ async def create_scheduledrun(
     openapi_extra=BODY,
     responses={200: answer("The verdict", ref("Verdict")), **failures(413)},
 )
-async def validate(cpu: Cpu, kube: Kube, body: JsonBody, count: Count = 5) -> JSONResponse:
-    others = await neighbours(kube, body)
+async def validate(
+    cpu: Cpu, kube: Kube, token: Token, lists: Lists, body: JsonBody, count: Count = 5
+) -> JSONResponse:
+    async with lists.enter(token or ""):  # a list, bounded like the others (server.gates)
+        others = await neighbours(kube, body)
     result = await cpu.run(answers.verdict, body, datetime.now(UTC), count, others)
     return ok(result, "valid" if result["valid"] else f"{len(result['problems'])} problems")
 
@@ -121,7 +124,9 @@ async def neighbours(kube: Kube, body: Any) -> answers.Neighbours:
 
     async def listed(where: str | None) -> list[dict[str, Any]] | None:
         try:
-            return await kube.list_all(scheduledruns_path(where))
+            # Only what a fire time needs, page by small page: a tenant's annotations and
+            # histories are never all decoded at once.
+            return await kube.list_slim(scheduledruns_path(where), answers.schedule_fields)
         except KubeError as exc:
             if exc.status in (401, 403, 404):
                 return None

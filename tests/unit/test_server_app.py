@@ -328,3 +328,33 @@ def test_a_stored_history_time_out_of_range_pages_as_the_oldest() -> None:
         response = test_client.get("/api/scheduledruns/ns/x/executions", headers=AUTH)
     assert response.status_code == 200
     assert [e["id"] for e in response.json()["data"]] == ["new", "odd"]
+
+
+def test_the_neighbours_of_a_preview_are_read_in_small_pages_and_kept_slim() -> None:
+    """The fire-time preview counts who shares each minute from a list of every ScheduledRun:
+    it is read 20 at a time and only the schedule fields kept, so a tenant's 250 KB
+    annotations are never all decoded at once; the counts are those of the whole objects."""
+
+    def sr(name: str, schedule: str) -> dict[str, Any]:
+        return {"metadata": {"name": name, "namespace": "team", "uid": name,
+                             "annotations": {"blob": "x" * 250_000}},
+                "spec": {"schedule": schedule, "timeZone": "UTC"}}  # fmt: skip
+
+    stored = [sr(f"n{i:02d}", "0 */2 * * *" if i % 2 else "30 * * * *") for i in range(45)]
+    asked: list[str | None] = []
+
+    def lists(request: httpx.Request) -> httpx.Response:
+        limit, start = request.url.params.get("limit"), int(request.url.params.get("continue", 0))
+        asked.append(limit)
+        page = stored[start : start + int(limit or 500)]
+        following = str(start + len(page)) if start + len(page) < len(stored) else None
+        return httpx.Response(200, json={"items": page, "metadata": {"continue": following}})
+
+    spec = {"schedule": "0 */2 * * *", "timeZone": "UTC", "prompt": "p",
+            "targetRef": {"kind": "Agent", "name": "a"}}  # fmt: skip
+    mine = {**EXPENSIVE, "metadata": {"name": "mine", "namespace": "team"}, "spec": spec}
+    for test_client in serving(lists):
+        response = test_client.post("/api/scheduledruns/validate?count=1", headers=AUTH, json=mine)
+    first = response.json()["data"]["times"][0]
+    assert (first["shared"], first["sharedInCluster"]) == (22, 22)
+    assert asked == ["20", "20", "20"]
