@@ -5,7 +5,10 @@ SubjectAccessReview by the real API server), and the series of a deleted Schedul
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -16,6 +19,7 @@ from devcluster.accounts import namespace_user
 from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
 from runner.kube import scheduledrun_path
+from runner.token_reviews import REVIEW_BURST, REVIEW_RATE
 from tests.kube_helpers import (
     create,
     create_agent,
@@ -65,6 +69,37 @@ def test_only_a_token_allowed_to_get_metrics_reads_them(
     assert [r.status_code for r in (anonymous, forged, stranger, allowed)] == [401, 403, 403, 200]
     assert "kagent_scheduledrun_active_schedules" in allowed.text
     assert "kagent_scheduledrun" not in anonymous.text + forged.text + stranger.text
+
+
+def test_a_flood_of_garbage_tokens_costs_a_bounded_number_of_reviews(
+    control_plane: ControlPlane, namespace: str, secure_operator: OperatorProcess
+) -> None:
+    """Issue 22, item 12: each distinct garbage token cost a TokenReview, without end. Now the
+    operator reviews at most its burst of unknown tokens (then 429 with Retry-After, no review),
+    a garbage token repeated is answered from memory, and Prometheus' token, known before the
+    flood, is still served."""
+    reader = namespace_user(
+        control_plane,
+        namespace,
+        "prometheus",
+        [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}],
+        cluster_wide=True,
+    )
+    assert scrape(secure_operator, reader).status_code == 200
+    started = time.monotonic()
+    with ThreadPoolExecutor(20) as pool:
+        flood = list(
+            pool.map(lambda _: scrape(secure_operator, f"g-{uuid.uuid4().hex}"), range(100))
+        )
+    took = time.monotonic() - started
+    codes = [r.status_code for r in flood]
+    reviewed = codes.count(403)
+    # At most the bucket's burst and its refill while the flood lasted (runner.token_reviews:
+    # 20, then 10 a second), not one review per token; the rest answered 429 without one.
+    assert reviewed <= REVIEW_BURST + REVIEW_RATE * took + 1, (reviewed, took)
+    assert codes.count(429) == 100 - reviewed
+    assert all(r.headers["Retry-After"] for r in flood if r.status_code == 429)
+    assert scrape(secure_operator, reader).status_code == 200
 
 
 def test_the_series_of_a_deleted_scheduledrun_are_removed(
