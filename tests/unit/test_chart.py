@@ -752,6 +752,8 @@ def test_server_values_reach_the_pod_and_service(all_docs: list[dict[str, Any]])
     assert container["image"] == "registry.example.com/kagent/scheduledrun-operator:0.1.0-rc.1"
     assert container["ports"] == [{"name": "http", "containerPort": 8443, "protocol": "TCP"}]
     assert "--port=8443" in container["args"]
+    # A create that names no namespace lands in the server's own, as kagent's does.
+    assert f"--default-namespace={NAMESPACE}" in container["args"]
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert service["spec"]["ports"] == [
