@@ -104,6 +104,28 @@ def job_deadline_passed(job: Mapping[str, Any], now: datetime, slack: float = 2.
     return now + timedelta(seconds=slack) >= started + timedelta(seconds=seconds)
 
 
+def job_time_left(job: Mapping[str, Any], now: datetime) -> float | None:
+    """Seconds until Kubernetes stops the Job's pods (its activeDeadlineSeconds from its
+    start), None when the Job says no deadline or no start."""
+    seconds = (job.get("spec") or {}).get("activeDeadlineSeconds")
+    started = history.parse_time((job.get("status") or {}).get("startTime"))
+    if not isinstance(seconds, int) or started is None:
+        return None
+    return (started + timedelta(seconds=seconds) - now).total_seconds()
+
+
+def delivery_budget(budget: float, job_left: float | None, cap: float | None = None) -> float:
+    """Seconds one destination's delivery may take: its own budget, within what is left before
+    the Job's deadline (less 5 s to record the result) and the stop budget after a SIGTERM;
+    at least 1 s, so there is always one attempt."""
+    limits = [budget]
+    if job_left is not None:
+        limits.append(job_left - 5.0)
+    if cap is not None:
+        limits.append(cap)
+    return max(1.0, min(limits))
+
+
 def deadline_of(entry: Mapping[str, Any], timeout: timedelta, now: datetime) -> datetime:
     """When the run must have ended: from the entry's startTime, so a restart does not extend it."""
     return (history.parse_time(entry.get("startTime")) or now) + timeout

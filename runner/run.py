@@ -554,9 +554,11 @@ class Run:
             payload = delivery.body(target, report)
         except ValueError as exc:
             return webhook.Sent("Failed", 0, error=str(exc))
-        budget = self.settings.delivery_budget
-        if self.delivery_cap is not None:
-            budget = min(budget, self.delivery_cap)
+        budget = lifecycle.delivery_budget(
+            self.settings.delivery_budget,
+            lifecycle.job_time_left(self.job, self.now()),
+            self.delivery_cap,
+        )
         return webhook.send(
             http,
             url,

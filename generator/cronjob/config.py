@@ -67,7 +67,9 @@ class OperatorConfig:
     deadline_grace_seconds: int = 60
     """Added to the run's `timeout` to give the Job's `activeDeadlineSeconds`. The runner enforces
     the timeout itself (it cancels the agent's task and records `Timeout`); the grace covers pod
-    start-up and that last status write, so Kubernetes only kills a runner that is truly stuck."""
+    start-up, that last status write and the delivery of the answer (`spec.delivery`, each
+    destination within its 30 s budget and all of them within what is left of this grace), so
+    Kubernetes only kills a runner that is truly stuck."""
 
     backoff_limit: int = 2
     """Pod retries of a Job. A crashed runner pod is retried; the runner is idempotent per Job (it

@@ -27,7 +27,7 @@ from devcluster.agents import AgentServer, running
 from devcluster.receiver import Receiver, verify
 from generator.cronjob.render import OperatorConfig, render_cronjob
 from generator.spec.validate import validate_spec
-from runner import delivery, history
+from runner import delivery, history, lifecycle
 from runner.kube import Credentials, KubeClient
 from runner.run import Log, Run, Settings
 from tests.unit.test_runner_run import JOB, NS, SR, UID, FakeApiServer, job, scheduledrun
@@ -469,3 +469,27 @@ def test_a_rerun_after_a_stop_mid_delivery_delivers_with_the_same_key(
     assert results == {"ops": "Delivered", "removed": "Failed"}  # gone from the spec: not sent
     assert agents.received_by("echo-mid") == []  # the run itself is not sent again
     assert len(fake.history) == 15  # maxRunHistory 20: recording the result trimmed nothing
+
+
+@pytest.mark.parametrize(
+    ("job", "cap", "budget"),
+    [
+        pytest.param({}, None, 30.0, id="no-deadline-known"),
+        pytest.param({"spec": {"activeDeadlineSeconds": 120},
+                      "status": {"startTime": "2026-03-01T12:00:00Z"}}, None, 30.0,
+                     id="far-from-the-deadline"),
+        pytest.param({"spec": {"activeDeadlineSeconds": 120},
+                      "status": {"startTime": "2026-03-01T11:58:12Z"}}, None, 7.0,
+                     id="12s-before-the-deadline"),
+        pytest.param({"spec": {"activeDeadlineSeconds": 60},
+                      "status": {"startTime": "2026-03-01T11:50:00Z"}}, None, 1.0,
+                     id="past-the-deadline-one-attempt"),
+        pytest.param({}, 4.0, 4.0, id="after-sigterm"),
+    ],
+)  # fmt: skip
+def test_delivery_budget_fits_the_jobs_deadline(
+    job: dict[str, Any], cap: float | None, budget: float
+) -> None:
+    now = history.parse_time("2026-03-01T12:00:00Z")
+    assert now is not None
+    assert lifecycle.delivery_budget(30.0, lifecycle.job_time_left(job, now), cap) == budget
