@@ -208,6 +208,11 @@ class Controller:
         its runner will never finish."""
         namespace = str((body.get("metadata") or {}).get("namespace", ""))
         self.cache.note_job(namespace, body, present=type_ != "DELETED")
+        if type_ == "ADDED":
+            label = (body["metadata"].get("labels") or {}).get(api.LABEL_SCHEDULEDRUN, "")
+            made_for = self.cache.scheduledrun_labelled(namespace, str(label))
+            if made_for is not None:
+                self.counter.job_created((namespace, made_for), body)
         state = sweep.job_state(body)
         if type_ is None or not (type_ == "DELETED" or state.failed or state.complete):
             return  # running, or the initial listing (each ScheduledRun sweeps on its first event)

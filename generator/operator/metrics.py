@@ -46,7 +46,7 @@ from prometheus_client import (
 )
 
 from runner import delivery, history
-from runner.api import ObjectKey
+from runner.api import ANNOTATION_SCHEDULED_TIME, ObjectKey
 
 # The dispatch counter's `status`: the entry's status after the send, as kagent labels it.
 DISPATCH_PENDING: Final = "Pending"
@@ -114,6 +114,14 @@ class Metrics:
             "From a run's start to its end, by outcome (every ended run, DispatchFailed too).",
             ["namespace", "name", "outcome"],
             buckets=RUN_BUCKETS,
+            registry=r,
+        )
+        self.job_creation_delay = Histogram(
+            "kagent_scheduledrun_job_creation_delay_seconds",
+            "From a tick to its Job's creation by the CronJob controller, for every scheduled "
+            "Job (also one whose pod never starts): how far the controller is behind.",
+            ["namespace", "name"],
+            buckets=START_DELAY_BUCKETS,
             registry=r,
         )
         self.missed_runs = Counter(
@@ -331,6 +339,18 @@ class RunCounter:
             self.delivered[key] = frozenset(remembered)
         else:
             self.delivered.pop(key, None)
+
+    def job_created(self, key: ObjectKey, job: Mapping[str, Any]) -> float | None:
+        """Observe a new scheduled Job's delay after its tick (manual Jobs, and Jobs made before
+        this process started, are not observed); the delay in seconds, or None."""
+        meta = job.get("metadata") or {}
+        created = history.parse_time(meta.get("creationTimestamp"))
+        tick = history.parse_time((meta.get("annotations") or {}).get(ANNOTATION_SCHEDULED_TIME))
+        if created is None or tick is None or created < self.started:
+            return None
+        delay = max(0.0, (created - tick).total_seconds())
+        self._series(key, "job_creation_delay", *key).observe(delay)
+        return delay
 
     def missed(self, key: ObjectKey, reasons: Sequence[str]) -> None:
         """Count the ticks a reconcile found passed without a Job (once: the status write that

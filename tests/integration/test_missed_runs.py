@@ -2,8 +2,9 @@
 kube-controller-manager talks to the apiserver at one request a second, so it cannot start 24
 per-minute CronJobs within their ten-second startingDeadlineSeconds. The operator counts the ticks
 that passed without a Job in status (missedRuns, lastMissedTime, lastMissedReason), shows them in
-`kubectl get sr`, posts a MissedRun event and counts kagent_scheduledrun_missed_runs_total; and a
-tick it calls missed has no Job. The judging rules are tests/unit/test_missed.py's table.
+`kubectl get sr`, posts a MissedRun event and counts kagent_scheduledrun_missed_runs_total; a
+tick it calls missed has no Job, and every Job made has its creation delay observed. The judging
+rules are tests/unit/test_missed.py's table.
 """
 
 from __future__ import annotations
@@ -37,12 +38,16 @@ def starved_plane() -> Iterator[ControlPlane]:
         plane.stop()
 
 
-def missed_total(operator: OperatorProcess) -> float:
+def metric_total(operator: OperatorProcess, series: str) -> float:
     total = 0.0
     for line in operator.metrics().splitlines():
-        if line.startswith("kagent_scheduledrun_missed_runs_total{"):
+        if line.startswith(series + "{"):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def missed_total(operator: OperatorProcess) -> float:
+    return metric_total(operator, "kagent_scheduledrun_missed_runs_total")
 
 
 def test_ticks_a_starved_controller_never_started_are_counted(
@@ -78,6 +83,9 @@ def test_ticks_a_starved_controller_never_started_are_counted(
                 label = sr["metadata"]["name"]
                 assert (label, sr["status"]["lastMissedTime"]) not in made
 
+            # Every Job the starved controller did make has its delay after the tick observed.
+            delays = "kagent_scheduledrun_job_creation_delay_seconds_count"
+            assert eventually("delays", lambda: metric_total(operator, delays) >= len(jobs) > 0)
             counted = sum(sr["status"]["missedRuns"] for sr in missed_ones())
             assert eventually("the metric", lambda: missed_total(operator) >= counted)
             events = kube.get(f"/api/v1/namespaces/{NAMESPACE}/events").json()["items"]

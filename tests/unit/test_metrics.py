@@ -290,3 +290,31 @@ def test_each_delivery_result_counts_once_when_it_is_final() -> None:
     assert (delivery_total, (*labels, ("result", "Sending"))) not in got
     counter.forget(key)
     assert not [k for k in samples(counter.metrics) if k[0] == delivery_total]
+
+
+def scheduled_job(created: str, tick: str | None) -> dict[str, Any]:
+    annotations = {} if tick is None else {"batch.kubernetes.io/cronjob-scheduled-timestamp": tick}
+    return {"metadata": {"name": "j", "creationTimestamp": created, "annotations": annotations}}
+
+
+@pytest.mark.parametrize(
+    ("job", "delay"),
+    [
+        pytest.param(
+            scheduled_job("2026-03-01T12:05:37Z", "2026-03-01T12:05:00Z"), 37.0, id="late"
+        ),
+        pytest.param(scheduled_job("2026-03-01T12:05:37Z", None), None, id="manual-job"),
+        pytest.param(
+            scheduled_job("2026-03-01T11:59:30Z", "2026-03-01T11:59:00Z"), None, id="before-start"
+        ),
+    ],
+)
+def test_every_scheduled_job_s_creation_delay_is_observed(
+    job: dict[str, Any], delay: float | None
+) -> None:
+    metrics = Metrics()
+    counter = RunCounter(metrics, started=START)
+    assert counter.job_created(("team", "nightly"), job) == delay
+    labels = (("name", "nightly"), ("namespace", "team"))
+    found = samples(metrics).get(("kagent_scheduledrun_job_creation_delay_seconds_sum", labels))
+    assert found == delay
