@@ -149,6 +149,26 @@ def possible(entry: Mapping[str, Any], now: datetime) -> bool:
     return True
 
 
+def update(
+    status: Mapping[str, Any],
+    entry: Mapping[str, Any],
+    max_run_history: int,
+    now: datetime | None = None,
+) -> dict[str, Any] | None:
+    """`record` for an entry recorded before (its ids, its end): None, so nothing is written,
+    when newer runs have since trimmed it away and it would not be among the `max_run_history`
+    newest. Only a run's first record always keeps its entry; a later write of a run older than
+    the kept history must not push a newer run out."""
+    when = now or datetime.now(UTC)
+    current = status.get("runHistory") or []
+    if find(current, str(entry.get("id"))) is None:
+        others = [e for e in current if possible(e, when)]
+        kept = newest_first([entry, *others])[: max(max_run_history, 1)]
+        if not any(e.get("id") == entry.get("id") for e in kept):
+            return None
+    return record(status, entry, max_run_history, now)
+
+
 def record(
     status: Mapping[str, Any],
     entry: Mapping[str, Any],

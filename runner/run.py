@@ -435,12 +435,23 @@ class Run:
             self.log("pending-written", entry=entry)
         return entry
 
+    def _write_fields(self, status: Mapping[str, Any], entry: Mapping[str, Any]) -> Any:
+        """The status fields recording `entry`: a run's first record always keeps it; a later
+        one of a run that newer runs have since trimmed away writes nothing (None)."""
+        if self.recorded:
+            return history.update(status, entry, self.max_history, self.now())
+        return history.record(status, entry, self.max_history, self.now())
+
+    @staticmethod
+    def _with(fields: Any, more: Mapping[str, Any]) -> Any:
+        return None if fields is None else {**fields, **more}
+
     def _save(self, entry: dict[str, Any]) -> None:
         self.entry = entry
         self.kube.update_status(
             self.settings.namespace,
             self.settings.name,
-            lambda status: history.record(status, entry, self.max_history, self.now()),
+            lambda status: self._write_fields(status, entry),
         )
 
     def _finish(
@@ -455,7 +466,11 @@ class Run:
         self.kube.update_status(
             self.settings.namespace,
             self.settings.name,
-            lambda status: {**history.record(status, final, self.max_history, self.now()), **shown},
+            lambda status: (
+                None
+                if (fields := self._write_fields(status, final)) is None
+                else {**fields, **shown}
+            ),
             current=sr,
             budget=self.write_budget,
         )

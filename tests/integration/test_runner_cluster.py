@@ -1,9 +1,9 @@
 """`scheduledrun run` as a process against the real kube-apiserver and the a2a-sdk test agents.
 
-Covers: 20 concurrent runners on one ScheduledRun (maxRunHistory 10) ending with exactly the 10
-newest entries and no write lost; SIGKILL at every logged lifecycle step, then a rerun for the
-same Job: the agent got the message at most once (exactly once in 1.0, where the rerun can look
-its task up) and the entry ends terminal and right.
+Covers: 20 concurrent runners on one ScheduledRun (maxRunHistory 10) ending with 10 finished
+entries, the newest run's among them, and no write lost; SIGKILL at every logged lifecycle step,
+then a rerun for the same Job: the agent got the message at most once (exactly once in 1.0, where
+the rerun can look its task up) and the entry ends terminal and right.
 
 Each run gets a real Job (created suspended, so nothing runs it) for its name and uid; the runner
 authenticates with the admin kubeconfig (in-pod credentials are exercised by the e2e tests).
@@ -38,7 +38,7 @@ def agents() -> Iterator[AgentServer]:
         yield server
 
 
-def test_twenty_concurrent_runners_keep_exactly_the_ten_newest(
+def test_twenty_concurrent_runners_keep_ten_finished_runs_and_the_newest(
     control_plane: ControlPlane, namespace: str, agents: AgentServer
 ) -> None:
     create_scheduledrun(control_plane, namespace, "busy", "echo-busy", maxRunHistory=10)
@@ -54,7 +54,13 @@ def test_twenty_concurrent_runners_keep_exactly_the_ten_newest(
     results = [(r.wait(timeout=180), r.stderr.read() if r.stderr else "") for r in runners]
     assert all(code in (api.EXIT_SUCCEEDED, api.EXIT_FINAL_FAILURE) for code, _ in results), results
     entries = run_history(control_plane, namespace, "busy")
-    assert [e["id"] for e in entries] == list(reversed(jobs))[:10]
+    # Not always the ten newest: a run whose first write comes after ten newer runs recorded
+    # theirs still leaves its entry (every new run does, issue 22) in the place of the oldest.
+    # But a run trimmed away never comes back with a later write, so nothing stays Pending.
+    kept = [e["id"] for e in entries]
+    assert len(kept) == len(set(kept)) == 10
+    assert kept[0] == "busy-19"
+    assert set(kept) <= set(jobs)
     assert {e["status"] for e in entries} == {"Succeeded"}
     # Every runner whose entry survives sent exactly once; none sent twice.
     sent = [r.message_id for r in agents.received_by("echo-busy")]

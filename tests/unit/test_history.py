@@ -225,6 +225,24 @@ def test_a_run_older_than_the_kept_ones_takes_the_place_of_the_oldest() -> None:
     assert ids(patch["runHistory"]) == ["job-006", "job-001"]
 
 
+@pytest.mark.parametrize(
+    ("kept", "ended", "expected"),
+    [
+        pytest.param([5, 6], 6, ["job-006", "job-005"], id="still-kept-is-updated"),
+        # Newer runs trimmed job-001 after its Pending: its end must not push job-005 out.
+        pytest.param([5, 6], 1, None, id="trimmed-away-writes-nothing"),
+        # Trimmed only by an entry that is no longer possible: it is among the newest again.
+        pytest.param([6], 3, ["job-006", "job-003"], id="room-again-is-recorded"),
+    ],
+)
+def test_a_later_write_never_brings_back_a_run_newer_ones_trimmed(
+    kept: list[int], ended: int, expected: list[str] | None
+) -> None:
+    status = {"runHistory": [entry(n, "Succeeded") for n in kept]}
+    patch = history.update(status, entry(ended, "Failed"), 2, LATER)
+    assert (None if patch is None else ids(patch["runHistory"])) == expected
+
+
 @given(st.permutations(list(range(20))), st.lists(st.integers(0, 19), max_size=20))
 def test_every_write_keeps_its_run_and_the_history_stays_bounded(
     order: list[int], finishes: list[int]
