@@ -22,9 +22,12 @@ WAIT = 60.0  # a busy 2-core machine: start-up ends in a few seconds
 class OperatorProcess:
     """`scheduledrun operator` in a subprocess, its log in a temp file."""
 
-    def __init__(self, plane: ControlPlane, *extra: str) -> None:
+    def __init__(self, plane: ControlPlane, *extra: str, profile: Path | None = None) -> None:
         self.plane = plane
         self.extra = extra
+        # Run under cProfile, writing its statistics here when the process exits (the
+        # operator benchmark's --profile).
+        self.profile = profile
         self.metrics_port = free_port()
         self.health_port = free_port()
         self.log = Path(tempfile.mkstemp(prefix="operator-", suffix=".log")[1])
@@ -43,6 +46,8 @@ class OperatorProcess:
             "--health-address", "127.0.0.1",
             *self.extra,
         ]  # fmt: skip
+        if self.profile is not None:
+            argv = [sys.executable, "-m", "cProfile", "-o", str(self.profile), *argv]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 argv,
