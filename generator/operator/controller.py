@@ -134,7 +134,10 @@ class Controller:
         reconcile the ScheduledRuns whose minute became crowded or no longer is."""
         while True:
             await asyncio.sleep(interval)
-            await self.check_minutes()
+            try:
+                await self.check_minutes()
+            except Exception:  # a bug here must not end the warnings for good: log, go on
+                logger.exception("computing the per-minute load failed")
 
     async def check_minutes(self) -> None:
         now = self.clock()

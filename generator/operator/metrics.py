@@ -127,7 +127,8 @@ class Metrics:
         self.missed_runs = Counter(
             "kagent_scheduledrun_missed_runs_total",
             "Scheduled times that passed without a Job, by reason: Skipped (the CronJob "
-            "controller fell behind and made a Job for a later time only) or DeadlineExceeded "
+            "controller moved past it: it fell behind, or concurrencyPolicy Forbid held it while "
+            "a run was active) or DeadlineExceeded "
             "(not started within startingDeadlineSeconds).",
             ["namespace", "name", "reason"],
             registry=r,

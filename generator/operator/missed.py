@@ -2,7 +2,9 @@
 
 The controller makes each tick's Job through a rate-limited client. When it reaches a CronJob
 after that CronJob's next tick has come, it makes a Job for the most recent missed time only and
-moves `status.lastScheduleTime` there: the earlier tick is `Skipped`. With
+moves `status.lastScheduleTime` there: the earlier tick is `Skipped` (as is a tick that
+`concurrencyPolicy: Forbid` held while a run was active: the controller moves past it the same
+way, and no run happened either). With
 `startingDeadlineSeconds`, a tick it reaches later than that is not started at all:
 `DeadlineExceeded` (the controller posts a `MissSchedule` event on the CronJob and writes
 nothing). Either way nothing in the ScheduledRun would say so; the operator judges each tick
@@ -107,8 +109,8 @@ def describe(missed: tuple[Missed, ...]) -> str:
     more = f" (and {len(missed) - 5} earlier)" if len(missed) > 5 else ""
     reasons = sorted({m.reason for m in missed})
     why = {
-        MissReason.SKIPPED: "Skipped: the CronJob controller fell behind and made a Job for a"
-        " later time only",
+        MissReason.SKIPPED: "Skipped: the CronJob controller moved past it without a Job (it fell"
+        " behind, or concurrencyPolicy Forbid held it while a run was active)",
         MissReason.DEADLINE_EXCEEDED: "DeadlineExceeded: not started within"
         " startingDeadlineSeconds",
     }

@@ -82,7 +82,8 @@ def test_the_event_names_the_times_and_why() -> None:
         "8 scheduled runs did not start: 2026-06-01T09:03:00Z, 2026-06-01T09:04:00Z,"
         " 2026-06-01T09:05:00Z, 2026-06-01T09:06:00Z, 2026-06-01T09:07:00Z (and 3 earlier)"
         " (DeadlineExceeded: not started within startingDeadlineSeconds; Skipped: the CronJob"
-        " controller fell behind and made a Job for a later time only)"
+        " controller moved past it without a Job (it fell behind, or concurrencyPolicy Forbid"
+        " held it while a run was active))"
     )
 
 
