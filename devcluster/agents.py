@@ -98,6 +98,7 @@ class HttpRequest:
     path: str
     method: str
     at: float
+    traceparent: str | None = None  # the W3C trace context the caller sent, if any
 
 
 def behaviour_of(name: str) -> str:
@@ -244,8 +245,15 @@ class _RequestLog:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             with self.shared.lock:
+                headers = dict(scope.get("headers") or [])
+                traceparent = headers.get(b"traceparent")
                 self.shared.requests.append(
-                    HttpRequest(path=scope["path"], method=scope["method"], at=time.time())
+                    HttpRequest(
+                        path=scope["path"],
+                        method=scope["method"],
+                        at=time.time(),
+                        traceparent=traceparent.decode("latin-1") if traceparent else None,
+                    )
                 )
         await self.app(scope, receive, send)
 

@@ -43,6 +43,9 @@ ANNOTATION_IDEMPOTENCY_KEY: Final = "kagent.dev/idempotency-key-sha256"
 # reused for another request is refused (422) instead of answered with the first one's run.
 ANNOTATION_IDEMPOTENCY_REQUEST: Final = "kagent.dev/idempotency-request-sha256"
 
+# On a Job: the W3C traceparent of the trigger's caller; the run joins that trace (runner/trace.py).
+ANNOTATION_TRACEPARENT: Final = "kagent.dev/traceparent"
+
 # Environment of the runner container (set by the rendered CronJob, downward API for the Job ids).
 ENV_JOB_NAME: Final = "SCHEDULEDRUN_JOB_NAME"
 ENV_JOB_UID: Final = "SCHEDULEDRUN_JOB_UID"
@@ -51,6 +54,9 @@ ENV_A2A_BASE_URL: Final = "SCHEDULEDRUN_A2A_BASE_URL"
 ENV_A2A_PROTOCOL: Final = "SCHEDULEDRUN_A2A_PROTOCOL"  # "auto", "0.3" or "1.0"
 ENV_A2A_USER_ID: Final = "SCHEDULEDRUN_A2A_USER_ID"
 ENV_A2A_TOKEN_FILE: Final = "SCHEDULEDRUN_A2A_TOKEN_FILE"
+# Where the runner exports its span (runner/otlp.py): OpenTelemetry's own variable, set on the pod
+# from the operator's --runner-otlp-endpoint.
+ENV_OTLP_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_ENDPOINT"
 # Folder holding token, ca.crt and namespace; defaults to the in-cluster path.
 ENV_SERVICEACCOUNT_DIR: Final = "SCHEDULEDRUN_SERVICEACCOUNT_DIR"
 DEFAULT_SERVICEACCOUNT_DIR: Final = "/var/run/secrets/kubernetes.io/serviceaccount"

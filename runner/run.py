@@ -33,8 +33,10 @@ from runner import (
     history,
     lifecycle,
     limits,
+    otlp,
     previous,
     spec_fields,
+    trace,
     variables,
     webhook,
 )
@@ -122,9 +124,12 @@ class Log:
     def __init__(self, stream: IO[str], **context: str) -> None:
         self.stream = stream
         self.context = context
+        self.steps: list[otlp.Event] = []  # the run's steps, for its span's events
 
     def __call__(self, step: str, **fields: Any) -> None:
-        line = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "step": step}
+        now = datetime.now(UTC)
+        self.steps.append(otlp.Event(step, now))
+        line = {"time": now.isoformat(timespec="milliseconds"), "step": step}
         self.stream.write(json.dumps({**line, **self.context, **fields}, default=str) + "\n")
         self.stream.flush()
 
@@ -167,6 +172,9 @@ class Run:
         self.context: str | None = None  # spec.includePreviousRun's second part
         self.scheduled_runs = 0  # status.scheduledRuns as this run's entry was recorded
         self.identity = Identity(settings.a2a_user_id, settings.a2a_token_file or None)
+        self.trace = trace.for_run(
+            settings.job_uid or settings.job_name
+        )  # again once the Job is read
         self.job: dict[str, Any] = {}
         self.url = ""  # the agent's A2A endpoint, once the spec is read
         self.task_id = ""  # the agent's task, once known
@@ -226,7 +234,9 @@ class Run:
     def _cancel_on_stop(self, task_id: str) -> tuple[Outcome | None, str]:
         """(the task's own outcome if it already ended, what became of the cancel)."""
         timeout = max(1.0, min(5.0, self.settings.stop_budget / 4))
-        with httpx.Client(transport=agent_transport(), follow_redirects=False) as http:
+        with httpx.Client(
+            transport=agent_transport(), follow_redirects=False, headers=self.trace.headers()
+        ) as http:
             client = A2AClient(http, self.url, self.info.protocol, self.identity)
             try:
                 view = client.cancel(task_id, timeout)
@@ -302,13 +312,19 @@ class Run:
         metadata = job.get("metadata") or {}
         self.job_uid = self.settings.job_uid or metadata.get("uid")
         annotations = metadata.get("annotations") or {}
-        trigger = lifecycle.trigger_of(annotations)
-        pending = found or history.new_pending(
-            self.settings.job_name,
-            trigger,
-            lifecycle.scheduled_time_of(annotations, trigger),
-            self.now(),
+        self.trace = trace.for_run(
+            str(self.job_uid or self.settings.job_name), annotations.get(api.ANNOTATION_TRACEPARENT)
         )
+        trigger = lifecycle.trigger_of(annotations)
+        pending = found or {
+            **history.new_pending(
+                self.settings.job_name,
+                trigger,
+                lifecycle.scheduled_time_of(annotations, trigger),
+                self.now(),
+            ),
+            "traceID": self.trace.trace_id,
+        }
         if step == "start" and self._refused(sr, trigger, pending):
             return api.EXIT_SUCCEEDED
         try:
@@ -323,7 +339,9 @@ class Run:
             )
         self.url = spec["url"]
         self.scheduled_runs = _count((sr.get("status") or {}).get("scheduledRuns"))
-        with httpx.Client(transport=agent_transport(), follow_redirects=False) as http:
+        with httpx.Client(
+            transport=agent_transport(), follow_redirects=False, headers=self.trace.headers()
+        ) as http:
             try:
                 # The card comes before the Pending write: reading it sends the agent nothing,
                 # and a runner stopped before that write is simply started again.
@@ -476,6 +494,7 @@ class Run:
         )
         self.log("finished", status=outcome.status, message=final["message"])
         self._deliver_answer(final, outcome.message, targets)
+        self._export_span(final)
         return lifecycle.exit_code(outcome.status)
 
     # --- delivery of the answer (spec.delivery) ------------------------------------------------
@@ -619,6 +638,33 @@ class Run:
             return template.format_map(fields)
         except (KeyError, ValueError, IndexError):
             return None
+
+    def _export_span(self, final: Mapping[str, Any]) -> None:
+        """The run's span to the OTLP endpoint, if one is set (best effort, bounded)."""
+        target = otlp.target_from_env()
+        if target is None:
+            return
+        start = history.parse_time(final.get("startTime")) or self.now()
+        attributes: dict[str, otlp.Attribute] = {
+            "k8s.namespace.name": self.settings.namespace,
+            "k8s.job.name": self.settings.job_name,
+            "kagent.scheduledrun.name": self.settings.name,
+            "kagent.scheduledrun.trigger": str(final.get("trigger") or ""),
+            "kagent.scheduledrun.status": str(final.get("status") or ""),
+            "a2a.task.id": str(final.get("taskID") or ""),
+            "a2a.context.id": str(final.get("sessionID") or ""),
+        }
+        request = otlp.span_request(
+            self.trace,
+            start=start,
+            end=self.now(),
+            attributes={k: v for k, v in attributes.items() if v != ""},
+            ok=final.get("status") == "Succeeded",
+            message=str(final.get("message") or ""),
+            events=[e for e in self.log.steps if e.at >= start],
+        )
+        error = otlp.export(target, request)
+        self.log("span-exported" if not error else "span-not-exported", error=error or None)
 
     # --- talking to the agent -------------------------------------------------------------
 

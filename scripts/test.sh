@@ -27,6 +27,9 @@ bash devcluster/build.sh
 echo "== headless Chromium for the UI tests (Debian's package)"
 bash devcluster/browser.sh
 
+echo "== promtool (the chart's alerts and dashboard queries)"
+bash devcluster/build_promtool.sh
+
 echo "== A2A peers (kagent-langgraph and kagent-adk environments, a2a-go v2 server)"
 bash devcluster/build_peers.sh
 

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,13 @@ def create_scheduledrun(
         assert response.status_code == 201, response.text
 
 
-def create_job(plane: ControlPlane, namespace: str, name: str, scheduled: datetime) -> str:
+def create_job(
+    plane: ControlPlane,
+    namespace: str,
+    name: str,
+    scheduled: datetime,
+    annotations: Mapping[str, str] | None = None,
+) -> str:
     """A suspended Job (nothing runs it) standing for one CronJob tick; returns its uid."""
     body = {
         "apiVersion": "batch/v1",
@@ -50,7 +57,10 @@ def create_job(plane: ControlPlane, namespace: str, name: str, scheduled: dateti
         "metadata": {
             "name": name,
             "namespace": namespace,
-            "annotations": {api.ANNOTATION_SCHEDULED_TIME: history.format_time(scheduled)},
+            "annotations": {
+                api.ANNOTATION_SCHEDULED_TIME: history.format_time(scheduled),
+                **(annotations or {}),
+            },
         },
         "spec": {**builders.job_spec(), "suspend": True},  # the operator's own Job spec
     }

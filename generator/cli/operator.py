@@ -30,6 +30,7 @@ def _settings(options: dict[str, Any]) -> Any:
         a2a_token_audience=options["a2a_token_audience"],
         runner_service_account=options["runner_service_account"],
         session_url=options["session_url"],
+        otlp_endpoint=options["runner_otlp_endpoint"],
     )
 
 
@@ -96,6 +97,13 @@ def _configure_logging(log_format: str, log_level: str) -> None:
     default="kagent-scheduledrun-runner",
     show_default=True,
     help="ServiceAccount the operator creates per namespace for runner pods.",
+)
+@click.option(
+    "--runner-otlp-endpoint",
+    envvar="SCHEDULEDRUN_RUNNER_OTLP_ENDPOINT",
+    default="",
+    help="OTLP/HTTP endpoint (base URL, as OTEL_EXPORTER_OTLP_ENDPOINT) each runner exports its"
+    " run's span to, as JSON; empty: no export (runs still carry a traceparent).",
 )
 @click.option(
     "--runner-cluster-role",

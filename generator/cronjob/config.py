@@ -35,6 +35,10 @@ class OperatorConfig:
     under it and lists only its tasks to it. The default is kagent's own default user, whose
     sessions kagent's UI shows."""
 
+    otlp_endpoint: str = ""
+    """OTLP/HTTP endpoint (the base, as OTEL_EXPORTER_OTLP_ENDPOINT) the runner exports each
+    run's span to; empty: none (runs still carry and record their trace id)."""
+
     a2a_token_secret: str = ""
     """Secret (in each ScheduledRun's namespace) holding a bearer token for kagent, mounted into
     the runner pod; empty: none. Exclusive with `a2a_token_audience`."""

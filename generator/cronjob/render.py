@@ -188,6 +188,7 @@ def _context(
             "a2a_user_id": api.ENV_A2A_USER_ID,
             "a2a_token_file": api.ENV_A2A_TOKEN_FILE,
             "session_url": api.ENV_SESSION_URL,
+            "otlp_endpoint": api.ENV_OTLP_ENDPOINT,
         },
         "a2a_token_dir": api.A2A_TOKEN_DIR,
         "a2a_token_filename": api.A2A_TOKEN_FILENAME,

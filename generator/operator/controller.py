@@ -305,7 +305,7 @@ class Controller:
         await self._report(key, body, decided)
         status = body.get("status") or {}
         self.counter.observe(key, status.get("runHistory") or [])
-        self.counter.set_active(key, decided.active)
+        self.counter.observe_schedule(key, body, decided.active, observed.now)
         self.minutes.note(key, load.firing(body) if decided.active else None)
         self.judged[key] = (decided.judged_through or self.clock(), decided.next_tick)
         self.counter.missed(key, [str(m.reason) for m in decided.missed])
@@ -480,6 +480,7 @@ class Controller:
     def _retry_later(self, key: ObjectKey, exc: Exception) -> None:
         count = self.failures.get(key, 0) + 1
         self.failures[key] = count
+        self.counter.metrics.reconcile_errors.inc()
         delay = min(RETRY_FIRST * 2 ** (count - 1), RETRY_MAX)
         logger.warning(
             "%s/%s: reconcile failed (%s); again in %s", *key, exc, delay, extra=ref(key)

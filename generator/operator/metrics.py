@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any, Final
 
 from prometheus_client import (
@@ -45,7 +46,8 @@ from prometheus_client import (
     disable_created_metrics,
 )
 
-from runner import delivery, history
+from generator.schedule import cron, hashed
+from runner import conditions, delivery, history, spec_fields
 from runner.api import ANNOTATION_SCHEDULED_TIME, ObjectKey
 
 # The dispatch counter's `status`: the entry's status after the send, as kagent labels it.
@@ -58,6 +60,12 @@ DISPATCH_BUCKETS: Final = tuple(0.1 * 2**n for n in range(10))
 RUN_BUCKETS: Final = (1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 # From the tick to the runner's start: pod scheduling and start-up, normally seconds.
 START_DELAY_BUCKETS: Final = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
+
+
+# The interval of a schedule is the widest gap between consecutive fire times among the next
+# INTERVAL_TICKS: a weekday schedule's weekend counts, so an alert on "no success for N intervals"
+# does not fire every Monday morning.
+INTERVAL_TICKS: Final = 8
 
 
 class Metrics:
@@ -138,6 +146,31 @@ class Metrics:
             "How many firing ScheduledRuns share the fullest minute of the coming day (the "
             "CronJob controller makes a minute's Jobs at a limited rate; compare with the "
             "operator's --hot-minute-capacity).",
+            registry=r,
+        )
+        self.last_success = Gauge(
+            "kagent_scheduledrun_last_success_timestamp_seconds",
+            "When the newest successful run ended (Unix time); the ScheduledRun's creation until "
+            "one has, so that a schedule that never succeeds is noticed too.",
+            ["namespace", "name"],
+            registry=r,
+        )
+        self.interval = Gauge(
+            "kagent_scheduledrun_schedule_interval_seconds",
+            "The widest gap between the schedule's next fire times; present only while the "
+            "schedule fires (accepted, not suspended, paused or stopped).",
+            ["namespace", "name"],
+            registry=r,
+        )
+        self.paused = Gauge(
+            "kagent_scheduledrun_paused",
+            "1 while spec.pauseAfterFailures holds the schedule (condition Paused), else 0.",
+            ["namespace", "name"],
+            registry=r,
+        )
+        self.reconcile_errors = Counter(
+            "kagent_scheduledrun_reconcile_errors_total",
+            "Reconciles that failed on an API error and were put back to try again later.",
             registry=r,
         )
         self.api_requests = Counter(
@@ -221,6 +254,30 @@ def newly_dispatched(
     return fresh
 
 
+def schedule_interval(schedule: str, time_zone: str, now: datetime) -> float | None:
+    """The widest gap in seconds between the next INTERVAL_TICKS fire times; None when the
+    schedule fires fewer than twice more (or cannot be read)."""
+    try:
+        parsed = cron.parse_schedule(schedule)
+        if isinstance(parsed, cron.EverySchedule):
+            return float(parsed.seconds) if parsed.seconds > 0 else None
+        times = cron.next_fire_times(schedule, time_zone, now, INTERVAL_TICKS + 1)
+    except cron.CronError:
+        return None
+    gaps = [(later - earlier).total_seconds() for earlier, later in pairwise(times)]
+    return max(gaps) if gaps else None
+
+
+def last_success(sr: Mapping[str, Any]) -> datetime | None:
+    """The end of the newest Succeeded entry, else the ScheduledRun's creation."""
+    for entry in (sr.get("status") or {}).get("runHistory") or []:
+        if entry.get("status") == "Succeeded":
+            ended = history.parse_time(entry.get("endTime"))
+            if ended is not None:
+                return ended
+    return history.parse_time((sr.get("metadata") or {}).get("creationTimestamp"))
+
+
 def newly_finished(
     run_history: Sequence[Mapping[str, Any]], seen: Iterable[str], since: datetime
 ) -> list[Mapping[str, Any]]:
@@ -272,6 +329,9 @@ class RunCounter:
     # is deleted: otherwise every ScheduledRun ever seen would stay in /metrics, and churn would
     # grow the series without bound.
     series: dict[ObjectKey, set[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
+    # Each schedule's interval with the (schedule, zone) it was computed for: fire times are
+    # computed again only when the schedule changes, not on every event.
+    intervals: dict[ObjectKey, tuple[tuple[str, str], float | None]] = field(default_factory=dict)
 
     def _series(self, key: ObjectKey, family: str, *labels: str) -> Any:
         self.series.setdefault(key, set()).add((family, labels))
@@ -359,6 +419,39 @@ class RunCounter:
         for reason in reasons:
             self._series(key, "missed_runs", *key, reason).inc()
 
+    def observe_schedule(
+        self, key: ObjectKey, sr: Mapping[str, Any], active: bool, now: datetime
+    ) -> None:
+        """The per-schedule gauges alerts read: last success, interval (while it fires), pause."""
+        namespace, name = key
+        succeeded = last_success(sr)
+        if succeeded is not None:
+            self._series(key, "last_success", namespace, name).set(succeeded.timestamp())
+        status = sr.get("status") or {}
+        paused = conditions.find(status, conditions.ConditionType.PAUSED)
+        held = paused is not None and paused.get("status") == "True"
+        self._series(key, "paused", namespace, name).set(1 if held else 0)
+        interval = self._interval(key, sr, now) if active and not held else None
+        if interval is not None:
+            self._series(key, "interval", namespace, name).set(interval)
+        elif ("interval", (namespace, name)) in self.series.get(key, set()):
+            self.series[key].discard(("interval", (namespace, name)))
+            self.metrics.interval.remove(namespace, name)
+        self.set_active(key, active)
+
+    def _interval(self, key: ObjectKey, sr: Mapping[str, Any], now: datetime) -> float | None:
+        try:
+            schedule = hashed.effective_schedule(sr)
+        except cron.CronError:
+            return None
+        which = (schedule, spec_fields.time_zone(sr.get("spec") or {}))
+        known = self.intervals.get(key)
+        if known is not None and known[0] == which:
+            return known[1]
+        interval = schedule_interval(*which, now)
+        self.intervals[key] = (which, interval)
+        return interval
+
     def set_active(self, key: ObjectKey, active: bool) -> None:
         if active:
             self.active_keys.add(key)
@@ -372,6 +465,7 @@ class RunCounter:
         self.seen.pop(key, None)
         self.sent.pop(key, None)
         self.delivered.pop(key, None)
+        self.intervals.pop(key, None)
         self.set_active(key, False)
         for family, labels in self.series.pop(key, set()):
             getattr(self.metrics, family).remove(*labels)

@@ -32,34 +32,38 @@ from tests.unit.test_crd_schema import CHART_DIR
 
 pytestmark = pytest.mark.cluster
 
-# Enough of the Prometheus Operator's CRD for the API server to accept a ServiceMonitor.
-SERVICE_MONITOR_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "servicemonitors.monitoring.coreos.com"},
-    "spec": {
-        "group": "monitoring.coreos.com",
-        "scope": "Namespaced",
-        "names": {
-            "kind": "ServiceMonitor",
-            "plural": "servicemonitors",
-            "singular": "servicemonitor",
+
+def monitoring_crd(kind: str, plural: str) -> dict[str, Any]:
+    """Enough of a Prometheus Operator CRD for the API server to accept one of its objects."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.monitoring.coreos.com"},
+        "spec": {
+            "group": "monitoring.coreos.com",
+            "scope": "Namespaced",
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower()},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                }
+            ],
         },
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "x-kubernetes-preserve-unknown-fields": True,
-                    }
-                },
-            }
-        ],
-    },
-}
+    }
+
+
+MONITORING_CRDS = [
+    monitoring_crd("ServiceMonitor", "servicemonitors"),
+    monitoring_crd("PrometheusRule", "prometheusrules"),
+]
 
 
 def helm(plane: ControlPlane, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -183,10 +187,11 @@ def test_default_manifests_pass_server_dry_run(
 def test_all_features_manifests_pass_server_dry_run(
     control_plane: ControlPlane, namespace: str, release: str
 ) -> None:
-    control_plane.kubectl("apply", "-f", "-", input=json.dumps(SERVICE_MONITOR_CRD))
-    control_plane.kubectl(
-        "wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com"
-    )
+    for crd in MONITORING_CRDS:
+        control_plane.kubectl("apply", "-f", "-", input=json.dumps(crd))
+        control_plane.kubectl(
+            "wait", "--for=condition=Established", f"crd/{crd['metadata']['name']}"
+        )
     manifests = template(
         control_plane,
         release,

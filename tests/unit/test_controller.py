@@ -169,6 +169,7 @@ async def test_an_api_error_books_a_retry_with_backoff(kube: FakeKube) -> None:
     second = controller.requeue.due[("team-a", "nightly")]
 
     assert (first - NOW, second - NOW) == (timedelta(seconds=2), timedelta(seconds=4))
+    assert controller.counter.metrics.reconcile_errors._value.get() == 2
 
 
 async def test_a_missing_target_suspends_and_warns(kube: FakeKube) -> None:

@@ -196,6 +196,7 @@ def test_status_covers_the_design_fields() -> None:
         "sessionID",
         "taskID",
         "dispatchSeconds",
+        "traceID",
         "status",
         "message",
         "delivery",

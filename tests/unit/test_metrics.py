@@ -19,8 +19,10 @@ from generator.operator.metrics import (
     Metrics,
     RunCounter,
     dispatch_of,
+    last_success,
     newly_finished,
     observation,
+    schedule_interval,
 )
 from runner import history
 
@@ -318,3 +320,74 @@ def test_every_scheduled_job_s_creation_delay_is_observed(
     labels = (("name", "nightly"), ("namespace", "team"))
     found = samples(metrics).get(("kagent_scheduledrun_job_creation_delay_seconds_sum", labels))
     assert found == delay
+
+
+def sr_body(schedule: str, time_zone: str = "UTC", **status: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"namespace": "ns", "name": "a", "creationTimestamp": "2026-03-01T00:00:00Z"},
+        "spec": {"schedule": schedule, "timeZone": time_zone},
+        "status": status,
+    }
+
+
+def gauge(metrics: Metrics, family: str) -> dict[str, float]:
+    text = generate_latest(metrics.registry).decode()
+    return {
+        s.labels["name"]: s.value
+        for f in text_string_to_metric_families(text)
+        if f.name == family
+        for s in f.samples
+    }
+
+
+@pytest.mark.parametrize(
+    ("schedule", "time_zone", "interval"),
+    [
+        pytest.param("*/5 * * * *", "UTC", 300.0, id="every-five-minutes"),
+        pytest.param("@every 90s", "UTC", 90.0, id="every-duration"),
+        # Sunday 1 March 2026: the next ticks run Monday to Friday; the weekend is the widest gap.
+        pytest.param("0 9 * * 1-5", "UTC", 3 * 86400.0, id="weekdays-weekend-counts"),
+        # New York leaves daylight-saving time on 1 November 2026: that night is an hour longer.
+        pytest.param("0 0 * * *", "America/New_York", 86400.0 + 3600, id="dst-night"),
+        pytest.param("0 0 30 2 *", "UTC", None, id="never-fires"),
+    ],
+)
+def test_the_interval_is_the_widest_gap_between_the_next_ticks(
+    schedule: str, time_zone: str, interval: float | None
+) -> None:
+    now = datetime(2026, 10, 28, 12, 0, tzinfo=UTC) if "York" in time_zone else START
+    assert schedule_interval(schedule, time_zone, now) == interval
+
+
+def test_last_success_is_the_newest_success_else_the_creation() -> None:
+    body = sr_body(
+        "@hourly", runHistory=[entry("r3", "Failed", 30, 31), entry("r2", "Succeeded", 20, 25)]
+    )
+    assert last_success(body) == START + timedelta(minutes=25)
+    assert last_success(sr_body("@hourly", runHistory=[entry("r1", "Failed", 1, 2)])) == (
+        datetime(2026, 3, 1, tzinfo=UTC)
+    )
+
+
+def test_the_schedule_gauges_follow_the_scheduledrun() -> None:
+    metrics = Metrics()
+    counter = RunCounter(metrics, START)
+    key = ("ns", "a")
+    body = sr_body("*/5 * * * *", runHistory=[entry("r1", "Succeeded", 0, 2)])
+    counter.observe_schedule(key, body, active=True, now=START)
+    assert gauge(metrics, "kagent_scheduledrun_schedule_interval_seconds") == {"a": 300.0}
+    assert gauge(metrics, "kagent_scheduledrun_paused") == {"a": 0.0}
+    assert gauge(metrics, "kagent_scheduledrun_last_success_timestamp_seconds") == {
+        "a": (START + timedelta(minutes=2)).timestamp()
+    }
+
+    paused = {"type": "Paused", "status": "True", "reason": "PausedAfterFailures"}
+    counter.observe_schedule(key, {**body, "status": {"conditions": [paused]}}, True, START)
+    assert gauge(metrics, "kagent_scheduledrun_paused") == {"a": 1.0}
+    assert gauge(metrics, "kagent_scheduledrun_schedule_interval_seconds") == {}
+
+    counter.observe_schedule(key, body, active=False, now=START)  # suspended
+    assert gauge(metrics, "kagent_scheduledrun_schedule_interval_seconds") == {}
+    counter.forget(key)
+    assert gauge(metrics, "kagent_scheduledrun_last_success_timestamp_seconds") == {}
+    assert gauge(metrics, "kagent_scheduledrun_paused") == {}
