@@ -84,10 +84,11 @@ async def trigger(
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
     ] = None,
+    traceparent: Annotated[str | None, Header(max_length=256)] = None,
 ) -> JSONResponse:
     once = None
     if idempotency_key is not None:
         once = Idempotency(idempotency_key, request_digest(force, body))
-    started = await run_now(kube, namespace, name, force, once)
+    started = await run_now(kube, namespace, name, force, once, traceparent)
     message = "run started" if started.status == 201 else "run started earlier with this key"
     return ok(started.run, message, started.status)

@@ -22,6 +22,7 @@ from typing import Any
 from generator.spec.trigger import (
     CONCURRENCY_FORBIDDEN,
     active_jobs,
+    caller_trace,
     decide_trigger,
     earlier_run,
     idempotency_digest,
@@ -78,7 +79,12 @@ def _selector(cronjob: Mapping[str, Any]) -> str:
 
 
 async def trigger(
-    client: KubeClient, namespace: str, name: str, force: bool, once: Idempotency | None
+    client: KubeClient,
+    namespace: str,
+    name: str,
+    force: bool,
+    once: Idempotency | None,
+    traceparent: str | None = None,
 ) -> Started:
     key = None if once is None else once.key
     sr = await client.get_scheduledrun(namespace, name)
@@ -98,9 +104,10 @@ async def trigger(
         raise ApiError(409, decision.reason, decision.message)
     for old in decision.replace:
         await client.delete_job(namespace, old)
-    annotations = {}
+    # The caller's trace context (a `traceparent` header), so the run joins the caller's trace.
+    annotations = caller_trace(traceparent)
     if once is not None:
-        annotations = {
+        annotations |= {
             api.ANNOTATION_IDEMPOTENCY_KEY: idempotency_digest(once.key),
             api.ANNOTATION_IDEMPOTENCY_REQUEST: once.request,
         }

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from generator.cli.options import cluster_options
-from generator.spec.trigger import active_jobs, decide_trigger, manual_job, run_name
+from generator.spec.trigger import active_jobs, caller_trace, decide_trigger, manual_job, run_name
 from runner import api
 
 HISTORY_COLUMNS = ("ID", "TRIGGER", "STATUS", "SCHEDULED", "STARTED", "ENDED", "MESSAGE")
@@ -104,6 +104,13 @@ def cluster_namespace(namespace: str | None, context: str | None, kubeconfig: st
     is_flag=True,
     help="Run even if not Accepted, or while a run is active under concurrencyPolicy Forbid.",
 )
+@click.option(
+    "--traceparent",
+    envvar="TRACEPARENT",
+    default=None,
+    help="A W3C traceparent whose trace the run joins (its A2A requests and span carry it);"
+    " default: $TRACEPARENT, else the run starts a trace of its own.",
+)
 def trigger_command(
     name: str,
     namespace: str | None,
@@ -112,6 +119,7 @@ def trigger_command(
     no_wait: bool,
     timeout: float,
     force: bool,
+    traceparent: str | None,
 ) -> None:
     """Run a ScheduledRun now (a Manual Job from its CronJob), wait, print the outcome.
 
@@ -144,7 +152,11 @@ def trigger_command(
             batch.delete_namespaced_job(old, ns, propagation_policy="Background")
             click.echo(f"job.batch/{old} deleted (concurrencyPolicy Replace)")
         # Under Forbid the name is one per state of the Jobs: a racing trigger collides (409).
-        job = manual_job(cronjob, run_name(sr, cronjob, jobs, force, None, secrets.token_hex(3)))
+        job = manual_job(
+            cronjob,
+            run_name(sr, cronjob, jobs, force, None, secrets.token_hex(3)),
+            caller_trace(traceparent),
+        )
         batch.create_namespaced_job(ns, job)
     except ApiException as exc:
         if exc.status == 409:

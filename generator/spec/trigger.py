@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from runner import api, conditions, spec_fields
+from runner import api, conditions, spec_fields, trace
 from runner.conditions import ConditionType
 
 # Reasons of a refusal (machine-readable; the message says it for people).
@@ -133,6 +133,14 @@ def manual_job(
         },
         "spec": template["spec"],
     }
+
+
+def caller_trace(traceparent: str | None) -> dict[str, str]:
+    """The Job annotation that makes the run join its caller's trace (a W3C `traceparent`);
+    nothing for a missing or invalid one: the run then starts a trace of its own."""
+    if traceparent is None or trace.parse_traceparent(traceparent) is None:
+        return {}
+    return {api.ANNOTATION_TRACEPARENT: traceparent.strip()}
 
 
 def manual_job_name(cronjob_name: str, suffix: str) -> str:

@@ -392,7 +392,9 @@ def test_retried_triggers_with_one_key_start_one_job(
     data(editor.post("/scheduledruns", json=scheduledrun(namespace, concurrencyPolicy=policy)), 201)
     accepted(editor, namespace, "nightly", control_plane)
     path = f"/scheduledruns/{namespace}/nightly/trigger"
-    key = {"Idempotency-Key": "deploy-4711"}
+    # The caller's trace context rides along: the run joins its trace (runner/trace.py).
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    key = {"Idempotency-Key": "deploy-4711", "traceparent": traceparent}
 
     # Five attempts at once (a client retrying before the first answer came back).
     with ThreadPoolExecutor(5) as pool:
@@ -409,6 +411,7 @@ def test_retried_triggers_with_one_key_start_one_job(
     jobs = manual_jobs(control_plane, namespace)
     assert [j["metadata"]["name"] for j in jobs] == [first["id"]]
     assert api.ANNOTATION_IDEMPOTENCY_KEY in jobs[0]["metadata"]["annotations"]
+    assert jobs[0]["metadata"]["annotations"][api.ANNOTATION_TRACEPARENT] == traceparent
     # What `kubectl create job --from` makes: the CronJob's template, owned by the CronJob.
     owner = jobs[0]["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["controller"]) == ("CronJob", True)

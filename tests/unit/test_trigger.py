@@ -13,6 +13,7 @@ from generator.spec.trigger import (
     NO_CRONJOB,
     NOT_ACCEPTED,
     active_jobs,
+    caller_trace,
     decide_trigger,
     earlier_run,
     idempotency_digest,
@@ -159,3 +160,21 @@ def test_earlier_run_finds_the_keys_job_among_the_cronjobs() -> None:
     foreign["metadata"]["annotations"] = dict(mine["metadata"]["annotations"])
     assert earlier_run([foreign, mine], "cj", "k") is mine
     assert earlier_run([foreign, mine], "cj", "other-key") is None
+
+
+@pytest.mark.parametrize(
+    ("traceparent", "annotations"),
+    [
+        pytest.param(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            {"kagent.dev/traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+            id="valid",
+        ),
+        pytest.param("00-zz-00f067aa0ba902b7-01", {}, id="invalid-starts-its-own"),
+        pytest.param(None, {}, id="none"),
+    ],
+)
+def test_a_manual_run_joins_its_callers_trace(
+    traceparent: str | None, annotations: dict[str, str]
+) -> None:
+    assert caller_trace(traceparent) == annotations
