@@ -76,6 +76,7 @@ def test_get_sr_columns_tell_whether_each_schedule_works(
         "SUSPENDED",
         "LAST STATUS",
         "LAST RUN",
+        "MISSED",
         "NEXT RUN",
         "AGE",
     ], printed
