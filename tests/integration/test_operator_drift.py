@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
+from runner.history import format_run_time
 from tests.kube_helpers import (
     create,
     create_agent,
@@ -63,11 +64,14 @@ def versions(kube: httpx.Client, namespace: str) -> tuple[str, str]:
 
 def finished_run(job_id: str) -> dict[str, Any]:
     """A run that ended now (after the operator started: it counts only those); the agent took
-    it (a session), so its outcome counts as kagent counts a dispatched run's."""
+    it (a session), so its outcome counts as kagent counts a dispatched run's. Its times to the
+    millisecond, as a runner writes them: to the second, a test that gets here within the
+    second the operator started in would write an end before that start."""
     now = datetime.now(UTC)
     start = now - timedelta(seconds=1)
     return {"id": job_id, "trigger": "Scheduled", "scheduledTime": stamp(start),
-            "startTime": stamp(start), "endTime": stamp(now), "status": "Succeeded",
+            "startTime": format_run_time(start), "endTime": format_run_time(now),
+            "status": "Succeeded",
             "sessionID": f"ctx-{job_id}", "message": "done"}  # fmt: skip
 
 

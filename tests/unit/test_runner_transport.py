@@ -32,7 +32,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.server.connections.add(self.client_address)  # type: ignore[attr-defined]
+        if not getattr(self, "counted", False):  # one handler per connection: count it once
+            self.counted = True
+            self.server.connections.append(self.client_address)  # type: ignore[attr-defined]
         if self.close_after_reply:
             self.close_connection = True
 
@@ -49,7 +51,9 @@ class QuietServer(ThreadingHTTPServer):
 def server(request: pytest.FixtureRequest) -> Iterator[ThreadingHTTPServer]:
     handler = type("H", (Handler,), {"close_after_reply": request.param})
     httpd = QuietServer(("127.0.0.1", 0), handler)
-    httpd.connections = set()  # type: ignore[attr-defined]
+    # A list, not a set of addresses: the kernel may give a later connection a port an earlier,
+    # closed one had.
+    httpd.connections = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield httpd
