@@ -10,6 +10,7 @@ memory in a burst (see kopf_settings.py).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -118,6 +119,15 @@ class ClusterCache:
         before = self.cronjobs.get(key)
         self.cronjobs[key] = state
         return before is None or before.digest != state.digest
+
+    def settle_cronjob(self, namespace: str, name: str) -> CronJobState | None:
+        """The CronJob is known to match what the operator renders: keep its digest and drop its
+        live text (kilobytes per CronJob, read only to say what an edit changed; an edit comes
+        with a new body, noted in full). The state, or None when the CronJob is not known."""
+        state = self.cronjobs.get((namespace, name))
+        if state is not None and state.live is not None:
+            state = self.cronjobs[(namespace, name)] = dataclasses.replace(state, live=None)
+        return state
 
     def note_job(
         self, namespace: str, body: Mapping[str, Any], present: bool, listed: bool = False

@@ -113,6 +113,9 @@ class Controller:
     # missed.py); from the first look after this process started.
     # With the first tick after it, when known.
     judged: dict[ObjectKey, tuple[datetime, datetime | None]] = field(default_factory=dict)
+    # The resourceVersion each ScheduledRun's last status write produced, until its watch event
+    # comes back (that event is skipped: see on_scheduledrun).
+    echoes: dict[ObjectKey, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.requeue = RequeueClock(self.sync_named, self.clock)
@@ -182,6 +185,12 @@ class Controller:
         if type_ == "DELETED":
             self.forget(key)  # its CronJob goes with it through the owner reference
             return
+        if self.echoes.pop(key, None) == meta.get("resourceVersion"):
+            # Our own status write coming back: the object as the last reconcile left it, so
+            # there is nothing to decide again (the clock already holds its next look). Only
+            # the runs its sweep ended are new to the counters.
+            self.counter.observe(key, (body.get("status") or {}).get("runHistory") or [])
+            return
         await self.sync(key, body)
 
     async def on_target(self, type_: str | None, namespace: str, kind: str, name: str) -> None:
@@ -250,6 +259,7 @@ class Controller:
         self.counter.forget(key)
         self.minutes.forget(key)
         self.judged.pop(key, None)
+        self.echoes.pop(key, None)
 
     def conflicted_by(self, namespace: str, cronjob: str) -> list[ObjectKey]:
         """ScheduledRuns kept from `cronjob` by its owner: to look at when it goes."""
@@ -287,6 +297,7 @@ class Controller:
             if not self._learn(key, body, decided.write_cronjob, written, observed):
                 return self.clock() + AT_ONCE  # the next plan takes in what this write taught
             await self._log_write(key, body, decided)
+        self._settle(key[0], decided)
         if decided.suspend_cronjob is not None:
             await self.kube.suspend_cronjob(key[0], decided.suspend_cronjob)
             logger.info(
@@ -298,10 +309,13 @@ class Controller:
             )
         if decided.status_patch is not None:
             try:
-                await self.kube.patch_status(*key, decided.status_patch)
+                written_status = await self.kube.patch_status(*key, decided.status_patch)
             except Conflict:  # a runner wrote meanwhile: read it and decide again, at once
                 logger.debug("%s/%s: status changed since read", *key, extra=ref(key))
                 return self.clock() + AT_ONCE
+            version = ((written_status or {}).get("metadata") or {}).get("resourceVersion")
+            if version:
+                self.echoes[key] = str(version)
         await self._report(key, body, decided)
         status = body.get("status") or {}
         self.counter.observe(key, status.get("runHistory") or [])
@@ -375,6 +389,17 @@ class Controller:
         # watch event arrives does not see the old (drifted) one and write again.
         self.cache.note_cronjob(key[0], written.live or desired, present=True)
         return True
+
+    def _settle(self, namespace: str, decided: plan.Plan) -> None:
+        """The CronJob now matches the plan (written, or found in step): remember its hash under
+        the fingerprint and its digest, so the next look does not render it again, and keep only
+        its digest in the cache."""
+        if decided.fingerprint is None or decided.cronjob is None:
+            return
+        state = self.cache.cronjob(namespace, decided.cronjob)
+        if state is not None and state.spec_hash is not None:
+            self.hashes.put(f"{decided.fingerprint}:{state.digest}", state.spec_hash)
+            self.cache.settle_cronjob(namespace, state.name)
 
     async def _recheck_conflict(self, key: ObjectKey, body: Mapping[str, Any]) -> str | None:
         """Whether the CronJob that stood in the way still does (a read)."""

@@ -125,6 +125,10 @@ class Plan:
     reverted: tuple[drift.Difference, ...] = ()
     accepted_changed: bool = False  # the Accepted condition changes status or reason
     swept: tuple[sweep.Resolution, ...] = ()  # the resolutions the status patch carries
+    # The fingerprint of what the CronJob is rendered from, when rendered or known in step: with
+    # the written CronJob's digest, the key under which its hash is remembered (HashCache).
+    fingerprint: str | None = None
+    cronjob: str | None = None  # the name of the CronJob the plan leaves in step
 
 
 bounded = sweep.bounded  # one length for a condition's message and an entry's
@@ -478,10 +482,12 @@ def make_plan(
     write = None
     action: str | None = None
     reverted: tuple[drift.Difference, ...] = ()
+    rendered_from: str | None = None
     if ours and schedule is not None:
         # The key covers the live CronJob too: a hit means "this spec against this live object
         # was found in step", so an edit of the CronJob (a new digest) is always looked at.
-        key = f"{fingerprint(sr, verdict, held)}:{have.digest if have else ''}" if cache else ""
+        rendered_from = fingerprint(sr, verdict, held) if cache is not None else None
+        key = f"{rendered_from}:{have.digest if have else ''}"
         known = cache.get(key) if cache is not None else None
         if known is not None and have is not None and have.spec_hash == known:
             desired_name = have.name
@@ -568,4 +574,6 @@ def make_plan(
         reverted=reverted,
         accepted_changed=changed,
         swept=observed.resolutions if swept is not None else (),
+        fingerprint=rendered_from if desired_name is not None else None,
+        cronjob=desired_name,
     )

@@ -15,10 +15,13 @@ kube-apiserver links in; the `tzdata` package stands in for the latter).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import importlib.resources
 import io
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Final, NamedTuple
@@ -436,24 +439,87 @@ def next_fire_times(schedule: str, time_zone: str, after: datetime, count: int) 
     CronJob controller computes them.
     Fewer than `count` (or none) come back when the schedule cannot fire within robfig's
     five-year search, such as `0 0 31 2 *`.
+    Answers come from `_UPCOMING` when an earlier search already went past them.
     """
     if after.tzinfo is None or after.utcoffset() is None:
         raise ValueError("after must be a timezone-aware datetime")
     parsed = parse_schedule(schedule)
-    zone = _Zone(load_time_zone(time_zone))
     # Whole seconds since the epoch, floored, as Go's Next drops the sub-second part.
     current = (after - _EPOCH) // timedelta(seconds=1)
-    times: list[datetime] = []
-    for _ in range(count):
-        if isinstance(parsed, EverySchedule):
-            found: int | None = current + parsed.seconds
+    if isinstance(parsed, EverySchedule):
+        found = [current + parsed.seconds * (i + 1) for i in range(count)]
+    else:
+        zone = load_time_zone(time_zone)
+        if zone is not UTC:  # robfig's search is not always consistent across a DST change
+            found = _search(parsed, _Zone(zone), current, count)
         else:
-            found = _spec_next(parsed, zone, current)
+            known = _UPCOMING.get(schedule, current, count)
+            if known is None:
+                known = _search(parsed, _Zone(zone), current, max(count, UPCOMING_SEARCHED))
+                _UPCOMING.put(schedule, current, known)
+            found = known[:count]
+    return [datetime.fromtimestamp(t, UTC) for t in found]
+
+
+def _search(parsed: SpecSchedule, zone: _Zone, current: int, count: int) -> list[int]:
+    """Up to `count` fire times after `current`, each `Next` of the one before."""
+    times: list[int] = []
+    for _ in range(count):
+        found = _spec_next(parsed, zone, current)
         if found is None:
             break
-        times.append(datetime.fromtimestamp(found, UTC))
+        times.append(found)
         current = found
     return times
+
+
+# A search asks for at least this many times, so a later look (the operator's next reconcile, the
+# interval gauge's eight ticks, the next preview) is answered from what it found.
+UPCOMING_SEARCHED: Final = 10
+
+
+class _Upcoming:
+    """Fire times in UTC already found, per schedule: the times after `anchor`, each `Next` of
+    the one before.
+
+    Any later `after` before the last of them is answered from the list: in UTC, `Next` finds the
+    first matching second, so the times in between are exactly the list's later ones. (In a zone
+    with daylight-saving changes robfig's `Next` from a time between two of a chain's times can
+    answer differently, as the differential tests show: such zones are searched each time.)
+    Searching a yearly schedule's next times walks robfig's loops
+    through every month, day, hour and minute (a millisecond per time); a thousand ScheduledRuns
+    on one schedule, each looked at several times, would repeat that search over and over.
+    Bounded, least recently used out first; a lock, since the server searches on worker threads.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.found: OrderedDict[str, tuple[int, list[int]]] = OrderedDict()  # -> anchor, times
+
+    def get(self, schedule: str, after: int, count: int) -> list[int] | None:
+        """The `count` times after `after`, when known (fewer are never an answer: a search
+        from a later time reaches five years further)."""
+        with self.lock:
+            known = self.found.get(schedule)
+            if known is None:
+                return None
+            self.found.move_to_end(schedule)
+        anchor, times = known
+        if after < anchor:
+            return None
+        later = times[bisect.bisect_right(times, after) :]
+        return later[:count] if len(later) >= count else None
+
+    def put(self, schedule: str, after: int, times: list[int]) -> None:
+        with self.lock:
+            self.found[schedule] = (after, times)
+            self.found.move_to_end(schedule)
+            while len(self.found) > self.size:
+                self.found.popitem(last=False)
+
+
+_UPCOMING: Final = _Upcoming(4096)
 
 
 def fire_minutes(schedule: str, time_zone: str, start: datetime, minutes: int) -> tuple[int, ...]:
@@ -523,8 +589,11 @@ class _Zone:
 
     def __init__(self, zone: tzinfo) -> None:
         self._zone = zone
+        self._utc = zone is UTC  # most schedules: no offset to look up
 
     def offset(self, instant: int) -> int:
+        if self._utc:
+            return 0
         delta = datetime.fromtimestamp(instant, self._zone).utcoffset()
         return 0 if delta is None else delta // timedelta(seconds=1)
 

@@ -16,7 +16,9 @@ import kopf
 import pytest
 from kopf._core.actions import loggers as kopf_loggers
 
+from generator.cronjob import render
 from generator.cronjob.config import OperatorConfig
+from generator.operator import plan as plan_module
 from generator.operator import sweep
 from generator.operator.cache import ClusterCache
 from generator.operator.controller import Controller, Options
@@ -48,12 +50,14 @@ class FakeKube:
         found = self.objects.get((namespace, name))
         return copy.deepcopy(found) if found else None
 
-    async def patch_status(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
+    async def patch_status(
+        self, namespace: str, name: str, patch: dict[str, Any]
+    ) -> dict[str, Any] | None:
         self._maybe_fail()
         self.calls.append(("patch_status", patch))
         current = self.objects.get((namespace, name))
         if current is None:
-            return
+            return None
         wanted = (patch.get("metadata") or {}).get("resourceVersion")
         if wanted is not None and wanted != current["metadata"]["resourceVersion"]:
             raise Conflict(409, "Conflict", "changed")
@@ -61,6 +65,7 @@ class FakeKube:
         current["metadata"]["resourceVersion"] = str(
             int(current["metadata"]["resourceVersion"]) + 1
         )
+        return copy.deepcopy(current)
 
     async def create_cronjob(self, body: dict[str, Any]) -> dict[str, Any] | None:
         self._maybe_fail()
@@ -157,6 +162,70 @@ async def test_the_event_of_our_own_status_write_costs_nothing(kube: FakeKube) -
     await controller.sync_named(("team-a", "nightly"))
 
     assert names(kube.calls) == ["get"]  # the named look reads; nothing writes
+
+
+async def test_the_echo_of_our_own_status_write_is_not_planned_again(
+    kube: FakeKube, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watch brings our own status write back: the object as the reconcile left it. It is
+    not planned again; a later version (a runner's write) is."""
+    sr = scheduledrun()
+    kube.objects[("team-a", "nightly")] = sr
+    controller = make_runtime(kube)
+    await controller.on_scheduledrun("ADDED", copy.deepcopy(sr))
+    plans: list[str] = []
+    real = plan_module.make_plan
+
+    def counted(body: Any, *args: Any) -> Any:
+        plans.append(body["metadata"]["resourceVersion"])
+        return real(body, *args)
+
+    monkeypatch.setattr(plan_module, "make_plan", counted)
+    echo = copy.deepcopy(kube.objects[("team-a", "nightly")])
+    await controller.on_scheduledrun("MODIFIED", echo)
+    assert plans == []
+    later = copy.deepcopy(echo)
+    later["metadata"]["resourceVersion"] = "99"
+    await controller.on_scheduledrun("MODIFIED", later)
+    assert plans == ["99"]
+
+
+async def test_a_written_cronjob_is_not_rendered_again_and_keeps_only_its_digest(
+    kube: FakeKube, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the CronJob write, its hash is remembered under what it was rendered from and the
+    written object's digest: a runner's history write (same spec) renders nothing; the cache
+    keeps the digest, not the CronJob's text. An edit of the CronJob is still put back."""
+    sr = scheduledrun()
+    kube.objects[("team-a", "nightly")] = sr
+    controller = make_runtime(kube)
+    renders: list[int] = []
+    real = render.render_cronjob
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        renders.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(render, "render_cronjob", counted)
+    await controller.on_scheduledrun("ADDED", copy.deepcopy(sr))
+    assert len(renders) == 1
+    [state] = controller.cache.cronjobs.values()
+    assert state.live is None
+    assert state.digest
+    runner_wrote = copy.deepcopy(kube.objects[("team-a", "nightly")])
+    runner_wrote["metadata"]["resourceVersion"] = "50"
+    runner_wrote["status"]["runHistory"] = [{"id": "nightly-1", "status": "Pending"}]
+    kube.calls.clear()
+    await controller.on_scheduledrun("MODIFIED", runner_wrote)
+    assert len(renders) == 1
+    assert "replace_cronjob" not in names(kube.calls)
+
+    edited = copy.deepcopy(kube.cronjobs[state.name])
+    edited["spec"]["schedule"] = "* * * * *"
+    edited["metadata"]["resourceVersion"] = "2"
+    kube.cronjobs[state.name] = edited
+    await controller.on_cronjob("MODIFIED", edited)
+    assert ("replace_cronjob", False) in kube.calls
 
 
 async def test_an_api_error_books_a_retry_with_backoff(kube: FakeKube) -> None:
@@ -323,7 +392,7 @@ async def test_a_foreign_cronjob_of_the_name_is_not_written(kube: FakeKube) -> N
     assert ("post_event", "CronJobConflict") in kube.calls
 
     del kube.cronjobs["nightly"]  # the owner removes it: the next look takes the name
-    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(kube.objects[("team-a", "nightly")]))
+    await controller.sync_named(("team-a", "nightly"))
 
     assert (
         kube.objects[("team-a", "nightly")]["status"]["conditions"][0]["reason"]
@@ -344,6 +413,7 @@ async def test_an_owned_cronjob_is_replaced_with_exactly_the_desired_one(kube: F
     changed = copy.deepcopy(kube.objects[("team-a", "nightly")])
     changed["spec"]["schedule"] = "5 * * * *"
     changed["metadata"]["generation"] = 2
+    changed["metadata"]["resourceVersion"] = "20"
 
     await controller.on_scheduledrun("MODIFIED", changed)
 

@@ -365,3 +365,43 @@ def test_next_fire_times_rejects_what_kubernetes_rejects(schedule: str, zone: st
 def test_next_fire_times_needs_an_aware_instant() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         next_fire_times("@daily", "UTC", datetime(2026, 1, 1), 1)
+
+
+@pytest.mark.parametrize("schedule", ["0 0 1 1 *", "*/7 3-5 * * 1-5", "0 0 29 2 *", "30 2 * * *"])
+def test_utc_fire_times_come_from_an_earlier_search_and_equal_a_fresh_one(
+    schedule: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A yearly schedule's search walks robfig's loops through a year per time; in UTC the times
+    one search found answer any later instant before their last, without searching again."""
+    searches: list[int] = []
+    real = cron._spec_next
+
+    def counted(*args: object) -> int | None:
+        searches.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    start = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    monkeypatch.setattr(cron, "_UPCOMING", cron._Upcoming(8))
+    first = next_fire_times(schedule, "UTC", start, 3)
+    monkeypatch.setattr(cron, "_spec_next", counted)
+    for after in [start, first[0], first[0].replace(second=1), first[1], first[2]]:
+        from_memory = next_fire_times(schedule, "UTC", after, 2)
+        assert not searches, after
+        monkeypatch.setattr(cron, "_UPCOMING", cron._Upcoming(8))
+        assert next_fire_times(schedule, "UTC", after, 2) == from_memory
+        monkeypatch.setattr(cron, "_spec_next", real)
+        next_fire_times(schedule, "UTC", start, 3)  # remembered again, from `start`
+        monkeypatch.setattr(cron, "_spec_next", counted)
+        searches.clear()
+    # Before the remembered start, or past what was found, it searches.
+    next_fire_times(schedule, "UTC", start.replace(minute=0), 1)
+    assert searches
+
+
+def test_remembered_fire_times_are_bounded() -> None:
+    upcoming = cron._Upcoming(2)
+    for i in range(5):
+        upcoming.put(f"{i} * * * *", 0, [60 * i + 3600 * k for k in range(10)])
+    assert list(upcoming.found) == ["3 * * * *", "4 * * * *"]
+    assert upcoming.get("4 * * * *", 0, 2) == [240, 3840]
+    assert upcoming.get("4 * * * *", 0, 11) is None  # never fewer than asked
