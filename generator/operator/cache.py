@@ -107,14 +107,16 @@ class ClusterCache:
         self, namespace: str, body: Mapping[str, Any], present: bool, listed: bool = False
     ) -> bool:
         """Returns whether what the operator renders changed (not only the CronJob's status)."""
-        state = cronjob_state(body)
-        key = (namespace, state.name)
-        self._confirm(("cronjob", namespace, state.name), listed)
+        meta = body.get("metadata") or {}
+        key = (namespace, str(meta.get("name", "")))
+        self._confirm(("cronjob", *key), listed)
         if not present:
             self.cronjob_versions.pop(key, None)
             return self.cronjobs.pop(key, None) is not None
-        if _older(body, self.cronjob_versions.get(key)):
-            return False
+        known = self.cronjob_versions.get(key)
+        if _older(body, known) or (known and meta.get("resourceVersion") == known):
+            return False  # older, or this very version (a write's response, then its event)
+        state = cronjob_state(body)
         self.cronjob_versions[key] = str((body.get("metadata") or {}).get("resourceVersion", ""))
         before = self.cronjobs.get(key)
         self.cronjobs[key] = state
