@@ -207,13 +207,28 @@ class Controller:
         namespace = str(meta.get("namespace", ""))
         changed = self.cache.note_cronjob(namespace, body, present=type_ != "DELETED")
         if type_ == "DELETED":
-            for key in self.conflicted_by(namespace, str(meta.get("name", ""))):
-                await self.sync_named(key)
+            await self.on_cronjob_gone(namespace, str(meta.get("name", "")))
         owner = (meta.get("annotations") or {}).get(api.ANNOTATION_SCHEDULEDRUN_NAME)
         if not owner or type_ is None:  # the initial listing: each ScheduledRun's event follows
             return
         if type_ == "DELETED" or changed:  # deleted or edited (not only its status)
             await self.sync_named((namespace, str(owner)))
+
+    async def on_unlabelled_cronjob(self, type_: str | None, body: Mapping[str, Any]) -> None:
+        """A CronJob without the operator's label: nothing is kept of it, but its deletion frees
+        its name for the ScheduledRuns it kept from it (looked at at once, not at the conflict's
+        next recheck); and one the cache knows as the operator's lost its label (an edit)."""
+        meta = body.get("metadata") or {}
+        namespace, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+        if self.cache.cronjob(namespace, name) is not None:
+            await self.on_cronjob(type_, body)
+        elif type_ == "DELETED":
+            await self.on_cronjob_gone(namespace, name)
+
+    async def on_cronjob_gone(self, namespace: str, name: str) -> None:
+        """A CronJob was deleted: its name may be free for the ScheduledRuns it kept from it."""
+        for key in self.conflicted_by(namespace, name):
+            await self.sync_named(key)
 
     async def on_job(self, type_: str | None, body: Mapping[str, Any]) -> None:
         """A runner Job: when it ends or goes, its ScheduledRun may hold a `Pending` entry that

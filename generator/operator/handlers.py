@@ -26,6 +26,10 @@ from runner.kube import KubeError
 logger = logging.getLogger(__name__)
 
 OWNED = {api.LABEL_SCHEDULEDRUN: kopf.PRESENT}
+# Every other CronJob: only its deletion matters (the name may be free for a ScheduledRun that a
+# foreign CronJob kept from it), and nothing of it is kept. kopf's CronJob watch is not filtered
+# by the API server, so this costs no stream and no listing of its own.
+UNLABELLED = {api.LABEL_SCHEDULEDRUN: kopf.ABSENT}
 # kopf lists every watched kind within seconds of start-up; after this, whatever only the
 # operator's own start-up listing saw is known to be gone.
 CONFIRM_AFTER: Final = 60.0
@@ -95,6 +99,11 @@ async def target_event(
 @kopf.on.event("batch", "v1", "cronjobs", labels=OWNED)
 async def cronjob_event(*, type: str, event: kopf.RawEvent, memo: Any, **_: Any) -> None:
     await _runtime(memo).on_cronjob(type, event["object"])
+
+
+@kopf.on.event("batch", "v1", "cronjobs", labels=UNLABELLED)
+async def unlabelled_cronjob_event(*, type: str, event: kopf.RawEvent, memo: Any, **_: Any) -> None:
+    await _runtime(memo).on_unlabelled_cronjob(type, event["object"])
 
 
 @kopf.on.event("batch", "v1", "jobs", labels=OWNED)

@@ -35,9 +35,9 @@ AFTER_TICK: Final = timedelta(seconds=1)
 # A level-based safety net: even with nothing due, look at each ScheduledRun again this often, so
 # a lost watch event heals without a restart. Long, because every look costs a GET.
 RESYNC: Final = timedelta(hours=1)
-# A conflict (a foreign CronJob or RoleBinding in the way) is looked at again this soon: someone
-# may delete the foreign object without the operator seeing an event for it (it carries no
-# label the operator watches); each look is one GET.
+# A conflict (a foreign CronJob or RoleBinding in the way) is looked at again this soon: the
+# operator does not watch RoleBindings, and a foreign CronJob's deletion event (handlers.py
+# watches every CronJob's) can be lost like any watch event; each look is one GET.
 CONFLICT_RECHECK: Final = timedelta(minutes=1)
 
 

@@ -9,6 +9,7 @@ tests/integration/test_hostile_runner.py's.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ from generator.cronjob import render
 from runner import api
 from runner.kube import scheduledrun_path
 from tests.kube_helpers import (
+    accepted,
     create,
     create_agent,
     get_cronjob,
@@ -32,6 +34,10 @@ from tests.kube_helpers import (
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
 
 RUNNER_ACCOUNT = "kagent-scheduledrun-runner"
+# Issue 22 §4: a ScheduledRun kept from its name recovers when the foreign CronJob's deletion is
+# seen (measured: well under a second), not at the conflict's recheck a minute later; generous
+# for a busy 2-core machine.
+RECOVER_WITHIN = 10.0
 
 
 def events_of(client: httpx.Client, namespace: str, name: str) -> set[str]:
@@ -42,6 +48,33 @@ def events_of(client: httpx.Client, namespace: str, name: str) -> set[str]:
 def pod_spec(cronjob: dict[str, Any]) -> dict[str, Any]:
     spec: dict[str, Any] = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     return spec
+
+
+def create_foreign_cronjob(kube: httpx.Client, namespace: str, name: str) -> dict[str, Any]:
+    """A CronJob of the name made by someone else: no owner, not the operator's label."""
+    foreign = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": name, "labels": {"team": "intruder"}},
+        "spec": {
+            "schedule": "0 0 1 1 *",
+            "suspend": True,
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "exfiltrate", "image": "evil:1"}],
+                        }
+                    }
+                }
+            },
+        },
+    }
+    response = kube.post(f"/apis/batch/v1/namespaces/{namespace}/cronjobs", json=foreign)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
 
 
 def test_a_name_equal_to_another_shortened_name_does_not_take_its_cronjob(
@@ -76,28 +109,7 @@ def test_a_foreign_cronjob_of_the_name_is_neither_adopted_nor_merged(
     operator: OperatorProcess,
 ) -> None:
     create_agent(kube, namespace, "helper")
-    foreign = {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": {"name": "nightly", "labels": {"team": "intruder"}},
-        "spec": {
-            "schedule": "0 0 1 1 *",
-            "suspend": True,
-            "jobTemplate": {
-                "spec": {
-                    "template": {
-                        "spec": {
-                            "restartPolicy": "Never",
-                            "containers": [{"name": "exfiltrate", "image": "evil:1"}],
-                        }
-                    }
-                }
-            },
-        },
-    }
-    response = kube.post(f"/apis/batch/v1/namespaces/{namespace}/cronjobs", json=foreign)
-    assert response.status_code == 201, response.text
-    before = response.json()
+    before = create_foreign_cronjob(kube, namespace, "nightly")
 
     create(kube, namespace, scheduledrun("nightly"))
     sr = wait_condition(kube, namespace, "nightly", "False", "CronJobConflict")
@@ -110,6 +122,39 @@ def test_a_foreign_cronjob_of_the_name_is_neither_adopted_nor_merged(
     assert "cronJobName" not in sr["status"]
     assert "nextRunTime" not in sr["status"]
     assert "CronJobConflict" in events_of(kube, namespace, "nightly")
+
+
+def test_a_scheduledrun_takes_the_name_as_soon_as_the_foreign_cronjob_is_deleted(
+    control_plane: ControlPlane,
+    kube: httpx.Client,
+    namespace: str,
+    operator: OperatorProcess,
+) -> None:
+    """Issue 22 §4: the deletion of the foreign CronJob is seen (the operator's CronJob watch is
+    not only its own labelled ones), and the ScheduledRun it kept from its name is Accepted with
+    a CronJob of its own within seconds, not at the conflict's recheck a minute later."""
+    create_agent(kube, namespace, "helper")
+    create_foreign_cronjob(kube, namespace, "nightly")
+    sr = create(kube, namespace, scheduledrun("nightly"))
+    wait_condition(kube, namespace, "nightly", "False", "CronJobConflict")
+
+    response = kube.delete(f"/apis/batch/v1/namespaces/{namespace}/cronjobs/nightly")
+    assert response.status_code == 200, response.text
+    deleted = time.monotonic()
+
+    def recovered() -> bool:
+        current = get_sr(kube, namespace, "nightly")
+        condition = accepted(current) or {}
+        cronjob = get_cronjob(kube, namespace, "nightly")
+        owners = [
+            r["uid"] for r in ((cronjob or {}).get("metadata") or {}).get("ownerReferences") or []
+        ]
+        return condition.get("reason") == "ScheduleAccepted" and owners == [sr["metadata"]["uid"]]
+
+    eventually("the ScheduledRun Accepted with its own CronJob", recovered, timeout=RECOVER_WITHIN)
+    took = time.monotonic() - deleted
+    print(f"recovered {took:.1f} s after the foreign CronJob's deletion")
+    assert get_sr(kube, namespace, "nightly")["status"]["cronJobName"] == "nightly"
 
 
 def test_an_owned_cronjob_holds_exactly_the_desired_spec(

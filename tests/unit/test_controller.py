@@ -401,6 +401,55 @@ async def test_a_foreign_cronjob_of_the_name_is_not_written(kube: FakeKube) -> N
     assert kube.cronjobs["nightly"]["metadata"]["ownerReferences"][0]["uid"] == "u-1"
 
 
+async def test_the_deletion_of_a_foreign_cronjob_frees_its_name_at_once(kube: FakeKube) -> None:
+    """The unlabelled CronJob's DELETED event reconciles the ScheduledRun it kept from its name
+    (not the conflict's recheck a minute later); nothing of a foreign CronJob is kept."""
+    sr = scheduledrun()
+    kube.objects[("team-a", "nightly")] = sr
+    kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
+    controller = make_runtime(kube)
+    await controller.on_unlabelled_cronjob(None, copy.deepcopy(FOREIGN))  # kopf's listing
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
+    await controller.sync_named(("team-a", "nightly"))
+    assert controller.conflicted_by("team-a", "nightly") == [("team-a", "nightly")]
+    assert controller.cache.cronjobs == {}
+    recheck = controller.requeue.due[("team-a", "nightly")]
+    assert recheck - NOW == plan_module.CONFLICT_RECHECK
+
+    await controller.on_unlabelled_cronjob("MODIFIED", copy.deepcopy(FOREIGN))  # an edit: nothing
+    assert controller.conflicted_by("team-a", "nightly") == [("team-a", "nightly")]
+    await controller.on_unlabelled_cronjob("DELETED", copy.deepcopy(FOREIGN))  # gone: ours, now
+    assert controller.conflicted_by("team-a", "nightly") == [("team-a", "nightly")]  # still there
+    del kube.cronjobs["nightly"]
+    kube.calls.clear()
+    await controller.on_unlabelled_cronjob("DELETED", copy.deepcopy(FOREIGN))
+
+    assert names(kube.calls)[:3] == ["get", "get_cronjob", "create_cronjob"]
+    assert controller.conflicted_by("team-a", "nightly") == []
+    condition = kube.objects[("team-a", "nightly")]["status"]["conditions"][0]
+    assert condition["reason"] == "ScheduleAccepted"
+    assert kube.cronjobs["nightly"]["metadata"]["ownerReferences"][0]["uid"] == "u-1"
+
+
+async def test_an_owned_cronjob_that_lost_its_label_is_put_back(kube: FakeKube) -> None:
+    """The label-filtered watch stops seeing a CronJob whose label was removed; the unlabelled
+    one sees the edit of a CronJob the cache knows, and the ScheduledRun reverts it."""
+    sr = scheduledrun()
+    kube.objects[("team-a", "nightly")] = sr
+    controller = make_runtime(kube)
+    await controller.on_scheduledrun("ADDED", copy.deepcopy(sr))
+    edited = copy.deepcopy(kube.cronjobs["nightly"])
+    del edited["metadata"]["labels"][api.LABEL_SCHEDULEDRUN]
+    edited["metadata"]["resourceVersion"] = "2"
+    kube.cronjobs["nightly"] = edited
+    kube.calls.clear()
+
+    await controller.on_unlabelled_cronjob("MODIFIED", copy.deepcopy(edited))
+
+    assert ("replace_cronjob", False) in kube.calls
+    assert api.LABEL_SCHEDULEDRUN in kube.cronjobs["nightly"]["metadata"]["labels"]
+
+
 async def test_an_owned_cronjob_is_replaced_with_exactly_the_desired_one(kube: FakeKube) -> None:
     sr = scheduledrun()
     kube.objects[("team-a", "nightly")] = sr
