@@ -127,12 +127,16 @@ def kubeconfig_document(server: str, ca: Path, cert: Path, key: Path, user: str)
 class Component:
     """One control-plane process with its log file."""
 
-    def __init__(self, name: str, argv: Sequence[str], log: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, argv: Sequence[str], log: Path, env: dict[str, str], append: bool = False
+    ) -> None:
         self.name = name
+        self.argv = list(argv)
         self.log = log
-        with log.open("wb") as out:
+        self.env = env
+        with log.open("ab" if append else "wb") as out:
             self.process = subprocess.Popen(
-                list(argv),
+                self.argv,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -147,6 +151,12 @@ class Component:
                 f"{self.name} exited with code {code}; its log ({self.log}) ends:\n"
                 f"{log_tail(self.log)}"
             )
+
+    def kill(self) -> None:
+        """End it at once, as a crash would (no graceful shutdown)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def stop(self) -> None:
         if self.process.poll() is not None:
@@ -267,6 +277,29 @@ class ControlPlane:
             self.stop()
             raise
         self.started_seconds = time.monotonic() - began
+
+    def stop_apiserver(self) -> None:
+        """Kill the API server alone (etcd and the controllers go on), as a crash would: an
+        outage from now, for a test of what its clients do meanwhile. `start_apiserver()` ends
+        it."""
+        self._component("kube-apiserver").kill()
+
+    def start_apiserver(self) -> None:
+        """Start the API server again after `stop_apiserver()`, on the same port with the same
+        certificates and etcd, so every object is still there; returns once it is ready. Its log
+        goes on in the same file."""
+        old = self._component("kube-apiserver")
+        if old.process.poll() is None:
+            raise ControlPlaneError("kube-apiserver is running; stop_apiserver() first")
+        new = Component(old.name, old.argv, old.log, old.env, append=True)
+        self.components[self.components.index(old)] = new
+        self._wait(new, time.monotonic() + START_TIMEOUT, self._apiserver_ready)
+
+    def _component(self, name: str) -> Component:
+        for component in self.components:
+            if component.name == name:
+                return component
+        raise ControlPlaneError(f"no {name} in this control plane")
 
     def stop(self) -> None:
         for component in reversed(self.components):

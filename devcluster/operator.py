@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -22,9 +23,18 @@ WAIT = 60.0  # a busy 2-core machine: start-up ends in a few seconds
 class OperatorProcess:
     """`scheduledrun operator` in a subprocess, its log in a temp file."""
 
-    def __init__(self, plane: ControlPlane, *extra: str, profile: Path | None = None) -> None:
+    def __init__(
+        self,
+        plane: ControlPlane,
+        *extra: str,
+        profile: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.plane = plane
         self.extra = extra
+        # Environment variables besides the control plane's (the operator's SCHEDULEDRUN_*
+        # fallbacks of its flags).
+        self.env = dict(env or {})
         # Run under cProfile, writing its statistics here when the process exits (the
         # operator benchmark's --profile).
         self.profile = profile
@@ -53,7 +63,7 @@ class OperatorProcess:
                 argv,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=self.plane.env,
+                env={**self.plane.env, **self.env},
                 cwd=REPO,
                 preexec_fn=die_with_parent(os.getpid()),
             )

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from generator.operator.health import DEFAULT_STALE_AFTER as DEFAULT_HEALTH_STALE_AFTER
 from generator.operator.hotminute import DEFAULT_CAPACITY as DEFAULT_HOT_MINUTE_CAPACITY
 from runner.options import a2a_options, pull_policy_option
 
@@ -32,11 +33,6 @@ def _settings(options: dict[str, Any]) -> Any:
         session_url=options["session_url"],
         otlp_endpoint=options["runner_otlp_endpoint"],
     )
-
-
-def _host(address: str) -> str:
-    """An address as the host part of a URL (an IPv6 address in brackets)."""
-    return f"[{address}]" if ":" in address and not address.startswith("[") else address
 
 
 def _configure_logging(log_format: str, log_level: str) -> None:
@@ -172,6 +168,16 @@ def _configure_logging(log_format: str, log_level: str) -> None:
     help="Address /healthz listens on (127.0.0.1: this machine only).",
 )
 @click.option(
+    "--health-stale-after",
+    envvar="SCHEDULEDRUN_HEALTH_STALE_AFTER",
+    type=click.FloatRange(min=1.0),
+    default=DEFAULT_HEALTH_STALE_AFTER,
+    show_default=True,
+    help="Seconds without a watch event or a successful list from the API server after which"
+    " /healthz answers 503 with the reason, so the kubelet restarts an operator cut off from it"
+    " (a list of one ScheduledRun is made every third of this).",
+)
+@click.option(
     "--hot-minute-capacity",
     envvar="SCHEDULEDRUN_HOT_MINUTE_CAPACITY",
     type=click.IntRange(1),
@@ -220,14 +226,15 @@ def operator_command(**options: Any) -> None:
         metrics_address=options["metrics_address"],
         metrics_secure=options["metrics_secure"],
         metrics_cert_dir=options["metrics_cert_dir"],
+        health_port=options["health_port"],
+        health_address=options["health_address"],
+        health_stale_after=options["health_stale_after"],
     )
-    health = options["health_port"]
+    # /healthz is the operator's own (generator/operator/health_server.py): kopf's liveness
+    # endpoint answers as long as the process runs, also when no watch reaches the API server.
     kopf.run(
         standalone=True,
         clusterwide=not options["namespaces"],
         namespaces=list(options["namespaces"]),
-        liveness_endpoint=f"http://{_host(options['health_address'])}:{health}/healthz"
-        if health
-        else None,
         memo=memo,
     )

@@ -3,18 +3,22 @@
 Only event and activity handlers: they carry no progress and no "last handled" annotation, so
 kopf writes nothing, and a missed event or a restart heals by the next event or the requeue
 clock (level-based). The `ClusterCache` (listed at start-up, then kept current here) answers
-"does the target exist", "which CronJob and Jobs exist" without API calls.
+"does the target exist", "which CronJob and Jobs exist" without API calls. Each watch event is
+also word from the API server for `/healthz` (health.py, served by health_server.py in place of
+kopf's own liveness endpoint, which answers as long as the process runs).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import kopf
 
-from generator.operator import kopf_settings, metrics_server
+from generator.operator import health, health_server, kopf_settings, metrics_server
 from generator.operator.cache import ClusterCache
 from generator.operator.controller import Controller
 from generator.operator.kube import Kube
@@ -40,6 +44,13 @@ def _runtime(memo: Any) -> Controller:
     return controller
 
 
+def _event(memo: Any) -> Controller:
+    """The controller, for a watch event: which is also word from the API server (health.py)."""
+    liveness: health.Liveness = memo["liveness"]
+    liveness.heard(time.monotonic())
+    return _runtime(memo)
+
+
 @kopf.on.startup()
 async def start(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     kopf_settings.configure(settings)
@@ -53,6 +64,15 @@ async def start(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None
     )
     memo["tasks"] = await controller.start(CONFIRM_AFTER)
     memo["controller"] = controller
+    # The start-up listing just succeeded: the first word from the API server.
+    liveness = memo["liveness"] = health.Liveness(memo["health_stale_after"], time.monotonic())
+    if memo.get("health_port"):
+        server = health_server.HealthServer(liveness, memo["health_address"], memo["health_port"])
+        await server.start()
+        memo["health_server"] = server
+        namespaces = memo["options"].namespaces or (None,)
+        probing = health_server.keep_probing(kube, liveness, namespaces)
+        memo["tasks"].append(asyncio.create_task(probing))
 
 
 async def _serve_metrics(memo: Any, metrics: Metrics, kube: Kube) -> MetricsServer:
@@ -80,12 +100,14 @@ async def stop(*, memo: Any, **_: Any) -> None:
         task.cancel()
     if memo.get("metrics_server") is not None:
         await memo["metrics_server"].stop()
+    if memo.get("health_server") is not None:
+        await memo["health_server"].stop()
     await _runtime(memo).kube.close()
 
 
 @kopf.on.event(api.GROUP, api.VERSION, api.PLURAL)
 async def scheduledrun_event(*, type: str, event: kopf.RawEvent, memo: Any, **_: Any) -> None:
-    await _runtime(memo).on_scheduledrun(type, event["object"])
+    await _event(memo).on_scheduledrun(type, event["object"])
 
 
 @kopf.on.event(api.TARGET_GROUP, api.TARGET_VERSION, api.TARGET_KINDS["Agent"].plural)
@@ -93,19 +115,19 @@ async def scheduledrun_event(*, type: str, event: kopf.RawEvent, memo: Any, **_:
 async def target_event(
     *, type: str, body: kopf.Body, namespace: str | None, name: str, memo: Any, **_: Any
 ) -> None:
-    await _runtime(memo).on_target(type, str(namespace), body["kind"], name)
+    await _event(memo).on_target(type, str(namespace), body["kind"], name)
 
 
 @kopf.on.event("batch", "v1", "cronjobs", labels=OWNED)
 async def cronjob_event(*, type: str, event: kopf.RawEvent, memo: Any, **_: Any) -> None:
-    await _runtime(memo).on_cronjob(type, event["object"])
+    await _event(memo).on_cronjob(type, event["object"])
 
 
 @kopf.on.event("batch", "v1", "cronjobs", labels=UNLABELLED)
 async def unlabelled_cronjob_event(*, type: str, event: kopf.RawEvent, memo: Any, **_: Any) -> None:
-    await _runtime(memo).on_unlabelled_cronjob(type, event["object"])
+    await _event(memo).on_unlabelled_cronjob(type, event["object"])
 
 
 @kopf.on.event("batch", "v1", "jobs", labels=OWNED)
 async def job_event(*, type: str, event: kopf.RawEvent, memo: Any, **_: Any) -> None:
-    await _runtime(memo).on_job(type, event["object"])
+    await _event(memo).on_job(type, event["object"])

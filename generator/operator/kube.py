@@ -23,7 +23,7 @@ import aiohttp
 from prometheus_client import Counter
 
 from runner import api
-from runner.kube import KubeError, scheduledrun_path, segment
+from runner.kube import KubeError, scheduledrun_path, scheduledruns_path, segment
 
 FIELD_MANAGER: Final = "kagent-scheduledrun"
 COMPONENT: Final = "kagent-scheduledrun"
@@ -174,6 +174,11 @@ class Kube:
             params["continue"] = token
 
     # ScheduledRuns
+
+    async def list_one_scheduledrun(self, namespace: str | None) -> dict[str, Any] | None:
+        """A list of at most one ScheduledRun (of a namespace, or of all): the health probe's
+        read (health_server.py), a word from the API server that costs it one item."""
+        return await self.request("GET", scheduledruns_path(namespace), params={"limit": "1"})
 
     async def get_scheduledrun(self, namespace: str, name: str) -> dict[str, Any] | None:
         return await self.request("GET", scheduledrun_path(namespace, name))

@@ -197,6 +197,11 @@ def test_operator_probes_use_the_health_port(default_docs: list[dict[str, Any]])
         assert container[probe]["httpGet"] == {"path": "/healthz", "port": "health"}
     assert ports == {"metrics": 8080, "health": 8081}
     assert "--health-port=8081" in container["args"]
+    # /healthz fails after staleAfterSeconds without word from the API server, well before the
+    # kubelet's failures add up to a restart (issue 22 §2).
+    liveness = container["livenessProbe"]
+    assert "--health-stale-after=30" in container["args"]
+    assert liveness["failureThreshold"] * liveness["periodSeconds"] >= 2 * 30
 
 
 def test_operator_has_resources(default_docs: list[dict[str, Any]]) -> None:
@@ -231,6 +236,7 @@ def test_operator_has_resources(default_docs: list[dict[str, Any]]) -> None:
                 "metrics_cert_dir": None,
                 "health_address": "0.0.0.0",
                 "health_port": 8081,
+                "health_stale_after": 30.0,
                 "hot_minute_capacity": 400,
                 "log_format": "text",
                 "log_level": "info",
@@ -260,6 +266,7 @@ def test_operator_has_resources(default_docs: list[dict[str, Any]]) -> None:
                 "metrics_cert_dir": None,
                 "health_address": "0.0.0.0",
                 "health_port": 9091,
+                "health_stale_after": 45.0,
                 "hot_minute_capacity": 1200,
                 "log_format": "json",
                 "log_level": "debug",
@@ -590,6 +597,7 @@ def test_rbac_create_false_renders_no_rbac(helm: Path) -> None:
         pytest.param(["--set", "watchNamespaces[0]=Team_A"], "watchNamespaces", id="bad-ns"),
         pytest.param(["--set", "a2a.baseUrl=kagent:8083"], "baseUrl", id="url-without-scheme"),
         pytest.param(["--set", "runner.image.pullPolicy=Sometimes"], "pullPolicy", id="policy"),
+        pytest.param(["--set", "health.staleAfterSeconds=0"], "staleAfterSeconds", id="stale-0"),
     ],
 )
 def test_schema_rejects_bad_values(helm: Path, args: list[str], message: str) -> None:
