@@ -22,6 +22,7 @@ from typing import Any, Final
 import aiohttp
 from prometheus_client import Counter
 
+from generator.cronjob import drift
 from runner import api
 from runner.kube import KubeError, scheduledrun_path, scheduledruns_path, segment
 
@@ -244,10 +245,12 @@ class Kube:
         owner_uid = None if role is None else role["metadata"]["uid"]
         service_account, binding = runner_rbac_objects(namespace, account, cluster_role, owner_uid)
         ns, name = segment(namespace), segment(account)
-        await self.apply(f"/api/v1/namespaces/{ns}/serviceaccounts/{name}", service_account)
+        await self._apply_unless_in_place(
+            f"/api/v1/namespaces/{ns}/serviceaccounts/{name}", service_account
+        )
         path = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings/{name}"
         try:
-            await self.apply(path, binding)
+            await self._apply_unless_in_place(path, binding)
         except KubeError as exc:
             if exc.status != 422:  # the apiserver refuses to change a RoleBinding's roleRef
                 raise
@@ -258,6 +261,19 @@ class Kube:
                 f" {cluster_role} (its roleRef cannot change); runs cannot record anything"
                 " until it is deleted",
             ) from exc
+
+    async def _apply_unless_in_place(self, path: str, body: Mapping[str, Any]) -> None:
+        """Apply `body` unless the live object already holds every field of it: a read, not a
+        write, for each operator start that finds the runner's access as it left it (an apply
+        that changes nothing is still a write request)."""
+        try:
+            live = await self.request("GET", path)
+        except KubeError as exc:
+            if exc.status != 403:  # a role without `get` (an older chart): apply, as before
+                raise
+            live = None
+        if live is None or drift.differences(body, live):
+            await self.apply(path, body)
 
     # Metrics access (generator/operator/metrics_server.py)
 

@@ -254,12 +254,15 @@ OPERATOR_CAN = [
     # The runner's ServiceAccount and RoleBinding by name only (server-side apply, which names
     # the object also when it creates it): no other account or binding, no unnamed create.
     ("patch", "serviceaccounts/kagent-scheduledrun-runner", True),
+    ("get", "serviceaccounts/kagent-scheduledrun-runner", True),
+    ("get", "serviceaccounts/default", False),
     ("create", "serviceaccounts/kagent-scheduledrun-runner", True),
     ("patch", "serviceaccounts/default", False),
     ("create", "serviceaccounts/default", False),
     ("patch", "serviceaccounts", False),
     ("create", "serviceaccounts", False),
     ("patch", "rolebindings.rbac.authorization.k8s.io/kagent-scheduledrun-runner", True),
+    ("get", "rolebindings.rbac.authorization.k8s.io/kagent-scheduledrun-runner", True),
     ("create", "rolebindings.rbac.authorization.k8s.io/kagent-scheduledrun-runner", True),
     ("patch", "rolebindings.rbac.authorization.k8s.io/admin", False),
     ("create", "rolebindings.rbac.authorization.k8s.io/admin", False),

@@ -491,3 +491,42 @@ def test_metrics_after_a_real_run_and_a_dispatch_failure_are_kagents(
                    lab["name"] == name}  # fmt: skip
         assert buckets == KAGENT_DISPATCH_BUCKETS
     assert got[("kagent_scheduledrun_active_schedules", frozenset())] >= 2
+
+
+def interval_gauges(process: OperatorProcess, namespace: str) -> int:
+    """ScheduledRuns of `namespace` the operator has reconciled since it started (each sets its
+    schedule-interval gauge)."""
+    return sum(
+        1
+        for family in text_string_to_metric_families(process.metrics())
+        for sample in family.samples
+        if sample.name == "kagent_scheduledrun_schedule_interval_seconds"
+        and sample.labels.get("namespace") == namespace
+    )
+
+
+def test_a_restart_over_scheduledruns_in_step_writes_nothing(
+    control_plane: ControlPlane, kube: httpx.Client, namespace: str
+) -> None:
+    """Started again over twenty ScheduledRuns it left in step (CronJobs, status, the runner's
+    ServiceAccount and RoleBinding), the operator looks at each and writes nothing: not even an
+    apply that would change nothing, from twenty reconciles at once."""
+    create_agent(kube, namespace, "helper")
+    names = [f"daily-{i:02d}" for i in range(20)]
+    for name in names:
+        create(kube, namespace, scheduledrun(name, schedule="0 9 * * *"))
+    first = OperatorProcess(control_plane, "--namespace", namespace).start()
+    try:
+        for name in names:
+            wait_condition(kube, namespace, name, "True", "ScheduleAccepted")
+        eventually("every schedule reconciled", lambda: interval_gauges(first, namespace) == 20)
+    finally:
+        first.stop()
+    again = OperatorProcess(control_plane, "--namespace", namespace).start()
+    try:
+        eventually("every schedule looked at", lambda: interval_gauges(again, namespace) == 20)
+        time.sleep(2)  # the echo of any write would come back within this
+        assert own_writes(again) == {}
+    finally:
+        again.stop()
+        again.log.unlink(missing_ok=True)

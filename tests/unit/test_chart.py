@@ -390,7 +390,11 @@ def operator_rules(runner_account: str) -> set[tuple[str, str, str, str]]:
     """The operator's rules; the runner ServiceAccount and RoleBinding by name only."""
     return {
         *(OPERATOR_RULES - {r for r in OPERATOR_RULES if r[1] in RUNNER_ACCESS}),
-        *{(g, r, v, runner_account) for r, g in RUNNER_ACCESS.items() for v in ("create", "patch")},
+        *{
+            (g, r, v, runner_account)
+            for r, g in RUNNER_ACCESS.items()
+            for v in ("get", "create", "patch")
+        },
     }
 
 
@@ -415,7 +419,7 @@ OPERATOR_RULES = {
             ("serviceaccounts", ""),
             ("rolebindings", "rbac.authorization.k8s.io"),
         )
-        for verb in ("create", "patch")
+        for verb in ("get", "create", "patch")
     },
     ("rbac.authorization.k8s.io", "clusterroles", "bind", f"{RELEASE}-runner"),
 }
