@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from generator.cronjob import render
 from generator.operator.plan import CronJobState, owner_uid, target_key
@@ -28,15 +28,37 @@ TargetKey = tuple[str, str, str]  # namespace, kind, name
 
 # The parts of a live CronJob the operator renders (besides its name): what drift is judged on.
 _KEPT_METADATA = ("labels", "annotations", "ownerReferences")
+# Of its labels and annotations, the names the operator renders (generator/cronjob/render.py, and
+# plan.py's spec hash): drift is judged on those alone, so others' (a tenant's 256 KiB of
+# annotations on each CronJob) are never kept. tests/unit/test_cache.py pins it to a render.
+RENDERED_NAMES: Final = frozenset(
+    {
+        api.LABEL_SCHEDULEDRUN,
+        api.LABEL_COMPONENT,
+        "app.kubernetes.io/name",
+        "app.kubernetes.io/managed-by",
+        "app.kubernetes.io/part-of",
+        api.ANNOTATION_SCHEDULEDRUN_NAME,
+        api.ANNOTATION_GENERATION,
+        api.ANNOTATION_SPEC_HASH,
+    }
+)
+
+
+def _rendered(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    return {k: v for k, v in value.items() if k in RENDERED_NAMES}
 
 
 def cronjob_state(body: Mapping[str, Any]) -> CronJobState:
     meta = body.get("metadata") or {}
     annotations = meta.get("annotations") or {}
-    kept = {
-        "metadata": {k: meta[k] for k in _KEPT_METADATA if k in meta},
-        "spec": body.get("spec") or {},
-    }
+    kept_meta = {k: meta[k] for k in _KEPT_METADATA if k in meta}
+    for names in ("labels", "annotations"):
+        if names in kept_meta:
+            kept_meta[names] = _rendered(kept_meta[names])
+    kept = {"metadata": kept_meta, "spec": body.get("spec") or {}}
     live = json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return CronJobState(
         str(meta.get("name", "")),

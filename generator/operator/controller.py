@@ -8,27 +8,31 @@ write learns (the API server refused the CronJob, a foreign CronJob holds its na
 wrote the status meanwhile) is kept and the ScheduledRun looked at again at once: the next plan
 takes it as an input, so nothing is decided outside `make_plan` and a reconcile never calls
 itself. Every path that can touch a ScheduledRun (its own watch events, its target's, its
-CronJob's and Jobs', the clock) ends in `sync`, one at a time per object; each kopf handler is one
-call to an `on_*` method here.
+CronJob's and Jobs', the clock) adds the object's key to one work queue (generator/operator/
+workqueue.py) and returns: a fixed number of workers take keys from it, one reconcile per object
+at a time, in per-namespace round robin, so one namespace's flood of events cannot starve the
+others. A ScheduledRun's event keeps only what the reconcile reads (generator/operator/slim.py)
+until its turn, so kopf drops the whole object at once. Each kopf handler is one call to an `on_*`
+method here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from generator.cronjob import drift, render
 from generator.cronjob.config import OperatorConfig
-from generator.operator import hotminute, plan, sweep
+from generator.operator import hotminute, plan, slim, sweep
 from generator.operator.cache import ClusterCache
 from generator.operator.kube import Conflict, Kube, RunnerAccessConflict
 from generator.operator.metrics import RunCounter
 from generator.operator.requeue import RequeueClock
+from generator.operator.workqueue import WorkQueue
 from generator.schedule import load
 from runner import api, history
 from runner.api import ObjectKey
@@ -59,10 +63,15 @@ RETRY_MAX: Final = timedelta(minutes=5)
 WRITE_ATTEMPTS: Final = 5
 # How soon to look again when a write taught something the plan must take in: at once.
 AT_ONCE: Final = timedelta(0)
-# Reconciles in flight at once. A burst of 1000 creations would otherwise start 1000 at once, each
-# holding its rendered CronJob while it queues for one of the client's few connections: the peak
-# memory of that burst stays in the process (Python rarely returns freed arenas to the OS).
-IN_FLIGHT: Final = 32
+# Workers taking keys from the work queue: reconciles in flight at once. Twice the API client's
+# connections (kube.MAX_CONNECTIONS) keeps them busy while each reconcile waits on its next call;
+# more would only hold more rendered CronJobs and read objects at once (the peak memory of a
+# burst stays in the process: Python rarely returns freed arenas to the OS).
+WORKERS: Final = 16
+# Reads of a whole ScheduledRun at once (a reconcile whose key waited without a body, a look by
+# name): each holds the object as sent, as text and decoded until it is slimmed, and a tenant
+# can make each 1.5 MiB as stored; the other workers' writes go on meanwhile.
+READS: Final = 4
 TARGET_GROUP_VERSION: Final = f"{api.TARGET_GROUP}/{api.TARGET_VERSION}"
 
 
@@ -95,10 +104,14 @@ class Controller:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     requeue: RequeueClock = field(init=False)
     rbac_ready: set[str] = field(default_factory=set)
+    # One runner-access apply per namespace at a time: the workers reconciling a namespace's
+    # ScheduledRuns after a start wait for the first one's instead of each applying the same.
+    rbac_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     failures: dict[ObjectKey, int] = field(default_factory=dict)
-    locks: dict[ObjectKey, tuple[asyncio.Lock, int]] = field(default_factory=dict)
     hashes: plan.HashCache = field(default_factory=plan.HashCache)
-    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(IN_FLIGHT))
+    queue: WorkQueue = field(default_factory=WorkQueue)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # a key waits in `queue`
+    reads: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(READS))
     # CronJobs the API server refused (a rule validation missed), by generation: retrying the
     # same spec would loop forever, so it becomes Accepted=False until the spec changes.
     rejections: dict[ObjectKey, tuple[Any, str]] = field(default_factory=dict)
@@ -123,10 +136,12 @@ class Controller:
 
     # Start and stop
 
-    async def start(self, confirm_after: float) -> list[asyncio.Task[None]]:
-        """Fill the cache, then run the requeue clock and the cache's later confirmation."""
+    async def start(self, confirm_after: float, workers: int = WORKERS) -> list[asyncio.Task[None]]:
+        """Fill the cache, then run the workers, the requeue clock and the cache's later
+        confirmation."""
         await self.prefill()
         return [
+            *(asyncio.create_task(self.work()) for _ in range(workers)),
             asyncio.create_task(self.requeue.run()),
             asyncio.create_task(self.confirm_cache_later(confirm_after)),
             asyncio.create_task(self.watch_minutes()),
@@ -158,15 +173,18 @@ class Controller:
         owned = api.LABEL_SCHEDULEDRUN
         for namespace in self.options.namespaces or (None,):
             for kind, target in api.TARGET_KINDS.items():
-                for item in await self.kube.list_items(
+                async for page in self.kube.list_pages(
                     TARGET_GROUP_VERSION, target.plural, namespace
                 ):
-                    meta = item["metadata"]
-                    self.cache.note_target(meta["namespace"], kind, meta["name"], True, True)
-            for item in await self.kube.list_items("batch/v1", "cronjobs", namespace, owned):
-                self.cache.note_cronjob(item["metadata"]["namespace"], item, True, True)
-            for item in await self.kube.list_items("batch/v1", "jobs", namespace, owned):
-                self.cache.note_job(item["metadata"]["namespace"], item, True, True)
+                    for item in page:
+                        meta = item["metadata"]
+                        self.cache.note_target(meta["namespace"], kind, meta["name"], True, True)
+            async for page in self.kube.list_pages("batch/v1", "cronjobs", namespace, owned):
+                for item in page:
+                    self.cache.note_cronjob(item["metadata"]["namespace"], item, True, True)
+            async for page in self.kube.list_pages("batch/v1", "jobs", namespace, owned):
+                for item in page:
+                    self.cache.note_job(item["metadata"]["namespace"], item, True, True)
 
     async def confirm_cache_later(self, delay: float) -> None:
         """After kopf's own listings have confirmed what exists, forget what the start-up listing
@@ -178,11 +196,13 @@ class Controller:
     # Watch events (one call per kopf handler)
 
     async def on_scheduledrun(self, type_: str | None, body: Mapping[str, Any]) -> None:
-        """A ScheduledRun's own event: reconcile it with the body the event carries."""
+        """A ScheduledRun's own event: queue its reconcile with what it needs of the body the
+        event carries (the rest of the body is dropped now, with kopf's event)."""
         self.cache.note_scheduledrun(body, present=type_ != "DELETED")
         meta = body["metadata"]
         key = (str(meta["namespace"]), str(meta["name"]))
         if type_ == "DELETED":
+            self.queue.drop_body(key)  # a reconcile still waiting reads it (gone, or made anew)
             self.forget(key)  # its CronJob goes with it through the owner reference
             return
         if self.echoes.pop(key, None) == meta.get("resourceVersion"):
@@ -191,7 +211,8 @@ class Controller:
             # the runs its sweep ended are new to the counters.
             self.counter.observe(key, (body.get("status") or {}).get("runHistory") or [])
             return
-        await self.sync(key, body)
+        kept = slim.scheduledrun(body)
+        self.enqueue(key, kept, slim.size(kept))
 
     async def on_target(self, type_: str | None, namespace: str, kind: str, name: str) -> None:
         """An Agent or SandboxAgent: only appearing and vanishing matter (not an edit)."""
@@ -248,22 +269,38 @@ class Controller:
         if owner is not None:
             await self.sync_named((namespace, owner))
 
-    # Bookkeeping
+    # The work queue
 
-    @contextlib.asynccontextmanager
-    async def locked(self, key: ObjectKey) -> AsyncIterator[None]:
-        """One reconcile per object at a time; the lock lives only while someone holds or waits."""
-        lock, users = self.locks.get(key, (asyncio.Lock(), 0))
-        self.locks[key] = (lock, users + 1)
+    def enqueue(self, key: ObjectKey, body: dict[str, Any] | None = None, size: int = 0) -> None:
+        """Queue a reconcile of `key` (with its slimmed body, or None: read it then)."""
+        if self.queue.add(key, body, size):
+            self.ready.set()
+
+    async def work(self) -> None:
+        """One worker: forever, take the next key and reconcile it."""
+        while True:
+            taken = self.queue.take()
+            if taken is None:
+                self.ready.clear()
+                await self.ready.wait()
+                continue
+            await self._work(*taken)
+
+    async def drain(self) -> None:
+        """Reconcile every queued key in this task until none waits (tests; no workers)."""
+        while (taken := self.queue.take()) is not None:
+            await self._work(*taken)
+
+    async def _work(self, key: ObjectKey, body: dict[str, Any] | None) -> None:
         try:
-            async with lock:
-                yield
+            await self.sync(key, body)
+        except Exception:  # a bug in one reconcile must not end a worker: log, go on
+            logger.exception("%s/%s: reconcile failed", *key, extra=ref(key))
         finally:
-            lock, users = self.locks[key]
-            if users <= 1:
-                del self.locks[key]
-            else:
-                self.locks[key] = (lock, users - 1)
+            if self.queue.done(key):
+                self.ready.set()
+
+    # Bookkeeping
 
     def forget(self, key: ObjectKey) -> None:
         """The ScheduledRun is gone (its CronJob goes with it through the owner reference)."""
@@ -283,27 +320,31 @@ class Controller:
     # The reconcile
 
     async def sync_named(self, key: ObjectKey) -> None:
-        """Reconcile a ScheduledRun known only by name (a target, Job or clock woke it)."""
-        await self.sync(key, None)
+        """Queue a reconcile of a ScheduledRun known only by name (a target, Job or clock woke
+        it): it reads the object, unless an event's body waits for it already."""
+        self.enqueue(key)
 
     async def sync(self, key: ObjectKey, body: Mapping[str, Any] | None) -> None:
-        """Reconcile one ScheduledRun (`body`: as its event carried it; None: read it)."""
-        async with self.locked(key), self.slots:
-            try:
-                look_again = await self._sync(key, body)
-            except KubeError as exc:
-                self._retry_later(key, exc)
-                return
-            self.failures.pop(key, None)
-            self.requeue.at(key, look_again)
+        """Reconcile one ScheduledRun (`body`: as its event carried it; None: read it). Only a
+        worker calls it, for a key the queue handed out: one at a time per object."""
+        try:
+            look_again = await self._sync(key, body)
+        except KubeError as exc:
+            self._retry_later(key, exc)
+            return
+        self.failures.pop(key, None)
+        self.requeue.at(key, look_again)
 
     async def _sync(self, key: ObjectKey, body: Mapping[str, Any] | None) -> datetime | None:
         """read -> plan -> write the CronJob -> one status write; when to look again."""
         if body is None:
-            body = await self.kube.get_scheduledrun(*key)
-            if body is None:
-                self.forget(key)
-                return None
+            async with self.reads:
+                read = await self.kube.get_scheduledrun(*key)
+                if read is None:
+                    self.forget(key)
+                    return None
+                body = slim.scheduledrun(read)
+                del read  # the whole object goes now, not after the reconcile's writes
         observed = await self._observe(key, body)
         decided = plan.make_plan(body, self.options.settings, observed, self.hashes)
         if decided.write_cronjob is not None:
@@ -533,6 +574,12 @@ class Controller:
         ScheduledRuns, so removing it heals)."""
         if namespace in self.rbac_ready:
             return None
+        async with self.rbac_locks.setdefault(namespace, asyncio.Lock()):
+            if namespace in self.rbac_ready:  # made while this reconcile waited
+                return None
+            return await self._apply_rbac(namespace)
+
+    async def _apply_rbac(self, namespace: str) -> str | None:
         try:
             await self.kube.ensure_runner_rbac(
                 namespace,

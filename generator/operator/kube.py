@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -36,7 +36,12 @@ MERGE: Final = "application/merge-patch+json"
 # connection also holds ~256 KB of buffers.
 MAX_CONNECTIONS: Final = 8
 REQUEST_TIMEOUT: Final = 30.0
-LIST_PAGE: Final = 500  # a page of a start-up listing: bounded memory on large clusters
+# Objects per page of a listing (the operator's start-up listing and kopf's, kopf_settings.py). A
+# page is held whole, three times over while it is decoded (the bytes, the text, the objects), and
+# a tenant can make each object as large as etcd admits (1.5 MiB): 10 such objects stay within
+# ~50 MiB at the worst, and the objects the operator makes (CronJobs, Jobs: a few KB) still
+# list hundreds to a second.
+LIST_PAGE: Final = 10
 
 logger = logging.getLogger(__name__)
 
@@ -152,26 +157,29 @@ class Kube:
         params = {"fieldManager": FIELD_MANAGER, "force": "true"}
         return await self.request("PATCH", path, body=body, content_type=APPLY, params=params)
 
-    async def list_items(
+    async def list_pages(
         self, group_version: str, plural: str, namespace: str | None, selector: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Every object of a kind (in a namespace, or all), in pages; [] when the kind does not
-        exist (an Agent CRD that is not installed)."""
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every object of a kind (in a namespace, or all), one page at a time: a caller keeps
+        what it needs of a page before the next is read, so a listing never holds more than a
+        page. Nothing when the kind does not exist (an Agent CRD that is not installed)."""
         prefix = "/api/" if group_version == "v1" else "/apis/"
         where = f"namespaces/{segment(namespace)}/" if namespace else ""
         path = f"{prefix}{group_version}/{where}{plural}"
-        items: list[dict[str, Any]] = []
         params = {"limit": str(LIST_PAGE)}
         if selector:
             params["labelSelector"] = selector
         while True:
             page = await self.request("GET", path, params=params)
             if page is None:
-                return items
-            items.extend(page.get("items") or [])
+                return
             token = (page.get("metadata") or {}).get("continue")
+            items: list[dict[str, Any]] = page.pop("items", None) or []
+            del page
+            yield items
+            del items
             if not token:
-                return items
+                return
             params["continue"] = token
 
     # ScheduledRuns

@@ -21,7 +21,8 @@ Action = Callable[[ObjectKey], Awaitable[None]]
 
 logger = logging.getLogger(__name__)
 
-# How many due looks run at once: each is a GET and maybe a write.
+# How many due actions run at once. The operator's action only queues the key for its workers
+# (controller.py: the work queue bounds the reconciles, and is fair across namespaces).
 CONCURRENCY: Final = 8
 
 

@@ -153,3 +153,27 @@ def test_a_target_event_tells_whether_existence_changed() -> None:
     ]
 
     assert seen == [True, False, True, False]
+
+
+def test_a_cronjobs_state_keeps_only_the_labels_and_annotations_the_operator_renders() -> None:
+    from generator.cronjob.config import OperatorConfig
+    from generator.operator import plan
+    from generator.operator.cache import RENDERED_NAMES, cronjob_state
+    from runner.conditions import Reason
+
+    sr = builders.scheduledrun("nightly", "ns", uid="u-1", generation=1)
+    verdict = plan.Verdict(True, Reason.SCHEDULE_ACCEPTED, "ok")
+    desired = plan.desired_cronjob(sr, OperatorConfig(), verdict)
+    assert desired is not None
+    meta = desired["metadata"]
+    assert set(meta["labels"]) | set(meta["annotations"]) <= RENDERED_NAMES  # none unjudged
+
+    edited = json.loads(json.dumps(desired))
+    edited["metadata"]["annotations"]["example.com/blob"] = "x" * 250_000
+    edited["metadata"]["labels"]["team"] = "intruder"
+    state = cronjob_state(edited)
+    assert state.live is not None
+    assert "example.com/blob" not in state.live
+    assert "intruder" not in state.live
+    assert len(state.live) < 10_000
+    assert state == cronjob_state(desired)  # nothing the drift check reads has changed

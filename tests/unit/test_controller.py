@@ -6,6 +6,7 @@ real apiserver are tests/integration/test_operator.py's."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
@@ -134,6 +135,18 @@ def make_runtime(
     )
 
 
+async def event(controller: Controller, type_: str, body: dict[str, Any]) -> None:
+    """A ScheduledRun's watch event, and the reconcile it queued."""
+    await controller.on_scheduledrun(type_, body)
+    await controller.drain()
+
+
+async def look(controller: Controller, key: tuple[str, str]) -> None:
+    """A look at a ScheduledRun by name (the clock's), and the reconcile it queued."""
+    await controller.sync_named(key)
+    await controller.drain()
+
+
 def names(calls: list[tuple[str, Any]]) -> list[str]:
     return [c[0] for c in calls]
 
@@ -143,7 +156,7 @@ async def test_a_new_scheduledrun_costs_rbac_apply_and_one_status_write(kube: Fa
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
 
-    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
+    await event(controller, "MODIFIED", copy.deepcopy(sr))
 
     assert names(kube.calls) == ["ensure_runner_rbac", "create_cronjob", "patch_status"]
     assert controller.requeue.due[("team-a", "nightly")] == datetime(
@@ -155,11 +168,11 @@ async def test_the_event_of_our_own_status_write_costs_nothing(kube: FakeKube) -
     sr = scheduledrun()
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
-    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
+    await event(controller, "MODIFIED", copy.deepcopy(sr))
     kube.calls.clear()
 
-    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(kube.objects[("team-a", "nightly")]))
-    await controller.sync_named(("team-a", "nightly"))
+    await event(controller, "MODIFIED", copy.deepcopy(kube.objects[("team-a", "nightly")]))
+    await look(controller, ("team-a", "nightly"))
 
     assert names(kube.calls) == ["get"]  # the named look reads; nothing writes
 
@@ -173,6 +186,7 @@ async def test_the_echo_of_our_own_status_write_is_not_planned_again(
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
     await controller.on_scheduledrun("ADDED", copy.deepcopy(sr))
+    await controller.drain()
     plans: list[str] = []
     real = plan_module.make_plan
 
@@ -183,10 +197,12 @@ async def test_the_echo_of_our_own_status_write_is_not_planned_again(
     monkeypatch.setattr(plan_module, "make_plan", counted)
     echo = copy.deepcopy(kube.objects[("team-a", "nightly")])
     await controller.on_scheduledrun("MODIFIED", echo)
+    await controller.drain()
     assert plans == []
     later = copy.deepcopy(echo)
     later["metadata"]["resourceVersion"] = "99"
     await controller.on_scheduledrun("MODIFIED", later)
+    await controller.drain()
     assert plans == ["99"]
 
 
@@ -208,6 +224,7 @@ async def test_a_written_cronjob_is_not_rendered_again_and_keeps_only_its_digest
 
     monkeypatch.setattr(render, "render_cronjob", counted)
     await controller.on_scheduledrun("ADDED", copy.deepcopy(sr))
+    await controller.drain()
     assert len(renders) == 1
     [state] = controller.cache.cronjobs.values()
     assert state.live is None
@@ -217,6 +234,7 @@ async def test_a_written_cronjob_is_not_rendered_again_and_keeps_only_its_digest
     runner_wrote["status"]["runHistory"] = [{"id": "nightly-1", "status": "Pending"}]
     kube.calls.clear()
     await controller.on_scheduledrun("MODIFIED", runner_wrote)
+    await controller.drain()
     assert len(renders) == 1
     assert "replace_cronjob" not in names(kube.calls)
 
@@ -225,6 +243,7 @@ async def test_a_written_cronjob_is_not_rendered_again_and_keeps_only_its_digest
     edited["metadata"]["resourceVersion"] = "2"
     kube.cronjobs[state.name] = edited
     await controller.on_cronjob("MODIFIED", edited)
+    await controller.drain()
     assert ("replace_cronjob", False) in kube.calls
 
 
@@ -232,9 +251,9 @@ async def test_an_api_error_books_a_retry_with_backoff(kube: FakeKube) -> None:
     controller = make_runtime(kube)
     kube.fail_next = [KubeError(500, "InternalError", "boom")] * 2
 
-    await controller.on_scheduledrun("MODIFIED", scheduledrun())
+    await event(controller, "MODIFIED", scheduledrun())
     first = controller.requeue.due[("team-a", "nightly")]
-    await controller.on_scheduledrun("MODIFIED", scheduledrun())
+    await event(controller, "MODIFIED", scheduledrun())
     second = controller.requeue.due[("team-a", "nightly")]
 
     assert (first - NOW, second - NOW) == (timedelta(seconds=2), timedelta(seconds=4))
@@ -244,7 +263,7 @@ async def test_an_api_error_books_a_retry_with_backoff(kube: FakeKube) -> None:
 async def test_a_missing_target_suspends_and_warns(kube: FakeKube) -> None:
     controller = make_runtime(kube, target=False)
 
-    await controller.on_scheduledrun("MODIFIED", scheduledrun())
+    await event(controller, "MODIFIED", scheduledrun())
 
     assert [c for c in kube.calls if c[0] in ("create_cronjob", "post_event")] == [
         ("create_cronjob", True),
@@ -280,7 +299,7 @@ async def test_a_pending_entry_ends_only_when_its_job_failed_or_is_confirmed_gon
     kube.jobs = existing_jobs
     controller = make_runtime(kube, jobs=jobs)
 
-    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
+    await event(controller, "MODIFIED", copy.deepcopy(sr))
 
     (entry,) = kube.objects[("team-a", "nightly")]["status"]["runHistory"]
     assert entry["status"] == expected_status
@@ -295,14 +314,14 @@ async def test_a_status_write_that_conflicts_spares_the_runner_and_looks_again_a
     kube.objects[("team-a", "nightly")] = fresh
     controller = make_runtime(kube)
 
-    await controller.on_scheduledrun("MODIFIED", stale)
+    await event(controller, "MODIFIED", stale)
 
     (entry,) = kube.objects[("team-a", "nightly")]["status"]["runHistory"]
     assert entry["status"] == "Succeeded"
     assert controller.requeue.due[("team-a", "nightly")] == NOW
     kube.calls.clear()
 
-    await controller.sync_named(("team-a", "nightly"))  # the look it booked: read, decide, write
+    await look(controller, ("team-a", "nightly"))  # the look it booked: read, decide, write
 
     assert names(kube.calls) == ["get", "patch_status"]
     assert kube.calls[1][1]["metadata"] == {"resourceVersion": "11"}
@@ -316,13 +335,13 @@ async def test_a_cronjob_the_apiserver_refuses_is_not_retried_forever(kube: Fake
     controller = make_runtime(kube)
     kube.fail_next = [KubeError(422, "Invalid", "CronJob.batch is invalid: spec.schedule")]
 
-    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
+    await event(controller, "MODIFIED", copy.deepcopy(sr))
 
     assert names(kube.calls) == ["ensure_runner_rbac"]  # the refused create; no status yet
     assert controller.requeue.due[("team-a", "nightly")] == NOW  # the plan takes it in at once
     kube.calls.clear()
 
-    await controller.sync_named(("team-a", "nightly"))
+    await look(controller, ("team-a", "nightly"))
 
     assert names(kube.calls) == ["get", "patch_status", "post_event"]
     condition = kube.objects[("team-a", "nightly")]["status"]["conditions"][0]
@@ -332,7 +351,7 @@ async def test_a_cronjob_the_apiserver_refuses_is_not_retried_forever(kube: Fake
     )
     kube.calls.clear()
 
-    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(kube.objects[("team-a", "nightly")]))
+    await event(controller, "MODIFIED", copy.deepcopy(kube.objects[("team-a", "nightly")]))
 
     assert kube.calls == []  # the same generation is not applied again
     assert controller.requeue.due[("team-a", "nightly")] - NOW == timedelta(hours=1)
@@ -346,7 +365,7 @@ async def test_one_log_line_per_decision_with_the_object(
     controller = make_runtime(kube, target=False)
     caplog.set_level(logging.INFO, logger="generator.operator.controller")
 
-    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
+    await event(controller, "MODIFIED", copy.deepcopy(sr))
 
     lines = [r.getMessage() for r in caplog.records]
     assert lines == [
@@ -377,12 +396,12 @@ async def test_a_foreign_cronjob_of_the_name_is_not_written(kube: FakeKube) -> N
     kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
     controller = make_runtime(kube)
 
-    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
+    await event(controller, "MODIFIED", copy.deepcopy(sr))
 
     assert names(kube.calls) == ["ensure_runner_rbac", "create_cronjob", "get_cronjob"]
     assert controller.requeue.due[("team-a", "nightly")] == NOW
     kube.calls.clear()
-    await controller.sync_named(("team-a", "nightly"))  # the look at once: says so
+    await look(controller, ("team-a", "nightly"))  # the look at once: says so
 
     assert kube.calls[:2] == [("get", "nightly"), ("get_cronjob", "nightly")]
     assert names(kube.calls)[2:] == ["patch_status", "post_event"]
@@ -392,7 +411,7 @@ async def test_a_foreign_cronjob_of_the_name_is_not_written(kube: FakeKube) -> N
     assert ("post_event", "CronJobConflict") in kube.calls
 
     del kube.cronjobs["nightly"]  # the owner removes it: the next look takes the name
-    await controller.sync_named(("team-a", "nightly"))
+    await look(controller, ("team-a", "nightly"))
 
     assert (
         kube.objects[("team-a", "nightly")]["status"]["conditions"][0]["reason"]
@@ -409,20 +428,25 @@ async def test_the_deletion_of_a_foreign_cronjob_frees_its_name_at_once(kube: Fa
     kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
     controller = make_runtime(kube)
     await controller.on_unlabelled_cronjob(None, copy.deepcopy(FOREIGN))  # kopf's listing
+    await controller.drain()
     await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
-    await controller.sync_named(("team-a", "nightly"))
+    await controller.drain()
+    await look(controller, ("team-a", "nightly"))
     assert controller.conflicted_by("team-a", "nightly") == [("team-a", "nightly")]
     assert controller.cache.cronjobs == {}
     recheck = controller.requeue.due[("team-a", "nightly")]
     assert recheck - NOW == plan_module.CONFLICT_RECHECK
 
     await controller.on_unlabelled_cronjob("MODIFIED", copy.deepcopy(FOREIGN))  # an edit: nothing
+    await controller.drain()
     assert controller.conflicted_by("team-a", "nightly") == [("team-a", "nightly")]
     await controller.on_unlabelled_cronjob("DELETED", copy.deepcopy(FOREIGN))  # gone: ours, now
+    await controller.drain()
     assert controller.conflicted_by("team-a", "nightly") == [("team-a", "nightly")]  # still there
     del kube.cronjobs["nightly"]
     kube.calls.clear()
     await controller.on_unlabelled_cronjob("DELETED", copy.deepcopy(FOREIGN))
+    await controller.drain()
 
     assert names(kube.calls)[:3] == ["get", "get_cronjob", "create_cronjob"]
     assert controller.conflicted_by("team-a", "nightly") == []
@@ -438,6 +462,7 @@ async def test_an_owned_cronjob_that_lost_its_label_is_put_back(kube: FakeKube) 
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
     await controller.on_scheduledrun("ADDED", copy.deepcopy(sr))
+    await controller.drain()
     edited = copy.deepcopy(kube.cronjobs["nightly"])
     del edited["metadata"]["labels"][api.LABEL_SCHEDULEDRUN]
     edited["metadata"]["resourceVersion"] = "2"
@@ -445,6 +470,7 @@ async def test_an_owned_cronjob_that_lost_its_label_is_put_back(kube: FakeKube) 
     kube.calls.clear()
 
     await controller.on_unlabelled_cronjob("MODIFIED", copy.deepcopy(edited))
+    await controller.drain()
 
     assert ("replace_cronjob", False) in kube.calls
     assert api.LABEL_SCHEDULEDRUN in kube.cronjobs["nightly"]["metadata"]["labels"]
@@ -454,7 +480,7 @@ async def test_an_owned_cronjob_is_replaced_with_exactly_the_desired_one(kube: F
     sr = scheduledrun()
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
-    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
+    await event(controller, "MODIFIED", copy.deepcopy(sr))
     desired = copy.deepcopy(kube.cronjobs["nightly"])
     pod = kube.cronjobs["nightly"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     pod["containers"].append({"name": "exfiltrate", "image": "evil:1"})
@@ -464,7 +490,7 @@ async def test_an_owned_cronjob_is_replaced_with_exactly_the_desired_one(kube: F
     changed["metadata"]["generation"] = 2
     changed["metadata"]["resourceVersion"] = "20"
 
-    await controller.on_scheduledrun("MODIFIED", changed)
+    await event(controller, "MODIFIED", changed)
 
     now = kube.cronjobs["nightly"]
     assert now["spec"]["schedule"] == "5 * * * *"
@@ -478,7 +504,7 @@ async def test_an_entry_id_that_is_no_job_name_is_ended_without_a_request(kube: 
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
 
-    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
+    await event(controller, "MODIFIED", copy.deepcopy(sr))
 
     assert "job_exists" not in names(kube.calls)
     (entry,) = kube.objects[("team-a", "nightly")]["status"]["runHistory"]
@@ -496,7 +522,7 @@ async def test_a_foreign_runner_rolebinding_is_reported_not_retried_in_a_loop() 
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
 
-    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
+    await event(controller, "MODIFIED", copy.deepcopy(sr))
 
     condition = kube.objects[("team-a", "nightly")]["status"]["conditions"][0]
     assert (condition["reason"], condition["message"]) == (
@@ -504,3 +530,54 @@ async def test_a_foreign_runner_rolebinding_is_reported_not_retried_in_a_loop() 
         "RoleBinding runner is bound to another role",
     )
     assert controller.requeue.due[("team-a", "nightly")] - NOW == timedelta(minutes=1)
+
+
+async def test_an_event_only_queues_and_keeps_no_tenant_annotation(kube: FakeKube) -> None:
+    sr = scheduledrun()
+    sr["metadata"]["annotations"] = {"example.com/blob": "x" * 250_000}
+    kube.objects[("team-a", "nightly")] = sr
+    controller = make_runtime(kube)
+
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
+
+    assert kube.calls == []  # the handler returned before any reconcile
+    held = controller.queue.bodies[("team-a", "nightly")][0]
+    assert "annotations" not in held["metadata"]
+    await controller.drain()
+    assert names(kube.calls) == ["ensure_runner_rbac", "create_cronjob", "patch_status"]
+
+
+async def test_a_waiting_reconcile_of_a_deleted_object_reads_it_and_writes_nothing(
+    kube: FakeKube,
+) -> None:
+    sr = scheduledrun()
+    controller = make_runtime(kube)
+    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
+    await controller.on_scheduledrun("DELETED", copy.deepcopy(sr))  # before a worker took it
+
+    await controller.drain()
+
+    assert names(kube.calls) == ["get"]
+    assert ("team-a", "nightly") not in controller.requeue.due
+
+
+async def test_workers_reconcile_each_queued_key_once_with_its_latest_body(
+    kube: FakeKube,
+) -> None:
+    controller = make_runtime(kube)
+    for generation in (1, 2, 3):
+        sr = scheduledrun()
+        sr["metadata"]["generation"] = generation
+        kube.objects[("team-a", "nightly")] = copy.deepcopy(sr)
+        await controller.on_scheduledrun("MODIFIED", sr)
+    workers = [asyncio.create_task(controller.work()) for _ in range(4)]
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0)
+    finally:
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    statuses = [c[1] for c in kube.calls if c[0] == "patch_status"]
+    assert [s["status"]["observedGeneration"] for s in statuses] == [3]
