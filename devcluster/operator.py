@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from devcluster.cgroup import MemoryCgroup
 from devcluster.children import die_with_parent
 from devcluster.cluster import ControlPlane, free_port
 
@@ -29,12 +30,15 @@ class OperatorProcess:
         *extra: str,
         profile: Path | None = None,
         env: Mapping[str, str] | None = None,
+        cgroup: MemoryCgroup | None = None,
     ) -> None:
         self.plane = plane
         self.extra = extra
         # Environment variables besides the control plane's (the operator's SCHEDULEDRUN_*
         # fallbacks of its flags).
         self.env = dict(env or {})
+        # Run inside this memory cgroup (a pod's limit without a node), as the kubelet would.
+        self.cgroup = cgroup
         # Run under cProfile, writing its statistics here when the process exits (the
         # operator benchmark's --profile).
         self.profile = profile
@@ -58,6 +62,8 @@ class OperatorProcess:
         ]  # fmt: skip
         if self.profile is not None:
             argv = [sys.executable, "-m", "cProfile", "-o", str(self.profile), *argv]
+        if self.cgroup is not None:
+            argv = self.cgroup.command(argv)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 argv,
