@@ -183,8 +183,12 @@ class ControlPlane:
         bin_dir: Path,
         state_dir: Path | None = None,
         controller_manager_flags: Sequence[str] = (),
+        etcd_flags: Sequence[str] = (),
     ) -> None:
         self.bin_dir = bin_dir
+        # Extra etcd flags (`--quota-backend-bytes=...`): the operator memory benchmark stores
+        # a thousand objects of the largest size the API server admits.
+        self.etcd_flags = tuple(etcd_flags)
         # Extra kube-controller-manager flags (`--kube-api-qps=...`): the capacity benchmark
         # tunes the CronJob controller with them, a missed-run test starves it.
         self.controller_manager_flags = tuple(controller_manager_flags)
@@ -373,6 +377,7 @@ class ControlPlane:
                 # Test data is thrown away: no fsync, so a busy disk slows no write.
                 "--unsafe-no-fsync=true",
                 "--log-level=warn",
+                *self.etcd_flags,
             ],
         )
 
