@@ -72,8 +72,11 @@ def images() -> Images:
 @pytest.fixture(scope="session")
 def host_baseline() -> dict[str, Any]:
     """The host settings a node may change, as they were before the session's first node
-    (read under the machine's node lock, so no other run's node is up meanwhile)."""
+    (read under the machine's node lock, so no other run's node is up meanwhile), after what a
+    killed earlier run left is put back: the first node would put it back anyway, and the host
+    would then differ from a baseline that still held it."""
     with host.machine_lock():
+        host.HostGuard.repair_leftovers()
         return host.snapshot()
 
 
