@@ -77,18 +77,25 @@ def make_namespace(client: httpx.Client, name: str) -> None:
     client.post(path, json=agent).raise_for_status()
 
 
-def in_parallel(plane: ControlPlane, work: Callable[[httpx.Client, int], None], n: int) -> float:
-    """Run work(client, i) for i < n on CONCURRENCY threads, one client each; seconds taken."""
-    clients = [plane.client() for _ in range(CONCURRENCY)]
+def in_parallel(
+    plane: ControlPlane,
+    work: Callable[[httpx.Client, int], None],
+    n: int,
+    threads: int = CONCURRENCY,
+    timeout: float = 30,
+) -> float:
+    """Run work(client, i) for i < n on `threads` threads, one client each; seconds taken."""
+    clients = [plane.client(timeout=timeout) for _ in range(threads)]
     began = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
-        futures = [pool.submit(work, clients[i % CONCURRENCY], i) for i in range(n)]
-        for future in futures:
-            future.result()
-    took = time.monotonic() - began
-    for client in clients:
-        client.close()
-    return took
+    try:
+        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            futures = [pool.submit(work, clients[i % threads], i) for i in range(n)]
+            for future in futures:
+                future.result()
+    finally:
+        for client in clients:
+            client.close()
+    return time.monotonic() - began
 
 
 def baseline(plane: ControlPlane, namespace: str, count: int, apply: bool = False) -> float:

@@ -23,25 +23,21 @@ control plane through devcluster (binaries from $SCHEDULEDRUN_BIN_DIR or build.s
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
 import httpx
-import yaml
-from prometheus_client.parser import text_string_to_metric_families
 
-from devcluster.cgroup import MemoryCgroup, memory_cgroup
+from bench.operator_bench import in_parallel, make_namespace, own_requests, sr_path
+from devcluster.cgroup import MemoryCgroup, chart_memory_limit, memory_cgroup
 from devcluster.cluster import ControlPlane, binaries
 from devcluster.operator import OperatorProcess
 from runner import api
 from runner.conditions import ConditionType
 
-VALUES: Final = Path(__file__).resolve().parents[1] / "charts/kagent-scheduledrun/values.yaml"
 SCHEDULE: Final = "0 0 1 1 *"  # never fires while the benchmark runs
 ANNOTATIONS_MAX: Final = 256 * 1024  # the API server's limit on an object's annotations, in all
 BLOB_KEY: Final = "example.com/blob"
@@ -51,39 +47,6 @@ THREADS: Final = 8
 CHURN: Final = 1000
 CHURNED: Final = 100
 WRITE_VERBS: Final = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def sr_path(namespace: str) -> str:
-    return f"/apis/{api.GROUP}/{api.VERSION}/namespaces/{namespace}/{api.PLURAL}"
-
-
-def make_namespace(client: httpx.Client, name: str) -> None:
-    """A namespace with the Agent its ScheduledRuns target."""
-    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-    client.post("/api/v1/namespaces", json=body).raise_for_status()
-    agent = {"apiVersion": "kagent.dev/v1alpha2", "kind": "Agent", "metadata": {"name": "helper"}}
-    path = f"/apis/kagent.dev/v1alpha2/namespaces/{name}/agents"
-    client.post(path, json=agent).raise_for_status()
-
-
-def own_requests(operator: OperatorProcess) -> dict[str, float]:
-    """The operator's own API requests by "verb code", from its /metrics."""
-    requests: dict[str, float] = {}
-    for family in text_string_to_metric_families(operator.metrics()):
-        for sample in family.samples:
-            if sample.name == "kagent_scheduledrun_api_requests_total":
-                verb_code = f"{sample.labels['verb']} {sample.labels['code']}"
-                requests[verb_code] = requests.get(verb_code, 0) + sample.value
-    return requests
-
-
-def chart_limit() -> int:
-    quantity = str(yaml.safe_load(VALUES.read_text())["resources"]["limits"]["memory"])
-    units = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}
-    for suffix, factor in units.items():
-        if quantity.endswith(suffix):
-            return int(quantity.removesuffix(suffix)) * factor
-    return int(quantity)
 
 
 def largest(name: str) -> dict[str, Any]:
@@ -139,19 +102,6 @@ def largest_history(name: str) -> list[dict[str, Any]]:
     return entries
 
 
-def in_parallel(plane: ControlPlane, work: Callable[[httpx.Client, int], None], n: int) -> float:
-    clients = [plane.client(timeout=120) for _ in range(THREADS)]
-    began = time.monotonic()
-    try:
-        with concurrent.futures.ThreadPoolExecutor(THREADS) as pool:
-            for future in [pool.submit(work, clients[i % THREADS], i) for i in range(n)]:
-                future.result()
-    finally:
-        for client in clients:
-            client.close()
-    return time.monotonic() - began
-
-
 def create_largest(plane: ControlPlane, namespace: str, count: int) -> int:
     """`count` largest ScheduledRuns with their largest history; the stored size of one."""
     sizes: list[int] = []
@@ -168,7 +118,7 @@ def create_largest(plane: ControlPlane, namespace: str, count: int) -> int:
         if i == 0:
             sizes.append(len(patched.content))
 
-    took = in_parallel(plane, create, count)
+    took = in_parallel(plane, create, count, THREADS, timeout=120)
     print(
         f"made {count} ScheduledRuns of {sizes[0] / 2**20:.2f} MiB each in {took:.0f} s", flush=True
     )
@@ -316,7 +266,7 @@ def fairness(plane: ControlPlane) -> None:
 
     operator = OperatorProcess(plane, "--log-level", "warning").start()
     try:
-        in_parallel(plane, create, CHURNED)
+        in_parallel(plane, create, CHURNED, THREADS, timeout=120)
         with plane.client() as client:
             while cronjobs(client, a) < CHURNED:
                 time.sleep(0.5)
@@ -355,7 +305,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--settle", type=float, default=30.0, help="least seconds after a restart")
     args = parser.parse_args()
-    limit = chart_limit()
+    limit = chart_memory_limit()
     plane = ControlPlane(binaries(), etcd_flags=["--quota-backend-bytes=8589934592"])
     plane.start()
     try:

@@ -18,6 +18,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Final
+
+import yaml
 
 ROOT = Path("/sys/fs/cgroup")
 
@@ -93,3 +96,16 @@ def memory_cgroup(limit: int) -> Iterator[MemoryCgroup]:
         yield group
     finally:
         group.close()
+
+
+CHART_VALUES: Final = Path(__file__).resolve().parents[1] / "charts/kagent-scheduledrun/values.yaml"
+
+
+def chart_memory_limit() -> int:
+    """The operator container's memory limit in the chart's values, in bytes."""
+    quantity = str(yaml.safe_load(CHART_VALUES.read_text())["resources"]["limits"]["memory"])
+    units = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}
+    for suffix, factor in units.items():
+        if quantity.endswith(suffix):
+            return int(quantity.removesuffix(suffix)) * factor
+    return int(quantity)

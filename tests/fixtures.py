@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -41,27 +42,42 @@ def control_plane() -> Iterator[ControlPlane]:
         plane.stop()
 
 
-@pytest.fixture
-def namespace(control_plane: ControlPlane) -> Iterator[str]:
+@contextlib.contextmanager
+def fresh_namespace(plane: ControlPlane) -> Iterator[str]:
+    """A new namespace under the restricted Pod Security labels, once its default ServiceAccount
+    exists; deleted afterwards (not awaited: the namespace controller finishes it)."""
     name = f"t-{uuid.uuid4().hex[:10]}"
     body = {
         "apiVersion": "v1",
         "kind": "Namespace",
         "metadata": {"name": name, "labels": RESTRICTED_LABELS},
     }
-    with control_plane.client() as client:
+    with plane.client() as client:
         client.post("/api/v1/namespaces", json=body).raise_for_status()
 
         def has_default_account() -> bool:
             path = f"/api/v1/namespaces/{name}/serviceaccounts/default"
             return client.get(path).status_code == 200
 
-        control_plane.wait_for(f"ServiceAccount {name}/default", has_default_account, timeout=30)
-    yield name
-    with control_plane.client() as client:
-        client.delete(
-            f"/api/v1/namespaces/{name}"
-        )  # not awaited: the namespace controller finishes it
+        plane.wait_for(f"ServiceAccount {name}/default", has_default_account, timeout=30)
+    try:
+        yield name
+    finally:
+        with plane.client() as client:
+            client.delete(f"/api/v1/namespaces/{name}")
+
+
+@pytest.fixture
+def namespace(control_plane: ControlPlane) -> Iterator[str]:
+    with fresh_namespace(control_plane) as name:
+        yield name
+
+
+@pytest.fixture
+def other_namespace(control_plane: ControlPlane) -> Iterator[str]:
+    """A second namespace, for a test of one namespace against another."""
+    with fresh_namespace(control_plane) as name:
+        yield name
 
 
 @pytest.fixture(scope="session")

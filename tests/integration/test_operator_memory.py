@@ -16,55 +16,26 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
-from devcluster.cgroup import memory_cgroup
-from devcluster.cluster import RESTRICTED_LABELS, ControlPlane, eventually
+from devcluster.cgroup import chart_memory_limit, memory_cgroup
+from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
 from runner.kube import scheduledruns_path
 from tests.kube_helpers import accepted, create, create_agent, patch_spec, scheduledrun
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
 
-VALUES = Path(__file__).resolve().parents[2] / "charts" / "kagent-scheduledrun" / "values.yaml"
 TENANT_OBJECTS = 300
 ANNOTATION_BYTES = 250_000  # the API server admits 256 KiB of annotations per object in all
 CHURN = 1000  # spec updates in namespace A while namespace B's one ScheduledRun waits
 CHURNED = 100  # ScheduledRuns in namespace A the churn updates in turn
 FAIR_WITHIN = 5.0  # seconds: B's ScheduledRun is Accepted within this while A churns
 WAIT = 300.0  # a busy 2-core machine: the 300 large objects are read and reconciled within this
-
-
-def memory_limit() -> int:
-    """The chart's memory limit of the operator container, in bytes."""
-    quantity = str(yaml.safe_load(VALUES.read_text())["resources"]["limits"]["memory"])
-    units = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}
-    for suffix, factor in units.items():
-        if quantity.endswith(suffix):
-            return int(quantity.removesuffix(suffix)) * factor
-    return int(quantity)
-
-
-@pytest.fixture
-def other_namespace(control_plane: ControlPlane) -> Iterator[str]:
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    body = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": name, "labels": RESTRICTED_LABELS},
-    }
-    with control_plane.client() as client:
-        client.post("/api/v1/namespaces", json=body).raise_for_status()
-    yield name
-    with control_plane.client() as client:
-        client.delete(f"/api/v1/namespaces/{name}")
 
 
 def in_parallel(plane: ControlPlane, work: Callable[[httpx.Client, int], None], n: int) -> None:
@@ -107,7 +78,7 @@ def test_a_tenants_large_objects_do_not_outgrow_the_operators_limit(
     namespace: str,
     other_namespace: str,
 ) -> None:
-    limit = memory_limit()
+    limit = chart_memory_limit()
     create_agent(kube, namespace, "helper")
     create_agent(kube, other_namespace, "helper")
     blob = "x" * ANNOTATION_BYTES
