@@ -450,11 +450,9 @@ class Controller:
         """The CronJob now matches the plan (written, or found in step): remember its hash under
         the fingerprint and its digest, so the next look does not render it again, and keep only
         its digest in the cache."""
-        if decided.fingerprint is None or decided.cronjob is None:
-            return
-        state = self.cache.cronjob(namespace, decided.cronjob)
-        if state is not None and state.spec_hash is not None:
-            self.hashes.put(f"{decided.fingerprint}:{state.digest}", state.spec_hash)
+        state = self.cache.cronjob(namespace, decided.cronjob) if decided.cronjob else None
+        if state is not None and decided.fingerprint is not None:
+            plan.remember(self.hashes, decided, state)
             self.cache.settle_cronjob(namespace, state.name)
 
     async def _recheck_conflict(self, key: ObjectKey, body: Mapping[str, Any]) -> str | None:

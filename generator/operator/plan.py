@@ -396,6 +396,18 @@ class HashCache:
             del self.hashes[next(iter(self.hashes))]
 
 
+def hash_key(rendered_from: str, digest: str) -> str:
+    """Where a CronJob's hash is remembered: what it was rendered from, and the live object."""
+    return f"{rendered_from}:{digest}"
+
+
+def remember(cache: HashCache, decided: Plan, cronjob: CronJobState) -> None:
+    """After `decided`, `cronjob` holds what it renders (written, or found in step): remember
+    its hash, so the next plan from the same inputs against the same object does not render."""
+    if decided.fingerprint is not None and cronjob.spec_hash is not None:
+        cache.put(hash_key(decided.fingerprint, cronjob.digest), cronjob.spec_hash)
+
+
 def fingerprint(sr: Mapping[str, Any], verdict: Verdict, held: bool = False) -> str:
     """Everything of the object that the rendered CronJob depends on, hashed."""
     meta = sr.get("metadata") or {}
@@ -459,8 +471,9 @@ def make_plan(
     observed: Observed,
     cache: HashCache | None = None,
 ) -> Plan:
-    """Everything the operator should do for `sr` now. With a `cache`, a CronJob known to match
-    is not rendered again. The effective schedule and its next fire time are computed once."""
+    """Everything the operator should do for `sr` now. With a `cache` (read here, filled by
+    `remember` once the plan is carried out), a CronJob known to match is not rendered again.
+    The effective schedule and its next fire time are computed once."""
     meta, spec = sr.get("metadata") or {}, sr.get("spec") or {}
     status = sr.get("status") or {}
     have = observed.cronjob
@@ -487,7 +500,7 @@ def make_plan(
         # The key covers the live CronJob too: a hit means "this spec against this live object
         # was found in step", so an edit of the CronJob (a new digest) is always looked at.
         rendered_from = fingerprint(sr, verdict, held) if cache is not None else None
-        key = f"{rendered_from}:{have.digest if have else ''}"
+        key = hash_key(rendered_from or "", have.digest if have else "")
         known = cache.get(key) if cache is not None else None
         if known is not None and have is not None and have.spec_hash == known:
             desired_name = have.name
@@ -503,8 +516,6 @@ def make_plan(
                     write, action = desired, "update"
                 elif found:  # our hash, other values: someone edited the CronJob
                     write, action, reverted = desired, "revert", tuple(found)
-                elif cache is not None:
-                    cache.put(key, wanted)
     suspend = None
     if desired_name is None and have is not None and not have.suspended:
         suspend = have.name
