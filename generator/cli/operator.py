@@ -212,10 +212,11 @@ def operator_command(**options: Any) -> None:
     from generator.cronjob.config import DEFAULT_RUNNER_IMAGE
     from generator.operator import handlers  # noqa: F401  (registers the handlers)
     from generator.operator.controller import Options
+    from generator.operator.runtime import MEMO_KEY, Runtime
 
     options["runner_image"] = options["runner_image"] or DEFAULT_RUNNER_IMAGE
     _configure_logging(options["log_format"], options["log_level"])
-    memo = kopf.Memo(
+    runtime = Runtime(
         options=Options(
             _settings(options),
             options["runner_cluster_role"],
@@ -230,6 +231,7 @@ def operator_command(**options: Any) -> None:
         health_address=options["health_address"],
         health_stale_after=options["health_stale_after"],
     )
+    memo = kopf.Memo({MEMO_KEY: runtime})
     # /healthz is the operator's own (generator/operator/health_server.py): kopf's liveness
     # endpoint answers as long as the process runs, also when no watch reaches the API server.
     kopf.run(

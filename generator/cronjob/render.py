@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 import jinja2
+import orjson
 
 from generator.cronjob.config import OperatorConfig
 from generator.schedule import hashed
@@ -211,7 +212,7 @@ def render_cronjob(
     applied) the owner reference is left out, since one with a made-up uid would have the garbage
     collector delete the CronJob. `schedule`: the effective schedule (`H` expanded) when the
     caller has it already."""
-    rendered = json.loads(render_cronjob_text(sr, settings, schedule))
+    rendered = orjson.loads(render_cronjob_text(sr, settings, schedule))
     if not isinstance(rendered, dict):
         raise RenderError("the CronJob template did not produce a mapping")
     return rendered

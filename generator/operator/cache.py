@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+import orjson
 
 from generator.cronjob import render
 from generator.operator.plan import CronJobState, owner_uid, target_key
@@ -59,14 +60,15 @@ def cronjob_state(body: Mapping[str, Any]) -> CronJobState:
         if names in kept_meta:
             kept_meta[names] = _rendered(kept_meta[names])
     kept = {"metadata": kept_meta, "spec": body.get("spec") or {}}
-    live = json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    encoded = orjson.dumps(kept, option=orjson.OPT_SORT_KEYS)
+    live = encoded.decode("utf-8")
     return CronJobState(
         str(meta.get("name", "")),
         annotations.get(api.ANNOTATION_SPEC_HASH),
         bool((body.get("spec") or {}).get("suspend")),
         meta.get("creationTimestamp"),
         live,
-        hashlib.sha256(live.encode("utf-8")).hexdigest()[:16],
+        hashlib.sha256(encoded).hexdigest()[:16],
         owner_uid(body),
         (body.get("status") or {}).get("lastScheduleTime"),
     )

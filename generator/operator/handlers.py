@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import kopf
 
-from generator.operator import health, health_server, kopf_settings, metrics_server
+from generator.operator import health, health_server, kopf_settings, metrics_server, runtime
 from generator.operator.cache import ClusterCache
 from generator.operator.controller import Controller
 from generator.operator.kube import Kube
@@ -39,43 +39,41 @@ UNLABELLED = {api.LABEL_SCHEDULEDRUN: kopf.ABSENT}
 CONFIRM_AFTER: Final = 60.0
 
 
-def _runtime(memo: Any) -> Controller:
-    controller: Controller = memo["controller"]
-    return controller
-
-
 def _event(memo: Any) -> Controller:
     """The controller, for a watch event: which is also word from the API server (health.py)."""
-    liveness: health.Liveness = memo["liveness"]
-    liveness.heard(time.monotonic())
-    return _runtime(memo)
+    shared = runtime.of(memo)
+    assert shared.liveness is not None  # both set by the start-up handler, before any watch
+    assert shared.controller is not None
+    shared.liveness.heard(time.monotonic())
+    return shared.controller
 
 
 @kopf.on.startup()
 async def start(*, settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     kopf_settings.configure(settings)
+    shared = runtime.of(memo)
     metrics = Metrics()
     kube = await Kube.connect(metrics.api_requests)
-    if memo.get("metrics_port"):
-        memo["metrics_server"] = await _serve_metrics(memo, metrics, kube)
+    if shared.metrics_port:
+        shared.metrics_server = await _serve_metrics(shared, metrics, kube)
     counter = RunCounter(metrics, started=datetime.now(UTC))
     controller = Controller(
-        kube=kube, options=memo["options"], cache=ClusterCache(), counter=counter
+        kube=kube, options=shared.options, cache=ClusterCache(), counter=counter
     )
-    memo["tasks"] = await controller.start(CONFIRM_AFTER)
-    memo["controller"] = controller
+    shared.tasks = await controller.start(CONFIRM_AFTER)
+    shared.controller = controller
     # The start-up listing just succeeded: the first word from the API server.
-    liveness = memo["liveness"] = health.Liveness(memo["health_stale_after"], time.monotonic())
-    if memo.get("health_port"):
-        server = health_server.HealthServer(liveness, memo["health_address"], memo["health_port"])
+    liveness = shared.liveness = health.Liveness(shared.health_stale_after, time.monotonic())
+    if shared.health_port:
+        server = health_server.HealthServer(liveness, shared.health_address, shared.health_port)
         await server.start()
-        memo["health_server"] = server
-        namespaces = memo["options"].namespaces or (None,)
+        shared.health_server = server
+        namespaces = shared.options.namespaces or (None,)
         probing = health_server.keep_probing(kube, liveness, namespaces)
-        memo["tasks"].append(asyncio.create_task(probing))
+        shared.tasks.append(asyncio.create_task(probing))
 
 
-async def _serve_metrics(memo: Any, metrics: Metrics, kube: Kube) -> MetricsServer:
+async def _serve_metrics(shared: runtime.Runtime, metrics: Metrics, kube: Kube) -> MetricsServer:
     async def authorize(token: str) -> bool:
         try:
             return await kube.may_get_metrics(token, metrics_server.PATH)
@@ -85,10 +83,10 @@ async def _serve_metrics(memo: Any, metrics: Metrics, kube: Kube) -> MetricsServ
 
     server = MetricsServer(
         metrics.registry,
-        memo["metrics_address"],
-        memo["metrics_port"],
-        authorize if memo.get("metrics_secure") else None,
-        memo.get("metrics_cert_dir"),
+        shared.metrics_address,
+        shared.metrics_port,
+        authorize if shared.metrics_secure else None,
+        shared.metrics_cert_dir,
     )
     await server.start()
     return server
@@ -96,13 +94,15 @@ async def _serve_metrics(memo: Any, metrics: Metrics, kube: Kube) -> MetricsServ
 
 @kopf.on.cleanup()
 async def stop(*, memo: Any, **_: Any) -> None:
-    for task in memo["tasks"]:
+    shared = runtime.of(memo)
+    for task in shared.tasks:
         task.cancel()
-    if memo.get("metrics_server") is not None:
-        await memo["metrics_server"].stop()
-    if memo.get("health_server") is not None:
-        await memo["health_server"].stop()
-    await _runtime(memo).kube.close()
+    if shared.metrics_server is not None:
+        await shared.metrics_server.stop()
+    if shared.health_server is not None:
+        await shared.health_server.stop()
+    if shared.controller is not None:
+        await shared.controller.kube.close()
 
 
 @kopf.on.event(api.GROUP, api.VERSION, api.PLURAL)

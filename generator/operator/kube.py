@@ -12,7 +12,6 @@ proves that an idle operator writes nothing.
 
 from __future__ import annotations
 
-import json
 import logging
 import ssl
 from collections.abc import AsyncIterator, Mapping
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import aiohttp
+import orjson
 from prometheus_client import Counter
 
 from generator.cronjob import drift
@@ -131,7 +131,7 @@ class Kube:
         params: Mapping[str, str] | None = None,
     ) -> dict[str, Any] | None:
         """The decoded response, None on 404; KubeError (Conflict on 409) otherwise."""
-        data = None if body is None else json.dumps(body)
+        data = None if body is None else orjson.dumps(body)
         try:
             async with self.session.request(
                 method,
@@ -141,7 +141,7 @@ class Kube:
                 headers=self._headers(content_type if body is not None else None),
             ) as response:
                 self.counter.labels(method, str(response.status)).inc()
-                text = await response.text()
+                raw = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             self.counter.labels(method, "0").inc()
             raise KubeError(0, "Unreachable", f"{method} {path}: {exc!r}") from exc
@@ -149,8 +149,12 @@ class Kube:
             return None
         if response.status >= 400:
             error = Conflict if response.status == 409 else KubeError
+            text = raw.decode("utf-8", errors="replace")
             raise error.of_answer(response.status, text, f"{method} {path}")
-        decoded: dict[str, Any] = json.loads(text) if text else {}
+        try:
+            decoded: dict[str, Any] = orjson.loads(raw) if raw else {}
+        except orjson.JSONDecodeError as exc:
+            raise KubeError(response.status, "BadResponse", f"{method} {path}: {exc}") from exc
         return decoded
 
     async def apply(self, path: str, body: Mapping[str, Any]) -> dict[str, Any] | None:

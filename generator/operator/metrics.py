@@ -45,6 +45,8 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from generator.schedule import cron, hashed
 from runner import conditions, delivery, history, spec_fields
@@ -66,6 +68,59 @@ START_DELAY_BUCKETS: Final = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
 # INTERVAL_TICKS: a weekday schedule's weekend counts, so an alert on "no success for N intervals"
 # does not fire every Monday morning.
 INTERVAL_TICKS: Final = 8
+
+
+@dataclass(slots=True)
+class ScheduleValues:
+    """One ScheduledRun's per-schedule gauges; None: no sample (no success yet is still a
+    sample, see `last_success`)."""
+
+    last_success: float | None = None
+    paused: int = 0
+    interval: float | None = None
+
+
+class ScheduleGauges(Collector):
+    """The per-ScheduledRun gauges alerts read, {namespace,name}-labelled, built at each scrape
+    from one small record per ScheduledRun."""
+
+    FAMILIES: Final = (
+        (
+            "kagent_scheduledrun_last_success_timestamp_seconds",
+            "When the newest successful run ended (Unix time); the ScheduledRun's creation until "
+            "one has, so that a schedule that never succeeds is noticed too.",
+            "last_success",
+        ),
+        (
+            "kagent_scheduledrun_schedule_interval_seconds",
+            "The widest gap between the schedule's next fire times; present only while the "
+            "schedule fires (accepted, not suspended, paused or stopped).",
+            "interval",
+        ),
+        (
+            "kagent_scheduledrun_paused",
+            "1 while spec.pauseAfterFailures holds the schedule (condition Paused), else 0.",
+            "paused",
+        ),
+    )
+
+    def __init__(self) -> None:
+        self.values: dict[ObjectKey, ScheduleValues] = {}
+
+    def collect(self) -> Iterable[Metric]:
+        for name, documentation, attribute in self.FAMILIES:
+            family = GaugeMetricFamily(name, documentation, labels=["namespace", "name"])
+            for (namespace, sr_name), values in list(self.values.items()):
+                value = getattr(values, attribute)
+                if value is not None:
+                    family.add_metric([namespace, sr_name], value)
+            yield family
+
+    def describe(self) -> Iterable[Metric]:
+        return [
+            GaugeMetricFamily(name, documentation, labels=["namespace", "name"])
+            for name, documentation, _ in self.FAMILIES
+        ]
 
 
 class Metrics:
@@ -148,26 +203,10 @@ class Metrics:
             "operator's --hot-minute-capacity).",
             registry=r,
         )
-        self.last_success = Gauge(
-            "kagent_scheduledrun_last_success_timestamp_seconds",
-            "When the newest successful run ended (Unix time); the ScheduledRun's creation until "
-            "one has, so that a schedule that never succeeds is noticed too.",
-            ["namespace", "name"],
-            registry=r,
-        )
-        self.interval = Gauge(
-            "kagent_scheduledrun_schedule_interval_seconds",
-            "The widest gap between the schedule's next fire times; present only while the "
-            "schedule fires (accepted, not suspended, paused or stopped).",
-            ["namespace", "name"],
-            registry=r,
-        )
-        self.paused = Gauge(
-            "kagent_scheduledrun_paused",
-            "1 while spec.pauseAfterFailures holds the schedule (condition Paused), else 0.",
-            ["namespace", "name"],
-            registry=r,
-        )
+        # One value each per ScheduledRun, kept in `schedules` and written out at each scrape
+        # (ScheduleGauges): a labelled child per ScheduledRun and gauge cost 0.7 KB each.
+        self.schedules = ScheduleGauges()
+        r.register(self.schedules)
         self.reconcile_errors = Counter(
             "kagent_scheduledrun_reconcile_errors_total",
             "Reconciles that failed on an API error and were put back to try again later.",
@@ -423,20 +462,15 @@ class RunCounter:
         self, key: ObjectKey, sr: Mapping[str, Any], active: bool, now: datetime
     ) -> None:
         """The per-schedule gauges alerts read: last success, interval (while it fires), pause."""
-        namespace, name = key
+        values = self.metrics.schedules.values.setdefault(key, ScheduleValues())
         succeeded = last_success(sr)
         if succeeded is not None:
-            self._series(key, "last_success", namespace, name).set(succeeded.timestamp())
+            values.last_success = succeeded.timestamp()
         status = sr.get("status") or {}
         paused = conditions.find(status, conditions.ConditionType.PAUSED)
         held = paused is not None and paused.get("status") == "True"
-        self._series(key, "paused", namespace, name).set(1 if held else 0)
-        interval = self._interval(key, sr, now) if active and not held else None
-        if interval is not None:
-            self._series(key, "interval", namespace, name).set(interval)
-        elif ("interval", (namespace, name)) in self.series.get(key, set()):
-            self.series[key].discard(("interval", (namespace, name)))
-            self.metrics.interval.remove(namespace, name)
+        values.paused = 1 if held else 0
+        values.interval = self._interval(key, sr, now) if active and not held else None
         self.set_active(key, active)
 
     def _interval(self, key: ObjectKey, sr: Mapping[str, Any], now: datetime) -> float | None:
@@ -467,5 +501,6 @@ class RunCounter:
         self.delivered.pop(key, None)
         self.intervals.pop(key, None)
         self.set_active(key, False)
+        self.metrics.schedules.values.pop(key, None)
         for family, labels in self.series.pop(key, set()):
             getattr(self.metrics, family).remove(*labels)

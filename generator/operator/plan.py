@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+import orjson
+
 from generator.cronjob import drift, render
 from generator.cronjob.config import OperatorConfig
 from generator.operator import hotminute, sweep
@@ -347,7 +349,7 @@ def live_cronjob(have: CronJobState) -> dict[str, Any] | None:
     """The stored live CronJob, parsed (None when only its hash is known)."""
     if have.live is None:
         return None
-    parsed: dict[str, Any] = json.loads(have.live)
+    parsed: dict[str, Any] = orjson.loads(have.live)
     return parsed
 
 
@@ -412,8 +414,10 @@ def fingerprint(sr: Mapping[str, Any], verdict: Verdict, held: bool = False) -> 
     """Everything of the object that the rendered CronJob depends on, hashed."""
     meta = sr.get("metadata") or {}
     parts = [meta.get(k) for k in ("name", "namespace", "uid", "generation", "creationTimestamp")]
-    text = json.dumps([parts, sr.get("spec"), verdict.accepted, held], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    inputs = [parts, sr.get("spec"), verdict.accepted, held]
+    return hashlib.sha256(
+        orjson.dumps(inputs, option=orjson.OPT_SORT_KEYS, default=str)
+    ).hexdigest()
 
 
 def desired_suspend(sr: Mapping[str, Any], verdict: Verdict, held: bool = False) -> bool:

@@ -391,3 +391,13 @@ def test_the_schedule_gauges_follow_the_scheduledrun() -> None:
     counter.forget(key)
     assert gauge(metrics, "kagent_scheduledrun_last_success_timestamp_seconds") == {}
     assert gauge(metrics, "kagent_scheduledrun_paused") == {}
+
+
+def test_the_schedule_families_are_exposed_as_gauges_before_any_scheduledrun() -> None:
+    text = generate_latest(Metrics().registry).decode()
+    for name in (
+        "kagent_scheduledrun_last_success_timestamp_seconds",
+        "kagent_scheduledrun_schedule_interval_seconds",
+        "kagent_scheduledrun_paused",
+    ):
+        assert f"# TYPE {name} gauge" in text
