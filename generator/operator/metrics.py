@@ -73,11 +73,18 @@ INTERVAL_TICKS: Final = 8
 @dataclass(slots=True)
 class ScheduleValues:
     """One ScheduledRun's per-schedule gauges; None: no sample (no success yet is still a
-    sample, see `last_success`)."""
+    sample, see `last_success`). The interval is exported only while the schedule fires; it is
+    computed again only when the (schedule, zone) it was computed for changes."""
 
     last_success: float | None = None
     paused: int = 0
-    interval: float | None = None
+    firing: bool = False
+    schedule: tuple[str, str] | None = None
+    schedule_interval: float | None = None
+
+    @property
+    def interval(self) -> float | None:
+        return self.schedule_interval if self.firing else None
 
 
 class ScheduleGauges(Collector):
@@ -352,6 +359,18 @@ def delivery_results(
     return fresh
 
 
+def _compute_interval(values: ScheduleValues, sr: Mapping[str, Any], now: datetime) -> None:
+    """Keep `values`' interval that of the ScheduledRun's current (schedule, zone)."""
+    try:
+        schedule = hashed.effective_schedule(sr)
+    except cron.CronError:
+        values.schedule, values.schedule_interval = None, None
+        return
+    which = (schedule, spec_fields.time_zone(sr.get("spec") or {}))
+    if values.schedule != which:
+        values.schedule, values.schedule_interval = which, schedule_interval(*which, now)
+
+
 @dataclass
 class RunCounter:
     """Counts each run's dispatch and its end once per operator process; see the module
@@ -368,9 +387,6 @@ class RunCounter:
     # is deleted: otherwise every ScheduledRun ever seen would stay in /metrics, and churn would
     # grow the series without bound.
     series: dict[ObjectKey, set[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
-    # Each schedule's interval with the (schedule, zone) it was computed for: fire times are
-    # computed again only when the schedule changes, not on every event.
-    intervals: dict[ObjectKey, tuple[tuple[str, str], float | None]] = field(default_factory=dict)
 
     def _series(self, key: ObjectKey, family: str, *labels: str) -> Any:
         self.series.setdefault(key, set()).add((family, labels))
@@ -470,21 +486,10 @@ class RunCounter:
         paused = conditions.find(status, conditions.ConditionType.PAUSED)
         held = paused is not None and paused.get("status") == "True"
         values.paused = 1 if held else 0
-        values.interval = self._interval(key, sr, now) if active and not held else None
+        values.firing = active and not held
+        if values.firing:
+            _compute_interval(values, sr, now)
         self.set_active(key, active)
-
-    def _interval(self, key: ObjectKey, sr: Mapping[str, Any], now: datetime) -> float | None:
-        try:
-            schedule = hashed.effective_schedule(sr)
-        except cron.CronError:
-            return None
-        which = (schedule, spec_fields.time_zone(sr.get("spec") or {}))
-        known = self.intervals.get(key)
-        if known is not None and known[0] == which:
-            return known[1]
-        interval = schedule_interval(*which, now)
-        self.intervals[key] = (which, interval)
-        return interval
 
     def set_active(self, key: ObjectKey, active: bool) -> None:
         if active:
@@ -499,7 +504,6 @@ class RunCounter:
         self.seen.pop(key, None)
         self.sent.pop(key, None)
         self.delivered.pop(key, None)
-        self.intervals.pop(key, None)
         self.set_active(key, False)
         self.metrics.schedules.values.pop(key, None)
         for family, labels in self.series.pop(key, set()):
