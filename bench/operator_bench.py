@@ -13,7 +13,9 @@ Prints:
   each ScheduledRun also holds a `Pending` entry whose Job is gone (its sweep shares the one
   status write: goal 2 each, a CronJob and a status);
 - a restart over the ScheduledRuns it left in step: how soon every one has been looked at, and
-  its writes (goal: none).
+  its writes (goal: none);
+- another team's CronJobs and Jobs in the operator's namespace, made and then edited once each:
+  the operator's CPU, memory and requests meanwhile (goal: none of them reach it).
 
 Run: `uv run --frozen python -m bench.operator_bench [--count 1000] [--idle 60]`. With
 `--profile FILE`, only the burst runs, the operator under cProfile (slower, so its figures are
@@ -456,10 +458,71 @@ def burst(plane: ControlPlane, count: int, idle: float, profile: Path | None = N
             f"operator's own writes {own_writes:.0f}, reads {own_reads:.0f}; "
             f"operator CPU {cpu:.2f} s (goal: no writes, no busy CPU)"
         )
+        others(plane, operator, namespace, count)
         return took
     finally:
         operator.stop()
         operator.log.unlink(missing_ok=True)
+
+
+def foreign_objects(namespace: str, i: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Another team's CronJob and Job (suspended: no pod), without the operator's label."""
+    pod = {
+        "restartPolicy": "Never",
+        "containers": [{"name": "report", "image": "example.com/report:1", "args": ["run"]}],
+    }
+    labels = {"team": "reports"}
+    cronjob = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": f"reports-{i:05d}", "namespace": namespace, "labels": labels},
+        "spec": {
+            "schedule": SCHEDULE,
+            "suspend": True,
+            "jobTemplate": {"spec": {"template": {"spec": pod}}},
+        },
+    }
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": f"reports-{i:05d}", "namespace": namespace, "labels": labels},
+        "spec": {"suspend": True, "template": {"spec": pod}},
+    }
+    return cronjob, job
+
+
+def others(plane: ControlPlane, operator: OperatorProcess, namespace: str, count: int) -> None:
+    """Another team makes `count` CronJobs and `count` Jobs in the operator's namespace, then
+    edits each once: what that costs the operator (goal: nothing, they are not its own)."""
+    assert operator.process is not None
+    pid = operator.process.pid
+    batch = f"/apis/batch/v1/namespaces/{namespace}"
+    requests_before = sum(own_requests(operator).values())
+    rss_before, cpu_before = rss_kb(pid), cpu_seconds(pid)
+
+    def make(client: httpx.Client, i: int) -> None:
+        cronjob, job = foreign_objects(namespace, i)
+        client.post(f"{batch}/cronjobs", json=cronjob).raise_for_status()
+        client.post(f"{batch}/jobs", json=job).raise_for_status()
+
+    def edit(client: httpx.Client, i: int) -> None:
+        note = {"metadata": {"annotations": {"reports.example.com/edited": "yes"}}}
+        merge = {"Content-Type": "application/merge-patch+json"}
+        for plural in ("cronjobs", "jobs"):
+            path = f"{batch}/{plural}/reports-{i:05d}"
+            client.patch(path, json=note, headers=merge).raise_for_status()
+
+    made = in_parallel(plane, make, count)
+    edited = in_parallel(plane, edit, count)
+    time.sleep(5)  # the watch events of the last ones
+    cpu = cpu_seconds(pid) - cpu_before
+    grown = rss_kb(pid) - rss_before
+    requests = sum(own_requests(operator).values()) - requests_before
+    print(
+        f"another team's {count} CronJobs and {count} Jobs in the namespace, made in {made:.2f} s"
+        f" and each edited once in {edited:.2f} s: operator CPU {cpu:.2f} s, RSS {grown:+d} KB, "
+        f"its own API requests {requests:.0f} (goal: none of it reaches the operator)"
+    )
 
 
 def catch_up(plane: ControlPlane, count: int) -> float:

@@ -29,6 +29,7 @@ from generator.cronjob import drift, render
 from generator.cronjob.config import OperatorConfig
 from generator.operator import hotminute, plan, slim, sweep
 from generator.operator.cache import ClusterCache
+from generator.operator.holders import Holders
 from generator.operator.kube import Conflict, Kube, RunnerAccessConflict
 from generator.operator.metrics import RunCounter
 from generator.operator.requeue import RequeueClock
@@ -122,6 +123,8 @@ class Controller:
     access_conflicts: dict[str, str] = field(default_factory=dict)
 
     minutes: hotminute.HotMinutes = field(init=False)
+    # A watch by name of each CronJob in `conflicts` (holders.py): its deletion frees the name.
+    holders: Holders = field(init=False)
     # Up to when each ScheduledRun's ticks are judged started or missed (generator/operator/
     # missed.py); from the first look after this process started.
     # With the first tick after it, when known.
@@ -133,6 +136,7 @@ class Controller:
     def __post_init__(self) -> None:
         self.requeue = RequeueClock(self.sync_named, self.clock)
         self.minutes = hotminute.HotMinutes(self.options.hot_minute_capacity)
+        self.holders = Holders(self.kube, self.on_cronjob_gone)
 
     # Start and stop
 
@@ -222,7 +226,8 @@ class Controller:
             await self.sync_named((namespace, scheduledrun))
 
     async def on_cronjob(self, type_: str | None, body: Mapping[str, Any]) -> None:
-        """One of the operator's CronJobs: put back an edit or a deletion; and a deleted
+        """One of the operator's CronJobs: put back an edit or a deletion (one whose label was
+        removed comes as deleted: kopf's watch asks for the labelled ones only); and a deleted
         CronJob's name may be free for the ScheduledRuns it kept from it."""
         meta = body.get("metadata") or {}
         namespace = str(meta.get("namespace", ""))
@@ -235,19 +240,10 @@ class Controller:
         if type_ == "DELETED" or changed:  # deleted or edited (not only its status)
             await self.sync_named((namespace, str(owner)))
 
-    async def on_unlabelled_cronjob(self, type_: str | None, body: Mapping[str, Any]) -> None:
-        """A CronJob without the operator's label: nothing is kept of it, but its deletion frees
-        its name for the ScheduledRuns it kept from it (looked at at once, not at the conflict's
-        next recheck); and one the cache knows as the operator's lost its label (an edit)."""
-        meta = body.get("metadata") or {}
-        namespace, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
-        if self.cache.cronjob(namespace, name) is not None:
-            await self.on_cronjob(type_, body)
-        elif type_ == "DELETED":
-            await self.on_cronjob_gone(namespace, name)
-
     async def on_cronjob_gone(self, namespace: str, name: str) -> None:
-        """A CronJob was deleted: its name may be free for the ScheduledRuns it kept from it."""
+        """A CronJob was deleted (one of the operator's, seen by kopf's watch; or one that holds a
+        ScheduledRun's name, seen by its own watch, holders.py): its name may be free for the
+        ScheduledRuns it kept from it."""
         for key in self.conflicted_by(namespace, name):
             await self.sync_named(key)
 
@@ -306,7 +302,7 @@ class Controller:
         """The ScheduledRun is gone (its CronJob goes with it through the owner reference)."""
         self.failures.pop(key, None)
         self.rejections.pop(key, None)
-        self.conflicts.pop(key, None)
+        self._drop_conflict(key)
         self.requeue.forget(key)
         self.counter.forget(key)
         self.minutes.forget(key)
@@ -316,6 +312,16 @@ class Controller:
     def conflicted_by(self, namespace: str, cronjob: str) -> list[ObjectKey]:
         """ScheduledRuns kept from `cronjob` by its owner: to look at when it goes."""
         return [k for k, (n, _) in self.conflicts.items() if k[0] == namespace and n == cronjob]
+
+    def _add_conflict(self, key: ObjectKey, cronjob: str, why: str) -> None:
+        self.conflicts[key] = (cronjob, why)
+        self.holders.hold(key[0], cronjob)
+
+    def _drop_conflict(self, key: ObjectKey) -> None:
+        """`key` is no longer kept from its name; the name's watch ends with its last conflict."""
+        held = self.conflicts.pop(key, None)
+        if held is not None and not self.conflicted_by(key[0], held[0]):
+            self.holders.release(key[0], held[0])
 
     # The reconcile
 
@@ -439,7 +445,7 @@ class Controller:
             )
             return False
         if written.foreign is not None:
-            self.conflicts[key] = (desired["metadata"]["name"], written.foreign)
+            self._add_conflict(key, desired["metadata"]["name"], written.foreign)
             return False
         # The response is the CronJob as it now is: noted at once, so a reconcile before the
         # watch event arrives does not see the old (drifted) one and write again.
@@ -461,9 +467,9 @@ class Controller:
         current = await self.kube.get_cronjob(key[0], name)
         why = None if current is None else plan.foreign_cronjob(body, current)
         if why is None:
-            del self.conflicts[key]
+            self._drop_conflict(key)
         else:
-            self.conflicts[key] = (name, why)
+            self._add_conflict(key, name, why)
         return why
 
     async def _write_cronjob(

@@ -29,11 +29,10 @@ from runner.kube import KubeError
 
 logger = logging.getLogger(__name__)
 
+# The API server sends kopf only CronJobs and Jobs with this label (kopf_settings.py); the filter
+# here says the same of what the handlers are given. A foreign CronJob that holds a ScheduledRun's
+# name is watched by name on its own (holders.py).
 OWNED = {api.LABEL_SCHEDULEDRUN: kopf.PRESENT}
-# Every other CronJob: only its deletion matters (the name may be free for a ScheduledRun that a
-# foreign CronJob kept from it), and nothing of it is kept. kopf's CronJob watch is not filtered
-# by the API server, so this costs no stream and no listing of its own.
-UNLABELLED = {api.LABEL_SCHEDULEDRUN: kopf.ABSENT}
 # kopf lists every watched kind within seconds of start-up; after this, whatever only the
 # operator's own start-up listing saw is known to be gone.
 CONFIRM_AFTER: Final = 60.0
@@ -102,6 +101,7 @@ async def stop(*, memo: Any, **_: Any) -> None:
     if shared.health_server is not None:
         await shared.health_server.stop()
     if shared.controller is not None:
+        shared.controller.holders.stop()
         await shared.controller.kube.close()
 
 
@@ -121,11 +121,6 @@ async def target_event(
 @kopf.on.event("batch", "v1", "cronjobs", labels=OWNED)
 async def cronjob_event(*, type: str, event: kopf.RawEvent, memo: Any, **_: Any) -> None:
     await _event(memo).on_cronjob(type, event["object"])
-
-
-@kopf.on.event("batch", "v1", "cronjobs", labels=UNLABELLED)
-async def unlabelled_cronjob_event(*, type: str, event: kopf.RawEvent, memo: Any, **_: Any) -> None:
-    await _event(memo).on_unlabelled_cronjob(type, event["object"])
 
 
 @kopf.on.event("batch", "v1", "jobs", labels=OWNED)

@@ -14,8 +14,11 @@ import orjson
 from kopf._cogs.clients import api as kopf_api
 
 from generator.operator.kube import LIST_PAGE
+from runner import api
 
 PREFIX: Final = "scheduledrun.kagent.dev"
+# The kinds (batch/v1) kopf watches for the operator's own objects only.
+OWNED_KINDS: Final = ("cronjobs", "jobs")
 
 
 class NoDiffBase(kopf.AnnotationsDiffBaseStorage):
@@ -72,6 +75,14 @@ def configure(settings: Any) -> None:
     # ScheduledRun as large as etcd admits (issue 22: 300 of them in one unpaged response took
     # the operator past its memory limit at every start). The size and its reason: kube.LIST_PAGE.
     settings.watching.chunk_size = LIST_PAGE
+    # Only the operator's CronJobs and Jobs, filtered by the API server: kopf filters handlers'
+    # labels after the fact, so without this every CronJob and Job of the cluster (other teams'
+    # CI, batch systems) would be sent, decoded and remembered by kopf (a per-object memory that
+    # lives as long as the object), and each of their status changes processed. A label removed
+    # from one of the operator's CronJobs comes as its deletion (the API server's watch says so
+    # when an object stops matching), and its ScheduledRun puts it back.
+    for plural in OWNED_KINDS:
+        settings.watching.label_selectors["batch", "v1", plural] = api.LABEL_SCHEDULEDRUN
 
     # At most 32 per-object workers at once. Each handler now only keeps what the reconcile needs
     # and queues the key (controller.py's work queue does the API calls), so a worker holds its

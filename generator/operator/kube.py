@@ -42,6 +42,9 @@ REQUEST_TIMEOUT: Final = 30.0
 # ~50 MiB at the worst, and the objects the operator makes (CronJobs, Jobs: a few KB) still
 # list hundreds to a second.
 LIST_PAGE: Final = 10
+# How long one watch of a named CronJob lasts before the API server ends it and it is made again
+# (holders.py); the client waits a minute longer for the server's end than for its answer.
+WATCH_SECONDS: Final = 600
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +211,45 @@ class Kube:
 
     async def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
         return await self.request("GET", _cronjob_path(namespace, name))
+
+    async def cronjob_deletions(
+        self, namespace: str, name: str, seconds: int = WATCH_SECONDS
+    ) -> AsyncIterator[None]:
+        """One item each time the CronJob `name` is seen gone: at once when a listing by name
+        finds none, then at each DELETED event of a watch by name from that listing, until the
+        API server ends the watch (after `seconds`, or with an ERROR event such as 410 Gone);
+        the caller lists and watches again. Nothing of the object is kept."""
+        path = _cronjobs_path(namespace)
+        by_name = {"fieldSelector": f"metadata.name={name}"}
+        listed = await self.request("GET", path, params=by_name) or {}
+        if not listed.get("items"):
+            yield None
+        params = {
+            **by_name,
+            "watch": "true",
+            "resourceVersion": str((listed.get("metadata") or {}).get("resourceVersion") or ""),
+            "timeoutSeconds": str(seconds),
+        }
+        del listed
+        patience = aiohttp.ClientTimeout(
+            total=None, sock_connect=REQUEST_TIMEOUT, sock_read=seconds + 60
+        )
+        try:
+            async with self.session.get(
+                self.server + path, params=params, headers=self._headers(None), timeout=patience
+            ) as response:
+                self.counter.labels("WATCH", str(response.status)).inc()
+                if response.status >= 400:
+                    text = (await response.read()).decode("utf-8", errors="replace")
+                    raise KubeError.of_answer(response.status, text, f"WATCH {path}")
+                async for line in _lines(response.content):
+                    kind = orjson.loads(line).get("type")
+                    if kind == "ERROR":
+                        return
+                    if kind == "DELETED":
+                        yield None
+        except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
+            raise KubeError(0, "Unreachable", f"WATCH {path}: {exc!r}") from exc
 
     async def create_cronjob(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
         """Create the CronJob; the CronJob as created, None when one of that name exists
@@ -397,3 +439,17 @@ def runner_rbac_objects(
         "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}],
     }
     return service_account, binding
+
+
+async def _lines(stream: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+    """The non-empty lines of a watch stream, however long (an object can be as large as etcd
+    admits: longer than aiohttp's own line reader allows)."""
+    buffer = b""
+    async for chunk in stream.iter_any():
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            if line.strip():
+                yield line
+    if buffer.strip():
+        yield buffer

@@ -10,6 +10,7 @@ import asyncio
 import copy
 import json
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,9 @@ class FakeKube:
         self.fail_next: list[KubeError] = []
         self.jobs: set[str] = set()
         self.cronjobs: dict[str, dict[str, Any]] = {}  # by name, in the one namespace
+        # The deletions each watch by name reports (`deleted` puts one), and the names watched.
+        self.deletions: dict[str, asyncio.Queue[None]] = {}
+        self.watching: list[str] = []
 
     def _maybe_fail(self) -> None:
         if self.fail_next:
@@ -76,6 +80,23 @@ class FakeKube:
             return None
         self.cronjobs[name] = {**body, "metadata": {**body["metadata"], "resourceVersion": "1"}}
         return copy.deepcopy(self.cronjobs[name])
+
+    async def cronjob_deletions(self, namespace: str, name: str) -> AsyncIterator[None]:
+        self.watching.append(name)
+        queue = self.deletions.setdefault(name, asyncio.Queue())
+        try:
+            while True:
+                await queue.get()
+                yield None
+        finally:
+            self.watching.remove(name)
+
+    async def deleted(self, name: str) -> None:
+        """The CronJob `name` goes, and its watch by name says so (then the loop runs it)."""
+        self.cronjobs.pop(name, None)
+        self.deletions.setdefault(name, asyncio.Queue()).put_nowait(None)
+        for _ in range(5):
+            await asyncio.sleep(0)
 
     async def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
         self.calls.append(("get_cronjob", name))
@@ -421,31 +442,23 @@ async def test_a_foreign_cronjob_of_the_name_is_not_written(kube: FakeKube) -> N
 
 
 async def test_the_deletion_of_a_foreign_cronjob_frees_its_name_at_once(kube: FakeKube) -> None:
-    """The unlabelled CronJob's DELETED event reconciles the ScheduledRun it kept from its name
-    (not the conflict's recheck a minute later); nothing of a foreign CronJob is kept."""
+    """The foreign CronJob that keeps a ScheduledRun from its name is watched by name (kopf sees
+    only labelled CronJobs); its deletion reconciles the ScheduledRun at once, not at the
+    conflict's recheck a minute later, and the watch ends with the conflict."""
     sr = scheduledrun()
     kube.objects[("team-a", "nightly")] = sr
     kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
     controller = make_runtime(kube)
-    await controller.on_unlabelled_cronjob(None, copy.deepcopy(FOREIGN))  # kopf's listing
-    await controller.drain()
-    await controller.on_scheduledrun("MODIFIED", copy.deepcopy(sr))
-    await controller.drain()
-    await look(controller, ("team-a", "nightly"))
+    await event(controller, "MODIFIED", copy.deepcopy(sr))
+    await look(controller, ("team-a", "nightly"))  # the plan made again with the conflict
+    await asyncio.sleep(0)
     assert controller.conflicted_by("team-a", "nightly") == [("team-a", "nightly")]
-    assert controller.cache.cronjobs == {}
+    assert controller.cache.cronjobs == {}  # nothing of a foreign CronJob is kept
+    assert kube.watching == ["nightly"]  # one watch, however often it is found in the way
     recheck = controller.requeue.due[("team-a", "nightly")]
     assert recheck - NOW == plan_module.CONFLICT_RECHECK
-
-    await controller.on_unlabelled_cronjob("MODIFIED", copy.deepcopy(FOREIGN))  # an edit: nothing
-    await controller.drain()
-    assert controller.conflicted_by("team-a", "nightly") == [("team-a", "nightly")]
-    await controller.on_unlabelled_cronjob("DELETED", copy.deepcopy(FOREIGN))  # gone: ours, now
-    await controller.drain()
-    assert controller.conflicted_by("team-a", "nightly") == [("team-a", "nightly")]  # still there
-    del kube.cronjobs["nightly"]
     kube.calls.clear()
-    await controller.on_unlabelled_cronjob("DELETED", copy.deepcopy(FOREIGN))
+    await kube.deleted("nightly")
     await controller.drain()
 
     assert names(kube.calls)[:3] == ["get", "get_cronjob", "create_cronjob"]
@@ -453,11 +466,46 @@ async def test_the_deletion_of_a_foreign_cronjob_frees_its_name_at_once(kube: Fa
     condition = kube.objects[("team-a", "nightly")]["status"]["conditions"][0]
     assert condition["reason"] == "ScheduleAccepted"
     assert kube.cronjobs["nightly"]["metadata"]["ownerReferences"][0]["uid"] == "u-1"
+    await asyncio.sleep(0)
+    assert kube.watching == []
+    assert controller.holders.watches == {}
+
+
+async def test_a_foreign_cronjob_made_again_keeps_the_name_and_its_watch(kube: FakeKube) -> None:
+    """Deleted and made again before the ScheduledRun looked: still in the way, still watched."""
+    sr = scheduledrun()
+    kube.objects[("team-a", "nightly")] = sr
+    kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
+    controller = make_runtime(kube)
+    await event(controller, "MODIFIED", copy.deepcopy(sr))
+    await kube.deleted("nightly")
+    kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
+    await controller.drain()
+
+    assert controller.conflicted_by("team-a", "nightly") == [("team-a", "nightly")]
+    assert "create_cronjob" not in names(kube.calls[-3:])
+    assert kube.watching == ["nightly"]
+
+
+async def test_a_deleted_scheduledrun_ends_the_watch_of_its_name(kube: FakeKube) -> None:
+    sr = scheduledrun()
+    kube.objects[("team-a", "nightly")] = sr
+    kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
+    controller = make_runtime(kube)
+    await event(controller, "MODIFIED", copy.deepcopy(sr))
+    await asyncio.sleep(0)
+    assert kube.watching == ["nightly"]
+
+    await controller.on_scheduledrun("DELETED", copy.deepcopy(sr))
+    await asyncio.sleep(0)
+
+    assert controller.holders.watches == {}
+    assert kube.watching == []
 
 
 async def test_an_owned_cronjob_that_lost_its_label_is_put_back(kube: FakeKube) -> None:
-    """The label-filtered watch stops seeing a CronJob whose label was removed; the unlabelled
-    one sees the edit of a CronJob the cache knows, and the ScheduledRun reverts it."""
+    """kopf's watch asks the API server for labelled CronJobs only, so one whose label was
+    removed comes as deleted; its ScheduledRun finds it by name and puts it back."""
     sr = scheduledrun()
     kube.objects[("team-a", "nightly")] = sr
     controller = make_runtime(kube)
@@ -469,7 +517,7 @@ async def test_an_owned_cronjob_that_lost_its_label_is_put_back(kube: FakeKube) 
     kube.cronjobs["nightly"] = edited
     kube.calls.clear()
 
-    await controller.on_unlabelled_cronjob("MODIFIED", copy.deepcopy(edited))
+    await controller.on_cronjob("DELETED", copy.deepcopy(edited))
     await controller.drain()
 
     assert ("replace_cronjob", False) in kube.calls
