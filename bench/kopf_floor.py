@@ -11,11 +11,15 @@ CPU per ScheduledRun, for two listeners:
   on uvloop, as the operator runs: kopf's own cost per event, the part no handler can save;
 - `stream`: two watch streams read and decoded with orjson on the same aiohttp and uvloop, no
   framework: the cost of the bytes themselves (TLS, HTTP chunks, JSON).
-Compare with `bench/operator_bench.py`'s CPU per ScheduledRun (goal: 2 ms).
+And the CPU of the operator's two writes per ScheduledRun alone (its CronJob's creation and one
+status patch) through the operator's own client (generator/operator/kube.py) on uvloop, the
+ScheduledRuns made beforehand. Compare their sum with `bench/operator_bench.py`'s CPU per
+ScheduledRun (goal: 2 ms).
 
 Run: `uv run --frozen python -m bench.kopf_floor [--count 1000]`. It starts its own control plane
 through devcluster (binaries from $SCHEDULEDRUN_BIN_DIR or build.sh); each listener is a child
-process of this one (`--listen KIND NAMESPACE FILE`), dying with it.
+process of this one (`--listen KIND NAMESPACE FILE`), dying with it, and so is the writing
+client (`--listen writes NAMESPACE FILE`).
 """
 
 from __future__ import annotations
@@ -35,14 +39,20 @@ import kopf
 import orjson
 import uvloop
 
-from bench.operator_bench import baseline, cpu_seconds
+from bench.operator_bench import baseline, cpu_seconds, create_many, make_namespace
 from devcluster.children import die_with_parent
 from devcluster.cluster import ControlPlane, binaries
+from generator.cronjob import render
+from generator.cronjob.config import OperatorConfig
 from generator.operator import kopf_settings
-from generator.operator.kube import _load_configuration, _ssl_context
+from generator.operator.controller import WORKERS
+from generator.operator.kube import Kube, _load_configuration, _ssl_context
+from generator.operator.metrics import Metrics
 from runner import api
+from runner.conditions import ConditionType, Reason
 
 LISTENERS: Final = ("kopf", "stream")
+API: Final = f"{api.GROUP}/{api.VERSION}"
 EVENTS_PER_SCHEDULEDRUN: Final = 3  # its creation, its status patch, its CronJob's creation
 
 
@@ -117,6 +127,8 @@ def listen(kind: str, namespace: str, path: Path) -> None:
     seen = Seen(path)
     if kind == "kopf":
         listen_with_kopf(namespace, seen)
+    elif kind == "writes":
+        path.write_text(str(uvloop.run(write_as_the_operator(namespace))))
     else:
         uvloop.run(listen_to_streams(namespace, seen))
 
@@ -163,6 +175,58 @@ def measure(plane: ControlPlane, kind: str, count: int) -> float:
             child.wait()
 
 
+async def write_as_the_operator(namespace: str) -> float:
+    """CPU seconds of this process for a CronJob and a status patch per ScheduledRun of
+    `namespace` (listed first, untimed), through the operator's client, as many at once as the
+    operator's workers."""
+    kube = await Kube.connect(Metrics().api_requests)
+    gate = asyncio.Semaphore(WORKERS)
+    settings = OperatorConfig()
+
+    async def one(body: dict[str, Any]) -> None:
+        async with gate:
+            cronjob = render.render_cronjob(body, settings)
+            await kube.create_cronjob(cronjob)
+            condition = {
+                "type": ConditionType.ACCEPTED,
+                "status": "True",
+                "reason": Reason.SCHEDULE_ACCEPTED,
+                "message": "the operator's client",
+                "lastTransitionTime": "2026-01-01T00:00:00Z",
+            }
+            status = {"conditions": [condition], "cronJobName": cronjob["metadata"]["name"]}
+            await kube.patch_status(namespace, body["metadata"]["name"], {"status": status})
+
+    try:
+        bodies = [
+            item async for page in kube.list_pages(API, api.PLURAL, namespace) for item in page
+        ]
+        began = time.process_time()
+        await asyncio.gather(*(one(body) for body in bodies))
+        return time.process_time() - began
+    finally:
+        await kube.close()
+
+
+def measure_writes(plane: ControlPlane, count: int) -> float:
+    """CPU seconds of the operator's client alone for its two writes per ScheduledRun."""
+    namespace = "floor-writes"
+    with plane.client() as client:
+        make_namespace(client, namespace)
+    create_many(plane, namespace, count)
+    result = Path(plane.state_dir) / "writes.cpu"
+    argv = [sys.executable, "-m", "bench.kopf_floor", "--listen", "writes", namespace, str(result)]
+    subprocess.run(
+        argv, env={**plane.env}, check=True, timeout=300, preexec_fn=die_with_parent(os.getpid())
+    )
+    cpu = float(result.read_text())
+    print(
+        f"the operator's client alone: {count} CronJobs and {count} status patches, CPU "
+        f"{cpu:.2f} s, {cpu * 1000 / count:.2f} ms per ScheduledRun (the render included)"
+    )
+    return cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000)
@@ -175,8 +239,13 @@ def main() -> None:
     plane = ControlPlane(binaries())
     plane.start()
     try:
-        for kind in LISTENERS:
-            measure(plane, kind, args.count)
+        floors = {kind: measure(plane, kind, args.count) for kind in LISTENERS}
+        writes = measure_writes(plane, args.count)
+        print(
+            f"floor per ScheduledRun: kopf's three events + the two writes = "
+            f"{(floors['kopf'] + writes) * 1000 / args.count:.2f} ms; bare streams + the two "
+            f"writes = {(floors['stream'] + writes) * 1000 / args.count:.2f} ms"
+        )
     finally:
         plane.stop()
 
