@@ -86,6 +86,7 @@ def wait_condition(
     name: str,
     status: str,
     reason: str,
+    timeout: float = WAIT,
 ) -> dict[str, Any]:
     def probe() -> dict[str, Any] | None:
         sr = get_sr(kube, namespace, name)
@@ -96,7 +97,9 @@ def wait_condition(
             return sr if observed == generation else None
         return None
 
-    result: dict[str, Any] = eventually(f"{name} Accepted={status}/{reason}", probe, timeout=WAIT)
+    result: dict[str, Any] = eventually(
+        f"{name} Accepted={status}/{reason}", probe, timeout=timeout
+    )
     return result
 
 

@@ -35,6 +35,11 @@ MERGE: Final = "application/merge-patch+json"
 # operator cannot starve kube-controller-manager of the apiserver's attention. Each TLS
 # connection also holds ~256 KB of buffers.
 MAX_CONNECTIONS: Final = 8
+# Watches by name of foreign CronJobs (holders.py) at once, each holding a connection of its own
+# for as long as it lasts: never one of the requests' MAX_CONNECTIONS, so a tenant's conflicts
+# cannot starve the operator's writes. A watch past these waits for a connection; its conflict is
+# still looked at again every minute meanwhile.
+MAX_WATCHES: Final = 16
 REQUEST_TIMEOUT: Final = 30.0
 # Objects per page of a listing (the operator's start-up listing and kopf's, kopf_settings.py). A
 # page is held whole, three times over while it is decoded (the bytes, the text, the objects), and
@@ -91,24 +96,36 @@ class Kube:
     """The operator's API client: `await Kube.connect(counter)`, then `close()`."""
 
     def __init__(
-        self, server: str, session: aiohttp.ClientSession, configuration: Any, counter: Counter
+        self,
+        server: str,
+        session: aiohttp.ClientSession,
+        watching: aiohttp.ClientSession,
+        configuration: Any,
+        counter: Counter,
     ) -> None:
         self.server = server.rstrip("/")
-        self.session = session
+        self.session = session  # requests
+        self.watching = watching  # long watches, on connections of their own
         self.configuration = configuration
         self.counter = counter
 
     @classmethod
     async def connect(cls, counter: Counter) -> Kube:
         configuration = _load_configuration()
-        connector = aiohttp.TCPConnector(ssl=_ssl_context(configuration), limit=MAX_CONNECTIONS)
+        tls = _ssl_context(configuration)
         session = aiohttp.ClientSession(
-            connector=connector, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+            connector=aiohttp.TCPConnector(ssl=tls, limit=MAX_CONNECTIONS),
+            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
         )
-        return cls(configuration.host, session, configuration, counter)
+        watching = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=tls, limit=MAX_WATCHES),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=REQUEST_TIMEOUT),
+        )
+        return cls(configuration.host, session, watching, configuration, counter)
 
     async def close(self) -> None:
         await self.session.close()
+        await self.watching.close()
 
     def _headers(self, content_type: str | None) -> dict[str, str]:
         hook = getattr(self.configuration, "refresh_api_key_hook", None)
@@ -235,7 +252,7 @@ class Kube:
             total=None, sock_connect=REQUEST_TIMEOUT, sock_read=seconds + 60
         )
         try:
-            async with self.session.get(
+            async with self.watching.get(
                 self.server + path, params=params, headers=self._headers(None), timeout=patience
             ) as response:
                 self.counter.labels("WATCH", str(response.status)).inc()

@@ -18,6 +18,7 @@ import pytest
 from devcluster.cluster import ControlPlane, eventually
 from devcluster.operator import OperatorProcess
 from generator.cronjob import render
+from generator.operator.kube import MAX_CONNECTIONS
 from runner import api
 from runner.kube import scheduledrun_path
 from tests.kube_helpers import (
@@ -155,6 +156,35 @@ def test_a_scheduledrun_takes_the_name_as_soon_as_the_foreign_cronjob_is_deleted
     took = time.monotonic() - deleted
     print(f"recovered {took:.1f} s after the foreign CronJob's deletion")
     assert get_sr(kube, namespace, "nightly")["status"]["cronJobName"] == "nightly"
+
+
+def test_many_foreign_cronjobs_in_the_way_do_not_starve_the_operators_writes(
+    control_plane: ControlPlane,
+    kube: httpx.Client,
+    namespace: str,
+    operator: OperatorProcess,
+) -> None:
+    """Each foreign CronJob that holds a ScheduledRun's name is watched on a connection of its
+    own: more of them than the operator's request connections (kube.MAX_CONNECTIONS) leave its
+    writes flowing, a new ScheduledRun is Accepted as soon as ever, and each deletion among them
+    is still seen at once."""
+    create_agent(kube, namespace, "helper")
+    names = [f"taken-{i:02d}" for i in range(MAX_CONNECTIONS + 4)]
+    for name in names:
+        create_foreign_cronjob(kube, namespace, name)
+        create(kube, namespace, scheduledrun(name))
+    for name in names:
+        wait_condition(kube, namespace, name, "False", "CronJobConflict")
+
+    began = time.monotonic()
+    create(kube, namespace, scheduledrun("fresh"))
+    wait_condition(kube, namespace, "fresh", "True", "ScheduleAccepted", timeout=RECOVER_WITHIN)
+    print(f"a new ScheduledRun Accepted after {time.monotonic() - began:.1f} s")
+
+    last = names[-1]
+    response = kube.delete(f"/apis/batch/v1/namespaces/{namespace}/cronjobs/{last}")
+    assert response.status_code == 200, response.text
+    wait_condition(kube, namespace, last, "True", "ScheduleAccepted", timeout=RECOVER_WITHIN)
 
 
 def test_an_owned_cronjob_holds_exactly_the_desired_spec(
