@@ -77,4 +77,7 @@ class Holders:
                     self.retry_after,
                 )
                 await asyncio.sleep(self.retry_after)
+            except Exception:  # a bug here must not end this name's watch for good: log, go on
+                logger.exception("watching CronJob %s/%s failed", namespace, name)
+                await asyncio.sleep(self.retry_after)
             await asyncio.sleep(self.pause)

@@ -79,6 +79,27 @@ async def test_an_error_is_logged_and_the_name_watched_again(
     assert holders.watches == {}
 
 
+async def test_a_bug_while_watching_is_logged_and_the_name_watched_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    woken: list[str] = []
+
+    async def wake(namespace: str, name: str) -> None:
+        if not woken:
+            woken.append("first")
+            raise RuntimeError("a bug in the wake-up")
+        woken.append(name)
+
+    holders = Holders(Rounds(1, 1), wake, pause=0, retry_after=0)
+    holders.hold("team-a", "nightly")
+    await settle()
+
+    assert woken == ["first", "nightly"]
+    assert "a bug in the wake-up" in caplog.text
+    assert not holders.watches[("team-a", "nightly")].done()
+    holders.stop()
+
+
 async def test_release_cancels_the_watch() -> None:
     async def wake(namespace: str, name: str) -> None:
         raise AssertionError("nothing was deleted")
