@@ -27,14 +27,16 @@ class Handler(BaseHTTPRequestHandler):
     close_after_reply = False  # like a server whose keep-alive timer ran out
 
     def do_GET(self) -> None:
+        # One handler per connection: count it once, before answering (counted after the
+        # answer, the client could hold it and the test count before this thread got there).
+        if not getattr(self, "counted", False):
+            self.counted = True
+            self.server.connections.append(self.client_address)  # type: ignore[attr-defined]
         body = b"x" * (200_000 if self.path == "/big" else 2)
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        if not getattr(self, "counted", False):  # one handler per connection: count it once
-            self.counted = True
-            self.server.connections.append(self.client_address)  # type: ignore[attr-defined]
         if self.close_after_reply:
             self.close_connection = True
 
