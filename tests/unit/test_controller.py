@@ -411,11 +411,16 @@ FOREIGN = {
 }
 
 
-async def test_a_foreign_cronjob_of_the_name_is_not_written(kube: FakeKube) -> None:
+def foreign_in_the_way(kube: FakeKube) -> tuple[dict[str, Any], Controller]:
+    """A ScheduledRun whose CronJob name a foreign CronJob holds, and a controller."""
     sr = scheduledrun()
     kube.objects[("team-a", "nightly")] = sr
     kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
-    controller = make_runtime(kube)
+    return sr, make_runtime(kube)
+
+
+async def test_a_foreign_cronjob_of_the_name_is_not_written(kube: FakeKube) -> None:
+    sr, controller = foreign_in_the_way(kube)
 
     await event(controller, "MODIFIED", copy.deepcopy(sr))
 
@@ -445,10 +450,7 @@ async def test_the_deletion_of_a_foreign_cronjob_frees_its_name_at_once(kube: Fa
     """The foreign CronJob that keeps a ScheduledRun from its name is watched by name (kopf sees
     only labelled CronJobs); its deletion reconciles the ScheduledRun at once, not at the
     conflict's recheck a minute later, and the watch ends with the conflict."""
-    sr = scheduledrun()
-    kube.objects[("team-a", "nightly")] = sr
-    kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
-    controller = make_runtime(kube)
+    sr, controller = foreign_in_the_way(kube)
     await event(controller, "MODIFIED", copy.deepcopy(sr))
     await look(controller, ("team-a", "nightly"))  # the plan made again with the conflict
     await asyncio.sleep(0)
@@ -473,10 +475,7 @@ async def test_the_deletion_of_a_foreign_cronjob_frees_its_name_at_once(kube: Fa
 
 async def test_a_foreign_cronjob_made_again_keeps_the_name_and_its_watch(kube: FakeKube) -> None:
     """Deleted and made again before the ScheduledRun looked: still in the way, still watched."""
-    sr = scheduledrun()
-    kube.objects[("team-a", "nightly")] = sr
-    kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
-    controller = make_runtime(kube)
+    sr, controller = foreign_in_the_way(kube)
     await event(controller, "MODIFIED", copy.deepcopy(sr))
     await kube.deleted("nightly")
     kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
@@ -488,10 +487,7 @@ async def test_a_foreign_cronjob_made_again_keeps_the_name_and_its_watch(kube: F
 
 
 async def test_a_deleted_scheduledrun_ends_the_watch_of_its_name(kube: FakeKube) -> None:
-    sr = scheduledrun()
-    kube.objects[("team-a", "nightly")] = sr
-    kube.cronjobs["nightly"] = copy.deepcopy(FOREIGN)
-    controller = make_runtime(kube)
+    sr, controller = foreign_in_the_way(kube)
     await event(controller, "MODIFIED", copy.deepcopy(sr))
     await asyncio.sleep(0)
     assert kube.watching == ["nightly"]
